@@ -1,0 +1,54 @@
+"""modelreg: a model registry for trained ML models.
+
+from modelreg import ModelRegistry, TrainingResult
+registry = ModelRegistry("models/")
+version = registry.register(result, data_range={"start": "2025-01-01", "end": "2026-01-26"})
+registry.promote_to_production(version)
+"""
+
+from __future__ import annotations
+
+from .errors import (
+    CorruptVersionError,
+    IntegrityError,
+    InvalidInputError,
+    InvalidVersionError,
+    LockTimeout,
+    MissingDependencyError,
+    ModelRegistryError,
+    PromotionConflict,
+    ReservedKeyError,
+    StorageError,
+    UntrustedModelError,
+    VersionExistsError,
+    VersionNotFoundError,
+)
+from .events import Event
+from .registry import ModelRegistry, PromotionDecision, VerifyReport
+from .training.result import TrainingResult
+from .versions import ModelVersion
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CorruptVersionError",
+    "Event",
+    "IntegrityError",
+    "InvalidInputError",
+    "InvalidVersionError",
+    "LockTimeout",
+    "MissingDependencyError",
+    "ModelRegistry",
+    "ModelRegistryError",
+    "ModelVersion",
+    "PromotionConflict",
+    "PromotionDecision",
+    "ReservedKeyError",
+    "StorageError",
+    "TrainingResult",
+    "UntrustedModelError",
+    "VerifyReport",
+    "VersionExistsError",
+    "VersionNotFoundError",
+    "__version__",
+]

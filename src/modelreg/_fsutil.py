@@ -1,0 +1,319 @@
+"""The filesystem moves that keep a registry folder consistent, and the only module making them.
+
+Write bottom-up, publish in one atomic step, delete top-down:
+
+- small files and pointers are written beside their target under a unique name, fsynced, then
+  `os.replace`d over it (the temporary is removed when anything fails);
+- a new version is built in `.staging/`, fsynced, and made visible by claiming its name with
+  `os.mkdir` (which fails when the name exists, unlike a rename onto an empty folder) and then
+  renaming the staged folder onto the claim;
+- a deleted version is first renamed into `.trash/`, then removed.
+
+Every mutating call goes through this module's `os`, so tests can make the Nth one fail.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import secrets
+import stat
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import IO, BinaryIO
+
+__all__ = [
+    "CHUNK",
+    "HashingWriter",
+    "append_line",
+    "atomic_write_bytes",
+    "claim_and_publish",
+    "copy_file_hashed",
+    "copy_into",
+    "fsync_dir",
+    "fsync_tree",
+    "hash_file",
+    "make_dirs",
+    "remove_tree",
+    "rename",
+    "replace_dir",
+    "replace_symlink",
+    "symlinks_supported",
+    "unique_name",
+]
+
+CHUNK = 4 * 1024 * 1024
+
+
+def unique_name(prefix: str) -> str:
+    return f"{prefix}.{os.getpid()}.{secrets.token_hex(4)}"
+
+
+def fsync_dir(path: Path) -> None:
+    """Make a folder's entries (a rename, a new file) durable."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def make_dirs(path: Path) -> None:
+    """Create `path` and its parents; existing folders are fine."""
+    missing = []
+    current = path
+    while not current.exists():
+        missing.append(current)
+        current = current.parent
+    for folder in reversed(missing):
+        with contextlib.suppress(FileExistsError):
+            os.mkdir(folder)
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Replace `path` with `data` so that readers see the old or the new file, never a mix."""
+    tmp = path.with_name(unique_name(f".{path.name}"))
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        try:
+            _write_all(fd, data)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    fsync_dir(path.parent)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
+class HashingWriter:
+    """A binary file that hashes what is written to it, so large artifacts are read once."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.sha256 = hashlib.sha256()
+        self.bytes = 0
+        self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+
+    def write(self, data: bytes) -> int:
+        self.sha256.update(data)
+        _write_all(self._fd, data)
+        self.bytes += len(data)
+        return len(data)
+
+    def close(self) -> None:
+        if self._fd >= 0:
+            try:
+                os.fsync(self._fd)
+            finally:
+                os.close(self._fd)
+                self._fd = -1
+
+    def __enter__(self) -> HashingWriter:
+        return self
+
+    def __exit__(self, exc_type: object, *rest: object) -> None:
+        if exc_type is None:
+            self.close()
+        elif self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+
+
+def copy_file_hashed(
+    source: BinaryIO | IO[bytes],
+    dest: Path,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[str, int]:
+    """Stream `source` into `dest`, hashing on the way; returns (sha256 hex, bytes)."""
+    with HashingWriter(dest) as writer:
+        while chunk := source.read(CHUNK):
+            writer.write(chunk)
+            if progress is not None:
+                progress(len(chunk))
+    return writer.sha256.hexdigest(), writer.bytes
+
+
+def copy_into(source: Path, dest: Path) -> dict[str, dict[str, object]]:
+    """Copy a file, or a folder's files (but its metadata.json), into `dest`, hashing each."""
+    hashes: dict[str, dict[str, object]] = {}
+    pairs = (
+        [(source, dest / source.name)]
+        if source.is_file()
+        else [(p, dest / p.relative_to(source)) for p in sorted(source.rglob("*")) if p.is_file()]
+    )
+    for src, target in pairs:
+        name = target.relative_to(dest).as_posix()
+        if name == "metadata.json":
+            continue
+        make_dirs(target.parent)
+        with open(src, "rb") as handle:
+            digest, size = copy_file_hashed(handle, target)
+        hashes[name] = {"sha256": digest, "bytes": size}
+    return hashes
+
+
+def hash_file(path: Path, progress: Callable[[int], None] | None = None) -> tuple[str, int]:
+    """sha256 hex digest and size of a file, read in chunks."""
+    digest = hashlib.sha256()
+    size = 0
+    with open(path, "rb", buffering=0) as handle:
+        buffer = bytearray(CHUNK)
+        view = memoryview(buffer)
+        while n := handle.readinto(buffer):
+            digest.update(view[:n])
+            size += n
+            if progress is not None:
+                progress(n)
+    return digest.hexdigest(), size
+
+
+def fsync_tree(root: Path) -> None:
+    """fsync every file and folder below `root` (bottom-up), so a publish is durable."""
+    for folder, _dirs, files in os.walk(root, topdown=False):
+        for name in files:
+            fd = os.open(os.path.join(folder, name), os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        fsync_dir(Path(folder))
+
+
+def claim_and_publish(staged: Path, target: Path) -> None:
+    """Make `staged` visible as `target`, failing with FileExistsError if the name is taken.
+
+    The `mkdir` is the claim: exactly one writer can create `target`. Only that writer then
+    renames its staged folder onto the (empty, its own) claim. A reader may glimpse the empty
+    claim for a moment; folders without metadata are not versions.
+    """
+    os.mkdir(target)
+    try:
+        os.rename(staged, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.rmdir(target)
+        raise
+    fsync_dir(target.parent)
+
+
+def rename(source: Path, dest: Path) -> None:
+    """A rename inside one filesystem (into `.trash/`, out of a staging folder)."""
+    os.rename(source, dest)
+    fsync_dir(dest.parent)
+
+
+def replace_symlink(link: Path, target: str) -> None:
+    """Point `link` at `target` atomically: a new link beside it, then `os.replace` over it."""
+    tmp = link.with_name(unique_name(f".{link.name}"))
+    os.symlink(target, tmp)
+    try:
+        os.replace(tmp, link)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    fsync_dir(link.parent)
+
+
+def replace_dir(link: Path, source: Path, *, keep_aside: Path) -> None:
+    """Swap the folder `link` for a copy of `source` (the no-symlink fallback).
+
+    A folder cannot be replaced in one step, so the old copy is first renamed to `keep_aside`;
+    readers that find `link` missing read `keep_aside`, and the next writer mends a crash here.
+    """
+    fresh = link.with_name(unique_name(f".{link.name}.new"))
+    try:
+        copy_tree(source, fresh)
+        fsync_tree(fresh)
+        if link.exists() or link.is_symlink():
+            os.rename(link, keep_aside)
+        os.rename(fresh, link)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            remove_tree(fresh)
+        raise
+    fsync_dir(link.parent)
+    with contextlib.suppress(OSError):
+        remove_tree(keep_aside)
+
+
+def copy_tree(source: Path, dest: Path) -> None:
+    """Copy a version folder (flat or nested) file by file."""
+    os.mkdir(dest)
+    for entry in sorted(source.iterdir()):
+        if entry.is_dir():
+            copy_tree(entry, dest / entry.name)
+        else:
+            with open(entry, "rb") as src:
+                copy_file_hashed(src, dest / entry.name)
+
+
+def remove_tree(path: Path) -> None:
+    """Delete a folder top-down without following links out of it."""
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return
+    if not stat.S_ISDIR(mode):
+        os.unlink(path)
+        return
+    for entry in os.scandir(path):
+        if entry.is_dir(follow_symlinks=False):
+            remove_tree(Path(entry.path))
+        else:
+            os.unlink(entry.path)
+    os.rmdir(path)
+
+
+def append_line(path: Path, line: bytes) -> None:
+    """Append one record durably; first mends a line a crash left without its newline."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
+    try:
+        size = os.fstat(fd).st_size
+        if size and os.pread(fd, 1, size - 1) != b"\n":
+            line = b"\n" + line
+        _write_all(fd, line)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+_SYMLINKS: dict[str, bool] = {}
+
+
+def symlinks_supported(folder: Path) -> bool:
+    """Whether `folder` accepts symlinks (Windows without the privilege does not)."""
+    key = str(folder)
+    if key not in _SYMLINKS:
+        probe = folder / unique_name(".symlink-probe")
+        try:
+            os.symlink(".", probe)
+        except (OSError, NotImplementedError):
+            _SYMLINKS[key] = False
+        else:
+            with contextlib.suppress(OSError):
+                os.unlink(probe)
+            _SYMLINKS[key] = True
+    return _SYMLINKS[key]
+
+
+@contextlib.contextmanager
+def removing_on_error(path: Path) -> Iterator[None]:
+    """Remove `path` (a staging folder) if the block fails."""
+    try:
+        yield
+    except BaseException:
+        with contextlib.suppress(OSError):
+            remove_tree(path)
+        raise

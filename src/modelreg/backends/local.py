@@ -1,0 +1,313 @@
+"""The registry as a plain folder: the original layout, readable without modelreg.
+
+```
+models/
+  20260126_103000/          one version (model.pkl, metadata.json, CSVs); immutable
+  production/latest -> ../20260126_103000     relative symlink (or a folder copy)
+  events.jsonl              the audit log
+  .staging/  .trash/  .lock
+```
+Nothing stored holds an absolute path, so the folder can be copied or moved.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import time
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import IO, Any
+
+from .. import _fsutil
+from .._locking import RegistryLock
+from ..errors import CorruptVersionError, StorageError, VersionExistsError
+from ..events import Event, decode_event_lines, encode_event
+from ..metadata import METADATA_FILE, decode_metadata, encode_metadata
+from ..versions import is_version_name, validate_channel
+from .base import Backend, Debris
+
+__all__ = ["LocalBackend"]
+
+POINTER = "latest"
+_ASIDE = ".latest.prev"
+_STALE_AFTER = 24 * 3600.0
+
+
+@contextlib.contextmanager
+def _storage_errors(action: str, where: Path | str) -> Iterator[None]:
+    """Turn an OSError into a StorageError that says what was being done, and where."""
+    try:
+        yield
+    except OSError as exc:
+        if isinstance(exc, StorageError):
+            raise
+        hint = {
+            errno.ENOSPC: "the disk is full; free space and retry",
+            errno.EDQUOT: "the disk quota is exceeded",
+            errno.EACCES: "permission denied; check the folder's owner and mode",
+            errno.EROFS: "the filesystem is read-only",
+        }.get(exc.errno or 0, "retry, and run `modelreg verify` if it persists")
+        raise StorageError(
+            f"could not {action} at {where}: {exc.strerror or exc} ({hint}); "
+            "the registry was left unchanged by this step",
+            path=str(where),
+            errno_code=exc.errno,
+        ) from exc
+
+
+class LocalBackend(Backend):
+    """One model's registry in a local folder (the default backend)."""
+
+    trusted_by_default = True
+    default_model_format = "pickle"
+
+    def __init__(self, root: str | os.PathLike[str], *, lock_timeout: float = 60.0) -> None:
+        self.root = Path(root).absolute()
+        self.location = str(root)
+        self._lock = RegistryLock(self.root / ".lock", lock_timeout)
+
+    # --- helpers --------------------------------------------------------------------------
+
+    def _version_dir(self, name: str) -> Path:
+        return self.root / name
+
+    def _ensure_root(self) -> None:
+        with _storage_errors("create the registry folder", self.root):
+            _fsutil.make_dirs(self.root)
+
+    def location_of(self, name: str) -> Path:
+        return self._version_dir(name)
+
+    # --- versions -------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def staging(self) -> Iterator[Path]:
+        self._ensure_root()
+        area = self.root / ".staging"
+        folder = area / _fsutil.unique_name("v")
+        with _storage_errors("create a staging folder", folder):
+            _fsutil.make_dirs(folder)
+        try:
+            yield folder
+        finally:
+            if folder.exists():
+                with contextlib.suppress(OSError):
+                    _fsutil.remove_tree(folder)
+
+    def publish(self, staged: Path, name: str, metadata: Mapping[str, Any]) -> None:
+        target = self._version_dir(name)
+        with _storage_errors("publish version " + name, target):
+            meta_file = staged / METADATA_FILE
+            _fsutil.atomic_write_bytes(meta_file, encode_metadata(metadata))
+            _fsutil.fsync_tree(staged)
+            try:
+                _fsutil.claim_and_publish(staged, target)
+            except FileExistsError as exc:
+                raise VersionExistsError(
+                    f"version {name} already exists in {self.location}", version=name
+                ) from exc
+
+    def version_names(self) -> list[str]:
+        try:
+            entries = list(os.scandir(self.root))
+        except FileNotFoundError:
+            return []
+        except OSError as exc:
+            raise StorageError(f"cannot list {self.root}: {exc}", path=str(self.root)) from exc
+        return [
+            e.name
+            for e in entries
+            if is_version_name(e.name)
+            and e.is_dir(follow_symlinks=False)
+            and os.path.exists(os.path.join(e.path, METADATA_FILE))
+        ]
+
+    def read_metadata(self, name: str) -> dict[str, Any] | None:
+        path = self._version_dir(name) / METADATA_FILE
+        try:
+            raw = path.read_bytes()
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        except OSError as exc:
+            raise CorruptVersionError(f"cannot read {path}: {exc}", path=str(path)) from exc
+        meta = decode_metadata(raw, where=str(path))
+        if meta.get("version") != name:
+            raise CorruptVersionError(
+                f"{path} says it is version {meta.get('version')!r}, but its folder is {name}; "
+                "restore the file or run `modelreg verify`",
+                path=str(path),
+                version=name,
+            )
+        return meta
+
+    def write_metadata(self, name: str, metadata: Mapping[str, Any]) -> None:
+        path = self._version_dir(name) / METADATA_FILE
+        with _storage_errors(f"update the metadata of {name}", path):
+            _fsutil.atomic_write_bytes(path, encode_metadata(metadata))
+
+    @contextlib.contextmanager
+    def local_folder(self, name: str) -> Iterator[Path]:
+        yield self._version_dir(name)
+
+    def open_artifact(self, name: str, filename: str) -> IO[bytes]:
+        return open(self._version_dir(name) / filename, "rb")
+
+    def delete_version(self, name: str) -> None:
+        source = self._version_dir(name)
+        trash = self.root / ".trash"
+        aside = trash / _fsutil.unique_name(name)
+        with _storage_errors(f"delete version {name}", source):
+            _fsutil.make_dirs(trash)
+            _fsutil.rename(source, aside)
+        with contextlib.suppress(OSError):  # it is invisible already; cleanup retries later
+            _fsutil.remove_tree(aside)
+
+    # --- pointers -------------------------------------------------------------------------
+
+    def _pointer(self, channel: str) -> Path:
+        return self.root / validate_channel(channel) / POINTER
+
+    def get_pointer(self, channel: str) -> str | None:
+        link = self._pointer(channel)
+        try:
+            target = os.readlink(link)
+        except FileNotFoundError:
+            aside = link.with_name(_ASIDE)
+            return self._copied_version(aside) if aside.is_dir() else None
+        except OSError:  # not a symlink: the folder-copy fallback
+            return self._copied_version(link)
+        return os.path.basename(os.path.normpath(target))
+
+    def _copied_version(self, folder: Path) -> str | None:
+        meta = self.read_metadata_at(folder)
+        return meta.get("version") if meta else None
+
+    def read_metadata_at(self, folder: Path) -> dict[str, Any] | None:
+        path = folder / METADATA_FILE
+        try:
+            return decode_metadata(path.read_bytes(), where=str(path))
+        except FileNotFoundError:
+            return None
+
+    def set_pointer(self, channel: str, name: str | None) -> None:
+        link = self._pointer(channel)
+        with _storage_errors(f"move the {channel} pointer", link):
+            _fsutil.make_dirs(link.parent)
+            self._mend_interrupted_copy(link)
+            if name is None:
+                _fsutil.remove_tree(link)
+            elif _fsutil.symlinks_supported(self.root):
+                _fsutil.replace_symlink(link, f"../{name}")
+            else:
+                _fsutil.replace_dir(
+                    link, self._version_dir(name), keep_aside=link.with_name(_ASIDE)
+                )
+
+    def _mend_interrupted_copy(self, link: Path) -> None:
+        """A crash mid-swap of a folder copy leaves only the old copy aside: put it back."""
+        aside = link.with_name(_ASIDE)
+        if aside.is_dir():
+            if link.exists() or link.is_symlink():
+                _fsutil.remove_tree(aside)
+            else:
+                _fsutil.rename(aside, link)
+
+    def channel_names(self) -> list[str]:
+        try:
+            entries = list(os.scandir(self.root))
+        except FileNotFoundError:
+            return []
+        names = []
+        for entry in entries:
+            if entry.name[0].isalpha() and entry.is_dir(follow_symlinks=False):
+                link = Path(entry.path) / POINTER
+                if link.is_symlink() or link.exists() or (Path(entry.path) / _ASIDE).exists():
+                    names.append(entry.name)
+        return sorted(names)
+
+    # --- events and writers ---------------------------------------------------------------
+
+    def append_event(self, event: Event) -> None:
+        path = self.root / "events.jsonl"
+        with _storage_errors("append to the audit log", path):
+            _fsutil.append_line(path, encode_event(event))
+
+    def read_events(self) -> list[Event]:
+        try:
+            raw = (self.root / "events.jsonl").read_bytes()
+        except FileNotFoundError:
+            return []
+        events, _torn = decode_event_lines(raw)
+        return events
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        self._ensure_root()
+        with self._lock.hold():
+            yield
+
+    def debris(self) -> list[Debris]:
+        found: list[Debris] = []
+        for area, kind in ((".staging", "staging"), (".trash", "trash")):
+            folder = self.root / area
+            if folder.is_dir():
+                for entry in folder.iterdir():
+                    if kind == "trash" or _abandoned(entry):
+                        found.append(Debris(kind, str(entry), "left by an interrupted write"))
+        for name in _dirs_matching_version(self.root):
+            if not (self.root / name / METADATA_FILE).exists():
+                found.append(Debris("empty-claim", str(self.root / name), "claimed, never filled"))
+            found.extend(
+                Debris("temp-file", str(p), "an interrupted metadata update")
+                for p in (self.root / name).glob(".metadata.json.*")
+            )
+        for channel in self.channel_names():
+            found.extend(
+                Debris("temp-pointer", str(p), "an interrupted pointer move")
+                for p in (self.root / channel).glob(".latest.*")
+                if p.name != _ASIDE
+            )
+        return found
+
+    def remove_debris(self, item: Debris) -> None:
+        with _storage_errors("remove leftover", item.path):
+            _fsutil.remove_tree(Path(item.path))
+
+    @property
+    def events_path(self) -> Path:
+        return self.root / "events.jsonl"
+
+
+def _dirs_matching_version(root: Path) -> list[str]:
+    try:
+        return [e.name for e in os.scandir(root) if is_version_name(e.name) and e.is_dir()]
+    except FileNotFoundError:
+        return []
+
+
+def _abandoned(entry: Path) -> bool:
+    """A staging folder whose writer is gone: its pid is dead here, or it is a day old."""
+    parts = entry.name.split(".")
+    try:
+        pid = int(parts[1])
+    except (IndexError, ValueError):
+        pid = -1
+    try:
+        age = time.time() - entry.lstat().st_mtime
+    except FileNotFoundError:
+        return False
+    if age > _STALE_AFTER:
+        return True
+    if pid <= 0:
+        return False
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False

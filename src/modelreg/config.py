@@ -1,0 +1,126 @@
+"""Registry settings: arguments, then environment, then `config/model.yaml`, then defaults.
+
+Resolved when a `ModelRegistry` is built, never at import, so tests and long-running
+processes can point at different registries without reloading anything.
+
+The file's `registry` section::
+
+    registry:
+      path: "models/"              # relative to the current working directory
+      keep_versions: 5
+      auto_cleanup: false          # clean up after every register
+      lock_timeout: 60             # seconds a writer waits for the lock
+      metric_directions: {sharpe: higher, drawdown: lower}
+      model_format: pickle         # or "safe"
+      trust_pickle: true
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from .errors import InvalidInputError
+
+__all__ = ["CONFIG_ENV", "REGISTRY_ENV", "RegistryConfig", "load_config_file", "resolve_config"]
+
+CONFIG_ENV = "MODELREG_CONFIG"
+REGISTRY_ENV = "MODELREG_REGISTRY"
+DEFAULT_CONFIG = Path("config") / "model.yaml"
+
+
+@dataclass(frozen=True)
+class RegistryConfig:
+    """Everything a registry needs to know, resolved once at construction."""
+
+    path: str = "models/"
+    keep_versions: int = 5
+    auto_cleanup: bool = False
+    lock_timeout: float = 60.0
+    metric_directions: dict[str, str] = field(default_factory=dict)
+    model_format: str | None = None
+    trust_pickle: bool | None = None
+    metadata: list[str] = field(default_factory=list)
+    source: str | None = None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.keep_versions, bool) or not isinstance(self.keep_versions, int):
+            raise InvalidInputError(
+                f"keep_versions must be a whole number, got {self.keep_versions!r}"
+                + _where(self.source)
+            )
+        if self.keep_versions < 1:
+            raise InvalidInputError(
+                f"keep_versions must be at least 1, got {self.keep_versions}" + _where(self.source)
+            )
+        if not isinstance(self.lock_timeout, (int, float)) or self.lock_timeout < 0:
+            raise InvalidInputError(
+                f"lock_timeout must be a number of seconds >= 0, got {self.lock_timeout!r}"
+                + _where(self.source)
+            )
+        if self.model_format not in (None, "pickle", "safe"):
+            raise InvalidInputError(
+                f"model_format must be 'pickle' or 'safe', got {self.model_format!r}"
+                + _where(self.source)
+            )
+
+
+def _where(source: str | None) -> str:
+    return f" (in {source})" if source else ""
+
+
+def load_config_file(path: Path) -> dict[str, Any]:
+    """The `registry` section of a YAML config file, or {} when the file has none."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise InvalidInputError(f"config file {path} does not exist", path=str(path)) from exc
+    except (OSError, yaml.YAMLError) as exc:
+        raise InvalidInputError(f"cannot read config file {path}: {exc}", path=str(path)) from exc
+    if data is None:
+        return {}
+    if not isinstance(data, Mapping):
+        raise InvalidInputError(f"config file {path} must hold a mapping at the top level")
+    section = data.get("registry") or {}
+    if not isinstance(section, Mapping):
+        raise InvalidInputError(f"'registry' in {path} must be a mapping")
+    known = {f.name for f in fields(RegistryConfig)} - {"source"}
+    unknown = sorted(set(section) - known)
+    if unknown:
+        raise InvalidInputError(
+            f"unknown setting(s) {unknown} in the registry section of {path}; "
+            f"known: {sorted(known)}",
+            path=str(path),
+        )
+    return dict(section)
+
+
+def _config_path(config_path: str | os.PathLike[str] | None) -> Path | None:
+    if config_path is not None:
+        return Path(config_path)
+    env = os.environ.get(CONFIG_ENV)
+    if env:
+        return Path(env)
+    return DEFAULT_CONFIG if DEFAULT_CONFIG.is_file() else None
+
+
+def resolve_config(
+    *,
+    config_path: str | os.PathLike[str] | None = None,
+    **arguments: Any,
+) -> RegistryConfig:
+    """Merge arguments (None means "not given") over the environment over the config file."""
+    path = _config_path(config_path)
+    settings: dict[str, Any] = load_config_file(path) if path is not None else {}
+    env_registry = os.environ.get(REGISTRY_ENV)
+    if env_registry:
+        settings["path"] = env_registry
+    settings.update({k: v for k, v in arguments.items() if v is not None})
+    if "path" in settings:
+        settings["path"] = os.fspath(settings["path"])
+    return RegistryConfig(**settings, source=str(path) if path else None)

@@ -1,0 +1,209 @@
+"""Every error modelreg raises, under one root.
+
+The tree::
+
+    ModelRegistryError
+    ├── InvalidVersionError      (ValueError)   a version or channel name that is not allowed
+    ├── InvalidInputError        (ValueError)   metrics, metadata, data ranges, arguments
+    │   └── ReservedKeyError                    metadata_extra naming a reserved key
+    ├── VersionNotFoundError     (LookupError)  where None/False cannot say it (CLI, server)
+    ├── VersionExistsError                      a name or import that is already taken
+    ├── PromotionConflict                       production moved since the caller looked
+    ├── CorruptVersionError                     metadata.json or an event that cannot be read
+    │   └── IntegrityError                      an artifact whose sha256 or size differs
+    ├── UntrustedModelError                     a pickle the caller has not agreed to trust
+    ├── MissingDependencyError   (ImportError)  an optional extra that is not installed
+    ├── SchemaVersionError                      a catalog written by a newer modelreg
+    ├── StorageError             (OSError)      the disk, database or object store failed
+    │   └── LockTimeout          (TimeoutError) another writer held the lock too long
+    ├── AuthError                               no token, or a token without the scope
+    └── RemoteError                             a server answered with an error we cannot map
+
+Each class knows its HTTP status and CLI exit code, so the CLI and the server translate
+errors in exactly one place each. Context travels as attributes and survives pickling.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+__all__ = [
+    "AuthError",
+    "CorruptVersionError",
+    "IntegrityError",
+    "InvalidInputError",
+    "InvalidVersionError",
+    "LockTimeout",
+    "MissingDependencyError",
+    "ModelRegistryError",
+    "PromotionConflict",
+    "RemoteError",
+    "ReservedKeyError",
+    "SchemaVersionError",
+    "StorageError",
+    "UntrustedModelError",
+    "VersionExistsError",
+    "VersionNotFoundError",
+    "error_class_by_code",
+]
+
+
+class ModelRegistryError(Exception):
+    """Root of every modelreg error; catch this to catch them all."""
+
+    http_status: ClassVar[int] = 500
+    exit_code: ClassVar[int] = 1
+    code: ClassVar[str] = "registry_error"
+
+    def __init__(self, message: str, **context: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.context = context
+        for key, value in context.items():
+            setattr(self, key, value)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (type(self), self.message, self.context))
+
+    def __str__(self) -> str:
+        return self.message
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON body the server sends and the remote client turns back into this error."""
+        context = {k: _jsonable(v) for k, v in self.context.items()}
+        return {"error": self.code, "message": self.message, "context": context}
+
+
+def _rebuild(cls: type[ModelRegistryError], message: str, context: dict[str, Any]) -> Any:
+    return cls(message, **context)
+
+
+def _jsonable(value: Any) -> Any:
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    return str(value)
+
+
+class InvalidVersionError(ModelRegistryError, ValueError):
+    """A version (or channel) name that is malformed or could reach outside the registry."""
+
+    http_status = 422
+    exit_code = 2
+    code = "invalid_version"
+
+
+class InvalidInputError(ModelRegistryError, ValueError):
+    """Arguments that cannot be stored as given: nothing was written."""
+
+    http_status = 422
+    exit_code = 2
+    code = "invalid_input"
+
+
+class ReservedKeyError(InvalidInputError):
+    """`metadata_extra` tried to overwrite a field the registry owns."""
+
+    code = "reserved_key"
+
+
+class VersionNotFoundError(ModelRegistryError, LookupError):
+    """Raised only where a None/False return cannot carry "does not exist" (CLI, HTTP)."""
+
+    http_status = 404
+    exit_code = 1
+    code = "not_found"
+
+
+class VersionExistsError(ModelRegistryError):
+    """A version name (or an imported version) is already taken."""
+
+    http_status = 409
+    code = "exists"
+
+
+class PromotionConflict(ModelRegistryError):
+    """`expected_current` no longer matches the channel: someone promoted meanwhile."""
+
+    http_status = 409
+    code = "conflict"
+
+
+class CorruptVersionError(ModelRegistryError):
+    """Stored data exists but cannot be read; never reported as "not found"."""
+
+    http_status = 500
+    code = "corrupt"
+
+
+class IntegrityError(CorruptVersionError):
+    """An artifact's bytes differ from the sha256 recorded at registration."""
+
+    code = "integrity"
+
+
+class UntrustedModelError(ModelRegistryError):
+    """Loading would unpickle data from a source the caller has not agreed to trust."""
+
+    http_status = 403
+    code = "untrusted"
+
+
+class MissingDependencyError(ModelRegistryError, ImportError):
+    """An optional extra is needed for this; the message names the pip command."""
+
+    http_status = 501
+    code = "missing_dependency"
+
+
+class SchemaVersionError(ModelRegistryError):
+    """The catalog was written by a newer modelreg, or needs `modelreg db upgrade`."""
+
+    http_status = 503
+    code = "schema_version"
+
+
+class StorageError(ModelRegistryError, OSError):
+    """The storage layer failed (full disk, I/O error, database down); nothing half-done."""
+
+    http_status = 503
+    code = "storage"
+
+
+class LockTimeout(StorageError, TimeoutError):
+    """Another writer held the registry lock for longer than `lock_timeout`."""
+
+    http_status = 423
+    code = "lock_timeout"
+
+
+class AuthError(ModelRegistryError, PermissionError):
+    """Missing or insufficient credentials for a registry server."""
+
+    http_status = 401
+    code = "unauthorized"
+
+
+class RemoteError(ModelRegistryError):
+    """A registry server answered with an error this client does not know."""
+
+    http_status = 502
+    code = "remote"
+
+
+def error_class_by_code(code: str) -> type[ModelRegistryError]:
+    """Map a wire `error` code back to its class (the remote client's half of the table)."""
+    for cls in _all_subclasses(ModelRegistryError):
+        if cls.code == code:
+            return cls
+    return RemoteError
+
+
+def _all_subclasses(cls: type[ModelRegistryError]) -> list[type[ModelRegistryError]]:
+    found = [cls]
+    for sub in cls.__subclasses__():
+        found.extend(_all_subclasses(sub))
+    return found

@@ -1,0 +1,111 @@
+"""The audit log's records, and the state that is folded from them.
+
+`events.jsonl` (or the catalog's events table) is append-only. "Who was production before the
+current one" and "what was live at 10:32 yesterday" are pure functions over the events, so they
+are tested without any storage at all.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+from .metadata import parse_timestamp
+
+__all__ = [
+    "POINTER_ACTIONS",
+    "Event",
+    "decode_event_lines",
+    "encode_event",
+    "live_at",
+    "pointer_history",
+    "previous_target",
+]
+
+POINTER_ACTIONS = frozenset({"promote", "rollback", "repair"})
+
+
+@dataclass(frozen=True)
+class Event:
+    """One line of the audit log."""
+
+    timestamp: str
+    action: str
+    version: str | None = None
+    channel: str | None = None
+    previous: str | None = None
+    user: str | None = None
+    reason: str | None = None
+    details: dict[str, Any] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Event:
+        known: dict[str, Any] = {k: data.get(k) for k in cls.__dataclass_fields__}
+        return cls(**known)
+
+    @property
+    def moment(self) -> datetime:
+        return parse_timestamp(self.timestamp)
+
+
+def encode_event(event: Event) -> bytes:
+    return (json.dumps(event.to_dict(), sort_keys=True, allow_nan=False) + "\n").encode()
+
+
+def decode_event_lines(raw: bytes) -> tuple[list[Event], int]:
+    """Parse the log, skipping lines a crash tore; returns the events and how many were torn."""
+    events: list[Event] = []
+    torn = 0
+    for line in raw.splitlines():
+        if not line.strip():
+            continue
+        try:
+            data = json.loads(line)
+            events.append(Event.from_dict(data))
+        except (ValueError, TypeError):
+            torn += 1
+    return events, torn
+
+
+def pointer_history(events: Iterable[Event], channel: str) -> list[Event]:
+    """The events that moved `channel`'s pointer, oldest first."""
+    return [e for e in events if e.action in POINTER_ACTIONS and e.channel == channel]
+
+
+def previous_target(
+    events: Iterable[Event], channel: str, current: str | None, exists: Any = None
+) -> str | None:
+    """The version `channel` pointed to before it last moved to `current`.
+
+    Walks the pointer's history backwards past every stint of `current`, and returns the
+    version in charge just before; with `exists`, versions deleted since are skipped.
+    """
+    targets = [e.version for e in pointer_history(events, channel) if e.version]
+    # collapse repeats so that promote(A), promote(A) counts as one stint
+    stints: list[str] = []
+    for target in targets:
+        if not stints or stints[-1] != target:
+            stints.append(target)
+    if current is not None:
+        while stints and stints[-1] == current:
+            stints.pop()
+    for candidate in reversed(stints):
+        if candidate != current and (exists is None or exists(candidate)):
+            return candidate
+    return None
+
+
+def live_at(events: Iterable[Event], channel: str, moment: datetime) -> str | None:
+    """Which version `channel` pointed to at `moment`, according to the log."""
+    live: str | None = None
+    for event in pointer_history(events, channel):
+        if event.moment > moment:
+            break
+        live = event.version
+    return live

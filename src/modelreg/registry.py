@@ -1,0 +1,659 @@
+"""ModelRegistry: the public face, and every policy decision of the registry.
+
+It validates what comes in, names versions, protects what a channel points to, writes the
+audit log, compares metrics and decides what a cleanup removes. Storage is a `Backend`'s job:
+nothing here touches a file, a table or a socket directly.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from ._fsutil import copy_into
+from .backends import Backend, open_backend
+from .backends.base import Debris, VersionQuery, effective_status
+from .config import RegistryConfig, resolve_config
+from .errors import (
+    CorruptVersionError,
+    InvalidInputError,
+    PromotionConflict,
+    VersionExistsError,
+    VersionNotFoundError,
+)
+from .events import Event, live_at, pointer_history, previous_target
+from .integrity import hash_folder, verify_files
+from .metadata import (
+    VersionFields,
+    build_metadata,
+    current_user,
+    iso_utc,
+    parse_timestamp,
+    utc_now,
+    version_fields,
+)
+from .metrics import MetricDirections, compare_metrics, validate_metrics
+from .training.result import TrainingResult, write_artifacts
+from .versions import (
+    LATEST,
+    ModelVersion,
+    next_candidates,
+    sort_newest_first,
+    validate_channel,
+    validate_version,
+)
+
+__all__ = ["PRODUCTION", "ModelRegistry", "PromotionDecision", "VerifyReport"]
+
+log = logging.getLogger("modelreg")
+
+PRODUCTION = "production"
+_UNSET: Any = object()
+_MAX_NAME_TRIES = 10_000
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    """What `verify()` found, and what `verify(repair=True)` mended."""
+
+    checked: int
+    problems: list[dict[str, Any]] = field(default_factory=list)
+    repaired: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing is wrong (or everything wrong was repaired)."""
+        return len(self.problems) == len(self.repaired)
+
+
+@dataclass(frozen=True)
+class PromotionDecision:
+    """Why `promote_if_better` did or did not promote."""
+
+    promoted: bool
+    version: str
+    production: str | None
+    reasons: list[str]
+    comparison: dict[str, dict[str, Any]]
+
+
+class ModelRegistry:
+    """Versions, metadata, promotion, rollback and cleanup of trained models.
+
+    Args:
+        path: a folder (default `models/`), or a URL of another backend.
+        keep_versions: how many of the newest versions cleanup keeps (default 5).
+        config_path: a YAML file with a `registry` section (else `$MODELREG_CONFIG`, else
+            `./config/model.yaml` when it exists).
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        keep_versions: int | None = None,
+        config_path: str | os.PathLike[str] | None = None,
+        lock_timeout: float | None = None,
+        metric_directions: Mapping[str, str] | None = None,
+        auto_cleanup: bool | None = None,
+        model_format: str | None = None,
+        trust_pickle: bool | None = None,
+        model: str | None = None,
+        backend: Backend | None = None,
+        **backend_options: Any,
+    ) -> None:
+        self.config: RegistryConfig = resolve_config(
+            config_path=config_path,
+            path=path,
+            keep_versions=keep_versions,
+            lock_timeout=lock_timeout,
+            metric_directions=dict(metric_directions) if metric_directions else None,
+            auto_cleanup=auto_cleanup,
+            model_format=model_format,
+            trust_pickle=trust_pickle,
+        )
+        self._backend = backend or open_backend(
+            self.config.path, lock_timeout=self.config.lock_timeout, model=model, **backend_options
+        )
+        self.directions = MetricDirections(self.config.metric_directions)
+
+    # --- properties -----------------------------------------------------------------------
+
+    @property
+    def backend(self) -> Backend:
+        return self._backend
+
+    @property
+    def location(self) -> str:
+        return self._backend.location
+
+    @property
+    def path(self) -> Path | str:
+        """The registry's root folder (local) or URL (other backends)."""
+        root = getattr(self._backend, "root", None)
+        return root if isinstance(root, Path) else self._backend.location
+
+    @property
+    def keep_versions(self) -> int:
+        return self.config.keep_versions
+
+    @property
+    def model_format(self) -> str:
+        return self.config.model_format or self._backend.default_model_format
+
+    @property
+    def trust_pickle(self) -> bool:
+        trust = self.config.trust_pickle
+        return self._backend.trusted_by_default if trust is None else trust
+
+    def __repr__(self) -> str:
+        return f"ModelRegistry({self.location!r})"
+
+    def close(self) -> None:
+        self._backend.close()
+
+    # --- register -------------------------------------------------------------------------
+
+    def register(
+        self,
+        training_result: TrainingResult,
+        data_range: Mapping[str, Any] | None = None,
+        metadata_extra: Mapping[str, Any] | None = None,
+    ) -> str:
+        """Store a trained model as a new version; returns its name (e.g. `20260126_103000`).
+
+        Everything is validated before anything is written; the version becomes visible in
+        one atomic step, so a crash leaves at most a staging folder behind.
+        """
+        fields = version_fields(
+            metrics=getattr(training_result, "metrics", None),
+            features=getattr(training_result, "features", None),
+            training_date=getattr(training_result, "training_date", None),
+            data_range=data_range,
+            hyperparameters=getattr(training_result, "hyperparameters", None),
+            config=getattr(training_result, "config", None),
+            metadata_extra=metadata_extra,
+        )
+        with self._backend.staging() as folder:
+            record = write_artifacts(training_result, folder, model_format=self.model_format)
+            known = record["model"].pop("hashes", None)
+            files = hash_folder(folder, known)
+            name = self._publish(folder, files, record, fields)
+        log.info("registered version %s in %s", name, self.location)
+        if self.config.auto_cleanup:
+            self.cleanup_old_versions()
+        return name
+
+    def register_files(
+        self,
+        folder: Path,
+        *,
+        metrics: Mapping[str, Any],
+        features: Sequence[str] = (),
+        hyperparameters: Mapping[str, Any] | None = None,
+        data_range: Mapping[str, Any] | None = None,
+        metadata_extra: Mapping[str, Any] | None = None,
+        training_date: datetime | str | None = None,
+        artifacts: Mapping[str, Any] | None = None,
+        known_hashes: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> str:
+        """Register a folder of already-written artifacts (CLI, server uploads, imports)."""
+        fields = version_fields(
+            metrics=metrics,
+            features=list(features),
+            training_date=training_date,
+            data_range=data_range,
+            hyperparameters=hyperparameters,
+            metadata_extra=metadata_extra,
+        )
+        with self._backend.staging() as staged:
+            copied = copy_into(Path(folder), staged)
+            files = hash_folder(staged, {**copied, **(known_hashes or {})})
+            name = self._publish(staged, files, dict(artifacts or {}), fields)
+        log.info("registered version %s in %s", name, self.location)
+        return name
+
+    def _publish(
+        self, staged: Path, files: dict[str, Any], record: dict[str, Any], fields: VersionFields
+    ) -> str:
+        """Claim the first free name for this moment and publish, then log the event."""
+        with self._backend.transaction():
+            now = utc_now()
+            for attempt, name in enumerate(next_candidates(now, set())):
+                if attempt >= _MAX_NAME_TRIES:
+                    raise VersionExistsError(f"no free version name for {iso_utc(now)}")
+                meta = build_metadata(
+                    fields, version=name, registered_at=now, files=files, artifacts=record
+                )
+                try:
+                    self._backend.publish(staged, name, meta)
+                except VersionExistsError:
+                    continue
+                break
+            self._log_or_undo(
+                Event(iso_utc(now), "register", version=name, user=current_user()),
+                undo=lambda: self._backend.delete_version(name),
+            )
+        return name
+
+    def _log_or_undo(self, event: Event, undo: Any) -> None:
+        """Append `event`; if that fails, take back the step it records and re-raise."""
+        try:
+            self._backend.append_event(event)
+        except BaseException:
+            try:
+                undo()
+            except Exception as exc:  # pragma: no cover - both failing is logged, not hidden
+                log.error("could not undo %s of %s after a failure: %s", event.action, event, exc)
+            raise
+
+    # --- read -----------------------------------------------------------------------------
+
+    def _resolve(self, version: str, channel: str = PRODUCTION) -> str | None:
+        """A real version name for `version` (`latest` = the channel's pointer), or None."""
+        name = validate_version(version)
+        if name == LATEST:
+            return self._backend.get_pointer(channel)
+        return name
+
+    def _production(self) -> str | None:
+        return self._backend.get_pointer(PRODUCTION)
+
+    def get_version_info(self, version: str) -> dict[str, Any] | None:
+        """The version's metadata, with its effective status and channels; None if absent."""
+        name = self._resolve(version)
+        meta = self._backend.read_metadata(name) if name else None
+        if meta is None:
+            log.error("version %s not found in %s", version, self.location)
+            return None
+        pointers = {c: self._backend.get_pointer(c) for c in self._backend.channel_names()}
+        meta["deployment_status"] = effective_status(
+            meta.get("deployment_status"), meta["version"], pointers.get(PRODUCTION)
+        )
+        meta["channels"] = sorted(c for c, target in pointers.items() if target == name)
+        meta["path"] = str(self._backend.location_of(meta["version"]))
+        return meta
+
+    def load_version(
+        self, version: str = LATEST, *, trust_pickle: bool | None = None
+    ) -> TrainingResult | None:
+        """Load a version (default: production) after checking every artifact's sha256."""
+        trust = self.trust_pickle if trust_pickle is None else trust_pickle
+        for _attempt in range(3):  # `latest` may move, and the old one be cleaned up, meanwhile
+            name = self._resolve(version)
+            if name is None:
+                log.error("no production version in %s; promote one first", self.location)
+                return None
+            meta = self._backend.read_metadata(name)
+            if meta is not None:
+                break
+            if version != LATEST:
+                log.error("version %s not found in %s", version, self.location)
+                return None
+        else:
+            return None
+        with self._backend.local_folder(name) as folder:
+            verify_files(folder, meta.get("files") or {}, version=name)
+            return TrainingResult.load(folder, trust_pickle=trust)
+
+    def list_versions(
+        self,
+        min_direction_accuracy: float | None = None,
+        min_profit_factor: float | None = None,
+        limit: int | None = None,
+        *,
+        min_metrics: Mapping[str, float] | None = None,
+        max_metrics: Mapping[str, float] | None = None,
+        trained_after: datetime | str | None = None,
+        trained_before: datetime | str | None = None,
+        status: str | None = None,
+    ) -> list[ModelVersion]:
+        """Versions newest first, filtered by metric thresholds, training date and status."""
+        floors = dict(validate_metrics(min_metrics or {}, where="min_metrics"))
+        if min_direction_accuracy is not None:
+            floors["direction_accuracy"] = float(min_direction_accuracy)
+        if min_profit_factor is not None:
+            floors["profit_factor"] = float(min_profit_factor)
+        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int)):
+            raise InvalidInputError(f"limit must be a whole number, got {limit!r}")
+        if limit is not None and limit < 0:
+            raise InvalidInputError(f"limit must be >= 0, got {limit}")
+        if status is not None and status not in ("registered", "production", "archived"):
+            raise InvalidInputError(
+                f"status must be registered, production or archived, got {status!r}"
+            )
+        query = VersionQuery(
+            min_metrics=floors,
+            max_metrics=validate_metrics(max_metrics or {}, where="max_metrics"),
+            trained_after=_when(trained_after, "trained_after"),
+            trained_before=_when(trained_before, "trained_before"),
+            status=status,
+            limit=limit,
+            production=self._production(),
+        )
+        if limit == 0:
+            return []
+        return [self._summary(meta) for meta in self._backend.query(query)]
+
+    def _summary(self, meta: Mapping[str, Any]) -> ModelVersion:
+        return ModelVersion(
+            version=meta["version"],
+            training_date=meta.get("training_date") or "",
+            metrics=dict(meta.get("metrics") or {}),
+            features=list(meta.get("features") or []),
+            path=self._backend.location_of(meta["version"]),
+            deployment_status=meta.get("deployment_status", "registered"),
+            registered_at=meta.get("registered_at") or "",
+            data_range=meta.get("data_range"),
+        )
+
+    def compare_versions(self, version1: str, version2: str) -> dict[str, Any]:
+        """Per metric of either version: both values, value1 - value2, and the winner.
+
+        `winner` is the real version name (so `winner == version` works even when you passed
+        `latest`), or None on a tie or when one side lacks the metric.
+        """
+        metas = []
+        for version in (version1, version2):
+            name = self._resolve(version)
+            meta = self._backend.read_metadata(name) if name else None
+            if meta is None:
+                raise VersionNotFoundError(
+                    f"cannot compare: version {version} not found in {self.location}"
+                    + ("" if version != LATEST else " (no production version yet)"),
+                    version=version,
+                )
+            metas.append(meta)
+        return compare_metrics(
+            metas[0]["version"],
+            metas[0].get("metrics") or {},
+            metas[1]["version"],
+            metas[1].get("metrics") or {},
+            self.directions,
+        )
+
+    # --- pointers -------------------------------------------------------------------------
+
+    def promote_to_production(self, version: str) -> bool:
+        """Make `version` the production model; False (and an ERROR log) if it does not exist."""
+        return self.promote(version)
+
+    def promote(
+        self,
+        version: str,
+        channel: str = PRODUCTION,
+        *,
+        expected_current: str | None = _UNSET,
+        reason: str | None = None,
+    ) -> bool:
+        """Point `channel` at `version`.
+
+        With `expected_current`, fails with PromotionConflict when the channel points
+        elsewhere by now (None: expects no version there yet).
+        """
+        name = validate_version(version, allow_latest=False)
+        return self._move_pointer(
+            name, validate_channel(channel), "promote", reason, expected_current
+        )
+
+    def rollback_to_version(self, version: str | None = None, *, reason: str | None = None) -> bool:
+        """Put production back on `version`, or with no argument on the previous production."""
+        if version is None:
+            events = self._backend.read_events()
+            current = self._production()
+            name = previous_target(events, PRODUCTION, current, exists=lambda v: self._exists(v))
+            if name is None:
+                log.error(
+                    "cannot roll back in %s: no earlier production version in the audit log",
+                    self.location,
+                )
+                return False
+        else:
+            name = validate_version(version, allow_latest=False)
+        log.warning("rolling production back to %s in %s", name, self.location)
+        return self._move_pointer(name, PRODUCTION, "rollback", reason, _UNSET)
+
+    def _exists(self, name: str) -> bool:
+        try:
+            return self._backend.read_metadata(name) is not None
+        except CorruptVersionError:
+            return False
+
+    def _move_pointer(
+        self,
+        name: str,
+        channel: str,
+        action: str,
+        reason: str | None,
+        expected_current: str | None,
+    ) -> bool:
+        backend = self._backend
+        with backend.transaction():
+            meta = backend.read_metadata(name)
+            if meta is None:
+                newest = sort_newest_first(backend.version_names())[:5]
+                log.error(
+                    "cannot %s %s to %s: it does not exist in %s (newest: %s)",
+                    action,
+                    name,
+                    channel,
+                    self.location,
+                    ", ".join(newest) or "none",
+                )
+                return False
+            current = backend.get_pointer(channel)
+            if expected_current is not _UNSET and current != expected_current:
+                raise PromotionConflict(
+                    f"{channel} is {current or 'empty'}, not {expected_current or 'empty'} as "
+                    f"expected: someone changed it meanwhile; compare again before promoting",
+                    channel=channel,
+                    current=current,
+                    expected=expected_current,
+                )
+            if current == name:
+                log.info("%s is already %s in %s", name, channel, self.location)
+                return True
+            now = iso_utc(utc_now())
+            backend.set_pointer(channel, name)
+            undo = [lambda: backend.set_pointer(channel, current)]
+            if channel == PRODUCTION:
+                undo += self._mark_production(name, meta, current, now)
+            self._log_or_undo(
+                Event(
+                    now,
+                    action,
+                    version=name,
+                    channel=channel,
+                    previous=current,
+                    user=current_user(),
+                    reason=reason,
+                ),
+                undo=lambda: [step() for step in reversed(undo)],
+            )
+        log.info("%s: %s now points to %s (was %s)", action, channel, name, current)
+        return True
+
+    def _mark_production(
+        self, name: str, meta: dict[str, Any], previous: str | None, now: str
+    ) -> list[Any]:
+        """Keep `deployment_status` in step with the pointer; returns how to take it back."""
+        backend = self._backend
+        undo = []
+        before = dict(meta)
+        backend.write_metadata(
+            name, {**meta, "deployment_status": "production", "promoted_at": now}
+        )
+        undo.append(lambda: backend.write_metadata(name, before))
+        old = backend.read_metadata(previous) if previous else None
+        if old is not None and previous is not None:
+            backend.write_metadata(previous, {**old, "deployment_status": "archived"})
+            undo.append(lambda: backend.write_metadata(previous, old))
+        return undo
+
+    def channels(self) -> dict[str, str | None]:
+        """Every channel with a pointer, and the version it points to."""
+        return {c: self._backend.get_pointer(c) for c in self._backend.channel_names()}
+
+    def history(self, channel: str = PRODUCTION) -> list[Event]:
+        """Promotions and rollbacks of `channel`, oldest first, from the audit log."""
+        return pointer_history(self._backend.read_events(), validate_channel(channel))
+
+    def events(self) -> list[Event]:
+        """The whole audit log, oldest first."""
+        return self._backend.read_events()
+
+    def production_at(self, timestamp: datetime | str, channel: str = PRODUCTION) -> str | None:
+        """The version `channel` served at a past moment, according to the audit log."""
+        moment = parse_timestamp(timestamp, what="timestamp")
+        return live_at(self._backend.read_events(), validate_channel(channel), moment)
+
+    def promote_if_better(
+        self,
+        version: str,
+        *,
+        metrics: Sequence[str] | None = None,
+        min_improvement: float | Mapping[str, float] = 0.0,
+        reason: str | None = None,
+    ) -> PromotionDecision:
+        """Champion/challenger gate: promote `version` only if it beats production.
+
+        It must be better by at least `min_improvement` (per metric, in the metric's own
+        units and direction) on every metric in `metrics` (default: all the challenger has).
+        Promotion is conditional on production not having moved since the comparison.
+        """
+        name = validate_version(version, allow_latest=False)
+        production = self._production()
+        if production is None:
+            promoted = self.promote(name, expected_current=None, reason=reason or "first model")
+            return PromotionDecision(promoted, name, None, ["no production version yet"], {})
+        comparison = self.compare_versions(name, production)
+        if production == name:
+            return PromotionDecision(False, name, production, ["already production"], comparison)
+        checked = (
+            list(metrics)
+            if metrics is not None
+            else sorted(k for k, row in comparison.items() if row["value1"] is not None)
+        )
+        reasons, wins = self._gate(name, production, comparison, checked, min_improvement)
+        promoted = False
+        if wins:
+            why = reason or "; ".join(reasons)
+            promoted = self.promote(name, expected_current=production, reason=why)
+        return PromotionDecision(promoted, name, production, reasons, comparison)
+
+    def _gate(
+        self,
+        name: str,
+        production: str,
+        comparison: Mapping[str, Mapping[str, Any]],
+        checked: Sequence[str],
+        min_improvement: float | Mapping[str, float],
+    ) -> tuple[list[str], bool]:
+        if not checked:
+            return ["no metrics to compare"], False
+        reasons: list[str] = []
+        wins = True
+        for metric in checked:
+            row = comparison.get(metric)
+            if row is None or row["value1"] is None or row["value2"] is None:
+                reasons.append(f"{metric}: missing on one side")
+                wins = False
+                continue
+            needed = (
+                min_improvement.get(metric, 0.0)
+                if isinstance(min_improvement, Mapping)
+                else min_improvement
+            )
+            gain = self.directions.improvement(metric, row["value1"], row["value2"])
+            ok = gain > needed or (needed > 0 and gain == needed)
+            wins = wins and ok
+            reasons.append(
+                f"{metric}: {row['value1']:.6g} vs {row['value2']:.6g} "
+                f"({'+' if gain >= 0 else ''}{gain:.6g}, needs > {needed:g}) "
+                f"{'better' if ok else 'not better'}"
+            )
+        return reasons, wins
+
+    # --- cleanup and verify ---------------------------------------------------------------
+
+    def cleanup_old_versions(
+        self, keep_versions: int | None = None, *, dry_run: bool = False
+    ) -> list[str]:
+        """Delete all but the newest `keep_versions`, never one a channel points to.
+
+        Returns the deleted versions (with `dry_run`, the ones that would be deleted).
+        """
+        keep = self.keep_versions if keep_versions is None else keep_versions
+        if isinstance(keep, bool) or not isinstance(keep, int) or keep < 1:
+            raise InvalidInputError(f"keep_versions must be a whole number >= 1, got {keep!r}")
+        backend = self._backend
+        deleted: list[str] = []
+        with backend.transaction():
+            names = sort_newest_first(backend.version_names())
+            protected = {backend.get_pointer(c) for c in backend.channel_names()}
+            doomed = [n for n in names[keep:] if n not in protected]
+            if dry_run:
+                return doomed
+            for item in backend.debris():
+                if item.kind in ("staging", "trash"):
+                    backend.remove_debris(item)
+            for name in doomed:
+                backend.delete_version(name)
+                deleted.append(name)
+                backend.append_event(
+                    Event(iso_utc(utc_now()), "delete", version=name, user=current_user())
+                )
+        if deleted:
+            log.info(
+                "cleanup deleted %d version(s) from %s: %s",
+                len(deleted),
+                self.location,
+                ", ".join(deleted),
+            )
+        return deleted
+
+    def delete_version(self, version: str, *, reason: str | None = None) -> bool:
+        """Delete one version; refused (InvalidInputError) while a channel points to it."""
+        name = validate_version(version, allow_latest=False)
+        backend = self._backend
+        with backend.transaction():
+            if backend.read_metadata(name) is None:
+                log.error("cannot delete %s: it does not exist in %s", name, self.location)
+                return False
+            holders = sorted(c for c in backend.channel_names() if backend.get_pointer(c) == name)
+            if holders:
+                raise InvalidInputError(
+                    f"version {name} is {', '.join(holders)}; promote another version first",
+                    version=name,
+                )
+            backend.delete_version(name)
+            backend.append_event(
+                Event(
+                    iso_utc(utc_now()), "delete", version=name, user=current_user(), reason=reason
+                )
+            )
+        log.info("deleted version %s from %s", name, self.location)
+        return True
+
+    def verify(self, repair: bool = False) -> VerifyReport:
+        """Check every version's files against their hashes, the pointers and leftovers.
+
+        With `repair=True`, mends what is safe to mend: removes leftovers of interrupted
+        writes, rewrites stale statuses, and drops a pointer to a missing version (falling
+        back to the previous production). Corrupt versions are reported, never deleted.
+        """
+        from .verification import run_verify
+
+        return run_verify(self, self._backend, repair=repair)
+
+    def debris(self) -> list[Debris]:
+        return self._backend.debris()
+
+
+def _when(value: datetime | str | None, what: str) -> datetime | None:
+    return None if value is None else parse_timestamp(value, what=what)

@@ -1,0 +1,145 @@
+"""`verify()`: check a registry end to end, and mend what is safe to mend.
+
+Kept apart from the facade because it walks every version; the checks themselves are
+policy (what counts as a problem, what repair may touch) and so live above the backends.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from .backends.base import Backend, effective_status
+from .errors import CorruptVersionError
+from .events import Event, pointer_history, previous_target
+from .integrity import verify_files
+from .metadata import current_user, iso_utc, utc_now
+from .versions import sort_newest_first
+
+if TYPE_CHECKING:
+    from .registry import ModelRegistry, VerifyReport
+
+__all__ = ["run_verify"]
+
+log = logging.getLogger("modelreg")
+
+
+def run_verify(registry: ModelRegistry, backend: Backend, *, repair: bool) -> VerifyReport:
+    from .registry import PRODUCTION, VerifyReport
+
+    problems: list[dict[str, Any]] = []
+    repaired: list[dict[str, Any]] = []
+
+    def found(kind: str, where: str, detail: str, fix: Any = None) -> None:
+        problem = {"kind": kind, "where": where, "detail": detail}
+        problems.append(problem)
+        if repair and fix is not None:
+            fix()
+            repaired.append(problem)
+            log.info("repaired %s at %s", kind, where)
+
+    with backend.transaction() if repair else _nothing():
+        names = sort_newest_first(backend.version_names())
+        pointers = {c: backend.get_pointer(c) for c in backend.channel_names()}
+        production = pointers.get(PRODUCTION)
+        healthy = set()
+        for name in names:
+            meta = _check_version(backend, name, found)
+            if meta is None:
+                continue
+            healthy.add(name)
+            stored = meta.get("deployment_status")
+            wanted = effective_status(stored, name, production)
+            if stored != wanted:
+                found(
+                    "stale-status",
+                    name,
+                    f"metadata says {stored!r}, the production pointer says {wanted!r}",
+                    lambda name=name, meta=meta, wanted=wanted: backend.write_metadata(
+                        name, {**meta, "deployment_status": wanted}
+                    ),
+                )
+        events = backend.read_events()
+        for channel, target in pointers.items():
+            _check_pointer(backend, channel, target, healthy, events, found)
+        for item in backend.debris():
+            found(item.kind, item.path, item.detail, lambda item=item: backend.remove_debris(item))
+    return VerifyReport(checked=len(names), problems=problems, repaired=repaired)
+
+
+def _check_version(backend: Backend, name: str, found: Any) -> dict[str, Any] | None:
+    try:
+        meta = backend.read_metadata(name)
+    except CorruptVersionError as exc:
+        found("corrupt", name, str(exc))
+        return None
+    if meta is None:
+        return None
+    try:
+        with backend.local_folder(name) as folder:
+            verify_files(folder, meta.get("files") or {}, version=name)
+    except CorruptVersionError as exc:
+        found("integrity", name, str(exc))
+        return None
+    return meta
+
+
+def _check_pointer(
+    backend: Backend,
+    channel: str,
+    target: str | None,
+    healthy: set[str],
+    events: list[Event],
+    found: Any,
+) -> None:
+    if target is not None and target not in healthy:
+        fallback = previous_target(events, channel, target, exists=healthy.__contains__)
+
+        def repoint() -> None:
+            backend.set_pointer(channel, fallback)
+            backend.append_event(
+                Event(
+                    iso_utc(utc_now()),
+                    "repair",
+                    version=fallback,
+                    channel=channel,
+                    previous=target,
+                    user=current_user(),
+                    reason=f"{target} was missing or corrupt",
+                )
+            )
+
+        found(
+            "broken-pointer",
+            channel,
+            f"{channel} points to {target}, which is missing or corrupt"
+            + (f"; repair moves it to {fallback}" if fallback else "; repair removes it"),
+            repoint,
+        )
+        return
+    moves = pointer_history(events, channel)
+    if target is not None and (not moves or moves[-1].version != target):
+        found(
+            "missing-event",
+            channel,
+            f"{channel} points to {target} but the audit log does not record it",
+            lambda: backend.append_event(
+                Event(
+                    iso_utc(utc_now()),
+                    "repair",
+                    version=target,
+                    channel=channel,
+                    previous=moves[-1].version if moves else None,
+                    user=current_user(),
+                    reason="pointer moved without its event (interrupted write)",
+                )
+            ),
+        )
+
+
+class _nothing:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None

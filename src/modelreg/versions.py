@@ -1,0 +1,155 @@
+"""Version names: the only place they are made, parsed, validated and ordered.
+
+A version is named after its registration time in UTC, ``YYYYMMDD_HHMMSS``; when that name is
+taken, ``_2``, ``_3`` ... follow. Names order by (timestamp, counter), never as strings, so
+``20260101_000000_10`` sorts after ``20260101_000000_9``. Every name that enters the registry
+passes :func:`validate_version`, which is what keeps ``../x`` and friends out of the folder.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from .errors import InvalidVersionError
+
+__all__ = [
+    "LATEST",
+    "ModelVersion",
+    "VersionName",
+    "format_version_name",
+    "is_version_name",
+    "next_candidates",
+    "parse_version",
+    "sort_newest_first",
+    "validate_channel",
+    "validate_model_name",
+    "validate_version",
+]
+
+LATEST = "latest"
+_VERSION_RE = re.compile(r"^(\d{8})_(\d{6})(?:_([1-9]\d{0,8}))?$")
+_CHANNEL_RE = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
+_MODEL_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,127}$")
+_RESERVED_CHANNELS = frozenset({"latest", "models", "trash", "staging-area"})
+_MAX_SHOWN = 80
+
+
+@dataclass(frozen=True, order=True)
+class VersionName:
+    """A parsed version name; sorts by registration time, then by the clash counter."""
+
+    timestamp: datetime
+    counter: int = 1
+    name: str = field(default="", compare=False)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def _shown(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= _MAX_SHOWN else text[:_MAX_SHOWN] + "..."
+
+
+def parse_version(name: object) -> VersionName:
+    """Parse a version name, or raise InvalidVersionError saying what is wrong with it."""
+    if not isinstance(name, str):
+        raise InvalidVersionError(
+            f"version must be a string like '20260126_103000', got {type(name).__name__}",
+            version=_shown(name),
+        )
+    match = _VERSION_RE.match(name)
+    if match is None:
+        raise InvalidVersionError(
+            f"invalid version name {_shown(name)}: expected YYYYMMDD_HHMMSS (UTC), "
+            "optionally followed by _N, or 'latest' for production",
+            version=_shown(name),
+        )
+    day, clock, counter = match.groups()
+    try:
+        stamp = datetime.strptime(day + clock, "%Y%m%d%H%M%S").replace(tzinfo=UTC)
+    except ValueError as exc:
+        raise InvalidVersionError(
+            f"invalid version name {name!r}: {day}_{clock} is not a real date and time",
+            version=name,
+        ) from exc
+    return VersionName(stamp, int(counter) if counter else 1, name)
+
+
+def is_version_name(name: object) -> bool:
+    """True when `name` is a well-formed version name (not the `latest` alias)."""
+    try:
+        parse_version(name)
+    except InvalidVersionError:
+        return False
+    return True
+
+
+def validate_version(name: object, *, allow_latest: bool = True) -> str:
+    """Return `name` when it is a version name (or `latest`), else raise InvalidVersionError."""
+    if allow_latest and name == LATEST:
+        return LATEST
+    return parse_version(name).name
+
+
+def validate_channel(channel: object) -> str:
+    """Channels are lower-case words (`production`, `staging`); they name folders too."""
+    if not isinstance(channel, str) or not _CHANNEL_RE.match(channel):
+        raise InvalidVersionError(
+            f"invalid channel name {_shown(channel)}: use lower-case letters, digits, '_' "
+            "or '-', starting with a letter (e.g. 'production', 'staging')",
+            channel=_shown(channel),
+        )
+    if channel in _RESERVED_CHANNELS:
+        raise InvalidVersionError(f"channel name {channel!r} is reserved", channel=channel)
+    return channel
+
+
+def validate_model_name(model: object) -> str:
+    """Model names (several models in one catalog) are short identifiers, never paths."""
+    if not isinstance(model, str) or not _MODEL_RE.match(model) or ".." in model:
+        raise InvalidVersionError(
+            f"invalid model name {_shown(model)}: use letters, digits, '_', '-' or '.', "
+            "starting with a letter",
+            model=_shown(model),
+        )
+    return model
+
+
+def format_version_name(when: datetime, counter: int = 1) -> str:
+    """The name for a registration at `when` (converted to UTC), with `_N` for N >= 2."""
+    base = when.astimezone(UTC).strftime("%Y%m%d_%H%M%S")
+    return base if counter <= 1 else f"{base}_{counter}"
+
+
+def next_candidates(when: datetime, taken: set[str]) -> Iterator[str]:
+    """Yield names for a registration at `when`, skipping those already known to be taken."""
+    counter = 1
+    while True:
+        name = format_version_name(when, counter)
+        if name not in taken:
+            yield name
+        counter += 1
+
+
+def sort_newest_first(names: list[str]) -> list[str]:
+    """Order version names newest first by (timestamp, counter)."""
+    return sorted(names, key=parse_version, reverse=True)
+
+
+@dataclass(frozen=True)
+class ModelVersion:
+    """One registered version, as `list_versions` returns it."""
+
+    version: str
+    training_date: str
+    metrics: dict[str, float]
+    features: list[str]
+    path: Path | str
+    deployment_status: str = "registered"
+    registered_at: str = ""
+    data_range: dict[str, str] | None = None
