@@ -81,21 +81,24 @@ def pointer_history(events: Iterable[Event], channel: str) -> list[Event]:
 def previous_target(
     events: Iterable[Event], channel: str, current: str | None, exists: Any = None
 ) -> str | None:
-    """The version `channel` pointed to before it last moved to `current`.
+    """The version `channel` served before `current`, as an undo stack of its moves.
 
-    Walks the pointer's history backwards past every stint of `current`, and returns the
-    version in charge just before; with `exists`, versions deleted since are skipped.
+    A promotion pushes; a rollback to a version on the stack pops back to it (else pushes),
+    so rolling back twice goes two promotions back rather than flipping between the last
+    two. With `exists`, versions deleted since are skipped.
     """
-    targets = [e.version for e in pointer_history(events, channel) if e.version]
-    # collapse repeats so that promote(A), promote(A) counts as one stint
-    stints: list[str] = []
-    for target in targets:
-        if not stints or stints[-1] != target:
-            stints.append(target)
-    if current is not None:
-        while stints and stints[-1] == current:
-            stints.pop()
-    for candidate in reversed(stints):
+    stack: list[str] = []
+    for event in pointer_history(events, channel):
+        target = event.version
+        if not target:
+            continue
+        if event.action == "rollback" and target in stack:
+            del stack[len(stack) - stack[::-1].index(target) :]
+        elif not stack or stack[-1] != target:
+            stack.append(target)
+    while stack and stack[-1] == current:
+        stack.pop()
+    for candidate in reversed(stack):
         if candidate != current and (exists is None or exists(candidate)):
             return candidate
     return None

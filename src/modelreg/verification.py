@@ -42,12 +42,17 @@ def run_verify(registry: ModelRegistry, backend: Backend, *, repair: bool) -> Ve
         names = sort_newest_first(backend.version_names())
         pointers = {c: backend.get_pointer(c) for c in backend.channel_names()}
         production = pointers.get(PRODUCTION)
-        healthy = set()
+        healthy: dict[str, dict[str, Any]] = {}
         for name in names:
             meta = _check_version(backend, name, found)
-            if meta is None:
-                continue
-            healthy.add(name)
+            if meta is not None:
+                healthy[name] = meta
+        events = backend.read_events()
+        for channel, target in pointers.items():
+            _check_pointer(backend, channel, target, set(healthy), events, found)
+        if repair:  # a repaired pointer changes which status is right
+            production = backend.get_pointer(PRODUCTION)
+        for name, meta in healthy.items():
             stored = meta.get("deployment_status")
             wanted = effective_status(stored, name, production)
             if stored != wanted:
@@ -59,9 +64,6 @@ def run_verify(registry: ModelRegistry, backend: Backend, *, repair: bool) -> Ve
                         name, {**meta, "deployment_status": wanted}
                     ),
                 )
-        events = backend.read_events()
-        for channel, target in pointers.items():
-            _check_pointer(backend, channel, target, healthy, events, found)
         for item in backend.debris():
             found(item.kind, item.path, item.detail, lambda item=item: backend.remove_debris(item))
     return VerifyReport(checked=len(names), problems=problems, repaired=repaired)
