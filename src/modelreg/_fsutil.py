@@ -15,6 +15,7 @@ Every mutating call goes through this module's `os`, so tests can make the Nth o
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import os
 import secrets
@@ -204,13 +205,26 @@ def claim_and_publish(staged: Path, target: Path) -> None:
         with contextlib.suppress(OSError):
             os.rmdir(target)
         raise
-    fsync_dir(target.parent)
+    _durable_or_undone(staged, target)
+
+
+def _durable_or_undone(source: Path, dest: Path) -> None:
+    """fsync the rename `source` -> `dest`; if that fails, move it back and re-raise.
+
+    The caller is told the step failed, so it must not stay half-done (visible, not durable).
+    """
+    try:
+        fsync_dir(dest.parent)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.rename(dest, source)
+        raise
 
 
 def rename(source: Path, dest: Path) -> None:
     """A rename inside one filesystem (into `.trash/`, out of a staging folder)."""
     os.rename(source, dest)
-    fsync_dir(dest.parent)
+    _durable_or_undone(source, dest)
 
 
 def replace_symlink(link: Path, target: str) -> None:
@@ -283,8 +297,13 @@ def append_line(path: Path, line: bytes) -> None:
         size = os.fstat(fd).st_size
         if size and os.pread(fd, 1, size - 1) != b"\n":
             line = b"\n" + line
-        _write_all(fd, line)
-        os.fsync(fd)
+        try:
+            _write_all(fd, line)
+            os.fsync(fd)
+        except BaseException:  # all or nothing: a reported failure leaves no record behind
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, size)
+            raise
     finally:
         os.close(fd)
 
@@ -299,13 +318,24 @@ def symlinks_supported(folder: Path) -> bool:
         probe = folder / unique_name(".symlink-probe")
         try:
             os.symlink(".", probe)
-        except (OSError, NotImplementedError):
+        except NotImplementedError:
+            _SYMLINKS[key] = False
+        except OSError as exc:
+            if not _symlinks_refused(exc):
+                raise  # a full or failing disk says nothing about symlinks; do not remember it
             _SYMLINKS[key] = False
         else:
             with contextlib.suppress(OSError):
                 os.unlink(probe)
             _SYMLINKS[key] = True
     return _SYMLINKS[key]
+
+
+def _symlinks_refused(exc: OSError) -> bool:
+    """Whether a failed `os.symlink` means "not allowed here", as opposed to a failing disk."""
+    if getattr(exc, "winerror", None) is not None:  # e.g. 1314: privilege not held
+        return True
+    return exc.errno in (errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.ENOSYS)
 
 
 @contextlib.contextmanager

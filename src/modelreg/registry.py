@@ -7,9 +7,10 @@ nothing here touches a file, a table or a socket directly.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -243,14 +244,9 @@ class ModelRegistry:
 
     def _log_or_undo(self, event: Event, undo: Any) -> None:
         """Append `event`; if that fails, take back the step it records and re-raise."""
-        try:
+        with _all_or_nothing(event.action) as steps:
+            steps.append(undo)
             self._backend.append_event(event)
-        except BaseException:
-            try:
-                undo()
-            except Exception as exc:  # pragma: no cover - both failing is logged, not hidden
-                log.error("could not undo %s of %s after a failure: %s", event.action, event, exc)
-            raise
 
     # --- read -----------------------------------------------------------------------------
 
@@ -403,20 +399,23 @@ class ModelRegistry:
 
     def rollback_to_version(self, version: str | None = None, *, reason: str | None = None) -> bool:
         """Put production back on `version`, or with no argument on the previous production."""
-        if version is None:
-            events = self._backend.read_events()
+        if version is not None:
+            name = validate_version(version, allow_latest=False)
+            log.warning("rolling production back to %s in %s", name, self.location)
+            return self._move_pointer(name, PRODUCTION, "rollback", reason, _UNSET)
+        with self._backend.transaction():  # the log and the pointer read as one moment
             current = self._production()
-            name = previous_target(events, PRODUCTION, current, exists=lambda v: self._exists(v))
-            if name is None:
+            previous = previous_target(
+                self._backend.read_events(), PRODUCTION, current, exists=self._exists
+            )
+            if previous is None:
                 log.error(
                     "cannot roll back in %s: no earlier production version in the audit log",
                     self.location,
                 )
                 return False
-        else:
-            name = validate_version(version, allow_latest=False)
-        log.warning("rolling production back to %s in %s", name, self.location)
-        return self._move_pointer(name, PRODUCTION, "rollback", reason, _UNSET)
+            log.warning("rolling production back to %s in %s", previous, self.location)
+            return self._move_pointer(previous, PRODUCTION, "rollback", reason, current)
 
     def _exists(self, name: str) -> bool:
         try:
@@ -459,41 +458,44 @@ class ModelRegistry:
                 log.info("%s is already %s in %s", name, channel, self.location)
                 return True
             now = iso_utc(utc_now())
-            backend.set_pointer(channel, name)
-            undo = [lambda: backend.set_pointer(channel, current)]
-            if channel == PRODUCTION:
-                undo += self._mark_production(name, meta, current, now)
-            self._log_or_undo(
-                Event(
-                    now,
-                    action,
-                    version=name,
-                    channel=channel,
-                    previous=current,
-                    user=current_user(),
-                    reason=reason,
-                ),
-                undo=lambda: [step() for step in reversed(undo)],
-            )
+            with _all_or_nothing(action) as undo:
+                undo.append(lambda: backend.set_pointer(channel, current))
+                backend.set_pointer(channel, name)
+                if channel == PRODUCTION:
+                    self._mark_production(name, meta, current, now, undo)
+                backend.append_event(
+                    Event(
+                        now,
+                        action,
+                        version=name,
+                        channel=channel,
+                        previous=current,
+                        user=current_user(),
+                        reason=reason,
+                    )
+                )
         log.info("%s: %s now points to %s (was %s)", action, channel, name, current)
         return True
 
     def _mark_production(
-        self, name: str, meta: dict[str, Any], previous: str | None, now: str
-    ) -> list[Any]:
-        """Keep `deployment_status` in step with the pointer; returns how to take it back."""
+        self,
+        name: str,
+        meta: dict[str, Any],
+        previous: str | None,
+        now: str,
+        undo: list[Callable[[], object]],
+    ) -> None:
+        """Keep `deployment_status` in step with the pointer, noting how to take it back."""
         backend = self._backend
-        undo = []
         before = dict(meta)
+        undo.append(lambda: backend.write_metadata(name, before))
         backend.write_metadata(
             name, {**meta, "deployment_status": "production", "promoted_at": now}
         )
-        undo.append(lambda: backend.write_metadata(name, before))
         old = backend.read_metadata(previous) if previous else None
         if old is not None and previous is not None:
-            backend.write_metadata(previous, {**old, "deployment_status": "archived"})
             undo.append(lambda: backend.write_metadata(previous, old))
-        return undo
+            backend.write_metadata(previous, {**old, "deployment_status": "archived"})
 
     def channels(self) -> dict[str, str | None]:
         """Every channel with a pointer, and the version it points to."""
@@ -653,6 +655,24 @@ class ModelRegistry:
 
     def debris(self) -> list[Debris]:
         return self._backend.debris()
+
+
+@contextlib.contextmanager
+def _all_or_nothing(what: str) -> Iterator[list[Callable[[], object]]]:
+    """Collect an undo step before each write; if a later write fails, run them newest first.
+
+    A caller who gets an error must find the registry as it was, not half-moved.
+    """
+    undo: list[Callable[[], object]] = []
+    try:
+        yield undo
+    except BaseException:
+        for step in reversed(undo):
+            try:
+                step()
+            except Exception as exc:  # both failing is logged, not hidden
+                log.error("could not undo part of a failed %s: %s", what, exc)
+        raise
 
 
 def _when(value: datetime | str | None, what: str) -> datetime | None:

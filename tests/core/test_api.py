@@ -26,6 +26,7 @@ from modelreg import (
     TrainingResult,
     VersionNotFoundError,
 )
+from modelreg.backends.local import _HOST_TAG
 
 from .conftest import Clock
 
@@ -477,7 +478,7 @@ def test_cleanup_deletes_through_the_trash(
 
 def test_cleanup_removes_stale_staging(registry: ModelRegistry, clock: Clock) -> None:
     registry.register(make_result())
-    stale = Path(registry.path) / ".staging" / "v.999999999.deadbeef"
+    stale = Path(registry.path) / ".staging" / f"v.{_HOST_TAG}.999999999.deadbeef"
     stale.mkdir(parents=True)
     (stale / "model.pkl").write_bytes(b"half")
     registry.cleanup_old_versions()
@@ -511,7 +512,7 @@ def test_verify_clean_registry(registry: ModelRegistry, clock: Clock) -> None:
 
 def test_verify_finds_and_repairs_stale_staging(registry: ModelRegistry) -> None:
     registry.register(make_result())
-    stale = Path(registry.path) / ".staging" / "v.999999999.cafe0001"
+    stale = Path(registry.path) / ".staging" / f"v.{_HOST_TAG}.999999999.cafe0001"
     stale.mkdir()
     report = registry.verify()
     assert "staging" in _kinds(report) and not report.ok
@@ -523,7 +524,7 @@ def test_verify_finds_and_repairs_stale_staging(registry: ModelRegistry) -> None
 
 def test_verify_keeps_a_live_writers_staging(registry: ModelRegistry) -> None:
     registry.register(make_result())
-    live = Path(registry.path) / ".staging" / f"v.{os.getpid()}.cafe0002"
+    live = Path(registry.path) / ".staging" / f"v.{_HOST_TAG}.{os.getpid()}.cafe0002"
     live.mkdir()
     registry.verify(repair=True)
     assert live.exists()

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
 import os
+import socket
 import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -33,6 +35,7 @@ __all__ = ["LocalBackend"]
 POINTER = "latest"
 _ASIDE = ".latest.prev"
 _STALE_AFTER = 24 * 3600.0
+_HOST_TAG = hashlib.sha256(socket.gethostname().encode()).hexdigest()[:8]
 
 
 @contextlib.contextmanager
@@ -86,11 +89,12 @@ class LocalBackend(Backend):
     def staging(self) -> Iterator[Path]:
         self._ensure_root()
         area = self.root / ".staging"
-        folder = area / _fsutil.unique_name("v")
+        folder = area / _fsutil.unique_name(f"v.{_HOST_TAG}")
         with _storage_errors("create a staging folder", folder):
             _fsutil.make_dirs(folder)
         try:
-            yield folder
+            with _storage_errors("write the new version's files", folder):
+                yield folder
         finally:
             if folder.exists():
                 with contextlib.suppress(OSError):
@@ -288,11 +292,15 @@ def _dirs_matching_version(root: Path) -> list[str]:
 
 
 def _abandoned(entry: Path) -> bool:
-    """A staging folder whose writer is gone: its pid is dead here, or it is a day old."""
+    """A staging folder whose writer is gone: its pid is dead here, or it is a day old.
+
+    Staging folders are named `v.<host tag>.<pid>.<random>`; a pid only means something on
+    the host that wrote it, so another machine's folder (a shared filesystem) waits a day.
+    """
     parts = entry.name.split(".")
     try:
-        pid = int(parts[1])
-    except (IndexError, ValueError):
+        pid = int(parts[2]) if len(parts) == 4 and parts[1] == _HOST_TAG else -1
+    except ValueError:
         pid = -1
     try:
         age = time.time() - entry.lstat().st_mtime
