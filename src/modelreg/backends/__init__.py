@@ -9,12 +9,13 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from ..errors import InvalidInputError
+from ..errors import InvalidInputError, MissingDependencyError
 from .base import Backend
 
 __all__ = ["Backend", "open_backend"]
 
 _SQL_SCHEMES = ("sqlite", "postgresql", "postgres", "mysql")
+_SQL_OPTIONS = {"lock_timeout", "model", "artifacts", "storage_options", "cache_dir"}
 
 
 def _scheme(location: str) -> str:
@@ -31,12 +32,16 @@ def open_backend(location: str | os.PathLike[str], **options: Any) -> Backend:
 
         path = text[len("file://") :] if scheme == "file" else text
         _reject(options, allowed={"lock_timeout", "model"}, where="a local folder")
-        model = options.pop("model", None)
-        if model is not None:
-            from ..versions import validate_model_name
-
-            path = os.path.join(path, "models", validate_model_name(model))
         return LocalBackend(path, **options)
+    if scheme in _SQL_SCHEMES and scheme != "mysql":
+        try:
+            from .sql import SqlBackend
+        except ImportError as exc:
+            raise MissingDependencyError(
+                f"a {scheme} catalog needs the sql extra: pip install 'modelreg[sql]' ({exc})"
+            ) from exc
+        _reject(options, allowed=_SQL_OPTIONS, where="a SQL catalog")
+        return SqlBackend(text, **options)
     raise InvalidInputError(
         f"unsupported registry location {text!r}: use a folder path"
         + ("" if scheme in (*_SQL_SCHEMES, "http", "https") else f" (unknown scheme {scheme!r})"),

@@ -21,7 +21,17 @@ from ..events import Event
 from ..metadata import parse_timestamp
 from ..versions import sort_newest_first
 
-__all__ = ["Backend", "Debris", "VersionQuery", "effective_status", "matches"]
+__all__ = [
+    "DEFAULT_MODEL",
+    "Backend",
+    "Debris",
+    "VersionQuery",
+    "effective_status",
+    "matches",
+]
+
+#: the model a registry holds when none is named (`ModelRegistry(url, model=...)`)
+DEFAULT_MODEL = "default"
 
 
 @dataclass(frozen=True)
@@ -80,6 +90,8 @@ class Backend(ABC):
 
     #: a human-readable location, used in messages ("models/", "postgresql://...")
     location: str = ""
+    #: which of the location's named models this backend reads and writes
+    model: str = DEFAULT_MODEL
     #: whether loading pickles from here is trusted unless the caller says otherwise
     trusted_by_default: bool = True
     #: the model format a registry here writes unless configured ("pickle" or "safe")
@@ -187,6 +199,10 @@ class Backend(ABC):
             meta = self.read_metadata(name)
             if meta is not None:
                 yield meta
+
+    def model_names(self) -> list[str]:
+        """The named models stored at this backend's location (one catalog, one root)."""
+        return [self.model]
 
     def close(self) -> None:
         """Release connections; a no-op where there are none."""

@@ -1,0 +1,269 @@
+"""Content-addressed artifact blobs on any fsspec filesystem (local, s3://, gs://, memory://).
+
+A blob's key is its sha256 (`<root>/sha256/ab/abcdef...`), so identical artifacts are stored
+once and a key never changes meaning: object stores have no rename, and none is needed. An
+upload streams the local file, hashes what it sends, and is committed under its key only when
+the hash and the stored size match; the catalog row that references it comes after that.
+Downloads land in a local cache keyed by sha256 and are checked on the way in.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import tempfile
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from .. import _fsutil
+from ..errors import IntegrityError, InvalidInputError, MissingDependencyError, StorageError
+
+__all__ = ["ArtifactStore", "Blob", "default_cache_dir", "link_or_copy", "safe_artifact_name"]
+
+_CHUNK = 4 * 1024 * 1024
+_HEX = frozenset("0123456789abcdef")
+
+
+@dataclass(frozen=True)
+class Blob:
+    """One stored object: its content address, size, URI and age (for orphan sweeps)."""
+
+    sha256: str
+    bytes: int
+    uri: str
+    age_seconds: float | None = None
+
+
+def default_cache_dir() -> Path:
+    """Where downloaded blobs are kept: `$MODELREG_CACHE`, else the user's cache folder."""
+    env = os.environ.get("MODELREG_CACHE")
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "modelreg" / "blobs"
+
+
+@contextlib.contextmanager
+def _storage_errors(action: str, where: str) -> Iterator[None]:
+    """fsspec and its drivers raise OSError, botocore errors and more: one StorageError."""
+    try:
+        yield
+    except (StorageError, IntegrityError):
+        raise
+    except Exception as exc:
+        raise StorageError(
+            f"could not {action} at {where}: {type(exc).__name__}: {exc}",
+            path=where,
+        ) from exc
+
+
+def _check_sha(sha256: str) -> str:
+    if len(sha256) != 64 or not set(sha256) <= _HEX:
+        raise IntegrityError(f"{sha256!r} is not a sha256 hex digest", expected_sha256=sha256)
+    return sha256
+
+
+class ArtifactStore:
+    """Blobs under one fsspec URL, plus a local download cache."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        storage_options: Mapping[str, Any] | None = None,
+        cache_dir: str | os.PathLike[str] | None = None,
+    ) -> None:
+        try:
+            import fsspec
+        except ImportError as exc:  # pragma: no cover - fsspec ships with the sql extra
+            raise MissingDependencyError(
+                "artifact stores need fsspec: pip install 'modelreg[sql]'"
+            ) from exc
+        options = dict(storage_options or {})
+        if fsspec.utils.get_protocol(url) in ("file", "local"):
+            url = os.path.abspath(url.removeprefix("file://"))
+            options.setdefault("auto_mkdir", True)
+        with _storage_errors("open the artifact store", url):
+            self.fs, root = fsspec.core.url_to_fs(url, **options)
+        self.url = url
+        self.root = root.rstrip("/")
+        self._local = "file" in self.fs.protocol or "local" in self.fs.protocol
+        self.cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+
+    def __repr__(self) -> str:
+        return f"ArtifactStore({self.url!r})"
+
+    # --- keys -----------------------------------------------------------------------------
+
+    def key(self, sha256: str) -> str:
+        sha = _check_sha(sha256)
+        return f"{self.root}/sha256/{sha[:2]}/{sha}"
+
+    def uri(self, sha256: str) -> str:
+        """The blob's full URL, as the catalog records it."""
+        return self.fs.unstrip_protocol(self.key(sha256))
+
+    def _strip(self, uri: str) -> str:
+        return str(self.fs._strip_protocol(uri))
+
+    # --- writing --------------------------------------------------------------------------
+
+    def put(self, path: Path, sha256: str, size: int) -> Blob:
+        """Store the file at `path` (whose hash the caller recorded) unless already there.
+
+        The bytes sent are hashed on the way; a file changed since it was hashed raises
+        IntegrityError and nothing appears under the key.
+        """
+        key = self.key(sha256)
+        with _storage_errors("upload an artifact", key):
+            if self._stored_size(key) == size:
+                return Blob(sha256, size, self.uri(sha256))
+            digest, sent = self._upload(path, key)
+            if (digest, sent) != (sha256, size):
+                raise IntegrityError(
+                    f"{path} changed while it was uploaded (expected sha256 {sha256}, "
+                    f"{size} bytes; sent {digest}, {sent} bytes); nothing was stored",
+                    path=str(path),
+                    expected_sha256=sha256,
+                )
+            stored = self._stored_size(key)
+        if stored != size:
+            raise StorageError(
+                f"upload of {path} to {key} left {stored} bytes, expected {size}; retry",
+                path=key,
+            )
+        return Blob(sha256, size, self.uri(sha256))
+
+    def _upload(self, path: Path, key: str) -> tuple[str, int]:
+        """Stream `path` to `key`, committing only if every byte was sent and hashed."""
+        digest = hashlib.sha256()
+        sent = 0
+        sink = self.fs.open(key, "wb", autocommit=False)
+        try:
+            with open(path, "rb") as source:
+                while chunk := source.read(_CHUNK):
+                    digest.update(chunk)
+                    sink.write(chunk)
+                    sent += len(chunk)
+            sink.close()
+        except BaseException:
+            with contextlib.suppress(Exception):
+                sink.discard()
+            raise
+        if digest.hexdigest() != key.rsplit("/", 1)[-1]:
+            with contextlib.suppress(Exception):
+                sink.discard()
+            with contextlib.suppress(Exception):  # filesystems that ignore autocommit=False
+                self.fs.rm_file(key)
+        else:
+            sink.commit()
+        return digest.hexdigest(), sent
+
+    def _stored_size(self, key: str) -> int | None:
+        self.fs.invalidate_cache(key)
+        try:
+            return int(self.fs.info(key)["size"])
+        except FileNotFoundError:
+            return None
+
+    def exists(self, uri: str) -> bool:
+        with _storage_errors("look up an artifact", uri):
+            return self._stored_size(self._strip(uri)) is not None
+
+    def delete(self, uri: str) -> None:
+        """Remove one blob; one already gone is fine."""
+        key = self._strip(uri)
+        with _storage_errors("delete an artifact", key), contextlib.suppress(FileNotFoundError):
+            self.fs.rm_file(key)
+
+    def blobs(self) -> list[Blob]:
+        """Every blob under this store's root, with its age when the filesystem knows it."""
+        base = f"{self.root}/sha256"
+        with _storage_errors("list artifacts", base):
+            self.fs.invalidate_cache(base)
+            try:
+                found = self.fs.find(base, detail=True)
+            except FileNotFoundError:
+                return []
+        blobs = []
+        for key, info in found.items():
+            sha = key.rsplit("/", 1)[-1]
+            if len(sha) == 64 and set(sha) <= _HEX:
+                blobs.append(
+                    Blob(sha, int(info.get("size") or 0), self.fs.unstrip_protocol(key), _age(info))
+                )
+        return blobs
+
+    # --- reading --------------------------------------------------------------------------
+
+    def open(self, uri: str) -> IO[bytes]:
+        """Stream a blob's bytes."""
+        key = self._strip(uri)
+        with _storage_errors("open an artifact", key):
+            try:
+                return self.fs.open(key, "rb")
+            except FileNotFoundError as exc:
+                raise IntegrityError(
+                    f"artifact {key} is missing from the store; restore it or delete the version",
+                    path=key,
+                ) from exc
+
+    def cached(self, uri: str, sha256: str, size: int) -> Path:
+        """A local copy of the blob, downloaded once and checked against `sha256`."""
+        target = self.cache_dir / sha256[:2] / _check_sha(sha256)
+        if target.is_file() and _fsutil.hash_file(target) == (sha256, size):
+            return target
+        with _storage_errors("create the artifact cache", str(self.cache_dir)):
+            _fsutil.make_dirs(target.parent)
+        fd, tmp_name = tempfile.mkstemp(prefix=".dl.", dir=target.parent)
+        os.close(fd)
+        tmp = Path(tmp_name)
+        try:
+            with self.open(uri) as source, _storage_errors("download an artifact", uri):
+                digest, got = _fsutil.copy_file_hashed(source, tmp)
+            if (digest, got) != (sha256, size):
+                raise IntegrityError(
+                    f"artifact {uri} does not match its registered sha256 {sha256} ({size} "
+                    f"bytes): found {digest} ({got} bytes); nothing was loaded",
+                    path=uri,
+                    expected_sha256=sha256,
+                    actual_sha256=digest,
+                )
+            with _storage_errors("fill the artifact cache", str(target)):
+                _fsutil.publish_file(tmp, target, replace=True)
+        finally:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+        return target
+
+
+def link_or_copy(source: Path, dest: Path) -> None:
+    """Place a cached blob into a version folder: a hard link when possible, else a copy."""
+    _fsutil.make_dirs(dest.parent)
+    try:
+        os.link(source, dest)
+    except OSError:
+        with open(source, "rb") as handle:
+            _fsutil.copy_file_hashed(handle, dest)
+
+
+def safe_artifact_name(name: str) -> str:
+    """Artifact names come from the catalog: never let one reach outside its folder."""
+    parts = name.split("/")
+    if not name or name.startswith("/") or any(p in ("", ".", "..") for p in parts):
+        raise InvalidInputError(f"artifact name {name!r} is not a relative path", path=name)
+    return name
+
+
+def _age(info: Mapping[str, Any]) -> float | None:
+    for key in ("mtime", "LastModified", "last_modified", "created"):
+        value = info.get(key)
+        if value is None:
+            continue
+        stamp = value.timestamp() if hasattr(value, "timestamp") else float(value)
+        return max(0.0, time.time() - stamp)
+    return None

@@ -1,0 +1,550 @@
+"""A SQL catalog (PostgreSQL, SQLite) for versions, pointers and events; blobs in an fsspec store.
+
+The catalog decides races: a version name is unique per model by constraint, and `transaction()`
+is one database transaction (PostgreSQL: with a per-model advisory lock, so writers queue as
+they do on a folder's lock file; SQLite: BEGIN IMMEDIATE with busy_timeout). Artifacts are
+uploaded under their sha256 and checked before the row naming them is inserted, so the catalog
+never references bytes that are not there; a crash in between leaves an orphan blob, which
+`debris()` reports and `verify --repair` removes. All SQL lives here and in `sql_schema.py`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import math
+import tempfile
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from ..errors import InvalidInputError, StorageError, VersionExistsError
+from ..events import Event
+from ..metadata import METADATA_FILE, encode_metadata, parse_timestamp, utc_now
+from ..versions import parse_version, validate_model_name
+from .artifact_store import ArtifactStore, Blob, link_or_copy, safe_artifact_name
+from .base import Backend, Debris, VersionQuery, effective_status
+from .sql_engine import create_engine, db_errors, ensure_schema, sqlite_path
+from .sql_schema import artifacts, events, models, pointers, version_metrics, versions
+
+__all__ = ["SqlBackend"]
+
+DEFAULT_MODEL = "default"
+#: advisory lock namespaces: one lock per model, one for the blob store (shared by uploaders)
+_MODEL_LOCK = 0x6D72
+_BLOB_LOCK = {"ns": 0x6D73, "id": 0}
+#: an unreferenced blob younger than this may be an upload in flight (reported, not removed)
+ORPHAN_GRACE_SECONDS = 3600.0
+
+
+class _Tx(threading.local):
+    conn: Connection | None = None
+    after_commit: list[Callable[[], None]]
+
+    def __init__(self) -> None:
+        self.after_commit = []
+
+
+class SqlBackend(Backend):
+    """One model's versions in a SQL catalog, its artifacts in a content-addressed store."""
+
+    trusted_by_default = False
+    default_model_format = "safe"
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        artifacts: str | None = None,
+        model: str | None = None,
+        lock_timeout: float = 60.0,
+        storage_options: Mapping[str, Any] | None = None,
+        cache_dir: str | Path | None = None,
+    ) -> None:
+        self.model = validate_model_name(model or DEFAULT_MODEL)
+        self._lock_timeout = lock_timeout
+        self._engine = create_engine(url, lock_timeout=lock_timeout)
+        self.location = self._engine.url.render_as_string(hide_password=True)
+        self._store = ArtifactStore(
+            artifacts or _default_artifacts(self._engine.url),
+            storage_options=storage_options,
+            cache_dir=cache_dir,
+        )
+        self._tx = _Tx()
+        self._model_id: int | None = None
+        try:
+            ensure_schema(self._engine, self.location)
+        except BaseException:
+            self._engine.dispose()
+            raise
+
+    @property
+    def artifact_store(self) -> ArtifactStore:
+        return self._store
+
+    def location_of(self, name: str) -> str:
+        return f"{self.location}#{self.model}/{name}"
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    # --- connections and the writers' transaction ------------------------------------------
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One connection and one database transaction; nested calls join the outer one."""
+        if self._tx.conn is not None:
+            yield
+            return
+        with db_errors("write to", self.location), self._engine.connect() as conn:
+            conn.info["writer"] = True
+            try:
+                with conn.begin():
+                    self._lock_model(conn)
+                    self._tx.conn = conn
+                    try:
+                        yield
+                    finally:
+                        self._tx.conn = None
+                        pending, self._tx.after_commit = self._tx.after_commit, []
+            except BaseException:
+                self._model_id = None  # it may have been created by the rolled-back transaction
+                raise
+        for step in pending:  # only reached when the transaction committed
+            step()
+
+    def _lock_model(self, conn: Connection) -> None:
+        model_id = self._ensure_model(conn)
+        if conn.dialect.name == "postgresql":
+            ms = max(1, int(self._lock_timeout * 1000))
+            conn.exec_driver_sql(f"SET LOCAL lock_timeout = {ms}")
+            conn.execute(
+                sa.text("SELECT pg_advisory_xact_lock(:ns, :id)"),
+                {"ns": _MODEL_LOCK, "id": model_id},
+            )
+
+    def _lock_blobs(self, conn: Connection, *, exclusive: bool) -> None:
+        """Uploaders share this lock until they commit; removing blobs takes it alone."""
+        if conn.dialect.name == "postgresql":
+            fn = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+            conn.execute(sa.text(f"SELECT {fn}(:ns, :id)"), _BLOB_LOCK)
+
+    @contextlib.contextmanager
+    def _read(self) -> Iterator[Connection]:
+        """The writer's connection inside a transaction, else a short read-only one."""
+        if self._tx.conn is not None:
+            with db_errors("read from", self.location):
+                yield self._tx.conn
+            return
+        with db_errors("read from", self.location), self._engine.connect() as conn:
+            yield conn
+
+    def _writer(self) -> Connection:
+        if self._tx.conn is None:
+            raise RuntimeError("SqlBackend writes must run inside transaction()")
+        return self._tx.conn
+
+    # --- models ---------------------------------------------------------------------------
+
+    def _ensure_model(self, conn: Connection) -> int:
+        if self._model_id is None:
+            found = self._find_model(conn)
+            if found is None:
+                _insert_ignore(conn, models, {"name": self.model, "created_at": _naive(utc_now())})
+                found = self._find_model(conn)
+            self._model_id = found
+        assert self._model_id is not None
+        return self._model_id
+
+    def _find_model(self, conn: Connection) -> int | None:
+        if self._model_id is not None:
+            return self._model_id
+        row = conn.execute(sa.select(models.c.id).where(models.c.name == self.model)).first()
+        self._model_id = None if row is None else int(row.id)
+        return self._model_id
+
+    def model_names(self) -> list[str]:
+        with self._read() as conn:
+            return list(conn.execute(sa.select(models.c.name).order_by(models.c.name)).scalars())
+
+    # --- versions -------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def staging(self) -> Iterator[Path]:
+        with tempfile.TemporaryDirectory(prefix="modelreg-staging.") as folder:
+            yield Path(folder)
+
+    def publish(self, staged: Path, name: str, metadata: Mapping[str, Any]) -> None:
+        with self.transaction():
+            conn = self._writer()
+            model_id = self._ensure_model(conn)
+            self._lock_blobs(conn, exclusive=False)
+            blobs = {
+                fname: self._store.put(
+                    staged / safe_artifact_name(fname), record["sha256"], int(record["bytes"])
+                )
+                for fname, record in (metadata.get("files") or {}).items()
+            }
+            try:
+                with conn.begin_nested():
+                    version_id = self._insert_version(conn, model_id, name, metadata)
+            except sa.exc.IntegrityError as exc:
+                raise VersionExistsError(
+                    f"version {name} already exists in {self.location} (model {self.model})",
+                    version=name,
+                ) from exc
+            self._insert_details(conn, version_id, metadata, blobs)
+
+    def _insert_version(
+        self, conn: Connection, model_id: int, name: str, metadata: Mapping[str, Any]
+    ) -> int:
+        parsed = parse_version(name)
+        registered = _naive(parse_timestamp(metadata.get("registered_at") or parsed.timestamp))
+        trained = metadata.get("training_date")
+        row = {
+            "model_id": model_id,
+            "name": name,
+            "stamp": _naive(parsed.timestamp),
+            "counter": parsed.counter,
+            "training_date": _naive(parse_timestamp(trained)) if trained else registered,
+            "registered_at": registered,
+            "status": str(metadata.get("deployment_status") or "registered"),
+            "meta": dict(metadata),
+        }
+        return int(
+            conn.execute(versions.insert().values(row).returning(versions.c.id)).scalar_one()
+        )
+
+    def _insert_details(
+        self,
+        conn: Connection,
+        version_id: int,
+        metadata: Mapping[str, Any],
+        blobs: Mapping[str, Blob],
+    ) -> None:
+        metrics = [
+            {"version_id": version_id, "name": key, "value": float(value)}
+            for key, value in (metadata.get("metrics") or {}).items()
+            if isinstance(value, int | float)
+            and not isinstance(value, bool)
+            and math.isfinite(value)
+        ]
+        if metrics:
+            conn.execute(version_metrics.insert(), metrics)
+        if blobs:
+            conn.execute(
+                artifacts.insert(),
+                [
+                    {
+                        "version_id": version_id,
+                        "name": fname,
+                        "sha256": blob.sha256,
+                        "bytes": blob.bytes,
+                        "uri": blob.uri,
+                    }
+                    for fname, blob in blobs.items()
+                ],
+            )
+
+    def _version_clause(self, model_id: int, name: str) -> Any:
+        return sa.and_(versions.c.model_id == model_id, versions.c.name == name)
+
+    def version_names(self) -> list[str]:
+        with self._read() as conn:
+            model_id = self._find_model(conn)
+            if model_id is None:
+                return []
+            query = sa.select(versions.c.name).where(versions.c.model_id == model_id)
+            return list(conn.execute(query).scalars())
+
+    def read_metadata(self, name: str) -> dict[str, Any] | None:
+        with self._read() as conn:
+            model_id = self._find_model(conn)
+            if model_id is None:
+                return None
+            row = conn.execute(
+                sa.select(versions.c.meta).where(self._version_clause(model_id, name))
+            ).first()
+        return None if row is None else dict(row.meta)
+
+    def write_metadata(self, name: str, metadata: Mapping[str, Any]) -> None:
+        with self.transaction():
+            conn = self._writer()
+            conn.execute(
+                versions.update()
+                .where(self._version_clause(self._ensure_model(conn), name))
+                .values(meta=dict(metadata), status=str(metadata.get("deployment_status")))
+            )
+
+    def _artifact_rows(self, name: str) -> list[Any]:
+        with self._read() as conn:
+            model_id = self._find_model(conn)
+            if model_id is None:
+                return []
+            query = (
+                sa.select(artifacts.c.name, artifacts.c.sha256, artifacts.c.bytes, artifacts.c.uri)
+                .join(versions, versions.c.id == artifacts.c.version_id)
+                .where(self._version_clause(model_id, name))
+                .order_by(artifacts.c.name)
+            )
+            return list(conn.execute(query))
+
+    @contextlib.contextmanager
+    def local_folder(self, name: str) -> Iterator[Path]:
+        """The version assembled from the download cache (each blob checked as it arrives)."""
+        meta = self.read_metadata(name)
+        if meta is None:
+            raise FileNotFoundError(errno.ENOENT, f"no version {name} in {self.location}")
+        rows = self._artifact_rows(name)
+        cache = self._store.cache_dir
+        with _local_errors("assemble version " + name, cache):
+            cache.mkdir(parents=True, exist_ok=True)
+            scratch = tempfile.TemporaryDirectory(prefix=f".{name}.", dir=cache)
+        with scratch as folder:
+            root = Path(folder)
+            for row in rows:
+                blob = self._store.cached(row.uri, row.sha256, int(row.bytes))
+                with _local_errors("assemble version " + name, root):
+                    link_or_copy(blob, root / safe_artifact_name(row.name))
+            (root / METADATA_FILE).write_bytes(encode_metadata(meta))
+            yield root
+
+    def open_artifact(self, name: str, filename: str) -> IO[bytes]:
+        for row in self._artifact_rows(name):
+            if row.name == filename:
+                return self._store.open(row.uri)
+        raise FileNotFoundError(errno.ENOENT, f"no artifact {filename!r} in version {name}")
+
+    def delete_version(self, name: str) -> None:
+        """Rows go in the transaction; blobs nobody references any more go after it commits."""
+        with self.transaction():
+            conn = self._writer()
+            row = conn.execute(
+                sa.select(versions.c.id).where(self._version_clause(self._ensure_model(conn), name))
+            ).first()
+            if row is None:
+                return
+            uris = list(
+                conn.execute(
+                    sa.select(artifacts.c.uri).where(artifacts.c.version_id == row.id)
+                ).scalars()
+            )
+            for table in (artifacts, version_metrics):
+                conn.execute(table.delete().where(table.c.version_id == row.id))
+            conn.execute(versions.delete().where(versions.c.id == row.id))
+            if uris:
+                self._tx.after_commit.append(lambda: self._collect(uris))
+
+    def _collect(self, uris: list[str]) -> None:
+        """Delete the blobs among `uris` that no row references (under the exclusive lock)."""
+        with db_errors("clean up artifacts of", self.location), self._engine.connect() as conn:
+            conn.info["writer"] = True
+            with conn.begin():
+                self._lock_blobs(conn, exclusive=True)
+                for uri in sorted(set(uris) - _referenced(conn, uris)):
+                    self._store.delete(uri)
+
+    # --- pointers -------------------------------------------------------------------------
+
+    def get_pointer(self, channel: str) -> str | None:
+        with self._read() as conn:
+            model_id = self._find_model(conn)
+            if model_id is None:
+                return None
+            query = sa.select(pointers.c.version).where(
+                pointers.c.model_id == model_id, pointers.c.channel == channel
+            )
+            return conn.execute(query).scalar_one_or_none()
+
+    def set_pointer(self, channel: str, name: str | None) -> None:
+        with self.transaction():
+            conn = self._writer()
+            model_id = self._ensure_model(conn)
+            where = sa.and_(pointers.c.model_id == model_id, pointers.c.channel == channel)
+            conn.execute(pointers.delete().where(where))
+            if name is not None:
+                conn.execute(
+                    pointers.insert().values(
+                        model_id=model_id,
+                        channel=channel,
+                        version=name,
+                        updated_at=_naive(utc_now()),
+                    )
+                )
+
+    def channel_names(self) -> list[str]:
+        with self._read() as conn:
+            model_id = self._find_model(conn)
+            if model_id is None:
+                return []
+            query = (
+                sa.select(pointers.c.channel)
+                .where(pointers.c.model_id == model_id)
+                .order_by(pointers.c.channel)
+            )
+            return list(conn.execute(query).scalars())
+
+    # --- events ---------------------------------------------------------------------------
+
+    def append_event(self, event: Event) -> None:
+        with self.transaction():
+            conn = self._writer()
+            conn.execute(
+                events.insert().values(
+                    model_id=self._ensure_model(conn),
+                    timestamp=event.timestamp,
+                    action=event.action,
+                    version=event.version,
+                    channel=event.channel,
+                    body=event.to_dict(),
+                )
+            )
+
+    def read_events(self) -> list[Event]:
+        with self._read() as conn:
+            model_id = self._find_model(conn)
+            if model_id is None:
+                return []
+            query = sa.select(events.c.body).where(events.c.model_id == model_id)
+            return [
+                Event.from_dict(body)
+                for body in conn.execute(query.order_by(events.c.id)).scalars()
+            ]
+
+    # --- leftovers ------------------------------------------------------------------------
+
+    def debris(self) -> list[Debris]:
+        """Blobs no row references. Inside a transaction (verify --repair) the blob lock is
+        held alone, so no upload is in flight and every such blob is an orphan; outside, only
+        those older than the grace period are reported."""
+        blobs = self._store.blobs()
+        if not blobs:
+            return []
+        with self._read() as conn:
+            if self._tx.conn is not None:
+                self._lock_blobs(conn, exclusive=True)
+            referenced = _referenced(conn, [b.uri for b in blobs])
+        locked = self._tx.conn is not None
+        return [
+            Debris("orphan-blob", blob.uri, f"{blob.bytes} bytes no version references")
+            for blob in blobs
+            if blob.uri not in referenced
+            and (locked or (blob.age_seconds or 0.0) > ORPHAN_GRACE_SECONDS)
+        ]
+
+    def remove_debris(self, item: Debris) -> None:
+        if item.kind != "orphan-blob":
+            raise InvalidInputError(f"{self.location} has no leftovers of kind {item.kind!r}")
+        with self.transaction():
+            conn = self._writer()
+            self._lock_blobs(conn, exclusive=True)
+            if not _referenced(conn, [item.path]):
+                self._store.delete(item.path)
+
+    # --- derived, pushed into SQL ---------------------------------------------------------
+
+    def query(self, query: VersionQuery) -> list[dict[str, Any]]:
+        """Metric, date and status filters and the limit run in the database."""
+        with self._read() as conn:
+            model_id = self._find_model(conn)
+            if model_id is None:
+                return []
+            select = sa.select(versions.c.meta, versions.c.name, versions.c.status).where(
+                versions.c.model_id == model_id, *_filters(query)
+            )
+            select = select.order_by(versions.c.stamp.desc(), versions.c.counter.desc())
+            if query.limit is not None:
+                select = select.limit(query.limit)
+            rows = list(conn.execute(select))
+        found = []
+        for row in rows:
+            meta = dict(row.meta)
+            meta["deployment_status"] = effective_status(row.status, row.name, query.production)
+            found.append(meta)
+        return found
+
+
+def _filters(query: VersionQuery) -> list[Any]:
+    clauses: list[Any] = []
+    for bounds, compare in ((query.min_metrics, "ge"), (query.max_metrics, "le")):
+        for name, limit in bounds.items():
+            value = getattr(version_metrics.c.value, f"__{compare}__")(float(limit))
+            clauses.append(
+                sa.exists().where(
+                    version_metrics.c.version_id == versions.c.id,
+                    version_metrics.c.name == name,
+                    value,
+                )
+            )
+    if query.trained_after is not None:
+        clauses.append(versions.c.training_date >= _naive(query.trained_after))
+    if query.trained_before is not None:
+        clauses.append(versions.c.training_date <= _naive(query.trained_before))
+    if query.status is not None:
+        clauses.append(_status_clause(query.status, query.production))
+    return clauses
+
+
+def _status_clause(status: str, production: str | None) -> Any:
+    """`effective_status` as SQL: the production pointer overrides the stored status."""
+    current = versions.c.name == production if production else sa.false()
+    was_live = versions.c.status.in_(("production", "archived"))
+    if status == "production":
+        return current
+    if status == "archived":
+        return sa.and_(sa.not_(current), was_live)
+    return sa.and_(sa.not_(current), sa.not_(was_live))
+
+
+def _referenced(conn: Connection, uris: list[str]) -> set[str]:
+    found: set[str] = set()
+    for start in range(0, len(uris), 500):
+        chunk = uris[start : start + 500]
+        query = sa.select(artifacts.c.uri).where(artifacts.c.uri.in_(chunk)).distinct()
+        found.update(conn.execute(query).scalars())
+    return found
+
+
+def _insert_ignore(conn: Connection, table: sa.Table, values: Mapping[str, Any]) -> None:
+    """INSERT that does nothing when a unique key is taken (a concurrent first writer)."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        conn.execute(pg_insert(table).values(**values).on_conflict_do_nothing())
+    else:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        conn.execute(sqlite_insert(table).values(**values).on_conflict_do_nothing())
+
+
+def _naive(moment: datetime) -> datetime:
+    """Columns hold naive UTC (SQLite has no time zones); compare like with like."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment
+
+
+def _default_artifacts(url: sa.URL) -> str:
+    db_file = sqlite_path(url)
+    if db_file is None:
+        raise InvalidInputError(
+            f"a {url.get_backend_name()} catalog needs an artifact store: pass "
+            "artifacts='s3://bucket/prefix' (or any fsspec URL or folder)",
+            location=url.render_as_string(hide_password=True),
+        )
+    return str(db_file.with_name(db_file.stem + "-artifacts"))
+
+
+@contextlib.contextmanager
+def _local_errors(action: str, where: Path) -> Iterator[None]:
+    try:
+        yield
+    except OSError as exc:
+        if isinstance(exc, StorageError):
+            raise
+        raise StorageError(f"could not {action} in {where}: {exc}", path=str(where)) from exc

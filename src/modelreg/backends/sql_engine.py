@@ -1,0 +1,209 @@
+"""Connecting to a catalog: engines, driver errors, and the schema version check.
+
+Schema policy: an *empty* database (no modelreg tables, no recorded revision) is created on
+first use, since nothing can be lost and concurrent first users serialize on a lock. A catalog
+at an *older* revision is never upgraded implicitly (other processes may still run the old
+code): `modelreg db upgrade` does that. A catalog at a revision this modelreg does not know
+was written by a newer one and is refused with SchemaVersionError.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
+
+from ..errors import InvalidInputError, LockTimeout, SchemaVersionError, StorageError
+from .sql_schema import SCHEMA_VERSION_TABLE, metadata
+
+__all__ = [
+    "MIGRATIONS",
+    "create_engine",
+    "db_errors",
+    "ensure_schema",
+    "head_revision",
+    "sqlite_path",
+    "upgrade_schema",
+]
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+#: advisory lock key (namespace) under which schema creation and upgrades serialize
+_SCHEMA_LOCK = {"a": 0x6D72, "b": -1}
+
+
+def sqlite_path(url: sa.URL) -> Path | None:
+    """The database file of a `sqlite:///` URL (None for in-memory databases)."""
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    return Path(url.database).absolute()
+
+
+def create_engine(url: str, *, lock_timeout: float) -> Engine:
+    """An engine for `url` with our driver defaults (psycopg 3; SQLite WAL + busy_timeout)."""
+    try:
+        parsed = sa.make_url(url)
+    except sa.exc.ArgumentError as exc:
+        raise InvalidInputError(f"not a database URL: {url!r} ({exc})", location=url) from exc
+    backend = parsed.get_backend_name()
+    if backend in ("postgresql", "postgres"):
+        if parsed.get_driver_name() in ("", "psycopg2") and "+" not in parsed.drivername:
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        with db_errors("connect to", url):
+            return sa.create_engine(parsed, pool_pre_ping=True, future=True)
+    if backend == "sqlite":
+        with db_errors("open", url):
+            engine = sa.create_engine(parsed, future=True)
+        _configure_sqlite(engine, lock_timeout)
+        return engine
+    raise InvalidInputError(
+        f"unsupported catalog {backend!r} in {url!r}: use postgresql:// or sqlite:///",
+        location=url,
+    )
+
+
+def _configure_sqlite(engine: Engine, lock_timeout: float) -> None:
+    """Let SQLAlchemy, not pysqlite, emit BEGIN, so writers can take the lock up front."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {int(lock_timeout * 1000)}")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get("writer") else "BEGIN")
+
+
+@contextlib.contextmanager
+def db_errors(action: str, where: str) -> Iterator[None]:
+    """Translate SQLAlchemy and driver errors into modelreg's tree, once, here."""
+    try:
+        yield
+    except sa.exc.DBAPIError as exc:
+        text = str(exc.orig) if exc.orig is not None else str(exc)
+        sqlstate = getattr(exc.orig, "sqlstate", None)
+        if sqlstate == "55P03" or "database is locked" in text:
+            raise LockTimeout(
+                f"could not {action} {where}: another writer held the lock too long; retry",
+                path=where,
+            ) from exc
+        raise StorageError(
+            f"could not {action} {where}: {text.strip().splitlines()[0] if text else exc}",
+            path=where,
+        ) from exc
+    except sa.exc.SQLAlchemyError as exc:
+        raise StorageError(f"could not {action} {where}: {exc}", path=where) from exc
+
+
+def _alembic_config(conn: Connection) -> Any:
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = conn
+    return config
+
+
+def head_revision() -> str:
+    """The newest schema revision this modelreg ships."""
+    from alembic.script import ScriptDirectory
+
+    config = _alembic_config(None)  # type: ignore[arg-type]
+    head = ScriptDirectory.from_config(config).get_current_head()
+    assert head is not None
+    return head
+
+
+def _known_revisions() -> set[str]:
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(_alembic_config(None))  # type: ignore[arg-type]
+    return {rev.revision for rev in script.walk_revisions()}
+
+
+def _current_revision(conn: Connection) -> str | None:
+    from alembic.migration import MigrationContext
+
+    context = MigrationContext.configure(conn, opts={"version_table": SCHEMA_VERSION_TABLE})
+    return context.get_current_revision()
+
+
+def _has_our_tables(conn: Connection) -> bool:
+    names = set(sa.inspect(conn).get_table_names())
+    return bool(names & set(metadata.tables))
+
+
+def _lock_schema(conn: Connection) -> None:
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:a, :b)"), _SCHEMA_LOCK)
+
+
+def _upgrade(conn: Connection) -> None:
+    from alembic import command
+
+    command.upgrade(_alembic_config(conn), "head")
+
+
+def ensure_schema(engine: Engine, where: str) -> None:
+    """Check the catalog's revision; create the tables in an empty database."""
+    with db_errors("check the schema of", where):
+        with engine.connect() as conn:
+            current = _current_revision(conn)
+        if current == head_revision():
+            return
+        _refuse_newer(current, where)
+        with engine.connect() as conn:
+            conn.info["writer"] = True
+            with conn.begin():
+                _lock_schema(conn)
+                current = _current_revision(conn)
+                if current is None and not _has_our_tables(conn):
+                    _upgrade(conn)
+                    return
+        if current != head_revision():
+            raise SchemaVersionError(
+                f"the catalog at {where} is at schema revision {current or 'unknown'}, this "
+                f"modelreg needs {head_revision()}: run `modelreg db upgrade --registry URL` "
+                "once all writers run the new modelreg",
+                location=where,
+                current=current,
+                required=head_revision(),
+            )
+
+
+def _refuse_newer(current: str | None, where: str) -> None:
+    if current is not None and current not in _known_revisions():
+        raise SchemaVersionError(
+            f"the catalog at {where} has schema revision {current}, written by a newer "
+            f"modelreg (this one knows up to {head_revision()}); upgrade modelreg "
+            "(pip install -U modelreg) on this machine",
+            location=where,
+            current=current,
+            required=head_revision(),
+        )
+
+
+def upgrade_schema(engine: Engine, where: str) -> tuple[str | None, str]:
+    """Bring the catalog to the newest revision (`modelreg db upgrade`); returns (from, to)."""
+    with db_errors("upgrade the schema of", where), engine.connect() as conn:
+        before = _current_revision(conn)
+        _refuse_newer(before, where)
+        conn.info["writer"] = True
+        with conn.begin():
+            _lock_schema(conn)
+            if _current_revision(conn) is None and _has_our_tables(conn):
+                raise SchemaVersionError(
+                    f"{where} holds modelreg tables but no schema revision; refusing to guess",
+                    location=where,
+                )
+            _upgrade(conn)
+    return before, head_revision()

@@ -1,0 +1,120 @@
+"""The catalog's tables (SQLAlchemy Core), as the newest migration leaves them.
+
+`migrations/` creates and changes them; this module describes them for queries. A version's
+metadata is stored whole as JSON; the columns beside it (status, dates, the metrics table)
+exist so that `list_versions` filters, orders and limits in the database.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+__all__ = [
+    "SCHEMA_VERSION_TABLE",
+    "artifacts",
+    "events",
+    "metadata",
+    "models",
+    "pointers",
+    "version_metrics",
+    "versions",
+]
+
+#: where alembic records the schema revision (named so it never clashes with an app's own)
+SCHEMA_VERSION_TABLE = "modelreg_schema_version"
+
+#: autoincrementing 64-bit keys; SQLite only autoincrements a plain INTEGER PRIMARY KEY
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+metadata = MetaData()
+
+models = Table(
+    "modelreg_models",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(128), nullable=False, unique=True),
+    Column("created_at", DateTime(), nullable=False),
+)
+
+versions = Table(
+    "modelreg_versions",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("model_id", Integer, ForeignKey("modelreg_models.id"), nullable=False),
+    Column("name", String(32), nullable=False),
+    Column("stamp", DateTime(), nullable=False),
+    Column("counter", Integer, nullable=False),
+    Column("training_date", DateTime(), nullable=False),
+    Column("registered_at", DateTime(), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("meta", JSON, nullable=False),
+    UniqueConstraint("model_id", "name", name="uq_modelreg_versions_model_name"),
+    Index("ix_modelreg_versions_order", "model_id", "stamp", "counter"),
+    Index("ix_modelreg_versions_trained", "model_id", "training_date"),
+)
+
+version_metrics = Table(
+    "modelreg_version_metrics",
+    metadata,
+    Column(
+        "version_id",
+        BigId,
+        ForeignKey("modelreg_versions.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("name", String(255), primary_key=True),
+    Column("value", Float, nullable=False),
+    Index("ix_modelreg_metrics_value", "name", "value"),
+)
+
+pointers = Table(
+    "modelreg_pointers",
+    metadata,
+    Column("model_id", Integer, ForeignKey("modelreg_models.id"), primary_key=True),
+    Column("channel", String(63), primary_key=True),
+    Column("version", String(32), nullable=False),
+    Column("updated_at", DateTime(), nullable=False),
+)
+
+events = Table(
+    "modelreg_events",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("model_id", Integer, ForeignKey("modelreg_models.id"), nullable=False),
+    Column("timestamp", String(40), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("version", String(32)),
+    Column("channel", String(63)),
+    Column("body", JSON, nullable=False),
+    Index("ix_modelreg_events_model", "model_id", "id"),
+)
+
+artifacts = Table(
+    "modelreg_artifacts",
+    metadata,
+    Column(
+        "version_id",
+        BigId,
+        ForeignKey("modelreg_versions.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("name", String(1024), primary_key=True),
+    Column("sha256", String(64), nullable=False),
+    Column("bytes", BigInteger, nullable=False),
+    Column("uri", Text, nullable=False),
+    Index("ix_modelreg_artifacts_sha256", "sha256"),
+)
