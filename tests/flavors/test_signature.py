@@ -1,0 +1,142 @@
+"""Signatures: inferred from the training frame, and bad prediction frames refused by name."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from modelreg import InvalidInputError
+from modelreg.signature import check_input, infer_signature
+
+
+@pytest.fixture
+def training_frame() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "ema_20": [1.0, 2.0, 3.0],
+            "volume": np.array([10, 20, 30], dtype="int64"),
+            "sector": ["a", "b", "a"],
+            "is_open": [True, False, True],
+        }
+    )
+
+
+@pytest.fixture
+def signature(training_frame: pd.DataFrame) -> dict:
+    return infer_signature(training_frame, np.array([0.1, 0.2, 0.3]))
+
+
+def test_infer_records_names_in_order_dtypes_and_output(signature: dict) -> None:
+    assert [s["name"] for s in signature["inputs"]] == ["ema_20", "volume", "sector", "is_open"]
+    assert [s["kind"] for s in signature["inputs"]] == ["float", "integer", "string", "bool"]
+    assert signature["inputs"][0]["dtype"] == "float64"
+    assert signature["outputs"] == {"type": "ndarray", "dtype": "float64", "shape": [None]}
+    assert json.loads(json.dumps(signature)) == signature
+
+
+@pytest.mark.parametrize(
+    ("predictions", "expected_type"),
+    [
+        (pd.Series([1, 2], name="y"), "series"),
+        (pd.DataFrame({"p0": [0.1], "p1": [0.9]}), "dataframe"),
+        (np.zeros((2, 3), dtype="float32"), "ndarray"),
+    ],
+)
+def test_infer_output_types(predictions: object, expected_type: str) -> None:
+    outputs = infer_signature(pd.DataFrame({"x": [1.0]}), predictions)["outputs"]
+    assert outputs["type"] == expected_type
+    json.dumps(outputs)
+
+
+def test_infer_without_predictions_leaves_output_unknown() -> None:
+    assert infer_signature(pd.DataFrame({"x": [1.0]}))["outputs"] is None
+
+
+def test_infer_refuses_non_frames() -> None:
+    with pytest.raises(InvalidInputError, match="DataFrame"):
+        infer_signature(np.zeros((2, 2)))  # type: ignore[arg-type]
+
+
+def test_matching_frame_comes_back_in_signature_order(
+    signature: dict, training_frame: pd.DataFrame
+) -> None:
+    shuffled = training_frame[["is_open", "sector", "volume", "ema_20"]]
+    checked = check_input(signature, shuffled)
+    assert list(checked.columns) == ["ema_20", "volume", "sector", "is_open"]
+    pd.testing.assert_frame_equal(checked, training_frame)
+
+
+def test_integers_where_floats_were_trained_are_cast(signature: dict) -> None:
+    frame = pd.DataFrame(
+        {"ema_20": [1, 2], "volume": [1, 2], "sector": ["a", "b"], "is_open": [True, True]}
+    )
+    checked = check_input(signature, frame)
+    assert checked["ema_20"].dtype == np.float64
+    assert frame["ema_20"].dtype == np.int64  # the caller's frame is untouched
+
+
+def test_missing_extra_and_wrong_dtypes_are_all_named(signature: dict) -> None:
+    frame = pd.DataFrame(
+        {
+            "ema_20": ["1.0", "2.0"],  # strings where floats were trained
+            "volume": [1.5, 2.5],  # floats where integers were trained
+            "sector": ["a", "b"],
+            "surprise": [0, 1],
+        }
+    )
+    with pytest.raises(InvalidInputError) as caught:
+        check_input(signature, frame)
+    error = caught.value
+    assert error.missing == ["is_open"]
+    assert error.extra == ["surprise"]
+    assert set(error.wrong_dtypes) == {"ema_20", "volume"}
+    for name in ("is_open", "surprise", "ema_20", "volume"):
+        assert name in str(error)
+
+
+def test_extra_columns_can_be_ignored_on_request(
+    signature: dict, training_frame: pd.DataFrame
+) -> None:
+    frame = training_frame.assign(target=1.0)
+    assert list(check_input(signature, frame, allow_extra=True).columns) == [
+        "ema_20",
+        "volume",
+        "sector",
+        "is_open",
+    ]
+
+
+def test_object_column_never_passes_for_numbers() -> None:
+    signature = infer_signature(pd.DataFrame({"x": [1.0]}))
+    with pytest.raises(InvalidInputError, match="x: got object"):
+        check_input(signature, pd.DataFrame({"x": pd.Series([1.0, "a"], dtype=object)}))
+
+
+def test_a_mapping_is_accepted_and_arrays_are_refused(signature: dict) -> None:
+    row = {"ema_20": [1.0], "volume": [3], "sector": ["a"], "is_open": [False]}
+    assert check_input(signature, row).shape == (1, 4)
+    with pytest.raises(InvalidInputError, match="DataFrame with named columns"):
+        check_input(signature, np.zeros((1, 4)))
+
+
+def test_names_only_signature_checks_names_but_not_dtypes() -> None:
+    signature = {"inputs": [{"name": "a"}, {"name": "b"}], "outputs": None}
+    checked = check_input(signature, pd.DataFrame({"b": ["x"], "a": [1]}))
+    assert list(checked.columns) == ["a", "b"]
+    with pytest.raises(InvalidInputError, match=r"missing column\(s\) \['b'\]"):
+        check_input(signature, pd.DataFrame({"a": [1]}))
+
+
+def test_hand_written_signature_without_kinds_uses_dtype_names() -> None:
+    signature = {"inputs": [{"name": "a", "dtype": "float32"}]}
+    assert check_input(signature, pd.DataFrame({"a": [1]}))["a"].dtype == np.float32
+    with pytest.raises(InvalidInputError, match="a: got bool"):
+        check_input(signature, pd.DataFrame({"a": [True]}))
+
+
+def test_a_malformed_signature_is_reported() -> None:
+    with pytest.raises(InvalidInputError, match="no valid 'inputs'"):
+        check_input({"inputs": "a,b"}, pd.DataFrame({"a": [1]}))
