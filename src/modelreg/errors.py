@@ -16,7 +16,8 @@ The tree::
     ├── SchemaVersionError                      a catalog written by a newer modelreg
     ├── StorageError             (OSError)      the disk, database or object store failed
     │   └── LockTimeout          (TimeoutError) another writer held the lock too long
-    ├── AuthError                               no token, or a token without the scope
+    ├── AuthError                (PermissionError) no token, or an unknown one
+    │   └── ForbiddenError                      a token without the scope the call needs
     └── RemoteError                             a server answered with an error we cannot map
 
 Each class knows its HTTP status and CLI exit code, so the CLI and the server translate
@@ -30,6 +31,7 @@ from typing import Any, ClassVar
 __all__ = [
     "AuthError",
     "CorruptVersionError",
+    "ForbiddenError",
     "IntegrityError",
     "InvalidInputError",
     "InvalidVersionError",
@@ -185,6 +187,13 @@ class AuthError(ModelRegistryError, PermissionError):
 
     http_status = 401
     code = "unauthorized"
+
+
+class ForbiddenError(AuthError):
+    """A valid token whose scope does not cover the call (a read token on a write route)."""
+
+    http_status = 403
+    code = "forbidden"
 
 
 class RemoteError(ModelRegistryError):
