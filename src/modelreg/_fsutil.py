@@ -36,6 +36,7 @@ __all__ = [
     "fsync_tree",
     "hash_file",
     "make_dirs",
+    "publish_file",
     "remove_tree",
     "rename",
     "replace_dir",
@@ -145,7 +146,9 @@ def copy_file_hashed(
     return writer.sha256.hexdigest(), writer.bytes
 
 
-def copy_into(source: Path, dest: Path) -> dict[str, dict[str, object]]:
+def copy_into(
+    source: Path, dest: Path, progress: Callable[[int], None] | None = None
+) -> dict[str, dict[str, object]]:
     """Copy a file, or a folder's files (but its metadata.json), into `dest`, hashing each."""
     hashes: dict[str, dict[str, object]] = {}
     pairs = (
@@ -159,7 +162,7 @@ def copy_into(source: Path, dest: Path) -> dict[str, dict[str, object]]:
             continue
         make_dirs(target.parent)
         with open(src, "rb") as handle:
-            digest, size = copy_file_hashed(handle, target)
+            digest, size = copy_file_hashed(handle, target, progress)
         hashes[name] = {"sha256": digest, "bytes": size}
     return hashes
 
@@ -219,6 +222,34 @@ def _durable_or_undone(source: Path, dest: Path) -> None:
         with contextlib.suppress(OSError):
             os.rename(dest, source)
         raise
+
+
+def publish_file(tmp: Path, dest: Path, *, replace: bool = False) -> None:
+    """Make the finished file `tmp` appear as `dest` in one step, after making it durable.
+
+    Without `replace`, an existing `dest` is never overwritten: a hard link claims the name
+    atomically (FileExistsError when taken); filesystems without hard links fall back to a
+    check and a rename.
+    """
+    fd = os.open(tmp, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    if replace:
+        os.replace(tmp, dest)
+    else:
+        try:
+            os.link(tmp, dest)
+        except FileExistsError:
+            raise
+        except OSError:
+            if os.path.lexists(dest):
+                raise FileExistsError(errno.EEXIST, "file exists", str(dest)) from None
+            os.rename(tmp, dest)
+        else:
+            os.unlink(tmp)
+    fsync_dir(dest.parent)
 
 
 def rename(source: Path, dest: Path) -> None:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ._fsutil import copy_into
+from .archive import read_archive, same_version, write_archive
 from .backends import Backend, open_backend
 from .backends.base import Debris, VersionQuery, effective_status
 from .config import RegistryConfig, resolve_config
@@ -202,18 +203,24 @@ class ModelRegistry:
         training_date: datetime | str | None = None,
         artifacts: Mapping[str, Any] | None = None,
         known_hashes: Mapping[str, Mapping[str, Any]] | None = None,
+        config: Mapping[str, Any] | None = None,
+        progress: Callable[[int], None] | None = None,
     ) -> str:
-        """Register a folder of already-written artifacts (CLI, server uploads, imports)."""
+        """Register a folder of already-written artifacts (CLI, server uploads, imports).
+
+        `progress`, if given, is called with the number of bytes copied, chunk by chunk.
+        """
         fields = version_fields(
             metrics=metrics,
             features=list(features),
             training_date=training_date,
             data_range=data_range,
             hyperparameters=hyperparameters,
+            config=config,
             metadata_extra=metadata_extra,
         )
         with self._backend.staging() as staged:
-            copied = copy_into(Path(folder), staged)
+            copied = copy_into(Path(folder), staged, progress)
             files = hash_folder(staged, {**copied, **(known_hashes or {})})
             name = self._publish(staged, files, dict(artifacts or {}), fields)
         log.info("registered version %s in %s", name, self.location)
@@ -247,6 +254,89 @@ class ModelRegistry:
         with _all_or_nothing(event.action) as steps:
             steps.append(undo)
             self._backend.append_event(event)
+
+    # --- move between registries ---------------------------------------------------------
+
+    def export_version(
+        self,
+        version: str,
+        dest: str | os.PathLike[str],
+        *,
+        overwrite: bool = False,
+        progress: Callable[[int], None] | None = None,
+    ) -> Path:
+        """Write `version` (or `latest`) as one archive with its metadata and hashes.
+
+        `dest` is a `*.tar.gz`, `*.tgz` or `*.zip` file, or a folder (which gets
+        `<version>.tar.gz`). Every artifact is checked against its sha256 on the way out.
+        Raises VersionNotFoundError when the version does not exist.
+        """
+        name = self._resolve(version)
+        meta = self._backend.read_metadata(name) if name else None
+        if name is None or meta is None:
+            raise VersionNotFoundError(
+                f"cannot export: version {version} not found in {self.location}",
+                version=version,
+            )
+        path = write_archive(
+            Path(dest),
+            meta,
+            lambda filename: self._backend.open_artifact(name, filename),
+            overwrite=overwrite,
+            progress=progress,
+        )
+        log.info("exported version %s of %s to %s", name, self.location, path)
+        return path
+
+    def import_version(
+        self, src: str | os.PathLike[str], *, progress: Callable[[int], None] | None = None
+    ) -> str:
+        """Add a version from an `export_version` archive under its own name; returns the name.
+
+        Every artifact is checked against its sha256 before anything is published. Importing
+        the same version again is a no-op; a different version already holding the name is a
+        VersionExistsError. The version keeps its `registered_at` and arrives unpromoted.
+        """
+        with self._backend.staging() as staged:
+            meta = read_archive(Path(src), staged, progress=progress)
+            name = meta["version"]
+            event = Event(
+                iso_utc(utc_now()),
+                "import",
+                version=name,
+                user=current_user(),
+                details={"archive": Path(src).name},
+            )
+            if not self._adopt(staged, meta, str(src), event):
+                return name
+        log.info("imported version %s into %s", name, self.location)
+        return name
+
+    def _adopt(
+        self, staged: Path, meta: dict[str, Any], source: str, event: Event | None
+    ) -> bool:
+        """Publish `staged` as `meta["version"]` unless that version is here already."""
+        name = meta["version"]
+        with self._backend.transaction():
+            existing = self._backend.read_metadata(name)
+            if existing is not None:
+                if not same_version(existing, meta):
+                    raise VersionExistsError(
+                        f"cannot import {source}: {self.location} already has a different "
+                        f"version named {name}",
+                        version=name,
+                    )
+                log.info("version %s is already in %s", name, self.location)
+                return False
+            self._backend.publish(staged, name, meta)
+            if event is not None:
+                self._log_or_undo(event, undo=lambda: self._backend.delete_version(name))
+        return True
+
+    def create(self) -> None:
+        """Create the registry's storage where it does not exist yet; harmless where it does."""
+        with self._backend.transaction():
+            pass
 
     # --- read -----------------------------------------------------------------------------
 

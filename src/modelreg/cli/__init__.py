@@ -1,8 +1,9 @@
 """The `modelreg` command: each command parses, calls one public method, renders.
 
 Commands are loaded lazily (a command's module is imported only when it runs), so
-`modelreg list` starts without importing pandas, scikit-learn or the web stack. Errors are
-caught in exactly one place, `main()`, and turned into one line on stderr and an exit code.
+`modelreg list` starts without importing pandas, scikit-learn or the web stack. Registry
+errors are caught in exactly one place, `LazyGroup.invoke`, and turned into one line on stderr
+and the exit code their class names (0 ok, 1 failed, 2 usage); `--debug` shows the traceback.
 """
 
 from __future__ import annotations
@@ -18,7 +19,28 @@ from ..errors import ModelRegistryError
 __all__ = ["COMMANDS", "cli", "main"]
 
 #: command name -> "module:attribute" below modelreg.cli; one line per command
-COMMANDS: dict[str, str] = {}
+COMMANDS: dict[str, str] = {
+    "init": "init:init",
+    "register": "register:register",
+    "list": "browse:list_versions",
+    "show": "browse:show",
+    "compare": "compare:compare",
+    "history": "history:history",
+    "promote": "pointers:promote",
+    "rollback": "pointers:rollback",
+    "cleanup": "cleanup:cleanup",
+    "verify": "verify:verify",
+    "export": "transfer:export",
+    "import": "transfer:import_",
+}
+
+
+class RegistryFailure(click.ClickException):
+    """A ModelRegistryError as the user sees it: one line on stderr, the class's exit code."""
+
+    def __init__(self, error: ModelRegistryError) -> None:
+        super().__init__(str(error))
+        self.exit_code = error.exit_code
 
 
 class LazyGroup(click.Group):
@@ -34,6 +56,15 @@ class LazyGroup(click.Group):
             command: click.Command = getattr(module, attr)
             return command
         return super().get_command(ctx, cmd_name)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """The one place a registry error becomes a message and an exit code (gto's habit)."""
+        try:
+            return super().invoke(ctx)
+        except ModelRegistryError as exc:
+            if (ctx.obj or {}).get("debug"):
+                raise
+            raise RegistryFailure(exc) from exc
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -61,28 +92,25 @@ def cli(ctx: click.Context, registry: str | None, config_path: str | None, debug
       modelreg --registry models/ list --min direction_accuracy=0.52
     """
     ctx.obj = {"registry": registry, "config_path": config_path, "debug": debug}
-    if debug:
-        import logging
+    _configure_logging(debug)
 
+
+def _configure_logging(debug: bool) -> None:
+    """Library logs only with --debug: otherwise each command reports its own outcome."""
+    import logging
+
+    logger = logging.getLogger("modelreg")
+    if debug:
         logging.basicConfig(level=logging.DEBUG, format="%(levelname)s %(name)s: %(message)s")
+        logger.setLevel(logging.DEBUG)
+    elif not any(isinstance(h, logging.NullHandler) for h in logger.handlers):
+        logger.addHandler(logging.NullHandler())
 
 
 def main(argv: list[str] | None = None) -> Any:
-    """Console entry point: one place that turns a ModelRegistryError into an exit code."""
-    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    """Console entry point (`modelreg`, `python -m modelreg`); errors are handled in LazyGroup."""
     try:
-        return cli.main(args=argv, prog_name="modelreg", standalone_mode=False)
-    except click.exceptions.Abort:
-        click.echo("Aborted.", err=True)
-        sys.exit(1)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
-    except ModelRegistryError as exc:
-        if debug:
-            raise
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
+        return cli.main(args=argv, prog_name="modelreg")
+    except KeyboardInterrupt:  # pragma: no cover - click turns most into Abort already
         click.echo("Interrupted.", err=True)
         sys.exit(130)

@@ -1,0 +1,96 @@
+"""What every command shares: opening the registry, the output options, JSON on stdout.
+
+Kept free of rich so that `--json` and `--quiet` runs never import it.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from ..errors import VersionNotFoundError
+
+if TYPE_CHECKING:
+    from ..registry import ModelRegistry
+
+__all__ = [
+    "Output",
+    "emit_json",
+    "note",
+    "open_registry",
+    "output_options",
+    "stdin_is_interactive",
+]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def open_registry(ctx: click.Context, *, must_exist: bool = True) -> ModelRegistry:
+    """The registry the global options name; a folder that is not there is an error."""
+    from ..registry import ModelRegistry
+
+    options = ctx.find_object(dict) or {}
+    registry = ModelRegistry(options.get("registry"), config_path=options.get("config_path"))
+    ctx.call_on_close(registry.close)
+    if must_exist and isinstance(registry.path, Path) and not registry.path.is_dir():
+        raise VersionNotFoundError(
+            f"no registry at {registry.location}: create it with `modelreg init "
+            f"{registry.location}`, or point --registry / MODELREG_REGISTRY at an existing one",
+            path=registry.location,
+        )
+    return registry
+
+
+@dataclass(frozen=True)
+class Output:
+    """How a command should answer: JSON for scripts, nothing but essentials, or for people."""
+
+    json: bool
+    quiet: bool
+
+    @property
+    def human(self) -> bool:
+        return not self.json and not self.quiet
+
+
+def output_options(command: F) -> F:
+    """Add `--json` and `--quiet`; the command receives them as one `out: Output` argument."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, as_json: bool, quiet: bool, **kwargs: Any) -> Any:
+        if as_json and quiet:
+            raise click.UsageError("--json and --quiet do not go together; choose one")
+        return command(*args, out=Output(json=as_json, quiet=quiet), **kwargs)
+
+    wrapper = click.option(
+        "--quiet",
+        "-q",
+        is_flag=True,
+        help="Print only what a script needs (a version name, a path), and errors.",
+    )(wrapper)
+    wrapper = click.option(
+        "--json", "as_json", is_flag=True, help="Print JSON for scripts (keys in the README)."
+    )(wrapper)
+    return wrapper  # type: ignore[return-value]
+
+
+def emit_json(data: Any) -> None:
+    """One JSON document on stdout (the scripts' side of every command)."""
+    click.echo(json.dumps(data, indent=2, default=str))
+
+
+def note(message: str) -> None:
+    """A line for people on stderr, so stdout stays clean for pipes."""
+    click.echo(message, err=True)
+
+
+def stdin_is_interactive() -> bool:
+    """Whether a person can answer a question (not a pipe, cron job or CI runner)."""
+    stream = click.get_text_stream("stdin")
+    return bool(getattr(stream, "isatty", lambda: False)())

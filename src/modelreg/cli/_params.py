@@ -1,0 +1,94 @@
+"""Argument types shared by the commands; bad input is a usage error (exit 2) naming the option."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import click
+
+__all__ = ["DATA_RANGE", "METRIC", "VALUE", "DataRange", "MetricValue", "NamedValue"]
+
+
+def _split(value: str, param: click.Parameter | None, ctx: click.Context | None) -> tuple[str, str]:
+    name, sep, raw = value.partition("=")
+    if not sep or not name.strip():
+        raise click.BadParameter(f"expected name=value, got {value!r}", ctx=ctx, param=param)
+    return name.strip(), raw.strip()
+
+
+class MetricValue(click.ParamType):
+    """`name=number`, e.g. `rmse=0.012`: finite numbers only."""
+
+    name = "name=number"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> tuple[str, float]:
+        if isinstance(value, tuple):
+            return value
+        name, raw = _split(str(value), param, ctx)
+        try:
+            number = float(raw)
+        except ValueError:
+            self.fail(f"{name}={raw!r}: {raw!r} is not a number", param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{name}={raw}: metrics must be finite numbers", param, ctx)
+        return name, number
+
+
+class NamedValue(click.ParamType):
+    """`name=value`; a JSON value (`3`, `true`, `[1, 2]`) is read as JSON, anything else as text."""
+
+    name = "name=value"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> tuple[str, Any]:
+        if isinstance(value, tuple):
+            return value
+        name, raw = _split(str(value), param, ctx)
+        try:
+            parsed = json.loads(raw)
+        except ValueError:
+            return name, raw
+        if isinstance(parsed, float) and not math.isfinite(parsed):
+            return name, raw
+        return name, parsed
+
+
+class DataRange(click.ParamType):
+    """`START:END` in ISO 8601; times may hold colons too (`2025-01-01T00:00:00Z:2026-01-26`)."""
+
+    name = "start:end"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> dict[str, str]:
+        if isinstance(value, dict):
+            return value
+        from ..errors import InvalidInputError
+        from ..metadata import normalize_data_range
+
+        text = str(value)
+        found: list[dict[str, str]] = []
+        problem = "no ':' between START and END"
+        for i, char in enumerate(text):
+            if char == ":":
+                try:
+                    parsed = normalize_data_range({"start": text[:i], "end": text[i + 1 :]})
+                except InvalidInputError as exc:
+                    problem = str(exc)
+                else:
+                    found.append(parsed or {})
+        if len(found) == 1:
+            return found[0]
+        if found:
+            self.fail(f"{text!r} splits into START:END in more than one way", param, ctx)
+        self.fail(f"{text!r} is not START:END ({problem})", param, ctx)
+
+
+METRIC = MetricValue()
+VALUE = NamedValue()
+DATA_RANGE = DataRange()

@@ -1,0 +1,25 @@
+"""The rich side of human output; imported only when a person reads the answer."""
+
+from __future__ import annotations
+
+import sys
+
+from rich.console import Console
+from rich.text import Text
+
+__all__ = ["STATUS_STYLES", "console", "status_text"]
+
+_PIPE_WIDTH = 4096
+STATUS_STYLES = {"production": "bold green", "archived": "dim", "registered": ""}
+
+
+def console() -> Console:
+    """stdout; into a pipe or a file nothing is cut short, since no one can widen those."""
+    width = None if sys.stdout.isatty() else _PIPE_WIDTH
+    return Console(highlight=False, width=width)
+
+
+def status_text(status: str) -> Text:
+    """`production` stands out (with a star, so it shows without colour too)."""
+    label = f"★ {status}" if status == "production" else status
+    return Text(label, style=STATUS_STYLES.get(status, ""))

@@ -1,0 +1,176 @@
+"""`modelreg list` and `modelreg show`: find versions, and read one in full."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+import click
+
+from ..errors import VersionNotFoundError
+from ..versions import ModelVersion
+from ._common import Output, emit_json, open_registry, output_options
+from ._params import METRIC
+
+#: metrics shown as columns in the human table (all of them are in --json)
+_MAX_METRIC_COLUMNS = 6
+
+
+def version_row(version: ModelVersion, channels: dict[str, str | None]) -> dict[str, Any]:
+    """One `list --json` row; the keys are documented in the README and kept stable."""
+    row = asdict(version)
+    row["path"] = str(row["path"])
+    row["channels"] = sorted(c for c, target in channels.items() if target == version.version)
+    return row
+
+
+@click.command("list")
+@click.option("--min", "floors", multiple=True, type=METRIC, help="Metric at least (repeat).")
+@click.option("--max", "ceilings", multiple=True, type=METRIC, help="Metric at most (repeat).")
+@click.option("--after", metavar="DATE", help="Trained at or after this ISO date/time.")
+@click.option("--before", metavar="DATE", help="Trained at or before this ISO date/time.")
+@click.option("--status", type=click.Choice(["registered", "production", "archived"]))
+@click.option("--limit", type=click.IntRange(min=0), help="At most this many, newest first.")
+@output_options
+@click.pass_context
+def list_versions(
+    ctx: click.Context,
+    floors: tuple[tuple[str, float], ...],
+    ceilings: tuple[tuple[str, float], ...],
+    after: str | None,
+    before: str | None,
+    status: str | None,
+    limit: int | None,
+    out: Output,
+) -> None:
+    """List versions, newest first, filtered by metrics, training date and status.
+
+    --json prints a list of objects with the keys version, training_date, registered_at,
+    deployment_status, channels, metrics, features, data_range and path.
+
+    \b
+    Example:
+      modelreg list --min direction_accuracy=0.52 --max rmse=0.02 --limit 10
+      modelreg list --after 2026-01-01 --status archived --json
+    """
+    registry = open_registry(ctx)
+    versions = registry.list_versions(
+        limit=limit,
+        min_metrics=dict(floors),
+        max_metrics=dict(ceilings),
+        trained_after=after,
+        trained_before=before,
+        status=status,
+    )
+    channels = registry.channels()
+    if out.json:
+        emit_json([version_row(v, channels) for v in versions])
+    elif out.quiet:
+        for version in versions:
+            click.echo(version.version)
+    else:
+        _print_table([version_row(v, channels) for v in versions], registry.location)
+
+
+def _print_table(rows: list[dict[str, Any]], location: str) -> None:
+    from rich.table import Table
+
+    from ._format import number, relative_time
+    from ._render import console, status_text
+
+    if not rows:
+        click.echo(f"No versions match in {location}.")
+        return
+    metrics = sorted({name for row in rows for name in row["metrics"]})[:_MAX_METRIC_COLUMNS]
+    table = Table(title=f"{len(rows)} version(s) in {location}", title_justify="left")
+    table.add_column("version", no_wrap=True, min_width=max(len(r["version"]) for r in rows))
+    table.add_column("status", no_wrap=True)
+    table.add_column("trained", no_wrap=True)
+    table.add_column("registered", no_wrap=True)
+    for name in metrics:
+        table.add_column(name, justify="right", no_wrap=True)
+    for row in rows:
+        channels = [c for c in row["channels"] if c != "production"]
+        table.add_row(
+            row["version"] + "".join(f" [{c}]" for c in channels),
+            status_text(row["deployment_status"]),
+            relative_time(row["training_date"]),
+            relative_time(row["registered_at"]),
+            *(number(row["metrics"].get(name)) for name in metrics),
+        )
+    console().print(table)
+
+
+@click.command()
+@click.argument("version")
+@output_options
+@click.pass_context
+def show(ctx: click.Context, version: str, out: Output) -> None:
+    """Show VERSION (or `latest`, the production one): metadata, files, hashes and status.
+
+    --json prints the version's metadata.json content plus `channels` and `path`.
+
+    \b
+    Example:
+      modelreg show 20260126_103000
+      modelreg show latest --json
+    """
+    registry = open_registry(ctx)
+    info = registry.get_version_info(version)
+    if info is None:
+        raise VersionNotFoundError(
+            f"version {version} not found in {registry.location}"
+            + (" (no production version yet)" if version == "latest" else ""),
+            version=version,
+        )
+    if out.json:
+        emit_json(info)
+    elif out.quiet:
+        click.echo(info["version"])
+    else:
+        _print_info(info)
+
+
+def _print_info(info: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    from ..metadata import RESERVED_KEYS
+    from ._format import human_bytes, number, relative_time
+    from ._render import console, status_text
+
+    screen = console()
+    summary = Table.grid(padding=(0, 2))
+    summary.add_column(style="bold")
+    summary.add_column()
+    summary.add_row("version", info["version"])
+    summary.add_row("status", status_text(info["deployment_status"]))
+    summary.add_row("channels", ", ".join(info.get("channels") or []) or "-")
+    for key in ("training_date", "registered_at", "promoted_at"):
+        if info.get(key):
+            summary.add_row(key, f"{info[key]} ({relative_time(info[key])})")
+    if info.get("data_range"):
+        summary.add_row(
+            "data_range", f"{info['data_range']['start']} .. {info['data_range']['end']}"
+        )
+    summary.add_row("features", ", ".join(info.get("features") or []) or "-")
+    summary.add_row("path", str(info.get("path", "")))
+    for key in ("hyperparameters", "config"):
+        if info.get(key):
+            summary.add_row(key, ", ".join(f"{k}={v}" for k, v in info[key].items()))
+    extra = {k: v for k, v in info.items() if k not in RESERVED_KEYS and k != "path"}
+    for key, value in sorted(extra.items()):
+        summary.add_row(key, str(value))
+    screen.print(summary)
+    metrics = Table(title="metrics", title_justify="left")
+    metrics.add_column("metric")
+    metrics.add_column("value", justify="right")
+    for name, value in sorted((info.get("metrics") or {}).items()):
+        metrics.add_row(name, number(value))
+    screen.print(metrics)
+    files = Table(title="files", title_justify="left")
+    files.add_column("file", no_wrap=True)
+    files.add_column("size", justify="right", no_wrap=True)
+    files.add_column("sha256", no_wrap=True)
+    for name, record in sorted((info.get("files") or {}).items()):
+        files.add_row(name, human_bytes(record.get("bytes")), str(record.get("sha256")))
+    screen.print(files)

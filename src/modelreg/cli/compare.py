@@ -1,0 +1,85 @@
+"""`modelreg compare V1 V2`: metric by metric, who wins and by how much."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from ._common import Output, emit_json, open_registry, output_options
+
+_ROW_KEYS = ("value1", "value2", "difference", "winner", "higher_is_better")
+
+
+@click.command()
+@click.argument("version1")
+@click.argument("version2")
+@output_options
+@click.pass_context
+def compare(ctx: click.Context, version1: str, version2: str, out: Output) -> None:
+    """Compare two versions (either may be `latest`) on every metric either has.
+
+    --json prints {"version1", "version2", "metrics": {name: {value1, value2, difference,
+    winner, higher_is_better}}}; difference is value1 - value2, winner a version or null.
+
+    \b
+    Example:
+      modelreg compare 20260127_140000 latest
+    """
+    registry = open_registry(ctx)
+    comparison = registry.compare_versions(version1, version2)
+    names = _names(comparison, version1, version2)
+    rows = {metric: {k: row[k] for k in _ROW_KEYS} for metric, row in comparison.items()}
+    if out.json:
+        emit_json({"version1": names[0], "version2": names[1], "metrics": rows})
+    elif out.quiet:
+        wins = [row["winner"] for row in rows.values() if row["winner"]]
+        for name in names:
+            click.echo(f"{name} {wins.count(name)}")
+    else:
+        _print(names, rows)
+
+
+def _names(comparison: dict[str, Any], version1: str, version2: str) -> tuple[str, str]:
+    """The real names (`latest` resolved); without metrics, the names as given."""
+    for row in comparison.values():
+        return row["version1"], row["version2"]
+    return version1, version2
+
+
+def _print(names: tuple[str, str], rows: dict[str, dict[str, Any]]) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    from ._format import number
+    from ._render import console
+
+    if not rows:
+        click.echo(f"Neither {names[0]} nor {names[1]} has metrics to compare.")
+        return
+    table = Table(title=f"{names[0]} vs {names[1]}", title_justify="left")
+    table.add_column("metric", no_wrap=True)
+    table.add_column(names[0], justify="right", no_wrap=True)
+    table.add_column(names[1], justify="right", no_wrap=True)
+    table.add_column("difference", justify="right", no_wrap=True)
+    table.add_column("better", no_wrap=True)
+    table.add_column("winner", no_wrap=True)
+    score = {names[0]: 0, names[1]: 0}
+    for metric, row in sorted(rows.items()):
+        winner = row["winner"]
+        values = [Text(number(row["value1"])), Text(number(row["value2"]))]
+        if winner is not None:
+            score[winner] += 1
+            won = 0 if winner == names[0] else 1
+            values[won].stylize("bold green")
+            values[1 - won].stylize("red")
+        diff = row["difference"]
+        table.add_row(
+            metric,
+            *values,
+            "-" if diff is None else f"{diff:+.6g}",
+            "higher" if row["higher_is_better"] else "lower",
+            Text(winner, style="bold green") if winner else Text("tie / n.a.", style="dim"),
+        )
+    console().print(table)
+    click.echo(f"{names[0]} wins {score[names[0]]}, {names[1]} wins {score[names[1]]}")

@@ -1,0 +1,77 @@
+"""`modelreg promote` and `modelreg rollback`: move a channel's pointer, with a reason."""
+
+from __future__ import annotations
+
+import click
+
+from ..errors import VersionNotFoundError
+from ..registry import PRODUCTION
+from ._common import Output, emit_json, open_registry, output_options
+
+
+def _report(out: Output, action: str, version: str, channel: str, previous: str | None) -> None:
+    if out.json:
+        emit_json({"action": action, "version": version, "channel": channel, "previous": previous})
+    elif out.quiet:
+        click.echo(version)
+    elif previous == version:
+        click.echo(f"{version} already is {channel}; nothing changed")
+    else:
+        click.echo(f"{channel} is now {version} (was {previous or 'empty'})")
+
+
+@click.command()
+@click.argument("version")
+@click.option("--channel", "-c", default=PRODUCTION, show_default=True, help="Channel to move.")
+@click.option("--reason", help="Why, for the audit log.")
+@output_options
+@click.pass_context
+def promote(
+    ctx: click.Context, version: str, channel: str, reason: str | None, out: Output
+) -> None:
+    """Point a channel (default production) at VERSION; the user and reason are logged.
+
+    --json prints {"action", "version", "channel", "previous"}.
+
+    \b
+    Example:
+      modelreg promote 20260127_140000 --reason "beats prod on rmse"
+      modelreg promote 20260127_140000 --channel staging
+    """
+    registry = open_registry(ctx)
+    previous = registry.channels().get(channel)
+    if not registry.promote(version, channel, reason=reason):
+        raise VersionNotFoundError(
+            f"cannot promote: version {version} not found in {registry.location}",
+            version=version,
+        )
+    _report(out, "promote", version, channel, previous)
+
+
+@click.command()
+@click.argument("version", required=False)
+@click.option("--reason", help="Why, for the audit log.")
+@output_options
+@click.pass_context
+def rollback(ctx: click.Context, version: str | None, reason: str | None, out: Output) -> None:
+    """Put production back on VERSION, or without one on the production before the current.
+
+    --json prints {"action", "version", "channel", "previous"}.
+
+    \b
+    Example:
+      modelreg rollback --reason "latency regression"
+      modelreg rollback 20260126_103000
+    """
+    registry = open_registry(ctx)
+    previous = registry.channels().get(PRODUCTION)
+    if not registry.rollback_to_version(version, reason=reason):
+        raise VersionNotFoundError(
+            f"cannot roll back: version {version} not found in {registry.location}"
+            if version
+            else f"cannot roll back: the audit log of {registry.location} has no earlier "
+            "production version",
+            version=version,
+        )
+    current = registry.channels().get(PRODUCTION)
+    _report(out, "rollback", current or "", PRODUCTION, previous)

@@ -1,0 +1,146 @@
+"""`modelreg register SOURCE`: store a saved training run, or one model file, as a new version."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..errors import InvalidInputError
+from ..metadata import METADATA_FILE
+from ._common import Output, emit_json, open_registry, output_options
+from ._params import DATA_RANGE, METRIC, VALUE
+from ._progress import progress_bar
+
+#: metadata.json keys of a `TrainingResult.save` folder that describe its artifacts
+ARTIFACT_KEYS = ("model", "tables", "signature")
+
+
+def saved_description(source: Path) -> dict[str, Any]:
+    """What a folder written by `TrainingResult.save` says about itself ({} for a file)."""
+    path = source / METADATA_FILE
+    if not source.is_dir() or not path.is_file():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InvalidInputError(f"cannot read {path}: {exc}", path=str(path)) from exc
+    if not isinstance(data, dict):
+        raise InvalidInputError(f"{path} must hold a JSON object", path=str(path))
+    return data
+
+
+def _artifacts(saved: dict[str, Any]) -> dict[str, Any]:
+    record = {key: saved[key] for key in ARTIFACT_KEYS if saved.get(key) is not None}
+    if isinstance(record.get("model"), dict):
+        record["model"] = {k: v for k, v in record["model"].items() if k != "hashes"}
+    return record
+
+
+def _size(source: Path) -> int:
+    if source.is_file():
+        return source.stat().st_size
+    return sum(p.stat().st_size for p in source.rglob("*") if p.is_file())
+
+
+@click.command()
+@click.argument("source", type=click.Path(exists=True, path_type=Path))
+@click.option("--metric", "-m", "metrics", multiple=True, type=METRIC, help="A metric (repeat).")
+@click.option("--param", "params", multiple=True, type=VALUE, help="A hyperparameter (repeat).")
+@click.option("--feature", "features", multiple=True, help="A feature name (repeat; replaces).")
+@click.option("--data-range", type=DATA_RANGE, help="Training data START:END (ISO dates).")
+@click.option("--extra", "extras", multiple=True, type=VALUE, help="Extra metadata (repeat).")
+@click.option("--promote-if-better", is_flag=True, help="Promote if it beats production.")
+@click.option(
+    "--metric-gate",
+    "gates",
+    multiple=True,
+    metavar="NAME",
+    help="With --promote-if-better: the metric(s) it must win on (default: all it has).",
+)
+@click.option(
+    "--min-improvement",
+    type=float,
+    default=0.0,
+    show_default=True,
+    help="With --promote-if-better: the margin, in each metric's units and direction.",
+)
+@click.option("--reason", help="Why, for the audit log (with --promote-if-better).")
+@output_options
+@click.pass_context
+def register(
+    ctx: click.Context,
+    source: Path,
+    metrics: tuple[tuple[str, float], ...],
+    params: tuple[tuple[str, Any], ...],
+    features: tuple[str, ...],
+    data_range: dict[str, str] | None,
+    extras: tuple[tuple[str, Any], ...],
+    promote_if_better: bool,
+    gates: tuple[str, ...],
+    min_improvement: float,
+    reason: str | None,
+    out: Output,
+) -> None:
+    """Register SOURCE, a folder saved by TrainingResult.save or a single model file.
+
+    A saved folder's metadata.json provides metrics, features and hyperparameters;
+    --metric, --param and --feature override them. --quiet prints only the new version's name.
+
+    \b
+    Example:
+      modelreg register runs/2026-01-26/ --data-range 2025-01-01:2026-01-26
+      V=$(modelreg register model.pkl -m rmse=0.012 -m direction_accuracy=0.54 --quiet)
+      modelreg register runs/latest/ --promote-if-better --metric-gate rmse
+    """
+    if (gates or min_improvement or reason) and not promote_if_better:
+        raise click.UsageError(
+            "--metric-gate, --min-improvement and --reason need --promote-if-better"
+        )
+    saved = saved_description(source)
+    registry = open_registry(ctx, must_exist=False)
+    with progress_bar(f"copying {source.name}", _size(source), enabled=out.human) as progress:
+        name = registry.register_files(
+            source,
+            metrics={**(saved.get("metrics") or {}), **dict(metrics)},
+            features=list(features) or saved.get("features") or [],
+            hyperparameters={**(saved.get("hyperparameters") or {}), **dict(params)},
+            config=saved.get("config"),
+            training_date=saved.get("training_date"),
+            data_range=data_range,
+            metadata_extra=dict(extras) or None,
+            artifacts=_artifacts(saved),
+            progress=progress,
+        )
+    decision = None
+    if promote_if_better:
+        decision = registry.promote_if_better(
+            name, metrics=list(gates) or None, min_improvement=min_improvement, reason=reason
+        )
+    if out.json:
+        emit_json(
+            {
+                "version": name,
+                "registry": registry.location,
+                "promotion": None
+                if decision is None
+                else {
+                    "promoted": decision.promoted,
+                    "production": decision.production,
+                    "reasons": decision.reasons,
+                },
+            }
+        )
+    elif out.quiet:
+        click.echo(name)
+    else:
+        click.echo(f"Registered {name} in {registry.location}")
+        if decision is not None:
+            verdict = (
+                f"Promoted {name} to production"
+                if decision.promoted
+                else f"Not promoted: production stays {decision.production}"
+            )
+            click.echo(verdict + "".join(f"\n  {line}" for line in decision.reasons))

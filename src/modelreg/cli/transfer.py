@@ -1,0 +1,68 @@
+"""`modelreg export` and `modelreg import`: one version as a self-contained, checked archive."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ._common import Output, emit_json, open_registry, output_options
+from ._progress import progress_bar
+
+
+@click.command()
+@click.argument("version")
+@click.argument("dest", type=click.Path(path_type=Path))
+@click.option("--force", is_flag=True, help="Overwrite DEST if it exists.")
+@output_options
+@click.pass_context
+def export(ctx: click.Context, version: str, dest: Path, force: bool, out: Output) -> None:
+    """Write VERSION (or `latest`) to DEST: a .tar.gz, .tgz or .zip file, or a folder.
+
+    The archive holds the artifacts, metadata.json and their sha256 hashes; each artifact
+    is checked on the way out. A folder gets <version>.tar.gz. --quiet prints the path;
+    --json prints {"version", "archive", "bytes"}.
+
+    \b
+    Example:
+      modelreg export 20260126_103000 /tmp/
+      modelreg export latest prod-model.zip
+    """
+    registry = open_registry(ctx)
+    info = registry.get_version_info(version)
+    total = sum(int(r.get("bytes", 0)) for r in ((info or {}).get("files") or {}).values())
+    with progress_bar(f"exporting {version}", total, enabled=out.human) as progress:
+        path = registry.export_version(version, dest, overwrite=force, progress=progress)
+    name = info["version"] if info else version
+    if out.json:
+        emit_json({"version": name, "archive": str(path), "bytes": path.stat().st_size})
+    elif out.quiet:
+        click.echo(str(path))
+    else:
+        click.echo(f"Exported {name} to {path}")
+
+
+@click.command("import")
+@click.argument("src", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@output_options
+@click.pass_context
+def import_(ctx: click.Context, src: Path, out: Output) -> None:
+    """Add the version in archive SRC (from `modelreg export`) under its own name.
+
+    Every artifact is checked against its sha256 before anything is added. Importing the
+    same version again changes nothing; a different version with the same name is an error.
+    --quiet prints the version; --json prints {"version", "registry"}.
+
+    \b
+    Example:
+      modelreg --registry other-models/ import /tmp/20260126_103000.tar.gz
+    """
+    registry = open_registry(ctx, must_exist=False)
+    with progress_bar(f"importing {src.name}", src.stat().st_size, enabled=out.human) as progress:
+        name = registry.import_version(src, progress=progress)
+    if out.json:
+        emit_json({"version": name, "registry": registry.location})
+    elif out.quiet:
+        click.echo(name)
+    else:
+        click.echo(f"Imported {name} into {registry.location}")

@@ -1,0 +1,73 @@
+"""`modelreg cleanup`: shows what would go, asks, and never deletes unconfirmed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from cli_support import model_file, register, run, run_json
+
+from modelreg import ModelRegistry
+
+
+def _four(tmp_path: Path) -> tuple[Path, list[str]]:
+    """Four versions, oldest first; the oldest is production so cleanup must spare it."""
+    models = tmp_path / "models"
+    source = model_file(tmp_path / "src")
+    names = [register(models, source, f"rmse=0.0{i + 1}") for i in range(4)]
+    run(models, "promote", names[0])
+    return models, names
+
+
+def _names(models: Path) -> list[str]:
+    return sorted(v.version for v in ModelRegistry(models).list_versions())
+
+
+def test_dry_run_lists_and_deletes_nothing(tmp_path: Path) -> None:
+    models, names = _four(tmp_path)
+    assert run_json(models, "cleanup", "--keep", "1", "--dry-run") == {
+        "dry_run": True,
+        "keep": 1,
+        "deleted": [names[2], names[1]],
+    }
+    human = run(models, "cleanup", "--keep", "1", "--dry-run").stdout
+    assert names[1] in human and "nothing was deleted" in human
+    assert _names(models) == names
+
+
+def test_without_a_terminal_and_without_yes_nothing_is_deleted(tmp_path: Path) -> None:
+    models, names = _four(tmp_path)
+    result = run(models, "cleanup", "--keep", "1", input="y\n", ok=False)
+    assert result.exit_code == 1
+    assert "pass --yes" in result.stderr and "Not deleting 2 version(s)" in result.stderr
+    assert names[1] in result.stdout  # it still shows what would go
+    assert _names(models) == names
+
+
+def test_yes_deletes_all_but_the_newest_and_production(tmp_path: Path) -> None:
+    models, names = _four(tmp_path)
+    assert run_json(models, "cleanup", "--keep", "1", "--yes")["deleted"] == [names[2], names[1]]
+    assert _names(models) == [names[0], names[3]]
+    assert "Nothing to delete" in run(models, "cleanup", "--keep", "1", "--yes").stdout
+
+
+@pytest.mark.parametrize(("answer", "kept"), [("y\n", 2), ("n\n", 4)])
+def test_a_person_is_asked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, answer: str, kept: int
+) -> None:
+    import modelreg.cli.cleanup as command
+
+    monkeypatch.setattr(command, "stdin_is_interactive", lambda: True)
+    models, _names_before = _four(tmp_path)
+    result = run(models, "cleanup", "--keep", "1", input=answer, ok=False)
+    assert "Delete 2 version(s)?" in result.stderr
+    assert result.exit_code == (0 if answer.startswith("y") else 1)
+    assert len(_names(models)) == kept
+
+
+def test_keep_defaults_to_the_configured_number(tmp_path: Path) -> None:
+    models, names = _four(tmp_path)
+    config = tmp_path / "model.yaml"
+    config.write_text("registry:\n  keep_versions: 2\n")
+    result = run(models, "--config", str(config), "cleanup", "--dry-run", "--json")
+    assert '"keep": 2' in result.stdout and names[1] in result.stdout
