@@ -28,7 +28,8 @@ from ..errors import CorruptVersionError, StorageError, VersionExistsError
 from ..events import Event, decode_event_lines, encode_event
 from ..metadata import METADATA_FILE, decode_metadata, encode_metadata
 from ..versions import is_version_name, validate_channel
-from .base import Backend, Debris
+from .base import Backend, Debris, VersionQuery, effective_status, matches
+from .local_index import VersionIndex
 
 __all__ = ["LocalBackend"]
 
@@ -66,10 +67,14 @@ class LocalBackend(Backend):
     trusted_by_default = True
     default_model_format = "pickle"
 
-    def __init__(self, root: str | os.PathLike[str], *, lock_timeout: float = 60.0) -> None:
+    def __init__(
+        self, root: str | os.PathLike[str], *, lock_timeout: float = 60.0, index: bool = True
+    ) -> None:
         self.root = Path(root).absolute()
         self.location = str(root)
         self._lock = RegistryLock(self.root / ".lock", lock_timeout)
+        #: the derived listing cache (None: always read the folder, as with index=False)
+        self.index = VersionIndex(self.root, self.read_metadata) if index else None
 
     # --- helpers --------------------------------------------------------------------------
 
@@ -106,14 +111,21 @@ class LocalBackend(Backend):
             meta_file = staged / METADATA_FILE
             _fsutil.atomic_write_bytes(meta_file, encode_metadata(metadata))
             _fsutil.fsync_tree(staged)
+            before = _stat_or_none(self.root)
             try:
                 _fsutil.claim_and_publish(staged, target)
             except FileExistsError as exc:
                 raise VersionExistsError(
                     f"version {name} already exists in {self.location}", version=name
                 ) from exc
+        if self.index is not None:
+            self.index.published(name, metadata, before)
 
     def version_names(self) -> list[str]:
+        names = self.index.names() if self.index is not None else None
+        return names if names is not None else self._scan_version_names()
+
+    def _scan_version_names(self) -> list[str]:
         try:
             entries = list(os.scandir(self.root))
         except FileNotFoundError:
@@ -148,7 +160,10 @@ class LocalBackend(Backend):
 
     def write_metadata(self, name: str, metadata: Mapping[str, Any]) -> None:
         path = self._version_dir(name) / METADATA_FILE
-        with _storage_errors(f"update the metadata of {name}", path):
+        with (
+            _storage_errors(f"update the metadata of {name}", path),
+            self.index.changing(name, metadata) if self.index else contextlib.nullcontext(),
+        ):
             _fsutil.atomic_write_bytes(path, encode_metadata(metadata))
 
     @contextlib.contextmanager
@@ -164,9 +179,37 @@ class LocalBackend(Backend):
         aside = trash / _fsutil.unique_name(name)
         with _storage_errors(f"delete version {name}", source):
             _fsutil.make_dirs(trash)
+            before = _stat_or_none(self.root)
             _fsutil.rename(source, aside)
+        if self.index is not None:
+            self.index.deleted(name, before)
         with contextlib.suppress(OSError):  # it is invisible already; cleanup retries later
             _fsutil.remove_tree(aside)
+
+    def query(self, query: VersionQuery) -> list[dict[str, Any]]:
+        """Filter and order in the index, then read only the versions returned.
+
+        Each one is checked against its file; any disagreement means the index is out of step,
+        and the folder is read instead, so a listing never differs from one without the index.
+        """
+        names = self.index.query(query) if self.index is not None else None
+        if names is None:
+            return super().query(query)
+        found = []
+        for name in names:
+            meta = self.read_metadata(name)
+            if meta is not None:
+                meta["deployment_status"] = effective_status(
+                    meta.get("deployment_status"), name, query.production
+                )
+            if meta is None or not matches(meta, query):
+                return super().query(query)  # deleted meanwhile, or edited behind our back
+            found.append(meta)
+        return found
+
+    def close(self) -> None:
+        if self.index is not None:
+            self.index.close()
 
     # --- pointers -------------------------------------------------------------------------
 
@@ -282,6 +325,13 @@ class LocalBackend(Backend):
     @property
     def events_path(self) -> Path:
         return self.root / "events.jsonl"
+
+
+def _stat_or_none(path: Path) -> os.stat_result | None:
+    try:
+        return os.stat(path)
+    except OSError:
+        return None
 
 
 def _dirs_matching_version(root: Path) -> list[str]:

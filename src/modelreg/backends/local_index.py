@@ -1,0 +1,410 @@
+"""A derived index of a folder registry's versions, so listing stays fast at 100,000 versions.
+
+The folder is the truth; `.index/versions.sqlite` (stdlib sqlite3, WAL) caches what
+`list_versions` filters on: each version's sort key, training date, stored status and metrics.
+`LocalBackend` keeps it in step under the writers' lock. Before every use a reader compares a
+fingerprint of the root folder (one `stat`: inode, mtime, link count, size) with the one
+recorded; when the folder changed behind the index's back (a version copied in or removed by
+hand, a crash between a publish and its index update) it reconciles by one scan of names and
+reads only the new versions. A corrupt, outdated or half-updated ("dirty") index is rebuilt from
+the metadata files. Every failure here returns None, so the caller reads the files instead, and
+is logged: the index never fails a write and is never trusted when in doubt.
+
+Known limit: a hand edit of an existing version's metadata.json (status or metrics, which
+modelreg never changes) is not seen until the index is rebuilt (delete `.index/`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from ..errors import CorruptVersionError, InvalidInputError
+from ..metadata import METADATA_FILE, parse_timestamp
+from ..versions import is_version_name, parse_version
+from .base import VersionQuery
+
+__all__ = ["INDEX_DIR", "VersionIndex"]
+
+log = logging.getLogger("modelreg")
+
+INDEX_DIR = ".index"
+_DB = "versions.sqlite"
+_SCHEMA_VERSION = 1
+_SCHEMA = """
+CREATE TABLE state (id INTEGER PRIMARY KEY CHECK (id = 1), fingerprint TEXT,
+                    dirty INTEGER NOT NULL, generation INTEGER NOT NULL);
+INSERT INTO state VALUES (1, NULL, 1, 0);
+CREATE TABLE versions (name TEXT PRIMARY KEY, ts INTEGER NOT NULL, counter INTEGER NOT NULL,
+                       trained INTEGER, status TEXT) WITHOUT ROWID;
+CREATE INDEX versions_order ON versions (ts, counter, name);
+CREATE TABLE metrics (name TEXT NOT NULL, key TEXT NOT NULL, value REAL NOT NULL,
+                      PRIMARY KEY (name, key)) WITHOUT ROWID;
+CREATE TABLE pending (name TEXT PRIMARY KEY) WITHOUT ROWID;
+"""
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_WAS_PRODUCTION = "('production', 'archived')"
+
+ReadMetadata = Callable[[str], "dict[str, Any] | None"]
+
+
+def fingerprint(st: os.stat_result) -> str:
+    """What changes whenever an entry is added to or removed from the root folder."""
+    return f"{st.st_dev}.{st.st_ino}.{st.st_mtime_ns}.{st.st_nlink}.{st.st_size}"
+
+
+def _racy(st: os.stat_result) -> bool:
+    """Whether the root changed so recently that a change in the same clock tick could follow
+    unseen (the mtime would not move); such a fingerprint is recorded so it never matches, and
+    the next reader scans again (git's "racily clean" rule). Whole-second mtimes mean a coarse
+    filesystem clock."""
+    tick = 2_000_000_000 if st.st_mtime_ns % 1_000_000_000 == 0 else 50_000_000
+    return time.time_ns() - st.st_mtime_ns < tick
+
+
+def _micros(moment: datetime) -> int:
+    return (moment - _EPOCH) // timedelta(microseconds=1)
+
+
+def _row(name: str, meta: Mapping[str, Any]) -> tuple[tuple[Any, ...], list[tuple[Any, ...]]]:
+    """The `versions` row and `metrics` rows of one version."""
+    parsed = parse_version(name)
+    try:
+        trained: int | None = _micros(
+            parse_timestamp(meta.get("training_date") or meta.get("registered_at"))
+        )
+    except InvalidInputError:
+        trained = None
+    status = meta.get("deployment_status")
+    row = (name, int(name[:8] + name[9:15]), parsed.counter, trained, status)
+    metrics = meta.get("metrics") or {}
+    numbers = [
+        (name, key, float(value))
+        for key, value in metrics.items()
+        if isinstance(value, (int, float)) and not isinstance(value, bool)
+    ]
+    return row, numbers
+
+
+class IndexUnusable(Exception):
+    """The index cannot answer right now; the caller reads the folder instead."""
+
+
+class VersionIndex:
+    """The SQLite cache beside one registry folder; thread-safe, fork-aware."""
+
+    def __init__(self, root: Path, read_metadata: ReadMetadata) -> None:
+        self.root = root
+        self.path = root / INDEX_DIR / _DB
+        self._read_metadata = read_metadata
+        self._guard = threading.RLock()
+        self._conn: sqlite3.Connection | None = None
+        self._pid = 0
+        self._inode = -1
+
+    # --- connection -----------------------------------------------------------------------
+
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            inode = os.stat(self.path).st_ino
+        except FileNotFoundError:
+            inode = -1
+        if self._conn is not None and self._pid == os.getpid() and self._inode == inode:
+            return self._conn
+        # A connection inherited through fork(), or to a file someone deleted, is dropped.
+        self._drop_connection()
+        if not self.root.is_dir():
+            raise IndexUnusable("no registry folder yet")
+        with contextlib.suppress(FileExistsError):
+            os.mkdir(self.path.parent)
+        conn = sqlite3.connect(
+            self.path, timeout=5.0, isolation_level=None, check_same_thread=False
+        )
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            if conn.execute("PRAGMA user_version").fetchone()[0] != _SCHEMA_VERSION:
+                self._create(conn)
+        except BaseException:
+            conn.close()
+            raise
+        self._conn, self._pid, self._inode = conn, os.getpid(), os.stat(self.path).st_ino
+        return conn
+
+    @staticmethod
+    def _create(conn: sqlite3.Connection) -> None:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            if conn.execute("PRAGMA user_version").fetchone()[0] != _SCHEMA_VERSION:
+                for table in ("state", "versions", "metrics", "pending"):
+                    conn.execute(f"DROP TABLE IF EXISTS {table}")
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
+                conn.execute(f"PRAGMA user_version={_SCHEMA_VERSION}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    def close(self) -> None:
+        with self._guard:
+            self._drop_connection()
+
+    def _drop_connection(self) -> None:
+        if self._conn is not None and self._pid == os.getpid():
+            with contextlib.suppress(sqlite3.Error):
+                self._conn.close()
+        self._conn = None
+
+    def _discard(self) -> None:
+        """Delete a corrupt index so that the next use builds a fresh one."""
+        self._drop_connection()
+        for suffix in ("", "-wal", "-shm"):
+            with contextlib.suppress(OSError):
+                os.unlink(f"{self.path}{suffix}")
+
+    @contextlib.contextmanager
+    def _using(self, what: str) -> Iterator[sqlite3.Connection]:
+        """The connection, with any failure logged and turned into IndexUnusable."""
+        with self._guard:
+            try:
+                yield self._connect()
+            except IndexUnusable:
+                raise
+            except sqlite3.OperationalError as exc:  # locked, read-only, I/O: try again later
+                log.warning("registry index %s unusable while %s: %s", self.path, what, exc)
+                raise IndexUnusable(str(exc)) from exc
+            except sqlite3.DatabaseError as exc:  # corrupt: never trusted, rebuilt
+                log.warning("registry index %s: %s while %s; rebuilding it", self.path, exc, what)
+                self._discard()
+                raise IndexUnusable(str(exc)) from exc
+            except Exception as exc:  # a cache: any failure means "read the files"
+                log.warning("registry index %s unusable while %s: %s", self.path, what, exc)
+                raise IndexUnusable(str(exc)) from exc
+
+    # --- readers --------------------------------------------------------------------------
+
+    def query(self, query: VersionQuery) -> list[str] | None:
+        """Names matching `query`, newest first; None when the folder must be read instead."""
+        sql, params = _select(query)
+        try:
+            with self._using("listing versions") as conn:
+                self._ensure_fresh(conn)
+                dated = query.trained_after is not None or query.trained_before is not None
+                if dated and conn.execute(_UNDATED).fetchone():
+                    return None  # reading the files raises the right error for that version
+                return [row[0] for row in conn.execute(sql, params)]
+        except IndexUnusable:
+            return None
+
+    def names(self) -> list[str] | None:
+        """Every published version's name; None when the folder must be read instead."""
+        try:
+            with self._using("listing version names") as conn:
+                self._ensure_fresh(conn)
+                return [row[0] for row in conn.execute("SELECT name FROM versions")]
+        except IndexUnusable:
+            return None
+
+    def _ensure_fresh(self, conn: sqlite3.Connection) -> None:
+        fp, dirty, generation = conn.execute(
+            "SELECT fingerprint, dirty, generation FROM state"
+        ).fetchone()
+        if dirty:
+            self._reconcile(conn, generation, full=True)
+        elif fp != fingerprint(os.stat(self.root)) or self._pending_arrived(conn):
+            self._reconcile(conn, generation, full=False)
+
+    def _pending_arrived(self, conn: sqlite3.Connection) -> bool:
+        """A folder seen without its metadata.json (a copy in progress) that now has one."""
+        return any(
+            os.path.exists(os.path.join(self.root, name, METADATA_FILE))
+            for (name,) in conn.execute("SELECT name FROM pending")
+        )
+
+    def _reconcile(self, conn: sqlite3.Connection, generation: int, *, full: bool) -> None:
+        """Bring the index in step with the folder: all of it, or only what was added/removed.
+
+        The fingerprint is taken before the scan, so a change during the scan shows up as a
+        mismatch next time; a writer's commit meanwhile (generation moved) abandons this one.
+        """
+        before = os.stat(self.root)
+        on_disk = {e.name for e in os.scandir(self.root) if e.is_dir(follow_symlinks=False)}
+        indexed = set() if full else {row[0] for row in conn.execute("SELECT name FROM versions")}
+        fresh = sorted(n for n in on_disk - indexed if is_version_name(n))
+        rows, pending = self._read(fresh)
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            if conn.execute("SELECT generation FROM state").fetchone()[0] != generation:
+                raise IndexUnusable("a writer changed the index during the scan")
+            if full:
+                conn.execute("DELETE FROM versions")
+                conn.execute("DELETE FROM metrics")
+            _forget(conn, indexed - on_disk)
+            _put(conn, rows)
+            conn.execute("DELETE FROM pending")
+            conn.executemany("INSERT INTO pending VALUES (?)", [(n,) for n in pending])
+            recorded = fingerprint(before) + ("~racy" if _racy(before) else "")
+            conn.execute("UPDATE state SET fingerprint = ?, dirty = 0", (recorded,))
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        if full or rows:
+            log.debug("registry index %s: indexed %d version(s)", self.path, len(rows))
+
+    def _read(self, names: list[str]) -> tuple[list[_Rows], list[str]]:
+        rows, pending = [], []
+        for name in names:
+            try:
+                meta = self._read_metadata(name)
+            except CorruptVersionError as exc:  # the folder read reports it, as without an index
+                raise IndexUnusable(str(exc)) from exc
+            if meta is None:
+                pending.append(name)
+            else:
+                rows.append(_row(name, meta))
+        return rows, pending
+
+    # --- writers (under the registry lock) ------------------------------------------------
+
+    def published(self, name: str, meta: Mapping[str, Any], before: os.stat_result | None) -> None:
+        """Record a version just renamed into the root (`before`: the root's stat before)."""
+        self._record(f"recording {name}", before, +1, rows=[_row(name, meta)], gone=[])
+
+    def deleted(self, name: str, before: os.stat_result | None) -> None:
+        """Forget a version just renamed out of the root."""
+        self._record(f"forgetting {name}", before, -1, rows=[], gone=[name])
+
+    def _record(
+        self,
+        what: str,
+        before: os.stat_result | None,
+        links: int,
+        *,
+        rows: list[_Rows],
+        gone: list[str],
+    ) -> None:
+        """Apply one writer's change; keep the index trusted only if it was in step before.
+
+        The link count tells whether anything else entered or left the root meanwhile.
+        """
+        with contextlib.suppress(IndexUnusable), self._using(what) as conn:
+            after = os.stat(self.root)
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                recorded = conn.execute("SELECT fingerprint FROM state").fetchone()[0]
+                in_step = (
+                    before is not None
+                    and recorded == fingerprint(before)
+                    and after.st_ino == before.st_ino
+                    and after.st_nlink - before.st_nlink == links
+                )
+                _forget(conn, set(gone))
+                _put(conn, rows)
+                conn.execute("UPDATE state SET generation = generation + 1")
+                if in_step:
+                    conn.execute("UPDATE state SET fingerprint = ?", (fingerprint(after),))
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+
+    @contextlib.contextmanager
+    def changing(self, name: str, meta: Mapping[str, Any]) -> Iterator[None]:
+        """Around a rewrite of a version's metadata.json: dirty first, clean once recorded.
+
+        A crash or a failure between the two leaves the index dirty, so it is rebuilt.
+        """
+        marked = self._mark_dirty(name)
+        yield
+        if marked:
+            with contextlib.suppress(IndexUnusable), self._using(f"updating {name}") as conn:
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    _put(conn, [_row(name, meta)])
+                    conn.execute(
+                        "UPDATE state SET dirty = MAX(dirty - 1, 0), generation = generation + 1"
+                    )
+                    conn.execute("COMMIT")
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+
+    def _mark_dirty(self, name: str) -> bool:
+        try:
+            with self._using(f"marking {name} as changing") as conn:
+                conn.execute("PRAGMA synchronous=FULL")  # must survive a power cut
+                try:
+                    conn.execute("BEGIN IMMEDIATE")
+                    conn.execute("UPDATE state SET dirty = dirty + 1, generation = generation + 1")
+                    conn.execute("COMMIT")
+                finally:
+                    conn.execute("PRAGMA synchronous=NORMAL")
+                return True
+        except IndexUnusable:
+            log.error(
+                "registry index %s could not be marked stale; delete %s if listings look wrong",
+                self.path,
+                self.path.parent,
+            )
+            return False
+
+
+_Rows = tuple[tuple[Any, ...], list[tuple[Any, ...]]]
+_UNDATED = "SELECT 1 FROM versions WHERE trained IS NULL LIMIT 1"
+
+
+def _forget(conn: sqlite3.Connection, names: set[str]) -> None:
+    params = [(n,) for n in names]
+    conn.executemany("DELETE FROM versions WHERE name = ?", params)
+    conn.executemany("DELETE FROM metrics WHERE name = ?", params)
+    conn.executemany("DELETE FROM pending WHERE name = ?", params)
+
+
+def _put(conn: sqlite3.Connection, rows: list[_Rows]) -> None:
+    _forget(conn, {row[0] for row, _metrics in rows})
+    conn.executemany("INSERT INTO versions VALUES (?, ?, ?, ?, ?)", [row for row, _ in rows])
+    conn.executemany("INSERT INTO metrics VALUES (?, ?, ?)", [m for _, ms in rows for m in ms])
+
+
+def _select(query: VersionQuery) -> tuple[str, list[Any]]:
+    """The SQL for `query`: the same filters as `base.matches`, on effective statuses."""
+    where: list[str] = []
+    params: list[Any] = []
+    for metrics, op in ((query.min_metrics, ">="), (query.max_metrics, "<=")):
+        for key, bound in metrics.items():
+            where.append(
+                "EXISTS (SELECT 1 FROM metrics m WHERE m.name = v.name AND m.key = ? "
+                f"AND m.value {op} ?)"
+            )
+            params += [key, bound]
+    for moment, op in ((query.trained_after, ">="), (query.trained_before, "<=")):
+        if moment is not None:
+            where.append(f"v.trained {op} ?")
+            params.append(_micros(moment))
+    if query.status == "production":
+        where.append("v.name = ?")
+    elif query.status == "archived":
+        where.append(f"v.name IS NOT ? AND v.status IN {_WAS_PRODUCTION}")
+    elif query.status is not None:
+        where.append(f"v.name IS NOT ? AND (v.status IS NULL OR v.status NOT IN {_WAS_PRODUCTION})")
+    if query.status is not None:
+        params.append(query.production)
+    sql = "SELECT v.name FROM versions v"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += " ORDER BY v.ts DESC, v.counter DESC, v.name DESC"
+    if query.limit is not None:
+        sql += " LIMIT ?"
+        params.append(query.limit)
+    return sql, params
