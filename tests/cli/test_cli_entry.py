@@ -74,3 +74,19 @@ def test_shell_completion_is_built_in(tmp_path: Path) -> None:
         env={"_MODELREG_COMPLETE": "bash_complete", "COMP_WORDS": "modelreg ro", "COMP_CWORD": "1"},
     )
     assert "rollback" in words.stdout
+
+
+def test_version_arguments_complete_from_the_registry(tmp_path: Path) -> None:
+    models = str(tmp_path / "models")
+    made = console("-r", models, "register", str(model_file(tmp_path / "src")), "-q", cwd=tmp_path)
+    name = made.stdout.strip()
+    words = console(
+        cwd=tmp_path,
+        env={
+            "_MODELREG_COMPLETE": "bash_complete",
+            "COMP_WORDS": f"modelreg -r {models} show {name[:4]}",
+            "COMP_CWORD": "4",
+        },
+    )
+    assert words.returncode == 0
+    assert name in words.stdout and "latest" not in words.stdout

@@ -14,13 +14,16 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from ..errors import VersionNotFoundError
+from ..errors import ModelRegistryError, VersionNotFoundError
 
 if TYPE_CHECKING:
+    from click.shell_completion import CompletionItem
+
     from ..registry import ModelRegistry
 
 __all__ = [
     "Output",
+    "complete_versions",
     "emit_json",
     "note",
     "open_registry",
@@ -45,6 +48,23 @@ def open_registry(ctx: click.Context, *, must_exist: bool = True) -> ModelRegist
             path=registry.location,
         )
     return registry
+
+
+def complete_versions(
+    ctx: click.Context, _param: click.Parameter, incomplete: str
+) -> list[CompletionItem]:
+    """Shell completion for a VERSION argument: `latest` and the registry's version names."""
+    from click.shell_completion import CompletionItem
+
+    from ..registry import ModelRegistry
+
+    options = ctx.find_root().params
+    try:
+        registry = ModelRegistry(options.get("registry"), config_path=options.get("config_path"))
+        names = ["latest", *(v.version for v in registry.list_versions())]
+    except ModelRegistryError:  # completion must never fail loudly
+        return []
+    return [CompletionItem(name) for name in names if name.startswith(incomplete)]
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ import click
 
 from ..errors import VersionNotFoundError
 from ..versions import ModelVersion
-from ._common import Output, emit_json, open_registry, output_options
+from ._common import Output, complete_versions, emit_json, open_registry, output_options
 from ._params import METRIC
 
 #: metrics shown as columns in the human table (all of them are in --json)
@@ -102,7 +102,7 @@ def _print_table(rows: list[dict[str, Any]], location: str) -> None:
 
 
 @click.command()
-@click.argument("version")
+@click.argument("version", shell_complete=complete_versions)
 @output_options
 @click.pass_context
 def show(ctx: click.Context, version: str, out: Output) -> None:

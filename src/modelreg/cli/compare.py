@@ -6,14 +6,14 @@ from typing import Any
 
 import click
 
-from ._common import Output, emit_json, open_registry, output_options
+from ._common import Output, complete_versions, emit_json, open_registry, output_options
 
 _ROW_KEYS = ("value1", "value2", "difference", "winner", "higher_is_better")
 
 
 @click.command()
-@click.argument("version1")
-@click.argument("version2")
+@click.argument("version1", shell_complete=complete_versions)
+@click.argument("version2", shell_complete=complete_versions)
 @output_options
 @click.pass_context
 def compare(ctx: click.Context, version1: str, version2: str, out: Output) -> None:

@@ -6,7 +6,7 @@ import click
 
 from ..errors import VersionNotFoundError
 from ..registry import PRODUCTION
-from ._common import Output, emit_json, open_registry, output_options
+from ._common import Output, complete_versions, emit_json, open_registry, output_options
 
 
 def _report(out: Output, action: str, version: str, channel: str, previous: str | None) -> None:
@@ -21,7 +21,7 @@ def _report(out: Output, action: str, version: str, channel: str, previous: str 
 
 
 @click.command()
-@click.argument("version")
+@click.argument("version", shell_complete=complete_versions)
 @click.option("--channel", "-c", default=PRODUCTION, show_default=True, help="Channel to move.")
 @click.option("--reason", help="Why, for the audit log.")
 @output_options
@@ -49,7 +49,7 @@ def promote(
 
 
 @click.command()
-@click.argument("version", required=False)
+@click.argument("version", required=False, shell_complete=complete_versions)
 @click.option("--reason", help="Why, for the audit log.")
 @output_options
 @click.pass_context

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import click
 
-from ._common import Output, emit_json, open_registry, output_options
+from ._common import Output, complete_versions, emit_json, open_registry, output_options
 from ._progress import progress_bar
 
 
 @click.command()
-@click.argument("version")
+@click.argument("version", shell_complete=complete_versions)
 @click.argument("dest", type=click.Path(path_type=Path))
 @click.option("--force", is_flag=True, help="Overwrite DEST if it exists.")
 @output_options
