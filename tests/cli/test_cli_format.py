@@ -75,3 +75,17 @@ def test_hostile_version_names_are_usage_errors(tmp_path: Path, name: str, comma
     assert "invalid version name" in result.stderr
     assert sorted(p.name for p in models.rglob("*")) == before
     assert not (tmp_path / "x.tar.gz").exists()
+
+
+def test_big_copies_draw_a_progress_bar_at_a_terminal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_progress.sys.stderr, "isatty", lambda: True)
+    big = tmp_path / "src" / "weights.bin"
+    big.parent.mkdir()
+    big.write_bytes(b"\x01" * (_progress.MIN_BYTES + 1))
+    models = tmp_path / "models"
+    name = register(models, big, "rmse=0.1")
+    assert (models / name / "weights.bin").stat().st_size == _progress.MIN_BYTES + 1
+    run(models, "export", name, str(tmp_path / "v.tar.gz"))
+    assert run(tmp_path / "b", "import", str(tmp_path / "v.tar.gz"), "-q").stdout.strip() == name
