@@ -159,6 +159,15 @@ class ModelRegistry:
     def close(self) -> None:
         self._backend.close()
 
+    @property
+    def model(self) -> str:
+        """Which of the location's named models this registry reads and writes."""
+        return self._backend.model
+
+    def models(self) -> list[str]:
+        """The named models stored at this location (`ModelRegistry(url, model=...)`)."""
+        return self._backend.model_names()
+
     # --- register -------------------------------------------------------------------------
 
     def register(
@@ -311,6 +320,21 @@ class ModelRegistry:
                 return name
         log.info("imported version %s into %s", name, self.location)
         return name
+
+    def adopt_version(self, folder: Path, metadata: Mapping[str, Any]) -> bool:
+        """Publish a copy of another registry's version under its own name (`migrate`).
+
+        `metadata` is kept as it is (name, dates, status, hashes); the files are checked
+        against its hashes first. Returns False when the same version is here already; a
+        different version holding the name is a VersionExistsError. No event is logged: the
+        caller copies the source's history with it.
+        """
+        meta = dict(metadata)
+        name = validate_version(meta.get("version"), allow_latest=False)
+        with self._backend.staging() as staged:
+            copy_into(Path(folder), staged)
+            verify_files(staged, meta.get("files") or {}, version=name)
+            return self._adopt(staged, meta, f"version {name} from {folder}", None)
 
     def _adopt(
         self, staged: Path, meta: dict[str, Any], source: str, event: Event | None

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 from .backends.base import Backend, effective_status
 from .errors import CorruptVersionError
 from .events import Event, pointer_history, previous_target
-from .integrity import verify_files
 from .metadata import current_user, iso_utc, utc_now
 from .versions import sort_newest_first
 
@@ -78,8 +77,7 @@ def _check_version(backend: Backend, name: str, found: Any) -> dict[str, Any] | 
     if meta is None:
         return None
     try:
-        with backend.local_folder(name) as folder:
-            verify_files(folder, meta.get("files") or {}, version=name)
+        backend.check_artifacts(name, meta.get("files") or {})
     except CorruptVersionError as exc:
         found("integrity", name, str(exc))
         return None

@@ -62,7 +62,7 @@ def parse_version(name: object) -> VersionName:
             f"version must be a string like '20260126_103000', got {type(name).__name__}",
             version=_shown(name),
         )
-    match = _VERSION_RE.match(name)
+    match = _VERSION_RE.fullmatch(name)
     if match is None:
         raise InvalidVersionError(
             f"invalid version name {_shown(name)}: expected YYYYMMDD_HHMMSS (UTC), "
@@ -98,7 +98,7 @@ def validate_version(name: object, *, allow_latest: bool = True) -> str:
 
 def validate_channel(channel: object) -> str:
     """Channels are lower-case words (`production`, `staging`); they name folders too."""
-    if not isinstance(channel, str) or not _CHANNEL_RE.match(channel):
+    if not isinstance(channel, str) or not _CHANNEL_RE.fullmatch(channel):
         raise InvalidVersionError(
             f"invalid channel name {_shown(channel)}: use lower-case letters, digits, '_' "
             "or '-', starting with a letter (e.g. 'production', 'staging')",
@@ -111,7 +111,7 @@ def validate_channel(channel: object) -> str:
 
 def validate_model_name(model: object) -> str:
     """Model names (several models in one catalog) are short identifiers, never paths."""
-    if not isinstance(model, str) or not _MODEL_RE.match(model) or ".." in model:
+    if not isinstance(model, str) or not _MODEL_RE.fullmatch(model) or ".." in model:
         raise InvalidVersionError(
             f"invalid model name {_shown(model)}: use letters, digits, '_', '-' or '.', "
             "starting with a letter",

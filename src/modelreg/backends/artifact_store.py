@@ -212,6 +212,15 @@ class ArtifactStore:
                     path=key,
                 ) from exc
 
+    def check(self, uri: str, sha256: str, size: int) -> None:
+        """Stream the stored blob and raise IntegrityError unless it hashes to `sha256`."""
+        digest, got = hashlib.sha256(), 0
+        with self.open(uri) as source, _storage_errors("read an artifact", uri):
+            while chunk := source.read(_CHUNK):
+                digest.update(chunk)
+                got += len(chunk)
+        _check_digest(uri, sha256, size, digest.hexdigest(), got)
+
     def cached(self, uri: str, sha256: str, size: int) -> Path:
         """A local copy of the blob, downloaded once and checked against `sha256`."""
         target = self.cache_dir / sha256[:2] / _check_sha(sha256)
@@ -225,20 +234,24 @@ class ArtifactStore:
         try:
             with self.open(uri) as source, _storage_errors("download an artifact", uri):
                 digest, got = _fsutil.copy_file_hashed(source, tmp)
-            if (digest, got) != (sha256, size):
-                raise IntegrityError(
-                    f"artifact {uri} does not match its registered sha256 {sha256} ({size} "
-                    f"bytes): found {digest} ({got} bytes); nothing was loaded",
-                    path=uri,
-                    expected_sha256=sha256,
-                    actual_sha256=digest,
-                )
+            _check_digest(uri, sha256, size, digest, got)
             with _storage_errors("fill the artifact cache", str(target)):
                 _fsutil.publish_file(tmp, target, replace=True)
         finally:
             with contextlib.suppress(OSError):
                 tmp.unlink()
         return target
+
+
+def _check_digest(uri: str, sha256: str, size: int, digest: str, got: int) -> None:
+    if (digest, got) != (sha256, size):
+        raise IntegrityError(
+            f"artifact {uri} does not match its registered sha256 {sha256} ({size} bytes): "
+            f"found {digest} ({got} bytes); restore it or delete the version",
+            path=uri,
+            expected_sha256=sha256,
+            actual_sha256=digest,
+        )
 
 
 def link_or_copy(source: Path, dest: Path) -> None:

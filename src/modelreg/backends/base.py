@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from ..events import Event
+from ..integrity import verify_files
 from ..metadata import parse_timestamp
 from ..versions import sort_newest_first
 
@@ -192,6 +193,14 @@ class Backend(ABC):
                 if query.limit is not None and len(found) >= query.limit:
                     break
         return found
+
+    def check_artifacts(self, name: str, files: Mapping[str, Mapping[str, Any]]) -> None:
+        """Raise IntegrityError unless the stored bytes match `files` (verify).
+
+        Backends with a download cache override this to read the store itself, not the cache.
+        """
+        with self.local_folder(name) as folder:
+            verify_files(folder, files, version=name)
 
     def iter_metadata(self) -> Iterator[dict[str, Any]]:
         """Every version's stored metadata (verify, migrate), newest first."""

@@ -27,14 +27,15 @@ from .._locking import RegistryLock
 from ..errors import CorruptVersionError, StorageError, VersionExistsError
 from ..events import Event, decode_event_lines, encode_event
 from ..metadata import METADATA_FILE, decode_metadata, encode_metadata
-from ..versions import is_version_name, validate_channel
-from .base import Backend, Debris, VersionQuery, effective_status, matches
+from ..versions import is_version_name, validate_channel, validate_model_name
+from .base import DEFAULT_MODEL, Backend, Debris, VersionQuery, effective_status, matches
 from .local_index import VersionIndex
 
 __all__ = ["LocalBackend"]
 
 POINTER = "latest"
 _ASIDE = ".latest.prev"
+_MODELS = "models"
 _STALE_AFTER = 24 * 3600.0
 _HOST_TAG = hashlib.sha256(socket.gethostname().encode()).hexdigest()[:8]
 
@@ -68,10 +69,19 @@ class LocalBackend(Backend):
     default_model_format = "pickle"
 
     def __init__(
-        self, root: str | os.PathLike[str], *, lock_timeout: float = 60.0, index: bool = True
+        self,
+        root: str | os.PathLike[str],
+        *,
+        lock_timeout: float = 60.0,
+        index: bool = True,
+        model: str | None = None,
     ) -> None:
-        self.root = Path(root).absolute()
-        self.location = str(root)
+        self.model = validate_model_name(DEFAULT_MODEL if model is None else model)
+        #: the registry root: the default model's versions, other models below `models/<name>`
+        self.registry_root = Path(root).absolute()
+        relative = () if self.model == DEFAULT_MODEL else (_MODELS, self.model)
+        self.root = self.registry_root.joinpath(*relative)
+        self.location = os.path.join(os.fspath(root), *relative)
         self._lock = RegistryLock(self.root / ".lock", lock_timeout)
         #: the derived listing cache (None: always read the folder, as with index=False)
         self.index = VersionIndex(self.root, self.read_metadata) if index else None
@@ -207,6 +217,20 @@ class LocalBackend(Backend):
             found.append(meta)
         return found
 
+    def model_names(self) -> list[str]:
+        """`default` when the root holds a registry of its own, plus each `models/<name>`."""
+        root = self.registry_root
+        names = []
+        if (root / "events.jsonl").exists() or _dirs_matching_version(root):
+            names.append(DEFAULT_MODEL)
+        with contextlib.suppress(OSError):
+            names += [
+                e.name
+                for e in os.scandir(root / _MODELS)
+                if e.is_dir(follow_symlinks=False) and _is_model_name(e.name)
+            ]
+        return sorted(set(names) | {self.model} if self.root.exists() else set(names))
+
     def close(self) -> None:
         if self.index is not None:
             self.index.close()
@@ -325,6 +349,14 @@ class LocalBackend(Backend):
     @property
     def events_path(self) -> Path:
         return self.root / "events.jsonl"
+
+
+def _is_model_name(name: str) -> bool:
+    try:
+        validate_model_name(name)
+    except ValueError:
+        return False
+    return True
 
 
 def _stat_or_none(path: Path) -> os.stat_result | None:

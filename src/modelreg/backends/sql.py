@@ -23,7 +23,7 @@ from typing import IO, Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from ..errors import InvalidInputError, StorageError, VersionExistsError
+from ..errors import IntegrityError, InvalidInputError, StorageError, VersionExistsError
 from ..events import Event
 from ..metadata import METADATA_FILE, encode_metadata, parse_timestamp, utc_now
 from ..versions import parse_version, validate_model_name
@@ -66,7 +66,7 @@ class SqlBackend(Backend):
         storage_options: Mapping[str, Any] | None = None,
         cache_dir: str | Path | None = None,
     ) -> None:
-        self.model = validate_model_name(model or DEFAULT_MODEL)
+        self.model = validate_model_name(DEFAULT_MODEL if model is None else model)
         self._lock_timeout = lock_timeout
         self._engine = create_engine(url, lock_timeout=lock_timeout)
         self.location = self._engine.url.render_as_string(hide_password=True)
@@ -313,6 +313,19 @@ class SqlBackend(Backend):
                     link_or_copy(blob, root / safe_artifact_name(row.name))
             (root / METADATA_FILE).write_bytes(encode_metadata(meta))
             yield root
+
+    def check_artifacts(self, name: str, files: Mapping[str, Mapping[str, Any]]) -> None:
+        """Hash every blob as the store holds it: a good cached copy proves nothing."""
+        uris = {row.name: row.uri for row in self._artifact_rows(name)}
+        for fname, record in files.items():
+            uri = uris.get(fname)
+            if uri is None:
+                raise IntegrityError(
+                    f"version {name} lists {fname} but the catalog has no artifact for it",
+                    version=name,
+                    path=fname,
+                )
+            self._store.check(uri, str(record.get("sha256")), int(record.get("bytes") or 0))
 
     def open_artifact(self, name: str, filename: str) -> IO[bytes]:
         for row in self._artifact_rows(name):
