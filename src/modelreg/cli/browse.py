@@ -24,7 +24,7 @@ def version_row(version: ModelVersion, channels: dict[str, str | None]) -> dict[
     return row
 
 
-@click.command("list")
+@click.command("list", short_help="List versions, filtered by metrics, dates, status.")
 @click.option("--min", "floors", multiple=True, type=METRIC, help="Metric at least (repeat).")
 @click.option("--max", "ceilings", multiple=True, type=METRIC, help="Metric at most (repeat).")
 @click.option("--after", metavar="DATE", help="Trained at or after this ISO date/time.")
@@ -101,7 +101,7 @@ def _print_table(rows: list[dict[str, Any]], location: str) -> None:
     console().print(table)
 
 
-@click.command()
+@click.command(short_help="Show a version: metadata, files, hashes, status.")
 @click.argument("version", shell_complete=complete_versions)
 @output_options
 @click.pass_context

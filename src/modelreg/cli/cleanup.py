@@ -7,7 +7,7 @@ import click
 from ._common import Output, emit_json, note, open_registry, output_options, stdin_is_interactive
 
 
-@click.command()
+@click.command(short_help="Delete old versions (shows them, asks first).")
 @click.option("--keep", type=click.IntRange(min=1), help="Newest versions to keep (else config).")
 @click.option("--dry-run", is_flag=True, help="Only show what would be deleted.")
 @click.option("--yes", "-y", is_flag=True, help="Delete without asking (scripts, cron).")

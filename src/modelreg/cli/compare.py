@@ -11,7 +11,7 @@ from ._common import Output, complete_versions, emit_json, open_registry, output
 _ROW_KEYS = ("value1", "value2", "difference", "winner", "higher_is_better")
 
 
-@click.command()
+@click.command(short_help="Compare two versions metric by metric.")
 @click.argument("version1", shell_complete=complete_versions)
 @click.argument("version2", shell_complete=complete_versions)
 @output_options

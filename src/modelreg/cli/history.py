@@ -8,7 +8,7 @@ from ..events import Event
 from ._common import Output, emit_json, open_registry, output_options
 
 
-@click.command()
+@click.command(short_help="Who promoted or rolled back, when and why.")
 @click.option("--channel", "-c", default="production", show_default=True, help="Channel.")
 @click.option("--all", "everything", is_flag=True, help="The whole audit log, every action.")
 @output_options

@@ -9,7 +9,7 @@ import click
 from ._common import Output, emit_json, open_registry, output_options
 
 
-@click.command()
+@click.command(short_help="Create an empty registry.")
 @click.argument("path", required=False, type=click.Path(file_okay=False, path_type=Path))
 @output_options
 @click.pass_context

@@ -20,7 +20,7 @@ def _report(out: Output, action: str, version: str, channel: str, previous: str 
         click.echo(f"{channel} is now {version} (was {previous or 'empty'})")
 
 
-@click.command()
+@click.command(short_help="Point production (or a channel) at a version.")
 @click.argument("version", shell_complete=complete_versions)
 @click.option("--channel", "-c", default=PRODUCTION, show_default=True, help="Channel to move.")
 @click.option("--reason", help="Why, for the audit log.")
@@ -48,7 +48,7 @@ def promote(
     _report(out, "promote", version, channel, previous)
 
 
-@click.command()
+@click.command(short_help="Put production back on an earlier version.")
 @click.argument("version", required=False, shell_complete=complete_versions)
 @click.option("--reason", help="Why, for the audit log.")
 @output_options

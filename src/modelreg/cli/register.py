@@ -45,7 +45,7 @@ def _size(source: Path) -> int:
     return sum(p.stat().st_size for p in source.rglob("*") if p.is_file())
 
 
-@click.command()
+@click.command(short_help="Register a trained model as a new version.")
 @click.argument("source", type=click.Path(exists=True, path_type=Path))
 @click.option("--metric", "-m", "metrics", multiple=True, type=METRIC, help="A metric (repeat).")
 @click.option("--param", "params", multiple=True, type=VALUE, help="A hyperparameter (repeat).")

@@ -10,7 +10,7 @@ from ._common import Output, complete_versions, emit_json, open_registry, output
 from ._progress import progress_bar
 
 
-@click.command()
+@click.command(short_help="Write a version to a .tar.gz or .zip archive.")
 @click.argument("version", shell_complete=complete_versions)
 @click.argument("dest", type=click.Path(path_type=Path))
 @click.option("--force", is_flag=True, help="Overwrite DEST if it exists.")
@@ -42,7 +42,7 @@ def export(ctx: click.Context, version: str, dest: Path, force: bool, out: Outpu
         click.echo(f"Exported {name} to {path}")
 
 
-@click.command("import")
+@click.command("import", short_help="Add a version from an exported archive.")
 @click.argument("src", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @output_options
 @click.pass_context

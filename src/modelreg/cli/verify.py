@@ -9,7 +9,7 @@ import click
 from ._common import Output, emit_json, open_registry, output_options
 
 
-@click.command()
+@click.command(short_help="Check every hash, the pointers and leftovers.")
 @click.option("--repair", is_flag=True, help="Mend what is safe to mend (never deletes versions).")
 @output_options
 @click.pass_context
