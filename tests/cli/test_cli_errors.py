@@ -104,3 +104,17 @@ def test_corrupt_metadata_is_reported_not_hidden(tmp_path: Path) -> None:
     result = run(models, "show", name, ok=False)
     assert result.exit_code == 1
     assert "not valid JSON" in _one_error_line(result.stderr)
+
+
+def test_an_os_error_is_one_line_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from modelreg import ModelRegistry
+
+    models, _name = _registry(tmp_path)
+
+    def denied(*_args: object, **_kwargs: object) -> None:
+        raise PermissionError(13, "Permission denied", str(models))
+
+    monkeypatch.setattr(ModelRegistry, "list_versions", denied)
+    result = run(models, "list", ok=False)
+    assert result.exit_code == 1
+    assert "Permission denied" in _one_error_line(result.stderr)

@@ -65,6 +65,10 @@ class LazyGroup(click.Group):
             if (ctx.obj or {}).get("debug"):
                 raise
             raise RegistryFailure(exc) from exc
+        except OSError as exc:  # a file the user named, not the registry (that is StorageError)
+            if (ctx.obj or {}).get("debug"):
+                raise
+            raise click.ClickException(str(exc)) from exc
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
