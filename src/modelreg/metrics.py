@@ -1,7 +1,8 @@
 """Which way each metric points, and how two versions compare on their metrics.
 
 A metric is better lower when its name says so by default (`rmse`, `loss`, anything with
-`error` ...), better higher otherwise; `registry.metric_directions` in config overrides both.
+`error` ..., also behind a split prefix: `test_rmse`), better higher otherwise;
+`registry.metric_directions` in config overrides both.
 Metric values must be finite numbers: NaN cannot be compared or ordered, and JSON has no
 spelling for it, so a NaN or infinite metric is refused at registration.
 """
@@ -16,6 +17,7 @@ from .errors import InvalidInputError
 
 __all__ = [
     "LOWER_IS_BETTER",
+    "SPLIT_PREFIXES",
     "Direction",
     "MetricDirections",
     "compare_metrics",
@@ -27,6 +29,8 @@ Direction = Literal["higher", "lower"]
 LOWER_IS_BETTER = frozenset(
     {"rmse", "mse", "mae", "mape", "loss", "log_loss", "brier", "max_drawdown"}
 )
+#: prefixes naming the data split a metric was measured on; they do not change its direction
+SPLIT_PREFIXES = ("train_", "val_", "validation_", "test_")
 
 
 class MetricDirections:
@@ -46,6 +50,8 @@ class MetricDirections:
         if name in self._overrides:
             return self._overrides[name]
         lowered = name.lower()
+        for prefix in SPLIT_PREFIXES:  # `test_rmse` points the way `rmse` does
+            lowered = lowered.removeprefix(prefix)
         if lowered in LOWER_IS_BETTER or "error" in lowered:
             return "lower"
         return "higher"

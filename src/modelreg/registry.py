@@ -635,12 +635,15 @@ class ModelRegistry:
         metrics: Sequence[str] | None = None,
         min_improvement: float | Mapping[str, float] = 0.0,
         reason: str | None = None,
+        production_metrics: Mapping[str, float] | None = None,
     ) -> PromotionDecision:
         """Champion/challenger gate: promote `version` only if it beats production.
 
         It must be better by at least `min_improvement` (per metric, in the metric's own
         units and direction) on every metric in `metrics` (default: all the challenger has).
         Promotion is conditional on production not having moved since the comparison.
+        `production_metrics`, when given, replaces production's registered metrics: its scores
+        on the data the challenger was scored on, so both are judged on the same period.
         """
         name = validate_version(version, allow_latest=False)
         production = self._production()
@@ -648,6 +651,10 @@ class ModelRegistry:
             promoted = self.promote(name, expected_current=None, reason=reason or "first model")
             return PromotionDecision(promoted, name, None, ["no production version yet"], {})
         comparison = self.compare_versions(name, production)
+        if production_metrics is not None:
+            challenger = {k: r["value1"] for k, r in comparison.items() if r["value1"] is not None}
+            rescored = validate_metrics(production_metrics, where="production_metrics")
+            comparison = compare_metrics(name, challenger, production, rescored, self.directions)
         if production == name:
             return PromotionDecision(False, name, production, ["already production"], comparison)
         checked = (

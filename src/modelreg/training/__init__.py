@@ -1,7 +1,29 @@
-"""Training side of modelreg: the TrainingResult a trainer produces."""
+"""Training side of modelreg: price data, features, a reference trainer and its metrics.
+
+Importing this package stays light (the registry imports `TrainingResult` from here):
+pandas and scikit-learn are imported inside the functions that use them.
+"""
 
 from __future__ import annotations
 
+from .data import as_bars, generate_prices, load_prices
+from .evaluation import evaluate
+from .features import FEATURES, TARGET, build_features, compute_features
 from .result import TrainingResult
+from .trainer import MODELS, TimeSplit, time_split, train_model
 
-__all__ = ["TrainingResult"]
+__all__ = [
+    "FEATURES",
+    "MODELS",
+    "TARGET",
+    "TimeSplit",
+    "TrainingResult",
+    "as_bars",
+    "build_features",
+    "compute_features",
+    "evaluate",
+    "generate_prices",
+    "load_prices",
+    "time_split",
+    "train_model",
+]
