@@ -17,6 +17,7 @@ import socket
 import subprocess
 import sys
 from collections.abc import Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -24,6 +25,7 @@ from typing import Any
 from .errors import CorruptVersionError, InvalidInputError, ReservedKeyError
 
 __all__ = [
+    "ACTING_USER",
     "FORMAT_VERSION",
     "METADATA_FILE",
     "RESERVED_KEYS",
@@ -294,7 +296,14 @@ def decode_metadata(raw: bytes, *, where: str) -> dict[str, Any]:
     return meta
 
 
+#: who the registry acts for when that is not the process owner (a server request's token)
+ACTING_USER: ContextVar[str | None] = ContextVar("modelreg_acting_user", default=None)
+
+
 def current_user() -> str:
+    acting = ACTING_USER.get()
+    if acting:
+        return acting
     try:
         return getpass.getuser()
     except Exception:  # no passwd entry in some containers

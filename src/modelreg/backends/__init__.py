@@ -42,6 +42,11 @@ def open_backend(location: str | os.PathLike[str], **options: Any) -> Backend:
             ) from exc
         _reject(options, allowed=_SQL_OPTIONS, where="a SQL catalog")
         return SqlBackend(text, **options)
+    if scheme in ("http", "https"):
+        from .remote import RemoteBackend
+
+        _reject(options, allowed={"lock_timeout", "model", "token", "timeout"}, where="a server")
+        return RemoteBackend(text, **options)
     raise InvalidInputError(
         f"unsupported registry location {text!r}: use a folder path"
         + ("" if scheme in (*_SQL_SCHEMES, "http", "https") else f" (unknown scheme {scheme!r})"),

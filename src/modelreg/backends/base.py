@@ -97,6 +97,8 @@ class Backend(ABC):
     trusted_by_default: bool = True
     #: the model format a registry here writes unless configured ("pickle" or "safe")
     default_model_format: str = "pickle"
+    #: whether the facade hands whole write operations to `delegate` (a registry server)
+    delegates_writes: bool = False
 
     # --- versions -------------------------------------------------------------------------
 
@@ -208,6 +210,14 @@ class Backend(ABC):
             meta = self.read_metadata(name)
             if meta is not None:
                 yield meta
+
+    def delegate(self, operation: str, **arguments: Any) -> Any:
+        """Run one of the facade's write operations where the data lives, in one call.
+
+        Only for `delegates_writes` backends: over HTTP, "read the pointer, then move it" from
+        two clients would race, so a registry server runs the whole operation under its lock.
+        """
+        raise NotImplementedError(f"{type(self).__name__} writes through its primitives")
 
     def model_names(self) -> list[str]:
         """The named models stored at this backend's location (one catalog, one root)."""
