@@ -7,6 +7,7 @@ policy (what counts as a problem, what repair may touch) and so live above the b
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .backends.base import Backend, effective_status
@@ -23,7 +24,13 @@ __all__ = ["run_verify"]
 log = logging.getLogger("modelreg")
 
 
-def run_verify(registry: ModelRegistry, backend: Backend, *, repair: bool) -> VerifyReport:
+def run_verify(
+    registry: ModelRegistry,
+    backend: Backend,
+    *,
+    repair: bool,
+    progress: Callable[[int, int], None] | None = None,
+) -> VerifyReport:
     from .registry import PRODUCTION, VerifyReport
 
     problems: list[dict[str, Any]] = []
@@ -42,8 +49,10 @@ def run_verify(registry: ModelRegistry, backend: Backend, *, repair: bool) -> Ve
         pointers = {c: backend.get_pointer(c) for c in backend.channel_names()}
         production = pointers.get(PRODUCTION)
         healthy: dict[str, dict[str, Any]] = {}
-        for name in names:
+        for done, name in enumerate(names, 1):
             meta = _check_version(backend, name, found)
+            if progress is not None:
+                progress(done, len(names))
             if meta is not None:
                 healthy[name] = meta
         events = backend.read_events()

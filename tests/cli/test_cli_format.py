@@ -89,3 +89,19 @@ def test_big_copies_draw_a_progress_bar_at_a_terminal(
     assert (models / name / "weights.bin").stat().st_size == _progress.MIN_BYTES + 1
     run(models, "export", name, str(tmp_path / "v.tar.gz"))
     assert run(tmp_path / "b", "import", str(tmp_path / "v.tar.gz"), "-q").stdout.strip() == name
+
+
+def test_verify_counts_versions_for_its_bar(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from modelreg import ModelRegistry
+
+    models = tmp_path / "models"
+    source = model_file(tmp_path / "src")
+    register(models, source, "rmse=0.1")
+    register(models, source, "rmse=0.2")
+    seen: list[tuple[int, int]] = []
+    assert ModelRegistry(models).verify(progress=lambda *step: seen.append(step)).ok
+    assert seen == [(1, 2), (2, 2)]
+    monkeypatch.setattr(_progress.sys.stderr, "isatty", lambda: True)
+    assert "no problems" in run(models, "verify").stdout

@@ -7,6 +7,7 @@ from typing import Any
 import click
 
 from ._common import Output, emit_json, open_registry, output_options
+from ._progress import counting_bar
 
 
 @click.command(short_help="Check every hash, the pointers and leftovers.")
@@ -26,7 +27,8 @@ def verify(ctx: click.Context, repair: bool, out: Output) -> None:
       modelreg verify --repair
     """
     registry = open_registry(ctx)
-    report = registry.verify(repair=repair)
+    with counting_bar("verifying versions", enabled=out.human) as progress:
+        report = registry.verify(repair=repair, progress=progress)
     if out.json:
         emit_json(
             {
