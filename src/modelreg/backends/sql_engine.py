@@ -28,6 +28,7 @@ __all__ = [
     "ensure_schema",
     "head_revision",
     "sqlite_path",
+    "upgrade_catalog",
     "upgrade_schema",
 ]
 
@@ -195,15 +196,24 @@ def _refuse_newer(current: str | None, where: str) -> None:
 def upgrade_schema(engine: Engine, where: str) -> tuple[str | None, str]:
     """Bring the catalog to the newest revision (`modelreg db upgrade`); returns (from, to)."""
     with db_errors("upgrade the schema of", where), engine.connect() as conn:
-        before = _current_revision(conn)
-        _refuse_newer(before, where)
         conn.info["writer"] = True
         with conn.begin():
             _lock_schema(conn)
-            if _current_revision(conn) is None and _has_our_tables(conn):
+            before = _current_revision(conn)
+            _refuse_newer(before, where)
+            if before is None and _has_our_tables(conn):
                 raise SchemaVersionError(
                     f"{where} holds modelreg tables but no schema revision; refusing to guess",
                     location=where,
                 )
             _upgrade(conn)
     return before, head_revision()
+
+
+def upgrade_catalog(url: str) -> tuple[str | None, str]:
+    """`modelreg db upgrade URL`: migrate the catalog at `url`; returns (from, to) revisions."""
+    engine = create_engine(url, lock_timeout=60.0)
+    try:
+        return upgrade_schema(engine, engine.url.render_as_string(hide_password=True))
+    finally:
+        engine.dispose()

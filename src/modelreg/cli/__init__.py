@@ -32,6 +32,8 @@ COMMANDS: dict[str, str] = {
     "verify": "verify:verify",
     "export": "transfer:export",
     "import": "transfer:import_",
+    "db": "db:db",
+    "migrate": "db:migrate",
 }
 
 

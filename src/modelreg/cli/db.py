@@ -1,0 +1,112 @@
+"""`modelreg db upgrade` and `modelreg migrate`: a SQL catalog's schema, and moving registries."""
+
+from __future__ import annotations
+
+import click
+
+from ..errors import InvalidInputError, MissingDependencyError
+from ._common import Output, emit_json, note, output_options
+
+
+@click.group()
+def db() -> None:
+    """Manage a SQL catalog (PostgreSQL, SQLite).
+
+    \b
+    Example:
+      modelreg db upgrade --registry postgresql://user@db/registry
+    """
+
+
+@db.command()
+@click.option(
+    "--registry",
+    "url",
+    metavar="URL",
+    help="The catalog's URL (else the global --registry / $MODELREG_REGISTRY).",
+)
+@output_options
+@click.pass_context
+def upgrade(ctx: click.Context, url: str | None, out: Output) -> None:
+    """Bring the catalog's tables to this modelreg's schema revision.
+
+    Run it once after upgrading modelreg, when every writer runs the new version; a new,
+    empty database needs no upgrade (it is created on first use). Running it again is safe.
+
+    \b
+    Example:
+      modelreg db upgrade --registry postgresql://user@db/registry
+      modelreg db upgrade --registry sqlite:///registry.db
+    """
+    url = url or (ctx.find_object(dict) or {}).get("registry")
+    if not url or "://" not in url:
+        raise InvalidInputError(
+            "db upgrade needs a catalog URL: --registry postgresql://... or sqlite:///..."
+        )
+    try:
+        from ..backends.sql_engine import upgrade_catalog
+    except ImportError as exc:
+        raise MissingDependencyError(
+            f"SQL catalogs need the sql extra: pip install 'modelreg[sql]' ({exc})"
+        ) from exc
+    before, after = upgrade_catalog(url)
+    if out.json:
+        emit_json({"registry": url, "from": before, "to": after})
+    elif out.quiet:
+        click.echo(after)
+    elif before == after:
+        click.echo(f"The catalog is at schema revision {after} already; nothing to do")
+    else:
+        click.echo(f"Upgraded the catalog from revision {before or '(empty)'} to {after}")
+
+
+@click.command(name="migrate")
+@click.option("--from", "source", required=True, metavar="PATH_OR_URL", help="Copy from here.")
+@click.option("--to", "dest", required=True, metavar="PATH_OR_URL", help="Copy to here.")
+@click.option("--artifacts", metavar="URL", help="The destination's artifact store (SQL catalogs).")
+@click.option("--from-artifacts", metavar="URL", help="The source's artifact store (SQL catalogs).")
+@click.option(
+    "--model", "models", multiple=True, help="Only this model (repeatable; default: all)."
+)
+@output_options
+def migrate(
+    source: str,
+    dest: str,
+    artifacts: str | None,
+    from_artifacts: str | None,
+    models: tuple[str, ...],
+    out: Output,
+) -> None:
+    """Copy every version with its hashes, pointers and history to another registry.
+
+    Versions keep their names; files are checked against their sha256 on arrival. Run it
+    again to copy what is new: what is there already is skipped. The reverse direction works
+    the same way.
+
+    \b
+    Example:
+      modelreg migrate --from models/ --to postgresql://db/reg --artifacts s3://bucket/models
+      modelreg migrate --from postgresql://db/reg --from-artifacts s3://bucket/models --to models/
+    """
+    from ..migration import migrate as run_migration
+
+    reports = run_migration(
+        source,
+        dest,
+        models=list(models) or None,
+        source_options={"artifacts": from_artifacts} if from_artifacts else None,
+        dest_options={"artifacts": artifacts} if artifacts else None,
+    )
+    if out.json:
+        emit_json([report.__dict__ for report in reports])
+        return
+    for report in reports:
+        line = (
+            f"{report.model}: copied {len(report.copied)} version(s), skipped "
+            f"{len(report.skipped)} already there, {report.events} event(s), pointers "
+            + (", ".join(f"{c}={v}" for c, v in report.pointers.items()) or "unchanged")
+        )
+        if not out.quiet:
+            click.echo(line)
+    if not reports:
+        note(f"{source} holds no models; nothing to migrate")
