@@ -239,6 +239,11 @@ class ModelRegistry:
         self, staged: Path, files: dict[str, Any], record: dict[str, Any], fields: VersionFields
     ) -> str:
         """Claim the first free name for this moment and publish, then log the event."""
+        done = self._delegated(
+            "register", folder=staged, files=files, artifacts=record, fields=fields
+        )
+        if done is not _UNSET:
+            return str(done)
         with self._backend.transaction():
             now = utc_now()
             for attempt, name in enumerate(next_candidates(now, set())):
@@ -517,6 +522,8 @@ class ModelRegistry:
             name = validate_version(version, allow_latest=False)
             log.warning("rolling production back to %s in %s", name, self.location)
             return self._move_pointer(name, PRODUCTION, "rollback", reason, _UNSET)
+        if (done := self._delegated("rollback", version=None, reason=reason)) is not _UNSET:
+            return bool(done)
         with self._backend.transaction():  # the log and the pointer read as one moment
             current = self._production()
             previous = previous_target(
@@ -545,6 +552,11 @@ class ModelRegistry:
         reason: str | None,
         expected_current: str | None,
     ) -> bool:
+        done = self._delegated(
+            action, version=name, channel=channel, reason=reason, expected_current=expected_current
+        )
+        if done is not _UNSET:
+            return bool(done)
         backend = self._backend
         with backend.transaction():
             meta = backend.read_metadata(name)
@@ -714,6 +726,8 @@ class ModelRegistry:
         keep = self.keep_versions if keep_versions is None else keep_versions
         if isinstance(keep, bool) or not isinstance(keep, int) or keep < 1:
             raise InvalidInputError(f"keep_versions must be a whole number >= 1, got {keep!r}")
+        if (done := self._delegated("cleanup", keep_versions=keep, dry_run=dry_run)) is not _UNSET:
+            return list(done)
         backend = self._backend
         deleted: list[str] = []
         with backend.transaction():
@@ -743,6 +757,8 @@ class ModelRegistry:
     def delete_version(self, version: str, *, reason: str | None = None) -> bool:
         """Delete one version; refused (InvalidInputError) while a channel points to it."""
         name = validate_version(version, allow_latest=False)
+        if (done := self._delegated("delete", version=name, reason=reason)) is not _UNSET:
+            return bool(done)
         backend = self._backend
         with backend.transaction():
             if backend.read_metadata(name) is None:
@@ -775,7 +791,20 @@ class ModelRegistry:
         """
         from .verification import run_verify
 
+        if (done := self._delegated("verify", repair=repair)) is not _UNSET:
+            return VerifyReport(**done)
         return run_verify(self, self._backend, repair=repair, progress=progress)
+
+    def _delegated(self, operation: str, **arguments: Any) -> Any:
+        """What a registry server answered for `operation`, or _UNSET to run it here.
+
+        A remote backend's primitives would race between clients; the server runs the whole
+        operation (this same facade) under its lock instead. Unset arguments are left out.
+        """
+        if not self._backend.delegates_writes:
+            return _UNSET
+        given = {k: v for k, v in arguments.items() if v is not _UNSET}
+        return self._backend.delegate(operation, **given)
 
     def debris(self) -> list[Debris]:
         return self._backend.debris()
