@@ -44,6 +44,7 @@ from .training.result import TrainingResult, write_artifacts
 from .versions import (
     LATEST,
     ModelVersion,
+    format_version_name,
     next_candidates,
     sort_newest_first,
     validate_channel,
@@ -246,7 +247,7 @@ class ModelRegistry:
             return str(done)
         with self._backend.transaction():
             now = utc_now()
-            for attempt, name in enumerate(next_candidates(now, set())):
+            for attempt, name in enumerate(next_candidates(now, self._names_used_at(now))):
                 if attempt >= _MAX_NAME_TRIES:
                     raise VersionExistsError(f"no free version name for {iso_utc(now)}")
                 meta = build_metadata(
@@ -262,6 +263,19 @@ class ModelRegistry:
                 undo=lambda: self._backend.delete_version(name),
             )
         return name
+
+    def _names_used_at(self, moment: datetime) -> set[str]:
+        """Names this second has had, deleted ones included: a name never means two versions.
+
+        Without this, a cleanup that deletes `..._3` lets the next registration in the same
+        second take `..._3` again, and the audit log would mix the two.
+        """
+        base = format_version_name(moment)
+        return {
+            e.version
+            for e in self._backend.read_events()
+            if e.version is not None and e.version.startswith(base)
+        }
 
     def _log_or_undo(self, event: Event, undo: Any) -> None:
         """Append `event`; if that fails, take back the step it records and re-raise."""

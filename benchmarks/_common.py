@@ -1,0 +1,144 @@
+"""Shared by the benchmark scripts: timing with spread, peak memory, machine facts, tables."""
+
+from __future__ import annotations
+
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Seconds over repeated runs: the median, the quartiles and the extremes."""
+
+    samples: tuple[float, ...]
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.samples)
+
+    @property
+    def iqr(self) -> tuple[float, float]:
+        if len(self.samples) < 4:
+            return min(self.samples), max(self.samples)
+        q = statistics.quantiles(self.samples, n=4)
+        return q[0], q[2]
+
+    def cell(self) -> str:
+        """`median (spread)`, in the unit that suits the size."""
+        low, high = self.iqr
+        kind = "IQR" if len(self.samples) >= 4 else "min-max"
+        return f"{ms(self.median)} ({ms(low)}-{ms(high)} {kind}, n={len(self.samples)})"
+
+
+def ms(seconds: float) -> str:
+    if seconds >= 10:
+        return f"{seconds:.1f} s"
+    if seconds >= 1:
+        return f"{seconds:.2f} s"
+    if seconds >= 0.01:
+        return f"{seconds * 1000:.0f} ms"
+    return f"{seconds * 1000:.2f} ms"
+
+
+def measure(
+    action: Callable[[], Any], repeat: int, *, setup: Callable[[], Any] | None = None
+) -> Timing:
+    """Time `action` `repeat` times (untimed `setup` before each); one warm-up is not counted."""
+    samples = []
+    for _ in range(repeat):
+        if setup is not None:
+            setup()
+        started = time.perf_counter()
+        action()
+        samples.append(time.perf_counter() - started)
+    return Timing(tuple(samples))
+
+
+def peak_python_memory(action: Callable[[], Any]) -> int:
+    """Peak bytes Python allocated while `action` ran (tracemalloc; not timed)."""
+    tracemalloc.start()
+    try:
+        action()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def mib(n: float) -> str:
+    return f"{n / 2**20:.1f} MiB"
+
+
+def machine() -> dict[str, str]:
+    """What the figures were measured on."""
+    cpu = platform.processor() or platform.machine()
+    with _suppress():
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    ram = "?"
+    with _suppress():
+        kib = int(Path("/proc/meminfo").read_text().split()[1])
+        ram = f"{kib / 2**20:.1f} GiB"
+    disk = "?"
+    with _suppress():
+        out = (
+            subprocess.run(
+                ["df", "-hT", tempfile.gettempdir()], capture_output=True, text=True, check=True
+            )
+            .stdout.splitlines()[1]
+            .split()
+        )
+        disk = f"{out[0]} ({out[1]}), {out[4]} free"
+    load = "?"
+    with _suppress():
+        load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    return {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "cpu": cpu,
+        "cores": str(os.cpu_count()),
+        "ram": ram,
+        "disk (temp dir)": disk,
+        "load average at start (1, 5, 15 min)": load,
+        "python": sys.version.split()[0],
+        "command": " ".join([Path(sys.executable).name, *sys.argv]),
+    }
+
+
+class _suppress:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> bool:
+        return exc[0] is not None and issubclass(exc[0], Exception)  # type: ignore[arg-type]
+
+
+def table(headers: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def facts(info: dict[str, str]) -> str:
+    return "\n".join(f"- {key}: {value}" for key, value in info.items())
+
+
+def scratch(tag: str) -> Path:
+    """A fresh folder under /tmp/modelreg-bench-*; the caller removes it."""
+    return Path(tempfile.mkdtemp(prefix=f"modelreg-bench-{tag}-"))
+
+
+def remove(path: Path) -> None:
+    shutil.rmtree(path, ignore_errors=True)

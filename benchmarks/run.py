@@ -1,0 +1,325 @@
+"""The modelreg benchmark suite: every registry operation at 1,000, 10,000 and 100,000 versions.
+
+    python benchmarks/run.py            # full: 1k/10k/100k versions, a 1 GiB artifact
+    python benchmarks/run.py --quick    # CI: 50/200 versions, an 8 MiB artifact, < 1 minute
+
+Figures are medians with their spread over repeated runs, beside floors (what the same work
+costs done by hand) and peak memory. Nothing is asserted about time; the full run writes
+Markdown to `--output` (default benchmarks/results/run.md), the quick one prints it only.
+Large registries are built by `workload.build_registry`, which writes the files `register`
+writes; scratch data lives under /tmp/modelreg-bench-* and is removed at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import pickle
+import random
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import workload
+from _common import (
+    Timing,
+    facts,
+    machine,
+    measure,
+    mib,
+    ms,
+    peak_python_memory,
+    remove,
+    scratch,
+    table,
+)
+
+from modelreg import ModelRegistry
+from modelreg.backends.local import LocalBackend
+from modelreg.events import Event, encode_event
+
+FULL = {"sizes": [1_000, 10_000, 100_000], "artifact_mib": 1024, "repeat": 20, "few": 5}
+QUICK = {"sizes": [50, 200], "artifact_mib": 8, "repeat": 5, "few": 3}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="tiny sizes, for CI")
+    parser.add_argument("--output", type=Path, help="Markdown file to write")
+    parser.add_argument("--sizes", type=int, nargs="*", help="override the registry sizes")
+    parser.add_argument("--skip-artifact", action="store_true", help="no large-artifact run")
+    parser.add_argument(
+        "--large-child", nargs=2, metavar=("ROOT", "SOURCE"), help=argparse.SUPPRESS
+    )
+    args = parser.parse_args()
+    if args.large_child:
+        print(json.dumps(_large_child(Path(args.large_child[0]), Path(args.large_child[1]))))
+        return
+    plan = dict(QUICK if args.quick else FULL)
+    if args.sizes:
+        plan["sizes"] = args.sizes
+    info = machine()
+    sections = [f"## Machine\n\n{facts(info)}"]
+    model = workload.train()
+    for size in plan["sizes"]:
+        print(f"... {size} versions", file=sys.stderr, flush=True)
+        sections.append(_at_size(size, model, plan))
+    if not args.skip_artifact:
+        print(f"... {plan['artifact_mib']} MiB artifact", file=sys.stderr, flush=True)
+        sections.append(_large_artifact(plan["artifact_mib"], 1 if args.quick else 3))
+    usage = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    sections.append(f"Peak RSS of the whole benchmark process: {mib(usage * 1024)}.")
+    report = "# modelreg benchmark suite\n\n" + "\n\n".join(sections) + "\n"
+    print(report)
+    output = args.output or (None if args.quick else Path(__file__).parent / "results" / "run.md")
+    if output is not None:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(report)
+        print(f"written to {output}", file=sys.stderr)
+
+
+# --- one registry size ---------------------------------------------------------------------
+
+
+def _at_size(size: int, model: Any, plan: dict[str, Any]) -> str:
+    work = scratch(str(size))
+    try:
+        root = work / "models"
+        started = time.perf_counter()
+        names = workload.build_registry(root, size, model)
+        built = time.perf_counter() - started
+        registry = ModelRegistry(root, auto_cleanup=False)
+        rows = _operations(registry, root, names, model, plan, size)
+        registry.close()
+        head = (
+            f"## {size:,} versions\n\nBuilt by the fast path in {ms(built)}; figures are "
+            "median (spread) of wall-clock time; memory is the peak Python allocation "
+            "(tracemalloc) during one extra, untimed run.\n\n"
+        )
+        return head + table(["operation", "time", "peak memory", "note"], rows)
+    finally:
+        remove(work)
+
+
+def _operations(
+    registry: ModelRegistry,
+    root: Path,
+    names: list[str],
+    model: Any,
+    plan: dict[str, Any],
+    size: int,
+) -> list[list[str]]:
+    repeat, few = plan["repeat"], plan["few"]
+    big = size >= 100_000
+    rows: list[list[str]] = []
+    seeds = iter(range(10**6))
+
+    def row(label: str, timing: Timing, action: Any = None, note: str = "") -> None:
+        memory = mib(peak_python_memory(action)) if action is not None else ""
+        rows.append([label, timing.cell(), memory, note])
+
+    first = measure(lambda: registry.list_versions(limit=1), 1)
+    row("index build (first list after the folder was written)", first, None, "once")
+    plain = ModelRegistry(backend=LocalBackend(root, index=False), auto_cleanup=False)
+
+    def register() -> None:
+        registry.register(workload.training_result(model, next(seeds)), workload.DATA_RANGE)
+
+    row("register small model (49 KB)", measure(register, repeat), register)
+    floor = _hand_written_floor(root.parent / "floor", model, repeat)
+    row(
+        "  floor: write + fsync the same files by hand",
+        floor,
+        None,
+        "model.pkl, metadata.json, event",
+    )
+    list_all = lambda: registry.list_versions()  # noqa: E731
+    row("list all", measure(list_all, 3 if big else few), list_all)
+    filtered = lambda: registry.list_versions(**workload.FILTER, limit=workload.LIMIT)  # noqa: E731
+    row("list, 2 metric filters, limit 10", measure(filtered, repeat), filtered)
+    slow = lambda: plain.list_versions(**workload.FILTER, limit=workload.LIMIT)  # noqa: E731
+    row("  same, without the index (reads the folder)", measure(slow, 3 if big else few), slow)
+    by_name = names[len(names) // 2]
+    load = lambda: registry.load_version(by_name)  # noqa: E731
+    row("load by version (sha256 checked)", measure(load, repeat), load)
+    registry.promote_to_production(names[-1])
+    latest = lambda: registry.load_version("latest")  # noqa: E731
+    row("load `latest`", measure(latest, repeat), latest)
+    pair = iter([names[-2], names[-1]] * repeat * 2)
+    promote = lambda: registry.promote_to_production(next(pair))  # noqa: E731
+    row("promote", measure(promote, repeat), promote)
+    compare = lambda: registry.compare_versions(names[-2], names[-1])  # noqa: E731
+    row("compare", measure(compare, repeat), compare)
+
+    def cleanup() -> None:
+        count = len(registry.backend.version_names())
+        assert len(registry.cleanup_old_versions(keep_versions=count - 10)) == 10
+
+    row("cleanup (deletes 10 versions)", measure(cleanup, few), cleanup, "per call")
+    verify = lambda: registry.verify()  # noqa: E731
+    row("verify (every file's sha256)", measure(verify, 1 if big else 3), verify)
+    for label, extra in (("", []), (", --limit 10", ["--limit", "10"])):
+        command = [sys.executable, "-m", "modelreg", "--registry", str(root), "list", "--json"]
+        timing = measure(lambda c=command + extra: _run(c), 3 if big else few)
+        row(f"cold `modelreg list --json{label}` (whole process)", timing)
+    startup = measure(lambda: _run([sys.executable, "-c", "pass"]), few)
+    row("  floor: `python -c pass`", startup)
+    plain.close()
+    return rows
+
+
+def _run(command: list[str]) -> None:
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+
+
+def _hand_written_floor(area: Path, model: Any, repeat: int) -> Timing:
+    """What a register must at least cost: the same files written and fsynced by hand."""
+    area.mkdir()
+    payload = pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
+    meta = json.dumps({"metrics": workload.metrics(random.Random(0)), "pad": "x" * 900}).encode()
+    event = encode_event(Event("2026-01-01T00:00:00Z", "register", version="x", user="bench"))
+    counter = iter(range(10**6))
+
+    def write() -> None:
+        i = next(counter)
+        staged = area / f".staging-{i}"
+        staged.mkdir()
+        for name, data in (("model.pkl", payload), ("metadata.json", meta)):
+            fd = os.open(staged / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            os.write(fd, data)
+            os.fsync(fd)
+            os.close(fd)
+        _fsync_dir(staged)
+        os.rename(staged, area / f"v{i}")
+        _fsync_dir(area)
+        fd = os.open(area / "events.jsonl", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        os.write(fd, event)
+        os.fsync(fd)
+        os.close(fd)
+
+    return measure(write, repeat)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+# --- the large artifact ----------------------------------------------------------------------
+
+
+def _large_artifact(size_mib: int, repeat: int) -> str:
+    work = scratch("artifact")
+    try:
+        source = work / "source"
+        source.mkdir()
+        (source / "model.pkl").write_bytes(pickle.dumps({"weights": list(range(100))}))
+        _random_file(source / "data.bin", size_mib)
+        data = source / "data.bin"
+        rows: list[list[str]] = []
+        runs = [_large_run(work, source) for _ in range(repeat)]
+        cp_sha = measure(lambda: _shell(f"cp {data} {work}/c && sha256sum {work}/c"), repeat)
+        cp_sync = measure(
+            lambda: _shell(f"cp {data} {work}/c && sync {work}/c && sha256sum {work}/c"), repeat
+        )
+        register = Timing(tuple(r["register"] for r in runs))
+        load = Timing(tuple(r["load"] for r in runs))
+        sha = Timing(tuple(r["sha256sum"] for r in runs))
+        growth = max(r["register_rss_growth"] for r in runs)
+        load_growth = max(r["load_rss_growth"] for r in runs)
+        rate = lambda t: f"{size_mib / t.median:.0f} MiB/s"  # noqa: E731
+        rows.append(
+            [
+                "register_files (copy + sha256 in one read, fsync)",
+                register.cell(),
+                rate(register),
+                mib(growth),
+            ]
+        )
+        rows.append(["  floor: `cp` + `sha256sum`", cp_sha.cell(), rate(cp_sha), ""])
+        rows.append(["  floor: `cp` + `sync` + `sha256sum`", cp_sync.cell(), rate(cp_sync), ""])
+        rows.append(
+            [
+                "load_version (verifies sha256, then loads)",
+                load.cell(),
+                rate(load),
+                mib(load_growth),
+            ]
+        )
+        rows.append(["  floor: `sha256sum` of the stored file", sha.cell(), rate(sha), ""])
+        ratio = register.median / cp_sha.median
+        ratio_sync = register.median / cp_sync.median
+        return (
+            f"## A {size_mib:,} MiB artifact\n\nOne random `data.bin` plus a small model.pkl, "
+            "registered with `register_files` and loaded with `load_version`, each in a fresh "
+            "process; memory is the growth of the process's peak RSS over its baseline. The "
+            "source file is in the page cache for floors and registry alike.\n\n"
+            + table(["operation", "time", "rate", "peak RSS growth"], rows)
+            + f"\n\nregister / (cp + sha256sum) = {ratio:.2f}x; "
+            f"register / (cp + sync + sha256sum) = {ratio_sync:.2f}x; "
+            f"load / sha256sum = {load.median / sha.median:.2f}x."
+        )
+    finally:
+        remove(work)
+
+
+def _random_file(path: Path, size_mib: int) -> None:
+    block = os.urandom(4 * 2**20)
+    with open(path, "wb") as out:
+        for i in range(size_mib // 4 or 1):
+            out.write(block[i % 7 :] + block[: i % 7])  # distinct 4 MiB blocks, cheaply
+
+
+def _shell(command: str) -> None:
+    subprocess.run(command, shell=True, check=True, stdout=subprocess.DEVNULL)
+
+
+def _large_run(work: Path, source: Path) -> dict[str, float]:
+    out = subprocess.run(
+        [sys.executable, __file__, "--large-child", str(work / "models"), str(source)],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return dict(json.loads(out.strip().splitlines()[-1]))
+
+
+def _large_child(root: Path, source: Path) -> dict[str, float]:
+    """In a fresh process: register the folder, load it, remove it; time and peak RSS."""
+    registry = ModelRegistry(root, auto_cleanup=False)
+    registry.list_versions()
+    kib = lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # noqa: E731
+    baseline = kib()
+    started = time.perf_counter()
+    name = registry.register_files(source, metrics={"rmse": 0.1}, features=["x"])
+    register = time.perf_counter() - started
+    after_register = kib()
+    started = time.perf_counter()
+    assert registry.load_version(name) is not None
+    load = time.perf_counter() - started
+    after_load = kib()
+    stored = Path(registry.path) / name / "data.bin"
+    started = time.perf_counter()
+    _shell(f"sha256sum {stored}")
+    sha = time.perf_counter() - started
+    registry.delete_version(name)
+    return {
+        "register": register,
+        "load": load,
+        "sha256sum": sha,
+        "register_rss_growth": after_register - baseline,
+        "load_rss_growth": after_load - after_register,
+    }
+
+
+if __name__ == "__main__":
+    main()

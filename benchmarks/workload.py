@@ -1,0 +1,94 @@
+"""The workload both suites measure: one small scikit-learn model, its metrics and features.
+
+`build_registry` is the fast path for large registries: it writes the same files `register`
+writes (model.pkl, metadata.json with hashes, the audit log, the production pointer) without
+fsync, hard-linking one model.pkl into every version so 100,000 versions fit in memory and disk.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import random
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+FEATURES = [f"feature_{i}" for i in range(8)]
+DATA_RANGE = {"start": "2025-01-01", "end": "2026-01-26"}
+HYPERPARAMETERS = {"n_estimators": 10, "max_depth": 5, "random_state": 0}
+#: the filter `list` is measured with: about a quarter of the versions pass it
+FILTER = {"min_metrics": {"direction_accuracy": 0.55}, "max_metrics": {"rmse": 0.03}}
+LIMIT = 10
+
+
+def train() -> Any:
+    """A ~49 KB RandomForestRegressor, the same in every run."""
+    import numpy as np
+    from sklearn.ensemble import RandomForestRegressor
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(2000, len(FEATURES)))
+    y = X @ rng.normal(size=len(FEATURES)) + rng.normal(scale=0.1, size=2000)
+    return RandomForestRegressor(**HYPERPARAMETERS).fit(X, y)
+
+
+def metrics(rng: random.Random) -> dict[str, float]:
+    return {
+        "direction_accuracy": round(rng.uniform(0.45, 0.65), 4),
+        "profit_factor": round(rng.uniform(0.8, 1.6), 4),
+        "rmse": round(rng.uniform(0.01, 0.05), 5),
+        "sharpe": round(rng.uniform(-0.5, 2.0), 4),
+    }
+
+
+def training_result(model: Any, seed: int) -> Any:
+    from modelreg import TrainingResult
+
+    return TrainingResult(
+        model=model,
+        metrics=metrics(random.Random(seed)),
+        features=list(FEATURES),
+        hyperparameters=dict(HYPERPARAMETERS),
+    )
+
+
+def build_registry(root: Path, count: int, model: Any, *, seed: int = 0) -> list[str]:
+    """Write `count` versions the way `register` lays them out; returns names, oldest first."""
+    from modelreg._fsutil import hash_file
+    from modelreg.events import Event, encode_event
+    from modelreg.metadata import build_metadata, encode_metadata, iso_utc, version_fields
+
+    rng = random.Random(seed)
+    root.mkdir(parents=True, exist_ok=True)
+    source = root.parent / f"{root.name}.model.pkl"
+    source.write_bytes(pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL))
+    digest, size = hash_file(source)
+    start = datetime(2020, 1, 1, tzinfo=UTC)
+    names, events = [], []
+    for i in range(count):
+        moment = start + timedelta(minutes=i)
+        name = moment.strftime("%Y%m%d_%H%M%S")
+        fields = version_fields(
+            metrics=metrics(rng),
+            features=FEATURES,
+            training_date=moment,
+            data_range=DATA_RANGE,
+            hyperparameters=HYPERPARAMETERS,
+        )
+        meta = build_metadata(
+            fields,
+            version=name,
+            registered_at=moment,
+            files={"model.pkl": {"sha256": digest, "bytes": size}},
+            artifacts={"model": {"flavor": "pickle", "files": ["model.pkl"]}},
+        )
+        folder = root / name
+        folder.mkdir()
+        os.link(source, folder / "model.pkl")
+        (folder / "metadata.json").write_bytes(encode_metadata(meta))
+        events.append(encode_event(Event(iso_utc(moment), "register", version=name, user="bench")))
+        names.append(name)
+    with open(root / "events.jsonl", "ab") as log:
+        log.writelines(events)
+    return names

@@ -1,0 +1,142 @@
+"""Several writers on one folder at once: nothing lost, no name given twice, no dangling pointer.
+
+Real processes (and, separately, threads of one process) register, promote, roll back and
+clean up the same registry concurrently. Each records the names it was given. Afterwards every
+recorded name is unique across writers, names a version holding *that* writer's model (so no
+publish replaced another), and is either present or deleted by a cleanup that the audit log
+records; pointers name existing, loadable versions, and the audit log has no torn lines.
+
+The same runs with the lock disabled (as on a filesystem that ignores locks) prove that names
+are claimed atomically (`mkdir` in `_fsutil.claim_and_publish`), not merely under the lock.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from modelreg import ModelRegistry
+from modelreg.events import decode_event_lines
+from modelreg.versions import parse_version
+
+from . import concurrent_worker
+
+WORKER = Path(concurrent_worker.__file__)
+WORKERS = 4
+ROUNDS = 12
+
+
+def check_registry(root: Path, outs: list[Path], *, expect_deletes: bool) -> None:
+    recorded = {i: out.read_text().split() for i, out in enumerate(outs)}
+    given = [name for names in recorded.values() for name in names]
+    assert len(given) == WORKERS * ROUNDS, "every registration returned a name"
+    duplicates = [name for name, n in Counter(given).items() if n > 1]
+    assert duplicates == [], f"names given to two writers: {duplicates}"
+
+    registry = ModelRegistry(root)
+    raw = (root / "events.jsonl").read_bytes()
+    events, torn = decode_event_lines(raw)
+    assert torn == 0 and raw.endswith(b"\n"), "the audit log has interleaved or torn lines"
+    registered = [e.version for e in events if e.action == "register"]
+    assert sorted(registered) == sorted(given), "one register event per registration"
+    deleted = [e.version for e in events if e.action == "delete"]
+    assert len(deleted) == len(set(deleted)), "no version deleted twice"
+
+    present = {v.version for v in registry.list_versions()}
+    for worker, names in recorded.items():
+        for seq, name in enumerate(names):
+            if name in present:
+                info = registry.get_version_info(name)
+                assert (info["worker"], info["seq"]) == (worker, seq), f"{name} was overwritten"
+                loaded = registry.load_version(name)
+                assert loaded is not None and loaded.model == {"worker": worker, "seq": seq}
+            else:
+                assert name in deleted, f"{name} vanished without a delete event"
+    assert present | set(deleted) == set(given)
+    if expect_deletes:
+        assert deleted, "the cleanups must have deleted something"
+    assert any(parse_version(name).counter > 1 for name in given), "writers must have clashed"
+
+    for channel, target in registry.channels().items():
+        assert target in present, f"{channel} dangles: {target}"
+    assert registry.load_version("latest") is not None
+    problems = registry.verify().problems
+    assert [p for p in problems if p["kind"] in ("corrupt", "integrity", "broken-pointer")] == []
+    assert not [p for p in (root).iterdir() if p.name.startswith(".") and p.name[1:].isdigit()]
+
+
+def _run_processes(tmp_path: Path, lockless: bool) -> tuple[Path, list[Path]]:
+    root = tmp_path / "models"
+    outs = [tmp_path / f"worker{i}.txt" for i in range(WORKERS)]
+    args = ["lockless"] if lockless else []
+    procs = [
+        subprocess.Popen(
+            [sys.executable, str(WORKER), str(root), str(i), str(ROUNDS), str(out), *args],
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i, out in enumerate(outs)
+    ]
+    (tmp_path / "go").touch()
+    for proc in procs:
+        _, err = proc.communicate(timeout=240)
+        assert proc.returncode == 0, err
+    return root, outs
+
+
+@pytest.mark.parametrize("lockless", [False, True], ids=["locked", "lock-disabled"])
+def test_processes_write_concurrently(tmp_path: Path, lockless: bool) -> None:
+    root, outs = _run_processes(tmp_path, lockless)
+    check_registry(root, outs, expect_deletes=not lockless)
+
+
+@pytest.mark.parametrize("lockless", [False, True], ids=["locked", "lock-disabled"])
+def test_threads_write_concurrently(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, lockless: bool
+) -> None:
+    if lockless:
+        monkeypatch.setattr(concurrent_worker.RegistryLock, "hold", concurrent_worker._no_lock)
+    root = tmp_path / "models"
+    outs = [tmp_path / f"worker{i}.txt" for i in range(WORKERS)]
+    start = threading.Barrier(WORKERS)
+    errors: list[BaseException] = []
+
+    def run(worker: int) -> None:
+        try:
+            start.wait()
+            concurrent_worker.work(root, worker, ROUNDS, outs[worker], lockless=lockless)
+        except BaseException as exc:  # reported below, with its traceback
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(WORKERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=240)
+    assert errors == []
+    check_registry(root, outs, expect_deletes=not lockless)
+
+
+def test_the_lock_is_exclusive_across_processes(tmp_path: Path) -> None:
+    """A writer holding the lock keeps another process's writer waiting (LockTimeout)."""
+    from modelreg import LockTimeout
+
+    root = tmp_path / "models"
+    registry = ModelRegistry(root)
+    code = (
+        "import sys; from modelreg import ModelRegistry, LockTimeout\n"
+        f"r = ModelRegistry({str(root)!r}, lock_timeout=0.2)\n"
+        "try:\n    r.cleanup_old_versions()\nexcept LockTimeout as e:\n"
+        "    print('timeout', e.path); sys.exit(3)\n"
+    )
+    with registry.backend.transaction():
+        proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 3 and "timeout" in proc.stdout, proc.stderr
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert issubclass(LockTimeout, TimeoutError)
