@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import math
+import os
 import tempfile
 import threading
 from collections.abc import Callable, Iterator, Mapping
@@ -71,7 +72,9 @@ class SqlBackend(Backend):
         self._engine = create_engine(url, lock_timeout=lock_timeout)
         self.location = self._engine.url.render_as_string(hide_password=True)
         self._store = ArtifactStore(
-            artifacts or _default_artifacts(self._engine.url),
+            artifacts
+            or os.environ.get("MODELREG_ARTIFACTS")
+            or _default_artifacts(self._engine.url),
             storage_options=storage_options,
             cache_dir=cache_dir,
         )

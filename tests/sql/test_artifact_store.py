@@ -1,0 +1,84 @@
+"""The content-addressed store under the SQL catalog: checked uploads, a self-mending cache."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from conftest import make_result
+from modelreg import IntegrityError, ModelRegistry
+from modelreg.backends.artifact_store import ArtifactStore
+from modelreg.errors import StorageError
+
+
+def _registry(tmp_path: Path) -> ModelRegistry:
+    return ModelRegistry(
+        f"sqlite:///{tmp_path / 'registry.db'}", cache_dir=tmp_path / "cache", trust_pickle=True
+    )
+
+
+def test_a_file_changed_after_hashing_is_not_stored(tmp_path: Path) -> None:
+    store = ArtifactStore(str(tmp_path / "blobs"), cache_dir=tmp_path / "cache")
+    source = tmp_path / "model.bin"
+    source.write_bytes(b"what was hashed")
+    digest = hashlib.sha256(b"what was hashed").hexdigest()
+    source.write_bytes(b"what is uploaded")
+    with pytest.raises(IntegrityError, match="changed while it was uploaded"):
+        store.put(source, digest, len(b"what was hashed"))
+    assert store.blobs() == []
+
+
+def test_upload_once_then_reuse(tmp_path: Path) -> None:
+    store = ArtifactStore(f"memory://{tmp_path.name}", cache_dir=tmp_path / "cache")
+    source = tmp_path / "model.bin"
+    source.write_bytes(b"x" * 10_000)
+    digest = hashlib.sha256(source.read_bytes()).hexdigest()
+    first = store.put(source, digest, 10_000)
+    assert first.uri.endswith(f"sha256/{digest[:2]}/{digest}")
+    assert store.put(source, digest, 10_000) == first
+    assert [b.sha256 for b in store.blobs()] == [digest]
+    assert store.cached(first.uri, digest, 10_000).read_bytes() == source.read_bytes()
+
+
+def test_the_sha256_must_be_a_digest(tmp_path: Path) -> None:
+    store = ArtifactStore(str(tmp_path / "blobs"), cache_dir=tmp_path / "cache")
+    with pytest.raises(IntegrityError):
+        store.key("../../etc/passwd")
+
+
+def test_a_damaged_cache_copy_is_downloaded_again(tmp_path: Path) -> None:
+    registry = _registry(tmp_path)
+    name = registry.register(make_result(3))
+    assert registry.load_version(name) is not None
+    cached = [p for p in (tmp_path / "cache").rglob("*") if p.is_file()]
+    assert cached
+    for path in cached:
+        path.write_bytes(b"bit rot")
+    assert registry.load_version(name) is not None
+
+
+def test_a_missing_blob_is_an_integrity_error_not_not_found(tmp_path: Path) -> None:
+    registry = _registry(tmp_path)
+    name = registry.register(make_result(3))
+    for blob in (tmp_path / "registry-artifacts").rglob("*"):
+        if blob.is_file():
+            blob.unlink()
+    with pytest.raises(IntegrityError, match="missing"):
+        registry.load_version(name)
+    assert [p["kind"] for p in registry.verify().problems] == ["integrity"]
+
+
+def test_deleting_the_last_version_using_a_blob_removes_it(tmp_path: Path) -> None:
+    registry = _registry(tmp_path)
+    name = registry.register(make_result(3))
+    store = registry.backend.artifact_store  # type: ignore[attr-defined]
+    assert len(store.blobs()) == 1
+    assert registry.delete_version(name) is True
+    assert store.blobs() == []
+
+
+def test_an_unreachable_database_is_a_storage_error(tmp_path: Path) -> None:
+    with pytest.raises(StorageError, match=r"127\.0\.0\.1"):
+        ModelRegistry("postgresql://nobody@127.0.0.1:1/none", artifacts=str(tmp_path / "a"))
