@@ -10,6 +10,7 @@ was written by a newer one and is refused with SchemaVersionError.
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -105,7 +106,7 @@ def db_errors(action: str, where: str) -> Iterator[None]:
         raise StorageError(f"could not {action} {where}: {exc}", path=where) from exc
 
 
-def _alembic_config(conn: Connection) -> Any:
+def _alembic_config(conn: Connection | None = None) -> Any:
     from alembic.config import Config
 
     config = Config()
@@ -114,21 +115,22 @@ def _alembic_config(conn: Connection) -> Any:
     return config
 
 
+@functools.cache
 def head_revision() -> str:
     """The newest schema revision this modelreg ships."""
     from alembic.script import ScriptDirectory
 
-    config = _alembic_config(None)  # type: ignore[arg-type]
-    head = ScriptDirectory.from_config(config).get_current_head()
+    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
     assert head is not None
-    return head
+    return str(head)
 
 
-def _known_revisions() -> set[str]:
+@functools.cache
+def _known_revisions() -> frozenset[str]:
     from alembic.script import ScriptDirectory
 
-    script = ScriptDirectory.from_config(_alembic_config(None))  # type: ignore[arg-type]
-    return {rev.revision for rev in script.walk_revisions()}
+    script = ScriptDirectory.from_config(_alembic_config())
+    return frozenset(rev.revision for rev in script.walk_revisions())
 
 
 def _current_revision(conn: Connection) -> str | None:

@@ -1,0 +1,75 @@
+"""The catalog itself: constraints settle name races, filters run in SQL, promote is atomic."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from conftest import make_result
+from contract.helpers import Clock
+from modelreg import ModelRegistry, VersionExistsError
+from modelreg.errors import StorageError
+
+
+@pytest.fixture
+def registry(tmp_path: Path) -> ModelRegistry:
+    return ModelRegistry(f"sqlite:///{tmp_path / 'registry.db'}", cache_dir=tmp_path / "cache")
+
+
+def test_a_taken_name_is_refused_by_the_constraint_and_the_writer_goes_on(
+    registry: ModelRegistry, tmp_path: Path
+) -> None:
+    taken = registry.register(make_result(1))
+    backend = registry.backend
+    meta = backend.read_metadata(taken)
+    assert meta is not None
+    staged = tmp_path / "staged"
+    staged.mkdir()
+    (staged / "model.pkl").write_bytes(b"")
+    empty = {"sha256": "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"}
+    meta = {**meta, "files": {"model.pkl": {**empty, "bytes": 0}}}
+    with backend.transaction():  # no lookup first: the UNIQUE constraint decides
+        with pytest.raises(VersionExistsError):
+            backend.publish(staged, taken, meta)
+        backend.publish(staged, taken + "_2", {**meta, "version": taken + "_2"})
+    assert sorted(backend.version_names()) == [taken, taken + "_2"]
+
+
+def test_filters_and_limit_run_in_the_database(registry: ModelRegistry, clock: Clock) -> None:
+    for seed in range(6):
+        registry.register(make_result(seed, accuracy=0.5 + seed / 100))
+        clock.tick(60)
+    statements: list[str] = []
+    engine = registry.backend._engine  # type: ignore[attr-defined]
+    sa.event.listen(
+        engine, "before_cursor_execute", lambda *args: statements.append(args[2].lower())
+    )
+    found = registry.list_versions(min_metrics={"accuracy": 0.52}, limit=2)
+    assert [v.metrics["accuracy"] for v in found] == [0.55, 0.54]
+    listing = [s for s in statements if "from modelreg_versions" in s]
+    assert len(listing) == 1
+    assert "modelreg_version_metrics" in listing[0] and "limit" in listing[0]
+
+
+def test_promote_is_all_or_nothing(
+    registry: ModelRegistry, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    a = registry.register(make_result(1))
+    clock.tick()
+    b = registry.register(make_result(2))
+    registry.promote(a)
+
+    def broken(_event: object) -> None:
+        raise StorageError("the audit log is unavailable")
+
+    monkeypatch.setattr(registry.backend, "append_event", broken)
+    with pytest.raises(StorageError):
+        registry.promote(b)
+    monkeypatch.undo()
+    assert registry.channels() == {"production": a}
+    statuses = {v.version: v.deployment_status for v in registry.list_versions()}
+    assert statuses == {a: "production", b: "registered"}
+    assert registry.backend.read_metadata(b)["deployment_status"] == "registered"
+    assert [e.action for e in registry.events()] == ["register", "register", "promote"]
