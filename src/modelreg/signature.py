@@ -25,7 +25,7 @@ from .errors import InvalidInputError
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["check_input", "infer_signature"]
+__all__ = ["check_input", "infer_signature", "validate_signature"]
 
 # kind trained on -> kinds accepted at prediction time
 _ACCEPTS: dict[str, frozenset[str]] = {
@@ -114,6 +114,19 @@ def check_input(
             wrong_dtypes=wrong,
         )
     return pd.DataFrame(columns, index=frame.index)
+
+
+def validate_signature(signature: object) -> dict[str, Any]:
+    """A JSON-safe copy of a signature, checked before anything is written at register."""
+    import json
+
+    if not isinstance(signature, Mapping):
+        raise InvalidInputError(f"signature must be a mapping, got {type(signature).__name__}")
+    _inputs(signature)
+    try:
+        return dict(json.loads(json.dumps(signature, allow_nan=False)))
+    except (TypeError, ValueError) as exc:
+        raise InvalidInputError(f"signature cannot be stored as JSON: {exc}") from exc
 
 
 def _inputs(signature: Mapping[str, Any]) -> list[dict[str, Any]]:

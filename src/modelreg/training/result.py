@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import CorruptVersionError, InvalidInputError
 from ..flavors import load_model, save_model
 from ..metadata import METADATA_FILE, iso_utc, parse_timestamp
+from ..signature import validate_signature
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -92,6 +93,8 @@ def write_artifacts(
                 f"expected a TrainingResult (with model, metrics, features), got "
                 f"{type(result).__name__} without {attr!r}"
             )
+    signature = getattr(result, "signature", None)
+    signature = validate_signature(signature) if signature else None
     record: dict[str, Any] = {"model": save_model(result.model, folder, model_format=model_format)}
     tables = {}
     for name in TABLES:
@@ -100,8 +103,8 @@ def write_artifacts(
             tables[name] = _write_table(frame, folder / f"{name}.csv", name)
     if tables:
         record["tables"] = tables
-    if getattr(result, "signature", None):
-        record["signature"] = result.signature
+    if signature:
+        record["signature"] = signature
     return record
 
 
