@@ -76,7 +76,7 @@ def test_deleting_one_of_two_identical_versions_keeps_the_bytes(
 
 
 def test_verify_clean_then_damaged(backend_factory: Open, clock: Clock) -> None:
-    registry = backend_factory()
+    registry = backend_factory(model_format="pickle")  # it damages model.pkl
     a, b, c = _register(registry, clock, 3)
     registry.promote(a)
     registry.load_version(a)  # fills any download cache: verify must look past it
