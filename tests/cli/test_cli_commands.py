@@ -154,6 +154,7 @@ def test_show_json_and_human(tmp_path: Path) -> None:
     human = run(models, "show", old).stdout
     assert info["files"]["model.pkl"]["sha256"] in human
     assert "model.pkl" in human and "registered" in human
+    assert f"{info['lineage']['user']}@{info['lineage']['host']}" in human
 
 
 def test_show_latest_means_production(tmp_path: Path) -> None:

@@ -154,6 +154,8 @@ def _print_info(info: dict[str, Any]) -> None:
         )
     summary.add_row("features", ", ".join(info.get("features") or []) or "-")
     summary.add_row("path", str(info.get("path", "")))
+    if info.get("lineage"):
+        summary.add_row("lineage", _lineage(info["lineage"]))
     for key in ("hyperparameters", "config"):
         if info.get(key):
             summary.add_row(key, ", ".join(f"{k}={v}" for k, v in info[key].items()))
@@ -174,3 +176,11 @@ def _print_info(info: dict[str, Any]) -> None:
     for name, record in sorted((info.get("files") or {}).items()):
         files.add_row(name, human_bytes(record.get("bytes")), str(record.get("sha256")))
     screen.print(files)
+
+
+def _lineage(lineage: dict[str, Any]) -> str:
+    """`ana@host, python 3.11.7, git 1a2b3c4d5e6f`: where a version was made."""
+    text = f"{lineage.get('user', '?')}@{lineage.get('host', '?')}"
+    text += f", python {lineage.get('python', '?')}"
+    commit = lineage.get("git_commit")
+    return text + (f", git {commit[:12]}" if commit else "")
