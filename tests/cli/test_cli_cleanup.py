@@ -71,3 +71,20 @@ def test_keep_defaults_to_the_configured_number(tmp_path: Path) -> None:
     config.write_text("registry:\n  keep_versions: 2\n")
     result = run(models, "--config", str(config), "cleanup", "--dry-run", "--json")
     assert '"keep": 2' in result.stdout and names[1] in result.stdout
+
+
+def test_versions_registered_while_asking_are_reported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import modelreg.cli.cleanup as command
+
+    models, names = _four(tmp_path)
+
+    def meanwhile() -> bool:
+        register(models, model_file(tmp_path / "src"), "rmse=0.5")
+        return True
+
+    monkeypatch.setattr(command, "stdin_is_interactive", meanwhile)
+    result = run(models, "cleanup", "--keep", "1", input="y\n")
+    assert f"Also deleted {names[3]}" in result.stderr
+    assert names[3] not in _names(models) and names[0] in _names(models)

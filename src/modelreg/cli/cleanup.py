@@ -42,6 +42,9 @@ def cleanup(ctx: click.Context, keep: int | None, dry_run: bool, yes: bool, out:
             ctx.exit(1)
         click.confirm(f"Delete {len(doomed)} version(s)?", abort=True, err=True)
     deleted = registry.cleanup_old_versions(keep)
+    unlisted = sorted(set(deleted) - set(doomed))
+    if unlisted:  # versions registered while the question was open pushed these past --keep
+        note(f"Also deleted {', '.join(unlisted)}: newer versions arrived meanwhile.")
     _report(out, deleted, keep, dry_run=False, location=registry.location)
 
 
