@@ -90,7 +90,7 @@ def test_result_describes_the_model(frame_and_features) -> None:
     assert result.config["model"] == "ridge"
 
 
-@pytest.mark.parametrize("model", ["gbm", "random_forest", "lightgbm", "xgboost"])
+@pytest.mark.parametrize("model", ["gbm", "hist_gbm", "random_forest", "lightgbm", "xgboost"])
 def test_other_models_train_and_rank_features(frame_and_features, model: str) -> None:
     if model in ("lightgbm", "xgboost"):
         pytest.importorskip(model)
