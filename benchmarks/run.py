@@ -154,6 +154,9 @@ def _operations(
     pair = iter([names[-2], names[-1]] * repeat * 2)
     promote = lambda: registry.promote_to_production(next(pair))  # noqa: E731
     row("promote", measure(promote, repeat), promote)
+    plain_pair = iter([names[-2], names[-1]] * repeat * 2)
+    plain_promote = lambda: plain.promote_to_production(next(plain_pair))  # noqa: E731
+    row("  same, without the index", measure(plain_promote, repeat), None, "index upkeep cost")
     compare = lambda: registry.compare_versions(names[-2], names[-1])  # noqa: E731
     row("compare", measure(compare, repeat), compare)
 
