@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from cli_support import model_file, register, run, run_json
 
 from conftest import make_result
@@ -239,3 +240,16 @@ def test_every_command_has_help_with_an_example(tmp_path: Path) -> None:
         result = run(tmp_path, name, "--help")
         assert "Example" in result.stdout, name
         assert f"modelreg {name}" in result.stdout or name == "import", name
+
+
+def test_named_models_and_backend_options(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    models = tmp_path / "models"
+    source = model_file(tmp_path / "src")
+    name = run(models, "--model", "churn", "register", str(source), "-m", "auc=0.8", "-q")
+    assert [v.version for v in ModelRegistry(models, model="churn").list_versions()] == [
+        name.stdout.strip()
+    ]
+    monkeypatch.setenv("MODELREG_MODEL", "churn")
+    assert len(run_json(models, "list")) == 1
+    refused = run(models, "--artifacts", "s3://bucket/x", "list", ok=False)
+    assert refused.exit_code == 2 and "do not apply to a local folder" in refused.stderr

@@ -88,17 +88,41 @@ class LazyGroup(click.Group):
     type=click.Path(dir_okay=False),
     help="YAML config with a `registry` section (else $MODELREG_CONFIG, else config/model.yaml).",
 )
+@click.option(
+    "--model",
+    envvar="MODELREG_MODEL",
+    metavar="NAME",
+    help="Which named model at the location (else $MODELREG_MODEL, else the default one).",
+)
+@click.option(
+    "--artifacts",
+    metavar="URL",
+    help="Artifact store of a SQL catalog (else $MODELREG_ARTIFACTS), e.g. s3://bucket/models.",
+)
 @click.option("--debug", is_flag=True, help="Show tracebacks and debug logs.")
 @click.version_option(package_name="modelreg")
 @click.pass_context
-def cli(ctx: click.Context, registry: str | None, config_path: str | None, debug: bool) -> None:
+def cli(
+    ctx: click.Context,
+    registry: str | None,
+    config_path: str | None,
+    model: str | None,
+    artifacts: str | None,
+    debug: bool,
+) -> None:
     """modelreg: version, compare, promote and roll back trained models.
 
     \b
     Example:
       modelreg --registry models/ list --min direction_accuracy=0.52
     """
-    ctx.obj = {"registry": registry, "config_path": config_path, "debug": debug}
+    ctx.obj = {
+        "registry": registry,
+        "config_path": config_path,
+        "model": model,
+        "artifacts": artifacts,
+        "debug": debug,
+    }
     _configure_logging(debug)
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -34,12 +34,22 @@ __all__ = [
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def open_registry(ctx: click.Context, *, must_exist: bool = True) -> ModelRegistry:
-    """The registry the global options name; a folder that is not there is an error."""
+def _registry(options: Mapping[str, Any]) -> ModelRegistry:
+    """The registry the global options (`ctx.obj`, or the root's params) name."""
     from ..registry import ModelRegistry
 
+    return ModelRegistry(
+        options.get("registry"),
+        config_path=options.get("config_path"),
+        model=options.get("model"),
+        artifacts=options.get("artifacts"),
+    )
+
+
+def open_registry(ctx: click.Context, *, must_exist: bool = True) -> ModelRegistry:
+    """The registry the global options name; a folder that is not there is an error."""
     options = ctx.find_object(dict) or {}
-    registry = ModelRegistry(options.get("registry"), config_path=options.get("config_path"))
+    registry = _registry(options)
     ctx.call_on_close(registry.close)
     if must_exist and isinstance(registry.path, Path) and not registry.path.is_dir():
         raise VersionNotFoundError(
@@ -56,12 +66,9 @@ def complete_versions(
     """Shell completion for a VERSION argument: `latest` and the registry's version names."""
     from click.shell_completion import CompletionItem
 
-    from ..registry import ModelRegistry
-
     options = ctx.find_root().params
     try:
-        registry = ModelRegistry(options.get("registry"), config_path=options.get("config_path"))
-        names = ["latest", *(v.version for v in registry.list_versions())]
+        names = ["latest", *(v.version for v in _registry(options).list_versions())]
     except ModelRegistryError:  # completion must never fail loudly
         return []
     return [CompletionItem(name) for name in names if name.startswith(incomplete)]
