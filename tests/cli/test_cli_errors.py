@@ -118,3 +118,23 @@ def test_an_os_error_is_one_line_too(tmp_path: Path, monkeypatch: pytest.MonkeyP
     result = run(models, "list", ok=False)
     assert result.exit_code == 1
     assert "Permission denied" in _one_error_line(result.stderr)
+
+
+def test_a_failed_gate_still_names_the_registered_version(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from modelreg import ModelRegistry
+    from modelreg.errors import PromotionConflict
+
+    models, _first = _registry(tmp_path)
+
+    def moved(*_args: object, **_kwargs: object) -> None:
+        raise PromotionConflict("production moved meanwhile", channel="production")
+
+    monkeypatch.setattr(ModelRegistry, "promote_if_better", moved)
+    source = str(model_file(tmp_path / "src"))
+    result = run(models, "register", source, "-m", "rmse=0.001", "--promote-if-better", ok=False)
+    assert result.exit_code == 1
+    line = _one_error_line(result.stderr)
+    newest = ModelRegistry(models).list_versions()[0].version
+    assert f"registered {newest}, but not promoted: production moved meanwhile" in line

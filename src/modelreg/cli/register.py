@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from ..errors import InvalidInputError
+from ..errors import InvalidInputError, ModelRegistryError
 from ..metadata import METADATA_FILE
 from ._common import Output, emit_json, open_registry, output_options
 from ._params import DATA_RANGE, METRIC, VALUE
@@ -116,9 +116,12 @@ def register(
         )
     decision = None
     if promote_if_better:
-        decision = registry.promote_if_better(
-            name, metrics=list(gates) or None, min_improvement=min_improvement, reason=reason
-        )
+        try:
+            decision = registry.promote_if_better(
+                name, metrics=list(gates) or None, min_improvement=min_improvement, reason=reason
+            )
+        except ModelRegistryError as exc:  # the version is in; a script must learn its name
+            raise type(exc)(f"registered {name}, but not promoted: {exc}", **exc.context) from exc
     if out.json:
         emit_json(
             {
