@@ -122,7 +122,10 @@ def run_demo(
         f"written to {prices} and read back with load_prices; {len(features)} features "
         f"({', '.join(features)})."
     )
-    registry = ModelRegistry(folder / "models", keep_versions=KEEP, lock_timeout=30)
+    # it loads only the models it has just written itself, so its pickles are trusted
+    registry = ModelRegistry(
+        folder / "models", keep_versions=KEEP, lock_timeout=30, trust_pickle=True
+    )
     windows = list(range(0, len(frame) - WINDOW + 1, STEP))
 
     out.print(f"\n[bold]1. First model[/] on {_span(frame, 0)}")
