@@ -245,6 +245,7 @@ class ModelRegistry:
         )
         if done is not _UNSET:
             return str(done)
+        self._backend.prepare_publish(staged, files)
         with self._backend.transaction():
             now = utc_now()
             for attempt, name in enumerate(next_candidates(now, self._names_used_at(now))):
@@ -360,6 +361,7 @@ class ModelRegistry:
     ) -> bool:
         """Publish `staged` as `meta["version"]` unless that version is here already."""
         name = meta["version"]
+        self._backend.prepare_publish(staged, meta.get("files") or {})
         with self._backend.transaction():
             existing = self._backend.read_metadata(name)
             if existing is not None:

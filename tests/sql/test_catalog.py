@@ -73,3 +73,23 @@ def test_promote_is_all_or_nothing(
     assert statuses == {a: "production", b: "registered"}
     assert registry.backend.read_metadata(b)["deployment_status"] == "registered"
     assert [e.action for e in registry.events()] == ["register", "register", "promote"]
+
+
+def test_a_blob_removed_between_upload_and_publish_is_uploaded_again(
+    registry: ModelRegistry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    backend = registry.backend
+    store = backend.artifact_store  # type: ignore[attr-defined]
+    upload = backend.prepare_publish
+
+    def upload_then_lose_it(staged: Path, files: dict) -> None:
+        upload(staged, files)
+        for item in registry.verify(repair=True).repaired:  # a repair meanwhile
+            assert item["kind"] == "orphan-blob"
+        assert store.blobs() == []
+
+    monkeypatch.setattr(backend, "prepare_publish", upload_then_lose_it)
+    name = registry.register(make_result(1))
+    assert len(store.blobs()) == 1
+    assert registry.load_version(name, trust_pickle=True) is not None
+    assert registry.verify().ok

@@ -114,6 +114,14 @@ class Backend(ABC):
         beforehand), so the caller can move on to the next name.
         """
 
+    def prepare_publish(self, staged: Path, files: Mapping[str, Mapping[str, Any]]) -> None:
+        """Move a staged version's bytes towards their home before the writers' lock is taken.
+
+        An object store uploads here, so writers do not queue behind each other's uploads.
+        Optional: `publish` must stay correct when this was skipped or its work was undone.
+        """
+        return None
+
     @abstractmethod
     def version_names(self) -> list[str]:
         """Names of the published versions, in no particular order."""

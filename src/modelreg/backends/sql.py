@@ -3,9 +3,11 @@
 The catalog decides races: a version name is unique per model by constraint, and `transaction()`
 is one database transaction (PostgreSQL: with a per-model advisory lock, so writers queue as
 they do on a folder's lock file; SQLite: BEGIN IMMEDIATE with busy_timeout). Artifacts are
-uploaded under their sha256 and checked before the row naming them is inserted, so the catalog
-never references bytes that are not there; a crash in between leaves an orphan blob, which
-`debris()` reports and `verify --repair` removes. All SQL lives here and in `sql_schema.py`.
+uploaded under their sha256 before the lock is taken, and checked again under a shared blob
+lock before the rows naming them are inserted; blobs are removed only under that lock held
+alone. So the catalog never references bytes that are not there; a crash before the commit
+leaves an orphan blob, which `debris()` reports and `verify --repair` removes.
+All SQL lives here, in `sql_engine.py` and in `sql_schema.py`.
 """
 
 from __future__ import annotations
@@ -182,17 +184,30 @@ class SqlBackend(Backend):
         with tempfile.TemporaryDirectory(prefix="modelreg-staging.") as folder:
             yield Path(folder)
 
+    def prepare_publish(self, staged: Path, files: Mapping[str, Mapping[str, Any]]) -> None:
+        """Upload before the lock; `publish` re-checks every blob under it."""
+        self._upload(staged, files)
+
+    def _upload(self, staged: Path, files: Mapping[str, Mapping[str, Any]]) -> dict[str, Blob]:
+        """Store each file unless its blob is there already (then only its size is checked)."""
+        return {
+            fname: self._store.put(
+                staged / safe_artifact_name(fname), record["sha256"], int(record["bytes"])
+            )
+            for fname, record in files.items()
+        }
+
     def publish(self, staged: Path, name: str, metadata: Mapping[str, Any]) -> None:
+        """Rows only for blobs seen in the store while holding the shared blob lock.
+
+        A repair or a delete may have removed an unreferenced blob since `prepare_publish`;
+        it is uploaded again here, and no one removes blobs until this transaction ends.
+        """
         with self.transaction():
             conn = self._writer()
             model_id = self._ensure_model(conn)
             self._lock_blobs(conn, exclusive=False)
-            blobs = {
-                fname: self._store.put(
-                    staged / safe_artifact_name(fname), record["sha256"], int(record["bytes"])
-                )
-                for fname, record in (metadata.get("files") or {}).items()
-            }
+            blobs = self._upload(staged, metadata.get("files") or {})
             try:
                 with conn.begin_nested():
                     version_id = self._insert_version(conn, model_id, name, metadata)
@@ -435,9 +450,13 @@ class SqlBackend(Backend):
     # --- leftovers ------------------------------------------------------------------------
 
     def debris(self) -> list[Debris]:
-        """Blobs no row references. Inside a transaction (verify --repair) the blob lock is
-        held alone, so no upload is in flight and every such blob is an orphan; outside, only
-        those older than the grace period are reported."""
+        """Blobs no row references.
+
+        Inside a transaction (verify --repair) the blob lock is held alone, so no publish is
+        between its blob check and its commit: every such blob may go (an upload still
+        waiting for the writers' lock re-uploads it). Outside, only blobs older than the
+        grace period are reported, as a younger one may be an upload in flight.
+        """
         blobs = self._store.blobs()
         if not blobs:
             return []
