@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import fields
 from typing import Any
 
 import click
@@ -18,7 +18,8 @@ _MAX_METRIC_COLUMNS = 6
 
 def version_row(version: ModelVersion, channels: dict[str, str | None]) -> dict[str, Any]:
     """One `list --json` row; the keys are documented in the README and kept stable."""
-    row = asdict(version)
+    # shallow: asdict's deep copy was a third of a cold `list --json` at 1,000 versions
+    row = {f.name: getattr(version, f.name) for f in fields(version)}
     row["path"] = str(row["path"])
     row["channels"] = sorted(c for c, target in channels.items() if target == version.version)
     return row
