@@ -126,11 +126,9 @@ def run_demo(
     registry = ModelRegistry(
         folder / "models", keep_versions=KEEP, lock_timeout=30, trust_pickle=True
     )
-    windows = list(range(0, len(frame) - WINDOW + 1, STEP))
 
     out.print(f"\n[bold]1. First model[/] on {_span(frame, 0)}")
-    first = _train_and_gate(registry, frame, features, 0, *CANDIDATES[0], out)
-    report.trained.append(first)
+    report.trained.append(_train_and_gate(registry, frame, features, 0, *CANDIDATES[0], out))
     service = PredictionService(registry)
     _serve(service, bars, frame, 0, report, out)
 
@@ -139,7 +137,7 @@ def run_demo(
         f"{len(CANDIDATES)} candidates each; promote only a challenger better on "
         + " and ".join(f"{m} (by {MIN_IMPROVEMENT[m]} at least)" for m in GATE_METRICS)
     )
-    for start in windows[1:]:
+    for start in range(STEP, len(frame) - WINDOW + 1, STEP):
         out.print(f"[dim]window {_span(frame, start)}[/]")
         for model, params in CANDIDATES:
             report.trained.append(
@@ -149,8 +147,15 @@ def run_demo(
 
     out.print("\n[bold]3. Rollback drill[/]")
     report.rolled_back_to = _rollback(registry, service, bars, report, out)
-
     out.print("\n[bold]4. Cleanup[/]")
+    _clean_up(registry, report, out)
+    report.seconds = time.perf_counter() - started
+    render_summary(report, registry, out)
+    return report
+
+
+def _clean_up(registry: ModelRegistry, report: DemoReport, out: Console) -> None:
+    """Delete all but the newest versions (never production), then check what is left."""
     report.deleted = registry.cleanup_old_versions()
     out.print(
         f"kept the newest {KEEP} versions and every version a channel points to; deleted "
@@ -161,9 +166,6 @@ def run_demo(
         f"verify: {report.verify.checked} versions checked, "
         + ("[green]all consistent[/]" if report.verify.ok else f"[red]{report.verify.problems}[/]")
     )
-    report.seconds = time.perf_counter() - started
-    render_summary(report, registry, out)
-    return report
 
 
 def prepare_folder(path: Path, *, force: bool) -> Path:
