@@ -83,12 +83,24 @@ def s3_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Target:
     return Target("s3", opener, url)
 
 
+def remote_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Target:
+    """A real `modelreg server` over a local folder, on a loopback port, with a write token."""
+    from server.support import WRITE_TOKEN, running_server
+
+    served = ModelRegistry(tmp_path / "served", lock_timeout=30)
+    server = running_server(served)
+    url = server.__enter__()
+    request.addfinalizer(lambda: server.__exit__(None, None, None))
+    return Target("remote", _opener(url, token=WRITE_TOKEN), url)
+
+
 #: backend name -> factory; the marks say which service a backend needs
 FACTORIES: dict[str, tuple[Factory, tuple[pytest.MarkDecorator, ...]]] = {
     "local": (local_factory, ()),
     "sqlite": (sqlite_factory, ()),
     "postgresql": (postgres_factory, (pytest.mark.postgres,)),
     "s3": (s3_factory, (pytest.mark.postgres, pytest.mark.s3)),
+    "remote": (remote_factory, ()),
 }
 
 

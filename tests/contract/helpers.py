@@ -37,6 +37,11 @@ def damage_artifact(registry: ModelRegistry, version: str, filename: str) -> Non
     if isinstance(backend, LocalBackend):
         (backend.location_of(version) / filename).write_bytes(b"tampered")
         return
+    if backend.delegates_writes:  # a registry server: damage the registry it serves
+        from server.support import served_at
+
+        damage_artifact(served_at(backend.location), version, filename)
+        return
     info = registry.get_version_info(version)
     assert info is not None
     store = backend.artifact_store  # type: ignore[attr-defined]

@@ -35,7 +35,7 @@ from ..errors import (
     error_class_by_code,
 )
 from ..events import Event
-from ..metadata import VersionFields, iso_utc
+from ..metadata import METADATA_FILE, VersionFields, encode_metadata, iso_utc
 from ..versions import validate_model_name
 from .base import DEFAULT_MODEL, Backend, Debris, VersionQuery
 
@@ -64,7 +64,7 @@ class RemoteBackend(Backend):
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.location = url.rstrip("/")
-        self.model = validate_model_name(model or DEFAULT_MODEL)
+        self.model = validate_model_name(DEFAULT_MODEL if model is None else model)
         secret = token or os.environ.get(ENV_TOKEN)
         # a write may wait for the server's lock: give it that long, and then some
         wait = timeout if timeout is not None else max(60.0, 2 * (lock_timeout or 0))
@@ -127,12 +127,13 @@ class RemoteBackend(Backend):
 
     @contextlib.contextmanager
     def local_folder(self, name: str) -> Iterator[Path]:
-        """A temporary copy of the version's artifacts, each checked on arrival."""
+        """A temporary copy of the version (metadata.json too), each artifact checked on arrival."""
         meta = self.read_metadata(name)
         if meta is None:
             raise VersionNotFoundError(f"version {name} not found at {self.location}", version=name)
         with tempfile.TemporaryDirectory(prefix="modelreg-remote-") as tmp:
             folder = Path(tmp)
+            (folder / METADATA_FILE).write_bytes(encode_metadata(meta))
             for filename in meta.get("files") or {}:
                 target = folder / filename
                 target.parent.mkdir(parents=True, exist_ok=True)

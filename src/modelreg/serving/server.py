@@ -47,7 +47,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 class PromoteRequest(BaseModel):
     """Move a channel to a version; `expected_current` (even null) makes it conditional."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     version: str = Field(max_length=64)
     channel: str = Field(PRODUCTION, max_length=64)
     expected_current: str | None = Field(None, max_length=64)
@@ -55,19 +55,19 @@ class PromoteRequest(BaseModel):
 
 
 class RollbackRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     version: str | None = Field(None, max_length=64)
     reason: str | None = Field(None, max_length=2000)
 
 
 class CleanupRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     keep_versions: int | None = Field(None, ge=1, le=1_000_000)
     dry_run: bool = False
 
 
 class VerifyRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     repair: bool = False
 
 
@@ -133,9 +133,7 @@ class _Models:
         if model is None or model == self.default.model:
             return self.default
         name = validate_model_name(model)
-        if name not in self._opened:
-            if name not in self.default.models():
-                raise VersionNotFoundError(f"no model named {name} here", model=name)
+        if name not in self._opened:  # like a local folder: a new model exists once written
             self._opened[name] = self._open(name)
         return self._opened[name]
 
@@ -257,7 +255,11 @@ def stored_metadata(version: str, who: Reader, registry: Registry) -> dict[str, 
 
 @router.get("/api/versions/{version}/files/{filename:path}", tags=["read"], responses=_ERRORS)
 def download(version: str, filename: str, who: Reader, registry: Registry) -> StreamingResponse:
-    """One artifact, streamed; `X-Checksum-Sha256` is its registered hash."""
+    """One artifact, streamed; `X-Checksum-Sha256` is its registered hash.
+
+    No Content-Length from the record: a damaged file must arrive whole, so that the client's
+    hash check (not a broken connection) says what is wrong.
+    """
     meta = _metadata_of(registry, version)
     record = (meta.get("files") or {}).get(filename)
     if record is None:  # only registered names: nothing else below the root is reachable
@@ -270,7 +272,6 @@ def download(version: str, filename: str, who: Reader, registry: Registry) -> St
         media_type="application/octet-stream",
         headers={
             "X-Checksum-Sha256": str(record.get("sha256")),
-            "Content-Length": str(record.get("bytes")),
             "Content-Disposition": f'attachment; filename="{Path(filename).name}"',
         },
     )
