@@ -76,6 +76,7 @@ def test_register_a_saved_training_result_uses_its_metadata(tmp_path: Path) -> N
     assert info["hyperparameters"] == {"alpha": 1.0}
     loaded = registry.load_version(name)
     assert loaded is not None and loaded.model.predict([[1.0, 0.0, 0.0]]).shape == (1,)
+    assert info["model"]["flavor"] in run(models, "show", name).stdout
 
 
 def test_register_promote_if_better(tmp_path: Path) -> None:

@@ -175,3 +175,18 @@ def test_progress_is_reported_in_bytes(tmp_path: Path) -> None:
     seen.clear()
     ModelRegistry(tmp_path / "b").import_version(archive, progress=seen.append)
     assert sum(seen) >= archive.stat().st_size
+
+
+def test_nested_artifacts_survive_the_round_trip(tmp_path: Path) -> None:
+    folder = tmp_path / "run"
+    (folder / "weights" / "layer1").mkdir(parents=True)
+    (folder / "weights" / "layer1" / "w.bin").write_bytes(b"\x00\x01" * 1000)
+    model_file(folder)
+    models = tmp_path / "a"
+    name = register(models, folder, "rmse=0.1")
+    archive = tmp_path / "v.zip"
+    run(models, "export", name, str(archive))
+    run(tmp_path / "b", "import", str(archive))
+    copied = tmp_path / "b" / name / "weights" / "layer1" / "w.bin"
+    assert copied.read_bytes() == b"\x00\x01" * 1000
+    assert run_json(tmp_path / "b", "verify")["ok"] is True

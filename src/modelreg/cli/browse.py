@@ -154,6 +154,8 @@ def _print_info(info: dict[str, Any]) -> None:
             "data_range", f"{info['data_range']['start']} .. {info['data_range']['end']}"
         )
     summary.add_row("features", ", ".join(info.get("features") or []) or "-")
+    if isinstance(info.get("model"), dict):
+        summary.add_row("model", str(info["model"].get("flavor", "?")))
     summary.add_row("path", str(info.get("path", "")))
     if info.get("lineage"):
         summary.add_row("lineage", _lineage(info["lineage"]))
