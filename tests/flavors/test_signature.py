@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from modelreg import InvalidInputError
+from conftest import make_result
+from modelreg import InvalidInputError, ModelRegistry, TrainingResult
 from modelreg.signature import check_input, infer_signature
 
 
@@ -140,3 +141,46 @@ def test_hand_written_signature_without_kinds_uses_dtype_names() -> None:
 def test_a_malformed_signature_is_reported() -> None:
     with pytest.raises(InvalidInputError, match="no valid 'inputs'"):
         check_input({"inputs": "a,b"}, pd.DataFrame({"a": [1]}))
+
+
+# --- recorded at register ---------------------------------------------------------------
+
+
+def _result_with_signature(signature: dict | None) -> TrainingResult:
+    result = make_result()
+    result.signature = signature
+    return result
+
+
+def test_register_records_the_signature_and_load_returns_it(
+    registry: ModelRegistry, training_frame: pd.DataFrame
+) -> None:
+    signature = infer_signature(training_frame[["ema_20"]].assign(rsi_14=1.0, vol_20=2.0))
+    version = registry.register(_result_with_signature(signature))
+    info = registry.get_version_info(version)
+    assert info is not None and info["signature"] == signature
+    loaded = registry.load_version(version)
+    assert loaded is not None and loaded.signature == signature
+    with pytest.raises(InvalidInputError, match="rsi_14"):
+        check_input(loaded.signature, pd.DataFrame({"ema_20": [1.0], "vol_20": [2.0]}))
+
+
+def test_no_signature_means_none_is_invented(registry: ModelRegistry) -> None:
+    """`features` already lists the names; a names-only signature would make extra columns
+    (a target, a timestamp) fail where the original pipeline accepted them."""
+    version = registry.register(_result_with_signature(None))
+    info = registry.get_version_info(version)
+    assert info is not None and "signature" not in info
+    assert info["features"] == ["ema_20", "rsi_14", "vol_20"]
+
+
+def test_a_signature_that_cannot_be_stored_fails_before_anything_is_written(
+    registry: ModelRegistry,
+) -> None:
+    bad = {"inputs": [{"name": "x", "dtype": np.dtype("float64")}]}
+    with pytest.raises(InvalidInputError, match="signature"):
+        registry.register(_result_with_signature(bad))
+    assert registry.list_versions() == []
+    assert registry.debris() == []  # no staging folder left behind either
+    with pytest.raises(InvalidInputError, match="inputs"):
+        registry.register(_result_with_signature({"outputs": None}))
