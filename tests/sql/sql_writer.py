@@ -1,8 +1,11 @@
 """A writer process for the SQL concurrency and crash tests (run as a script, not collected).
 
 `python sql_writer.py register URL ARTIFACTS COUNT`: registers COUNT versions, printing each
-name. `python sql_writer.py crash URL ARTIFACTS`: registers one version but SIGKILLs itself
-after the artifacts are uploaded and checked, before the catalog row is inserted.
+name, all at one frozen moment so that every writer wants the same names;
+`register-unlocked` does the same without the per-model advisory lock, so only the
+UNIQUE constraint keeps names apart. `python sql_writer.py crash URL ARTIFACTS`: registers one
+version but SIGKILLs itself after the artifacts are uploaded and checked, before the catalog
+row is inserted.
 """
 
 from __future__ import annotations
@@ -10,10 +13,12 @@ from __future__ import annotations
 import os
 import signal
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import modelreg.registry
 from conftest import make_result
 from modelreg import ModelRegistry
 from modelreg.backends.sql import SqlBackend
@@ -29,6 +34,11 @@ def main(mode: str, url: str, artifacts: str, count: str = "1") -> None:
             raise AssertionError("unreachable")
 
         SqlBackend._insert_version = die  # type: ignore[method-assign]
+    if mode.startswith("register"):
+        frozen = datetime(2026, 1, 26, 10, 30, tzinfo=UTC)
+        modelreg.registry.utc_now = lambda: frozen  # type: ignore[attr-defined]
+    if mode == "register-unlocked":
+        SqlBackend._lock_model = SqlBackend._ensure_model  # type: ignore[assignment]
     for seed in range(int(count)):
         print(registry.register(make_result(seed + os.getpid() % 1000)), flush=True)
     registry.close()

@@ -25,19 +25,21 @@ def _run(*args: str) -> subprocess.Popen[str]:
 
 @pytest.mark.postgres
 @pytest.mark.slow
+@pytest.mark.parametrize("mode", ["register", "register-unlocked"])
 def test_concurrent_writers_lose_nothing_and_never_share_a_name(
-    postgres_schema_url: str, tmp_path: Path
+    postgres_schema_url: str, tmp_path: Path, mode: str
 ) -> None:
     artifacts = str(tmp_path / "artifacts")
     ModelRegistry(postgres_schema_url, artifacts=artifacts).close()  # create the schema once
-    writers = [_run("register", postgres_schema_url, artifacts, "6") for _ in range(4)]
+    writers = [_run(mode, postgres_schema_url, artifacts, "6") for _ in range(4)]
     reported: list[str] = []
     for writer in writers:
         out, err = writer.communicate(timeout=240)
         assert writer.returncode == 0, err
         reported += out.split()
-    assert len(reported) == 24
-    assert len(set(reported)) == 24, "two writers were given the same name"
+    assert sorted(reported) == sorted(
+        ["20260126_103000"] + [f"20260126_103000_{n}" for n in range(2, 25)]
+    ), "a name was given twice, or a registration was lost"
     registry = ModelRegistry(postgres_schema_url, artifacts=artifacts)
     stored = [v.version for v in registry.list_versions()]
     assert sorted(stored) == sorted(reported)
