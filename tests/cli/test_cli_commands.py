@@ -254,3 +254,22 @@ def test_named_models_and_backend_options(tmp_path: Path, monkeypatch: pytest.Mo
     assert len(run_json(models, "list")) == 1
     refused = run(models, "--artifacts", "s3://bucket/x", "list", ok=False)
     assert refused.exit_code == 2 and "do not apply to a local folder" in refused.stderr
+
+
+@pytest.mark.parametrize("kind", ["file", "folder"])
+def test_other_model_files_are_kept_as_they_are(tmp_path: Path, kind: str) -> None:
+    from modelreg.flavors import ModelFiles
+
+    folder = tmp_path / "export"
+    folder.mkdir()
+    (folder / "model.onnx").write_bytes(b"\x08\x07onnx")
+    (folder / "vocab.txt").write_text("a\nb\n")
+    source = folder / "model.onnx" if kind == "file" else folder
+    models = tmp_path / "models"
+    name = register(models, source, "auc=0.9")
+    loaded = ModelRegistry(models).load_version(name)
+    assert loaded is not None and isinstance(loaded.model, ModelFiles)
+    assert loaded.metrics == {"auc": 0.9}
+    root = loaded.model.path if kind == "folder" else loaded.model.path.parent
+    assert (root / "model.onnx").read_bytes() == b"\x08\x07onnx"
+    assert ((root / "vocab.txt").exists()) == (kind == "folder")

@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from ..errors import InvalidInputError, ModelRegistryError
+from ..flavors import PICKLE_FILE
 from ..metadata import METADATA_FILE
 from ._common import Output, emit_json, open_registry, output_options
 from ._params import DATA_RANGE, METRIC, VALUE
@@ -37,6 +38,17 @@ def _artifacts(saved: dict[str, Any]) -> dict[str, Any]:
     if isinstance(record.get("model"), dict):
         record["model"] = {k: v for k, v in record["model"].items() if k != "hashes"}
     return record
+
+
+def _is_seed_layout(source: Path) -> bool:
+    """`model.pkl`, alone or in a folder: the original layout, loaded back as a pickle.
+
+    Anything else the registry cannot read is kept as it is (the `files` flavor), and loads
+    back as a `ModelFiles` pointing at a private copy.
+    """
+    if source.is_file():
+        return source.name == PICKLE_FILE
+    return (source / PICKLE_FILE).is_file()
 
 
 def _size(source: Path) -> int:
@@ -87,7 +99,9 @@ def register(
     """Register SOURCE, a folder saved by TrainingResult.save or a single model file.
 
     A saved folder's metadata.json provides metrics, features and hyperparameters;
-    --metric, --param and --feature override them. --quiet prints only the new version's name.
+    --metric, --param and --feature override them. A model.pkl loads back as a pickle; any
+    other file or folder is kept as it is and loads back as ModelFiles. --quiet prints only
+    the new version's name.
 
     \b
     Example:
@@ -101,18 +115,31 @@ def register(
         )
     saved = saved_description(source)
     registry = open_registry(ctx, must_exist=False)
-    with progress_bar(f"copying {source.name}", _size(source), enabled=out.human) as progress:
-        name = registry.register_files(
-            source,
-            metrics={**(saved.get("metrics") or {}), **dict(metrics)},
-            features=list(features) or saved.get("features") or [],
-            hyperparameters={**(saved.get("hyperparameters") or {}), **dict(params)},
-            config=saved.get("config"),
-            training_date=saved.get("training_date"),
+    fields: dict[str, Any] = {
+        "metrics": {**(saved.get("metrics") or {}), **dict(metrics)},
+        "features": list(features) or saved.get("features") or [],
+        "hyperparameters": {**(saved.get("hyperparameters") or {}), **dict(params)},
+    }
+    if saved or _is_seed_layout(source):
+        with progress_bar(f"copying {source.name}", _size(source), enabled=out.human) as progress:
+            name = registry.register_files(
+                source,
+                **fields,
+                config=saved.get("config"),
+                training_date=saved.get("training_date"),
+                data_range=data_range,
+                metadata_extra=dict(extras) or None,
+                artifacts=_artifacts(saved),
+                progress=progress,
+            )
+    else:
+        from ..flavors import ModelFiles
+        from ..training.result import TrainingResult
+
+        name = registry.register(
+            TrainingResult(model=ModelFiles(source), **fields),
             data_range=data_range,
             metadata_extra=dict(extras) or None,
-            artifacts=_artifacts(saved),
-            progress=progress,
         )
     decision = None
     if promote_if_better:
