@@ -73,3 +73,16 @@ def test_db_upgrade_needs_a_url(tmp_path: Path) -> None:
 def test_a_postgres_catalog_needs_an_artifact_store() -> None:
     with pytest.raises(ValueError, match="artifacts="):
         ModelRegistry("postgresql://nobody@127.0.0.1:1/none")
+
+
+def test_an_older_schema_asks_for_db_upgrade(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ModelRegistry(_url(tmp_path)).close()
+    from modelreg.backends import sql_engine
+
+    monkeypatch.setattr(sql_engine, "head_revision", lambda: "0002_next")
+    monkeypatch.setattr(sql_engine, "_known_revisions", lambda: frozenset({"0001", "0002_next"}))
+    with pytest.raises(SchemaVersionError, match="modelreg db upgrade") as caught:
+        ModelRegistry(_url(tmp_path))
+    assert (caught.value.current, caught.value.required) == ("0001", "0002_next")

@@ -181,7 +181,17 @@ class SqlBackend(Backend):
 
     @contextlib.contextmanager
     def staging(self) -> Iterator[Path]:
-        with tempfile.TemporaryDirectory(prefix="modelreg-staging.") as folder:
+        """A scratch folder in the cache's filesystem (on disk; /tmp may be memory)."""
+        with self._scratch("stage a new version") as folder:
+            yield folder
+
+    @contextlib.contextmanager
+    def _scratch(self, action: str) -> Iterator[Path]:
+        cache = self._store.cache_dir
+        with _local_errors(action, cache):
+            cache.mkdir(parents=True, exist_ok=True)
+            scratch = tempfile.TemporaryDirectory(prefix=".scratch.", dir=cache)
+        with scratch as folder:
             yield Path(folder)
 
     def prepare_publish(self, staged: Path, files: Mapping[str, Mapping[str, Any]]) -> None:
@@ -319,12 +329,7 @@ class SqlBackend(Backend):
         if meta is None:
             raise FileNotFoundError(errno.ENOENT, f"no version {name} in {self.location}")
         rows = self._artifact_rows(name)
-        cache = self._store.cache_dir
-        with _local_errors("assemble version " + name, cache):
-            cache.mkdir(parents=True, exist_ok=True)
-            scratch = tempfile.TemporaryDirectory(prefix=f".{name}.", dir=cache)
-        with scratch as folder:
-            root = Path(folder)
+        with self._scratch("assemble version " + name) as root:
             for row in rows:
                 blob = self._store.cached(row.uri, row.sha256, int(row.bytes))
                 with _local_errors("assemble version " + name, root):
