@@ -81,12 +81,15 @@ def test_big_copies_draw_a_progress_bar_at_a_terminal(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(_progress.sys.stderr, "isatty", lambda: True)
-    big = tmp_path / "src" / "weights.bin"
-    big.parent.mkdir()
-    big.write_bytes(b"\x01" * (_progress.MIN_BYTES + 1))
+    size = _progress.MIN_BYTES + 1
+    big = model_file(tmp_path / "src", payload=b"\x01" * size)
+    opaque = tmp_path / "src" / "weights.bin"
+    opaque.write_bytes(b"\x02" * size)
     models = tmp_path / "models"
     name = register(models, big, "rmse=0.1")
-    assert (models / name / "weights.bin").stat().st_size == _progress.MIN_BYTES + 1
+    assert (models / name / "model.pkl").stat().st_size > size
+    other = register(models, opaque, "rmse=0.2")  # the files flavor: a spinner, not a bar
+    assert (models / other / "model" / "weights.bin").stat().st_size == size
     run(models, "export", name, str(tmp_path / "v.tar.gz"))
     assert run(tmp_path / "b", "import", str(tmp_path / "v.tar.gz"), "-q").stdout.strip() == name
 

@@ -13,7 +13,7 @@ from ..flavors import PICKLE_FILE
 from ..metadata import METADATA_FILE
 from ._common import Output, emit_json, open_registry, output_options
 from ._params import DATA_RANGE, METRIC, VALUE
-from ._progress import progress_bar
+from ._progress import progress_bar, spinner
 
 #: metadata.json keys of a `TrainingResult.save` folder that describe its artifacts
 ARTIFACT_KEYS = ("model", "tables", "signature")
@@ -136,11 +136,12 @@ def register(
         from ..flavors import ModelFiles
         from ..training.result import TrainingResult
 
-        name = registry.register(
-            TrainingResult(model=ModelFiles(source), **fields),
-            data_range=data_range,
-            metadata_extra=dict(extras) or None,
-        )
+        with spinner(f"copying {source.name}", _size(source), enabled=out.human):
+            name = registry.register(
+                TrainingResult(model=ModelFiles(source), **fields),
+                data_range=data_range,
+                metadata_extra=dict(extras) or None,
+            )
     decision = None
     if promote_if_better:
         try:
