@@ -139,7 +139,11 @@ class PredictionService:
             self._swap.release()
 
     def _load(self, target: str | None, *, fallback: _Loaded | None) -> _Loaded:
-        """Load `target`; if that fails and a model is already serving, keep serving it."""
+        """Load `target`; if that fails and a model is already serving, keep serving it.
+
+        A version that failed is not retried until the pointer moves again: versions are
+        immutable, so the same load would fail the same way on every request.
+        """
         try:
             if target is None:
                 raise VersionNotFoundError(
