@@ -7,7 +7,7 @@ uploaded under their sha256 before the lock is taken, and checked again under a 
 lock before the rows naming them are inserted; blobs are removed only under that lock held
 alone. So the catalog never references bytes that are not there; a crash before the commit
 leaves an orphan blob, which `debris()` reports and `verify --repair` removes.
-All SQL lives here, in `sql_engine.py` and in `sql_schema.py`.
+All SQL lives here and in the other `sql_*.py` modules.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ import os
 import tempfile
 import threading
 from collections.abc import Callable, Iterator, Mapping
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -31,13 +30,13 @@ from ..events import Event
 from ..metadata import METADATA_FILE, encode_metadata, parse_timestamp, utc_now
 from ..versions import parse_version, validate_model_name
 from .artifact_store import ArtifactStore, Blob, link_or_copy, safe_artifact_name
-from .base import Backend, Debris, VersionQuery, effective_status
+from .base import DEFAULT_MODEL, Backend, Debris, VersionQuery, effective_status
 from .sql_engine import create_engine, db_errors, ensure_schema, sqlite_path
+from .sql_query import naive_utc, version_filters
 from .sql_schema import artifacts, events, models, pointers, version_metrics, versions
 
 __all__ = ["SqlBackend"]
 
-DEFAULT_MODEL = "default"
 #: advisory lock namespaces: one lock per model, one for the blob store (shared by uploaders)
 _MODEL_LOCK = 0x6D72
 _BLOB_LOCK = {"ns": 0x6D73, "id": 0}
@@ -160,7 +159,8 @@ class SqlBackend(Backend):
         if self._model_id is None:
             found = self._find_model(conn)
             if found is None:
-                _insert_ignore(conn, models, {"name": self.model, "created_at": _naive(utc_now())})
+                row = {"name": self.model, "created_at": naive_utc(utc_now())}
+                _insert_ignore(conn, models, row)
                 found = self._find_model(conn)
             self._model_id = found
         assert self._model_id is not None
@@ -232,14 +232,14 @@ class SqlBackend(Backend):
         self, conn: Connection, model_id: int, name: str, metadata: Mapping[str, Any]
     ) -> int:
         parsed = parse_version(name)
-        registered = _naive(parse_timestamp(metadata.get("registered_at") or parsed.timestamp))
+        registered = naive_utc(parse_timestamp(metadata.get("registered_at") or parsed.timestamp))
         trained = metadata.get("training_date")
         row = {
             "model_id": model_id,
             "name": name,
-            "stamp": _naive(parsed.timestamp),
+            "stamp": naive_utc(parsed.timestamp),
             "counter": parsed.counter,
-            "training_date": _naive(parse_timestamp(trained)) if trained else registered,
+            "training_date": naive_utc(parse_timestamp(trained)) if trained else registered,
             "registered_at": registered,
             "status": str(metadata.get("deployment_status") or "registered"),
             "meta": dict(metadata),
@@ -409,7 +409,7 @@ class SqlBackend(Backend):
                         model_id=model_id,
                         channel=channel,
                         version=name,
-                        updated_at=_naive(utc_now()),
+                        updated_at=naive_utc(utc_now()),
                     )
                 )
 
@@ -495,7 +495,7 @@ class SqlBackend(Backend):
             if model_id is None:
                 return []
             select = sa.select(versions.c.meta, versions.c.name, versions.c.status).where(
-                versions.c.model_id == model_id, *_filters(query)
+                versions.c.model_id == model_id, *version_filters(query)
             )
             select = select.order_by(versions.c.stamp.desc(), versions.c.counter.desc())
             if query.limit is not None:
@@ -507,38 +507,6 @@ class SqlBackend(Backend):
             meta["deployment_status"] = effective_status(row.status, row.name, query.production)
             found.append(meta)
         return found
-
-
-def _filters(query: VersionQuery) -> list[Any]:
-    clauses: list[Any] = []
-    for bounds, compare in ((query.min_metrics, "ge"), (query.max_metrics, "le")):
-        for name, limit in bounds.items():
-            value = getattr(version_metrics.c.value, f"__{compare}__")(float(limit))
-            clauses.append(
-                sa.exists().where(
-                    version_metrics.c.version_id == versions.c.id,
-                    version_metrics.c.name == name,
-                    value,
-                )
-            )
-    if query.trained_after is not None:
-        clauses.append(versions.c.training_date >= _naive(query.trained_after))
-    if query.trained_before is not None:
-        clauses.append(versions.c.training_date <= _naive(query.trained_before))
-    if query.status is not None:
-        clauses.append(_status_clause(query.status, query.production))
-    return clauses
-
-
-def _status_clause(status: str, production: str | None) -> Any:
-    """`effective_status` as SQL: the production pointer overrides the stored status."""
-    current = versions.c.name == production if production else sa.false()
-    was_live = versions.c.status.in_(("production", "archived"))
-    if status == "production":
-        return current
-    if status == "archived":
-        return sa.and_(sa.not_(current), was_live)
-    return sa.and_(sa.not_(current), sa.not_(was_live))
 
 
 def _referenced(conn: Connection, uris: list[str]) -> set[str]:
@@ -560,13 +528,6 @@ def _insert_ignore(conn: Connection, table: sa.Table, values: Mapping[str, Any])
         from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
         conn.execute(sqlite_insert(table).values(**values).on_conflict_do_nothing())
-
-
-def _naive(moment: datetime) -> datetime:
-    """Columns hold naive UTC (SQLite has no time zones); compare like with like."""
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC).replace(tzinfo=None)
-    return moment
 
 
 def _default_artifacts(url: sa.URL) -> str:

@@ -1,0 +1,58 @@
+"""`list_versions` filters as SQL, so metric, date and status filters run in the database.
+
+Each filter mirrors `backends.base.matches` (and the status one `effective_status`); the
+contract suite runs the same listings against the folder backend, which uses those.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from .base import VersionQuery
+from .sql_schema import version_metrics, versions
+
+__all__ = ["naive_utc", "version_filters"]
+
+
+def version_filters(query: VersionQuery) -> list[Any]:
+    """WHERE clauses over `versions` for everything in `query` but the limit and order."""
+    value = version_metrics.c.value
+    clauses: list[Any] = [
+        _has_metric(name, value >= float(v)) for name, v in query.min_metrics.items()
+    ]
+    clauses += [_has_metric(name, value <= float(v)) for name, v in query.max_metrics.items()]
+    if query.trained_after is not None:
+        clauses.append(versions.c.training_date >= naive_utc(query.trained_after))
+    if query.trained_before is not None:
+        clauses.append(versions.c.training_date <= naive_utc(query.trained_before))
+    if query.status is not None:
+        clauses.append(_status_clause(query.status, query.production))
+    return clauses
+
+
+def _has_metric(name: str, condition: Any) -> Any:
+    """The version has metric `name`, and its value meets `condition` (a missing one fails)."""
+    return sa.exists().where(
+        version_metrics.c.version_id == versions.c.id, version_metrics.c.name == name, condition
+    )
+
+
+def _status_clause(status: str, production: str | None) -> Any:
+    """`effective_status` as SQL: the production pointer overrides the stored status."""
+    current = versions.c.name == production if production else sa.false()
+    was_live = versions.c.status.in_(("production", "archived"))
+    if status == "production":
+        return current
+    if status == "archived":
+        return sa.and_(sa.not_(current), was_live)
+    return sa.and_(sa.not_(current), sa.not_(was_live))
+
+
+def naive_utc(moment: datetime) -> datetime:
+    """Columns hold naive UTC (SQLite has no time zones); compare like with like."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment
