@@ -47,6 +47,7 @@ class TrainingResult:
         folder = Path(path)
         folder.mkdir(parents=True, exist_ok=True)
         record = write_artifacts(self, folder, model_format=model_format)
+        record["model"].pop("hashes", None)  # a registry needs them (under `files`), a folder not
         meta = {
             "metrics": self.metrics,
             "features": list(self.features),
