@@ -445,11 +445,16 @@ class ModelRegistry:
         status: str | None = None,
     ) -> list[ModelVersion]:
         """Versions newest first, filtered by metric thresholds, training date and status."""
+        seed_floors = {
+            "direction_accuracy": min_direction_accuracy,
+            "profit_factor": min_profit_factor,
+        }
         floors = dict(validate_metrics(min_metrics or {}, where="min_metrics"))
-        if min_direction_accuracy is not None:
-            floors["direction_accuracy"] = float(min_direction_accuracy)
-        if min_profit_factor is not None:
-            floors["profit_factor"] = float(min_profit_factor)
+        floors.update(
+            validate_metrics(
+                {k: v for k, v in seed_floors.items() if v is not None}, where="list_versions"
+            )
+        )
         if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int)):
             raise InvalidInputError(f"limit must be a whole number, got {limit!r}")
         if limit is not None and limit < 0:

@@ -102,6 +102,7 @@ def _prepare(root: Path, fallback: bool) -> list[str]:
     registry.promote_to_production(names[0])
     registry.promote_to_production(names[1])
     registry.promote(names[0], channel="staging")
+    registry.close()  # its listing index is consistent on disk before the folder is copied
     return names
 
 

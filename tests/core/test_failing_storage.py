@@ -83,7 +83,9 @@ def state(root: Path) -> dict[str, Any]:
             "status": meta["deployment_status"],
             "files": sorted(p.name for p in (root / version.version).iterdir()),
         }
-    return {"versions": versions, "pointers": registry.channels()}
+    seen = {"versions": versions, "pointers": registry.channels()}
+    registry.close()
+    return seen
 
 
 def _setup(root: Path, clock: Clock) -> list[str]:
@@ -94,6 +96,7 @@ def _setup(root: Path, clock: Clock) -> list[str]:
         clock.tick()
     registry.promote_to_production(names[0])
     registry.promote_to_production(names[1])
+    registry.close()  # its listing index is consistent on disk before the folder is copied
     clock.tick()
     return names
 
@@ -121,7 +124,9 @@ def test_every_failing_write_leaves_before_or_after(
     before = state(base)
     expected_dir = tmp_path / "expected"
     shutil.copytree(base, expected_dir, symlinks=True)
-    OPERATIONS[operation](ModelRegistry(expected_dir), names)
+    expected = ModelRegistry(expected_dir)
+    OPERATIONS[operation](expected, names)
+    expected.close()
     after = state(expected_dir)
     assert after != before, "the operation must change something"
 
@@ -151,6 +156,7 @@ def test_every_failing_write_leaves_before_or_after(
         report = registry.verify()
         bad = [p for p in report.problems if p["kind"] in ("corrupt", "integrity")]
         assert bad == [], f"write #{n} ({proxy.failed}) left {bad}"
+        registry.close()
         shutil.rmtree(root)
         if proxy.calls < n:  # the operation finished before reaching write #n
             break

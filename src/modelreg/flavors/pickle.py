@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from .._fsutil import HashingWriter
-from .base import Flavor, untrusted
+from ..errors import InvalidInputError
+from .base import Flavor, class_path, untrusted
 
 __all__ = ["PICKLE_FILE", "PickleFlavor"]
 
@@ -26,8 +27,14 @@ class PickleFlavor(Flavor):
         return True
 
     def save(self, model: Any, folder: Path) -> dict[str, Any]:
-        with HashingWriter(folder / PICKLE_FILE) as out:
-            pickle.dump(model, out, protocol=pickle.HIGHEST_PROTOCOL)
+        try:
+            with HashingWriter(folder / PICKLE_FILE) as out:
+                pickle.dump(model, out, protocol=pickle.HIGHEST_PROTOCOL)
+        except (pickle.PicklingError, AttributeError, TypeError) as exc:
+            raise InvalidInputError(
+                f"the model ({class_path(model)}) cannot be pickled: {exc}; "
+                "register a picklable object (no lambdas, open files or local classes)"
+            ) from exc
         return {
             "files": [PICKLE_FILE],
             "hashes": {PICKLE_FILE: {"sha256": out.sha256.hexdigest(), "bytes": out.bytes}},
