@@ -71,7 +71,9 @@ def parse_version(name: object) -> VersionName:
         )
     day, clock, counter = match.groups()
     try:
-        stamp = datetime.strptime(day + clock, "%Y%m%d%H%M%S").replace(tzinfo=UTC)
+        # the digits are fixed-width, so the constructor validates as strptime would, ~10x faster
+        parts = (day[:4], day[4:6], day[6:], clock[:2], clock[2:4], clock[4:])
+        stamp = datetime(*map(int, parts), tzinfo=UTC)
     except ValueError as exc:
         raise InvalidVersionError(
             f"invalid version name {name!r}: {day}_{clock} is not a real date and time",
