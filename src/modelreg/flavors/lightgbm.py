@@ -32,8 +32,12 @@ class LightGBMFlavor(Flavor):
 
         if isinstance(model, lightgbm.Booster):
             return True
-        # a custom objective is a Python callable: only a pickle can keep it
-        return isinstance(model, lightgbm.LGBMModel) and not callable(model.objective)
+        # a custom objective is Python code, which the text format cannot hold
+        return (
+            isinstance(model, lightgbm.LGBMModel)
+            and model.__sklearn_is_fitted__()
+            and not callable(model.objective)
+        )
 
     def save(self, model: Any, folder: Path) -> dict[str, Any]:
         import lightgbm

@@ -16,7 +16,7 @@ from typing import Any
 
 from .._fsutil import HashingWriter
 from ..errors import CorruptVersionError
-from .base import Flavor, Unsupported, require, untrusted, uses_library
+from .base import Flavor, Unsupported, library_version, require, untrusted, uses_library
 
 __all__ = ["ALLOWED_TYPES", "SKOPS_FILE", "SklearnFlavor"]
 
@@ -45,8 +45,6 @@ class SklearnFlavor(Flavor):
         return uses_library(model, "sklearn") and hasattr(model, "get_params")
 
     def libraries(self) -> dict[str, str]:
-        from .base import library_version
-
         return {"sklearn": library_version("sklearn"), "skops": library_version("skops")}
 
     def save(self, model: Any, folder: Path) -> dict[str, Any]:
