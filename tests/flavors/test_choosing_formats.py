@@ -94,6 +94,15 @@ def test_missing_library_names_the_extra(tmp_path: Path, monkeypatch: pytest.Mon
         load_model(tmp_path, {"flavor": "lightgbm", "files": ["model.txt"]}, trust_pickle=False)
 
 
+def test_safe_format_without_skops_says_how_to_get_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "skops.io", None)
+    with pytest.raises(MissingDependencyError, match=r"needs skops.*modelreg\[safe\]"):
+        save_model(make_result().model, tmp_path, model_format="safe")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_missing_torch_names_the_torch_extra(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

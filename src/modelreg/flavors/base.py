@@ -71,9 +71,10 @@ def require(module: str, extra: str | None) -> ModuleType:
     try:
         return importlib.import_module(module)
     except ImportError as exc:
-        hint = f"pip install 'modelreg[{extra}]'" if extra else f"pip install {module}"
+        package = module.split(".")[0]
+        hint = f"pip install 'modelreg[{extra}]'" if extra else f"pip install {package}"
         raise MissingDependencyError(
-            f"this model format needs {module}, which is not installed: {hint}",
+            f"this model format needs {package}, which is not installed: {hint}",
             module=module,
             extra=extra,
         ) from exc
