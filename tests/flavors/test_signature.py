@@ -7,6 +7,8 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import make_result
 from modelreg import InvalidInputError, ModelRegistry, TrainingResult
@@ -184,3 +186,35 @@ def test_a_signature_that_cannot_be_stored_fails_before_anything_is_written(
     assert registry.debris() == []  # no staging folder left behind either
     with pytest.raises(InvalidInputError, match="inputs"):
         registry.register(_result_with_signature({"outputs": None}))
+
+
+# --- property: a training frame always passes its own signature ---------------------------
+
+_COLUMN_DTYPES = ["float64", "float32", "int64", "int32", "bool", "str", "category"]
+
+
+@st.composite
+def _frames(draw: st.DrawFn) -> pd.DataFrame:
+    names = draw(st.lists(st.text(min_size=1, max_size=8), min_size=1, max_size=5, unique=True))
+    rows = draw(st.integers(min_value=1, max_value=5))
+    columns = {}
+    for name in names:
+        dtype = draw(st.sampled_from(_COLUMN_DTYPES))
+        values = draw(st.lists(st.integers(0, 3), min_size=rows, max_size=rows))
+        series = pd.Series(values)
+        columns[name] = (
+            series.astype(str).astype(dtype)
+            if dtype in ("str", "category")
+            else (series.astype(dtype))
+        )
+    return pd.DataFrame(columns)
+
+
+@settings(max_examples=60, deadline=None)
+@given(frame=_frames(), seed=st.integers(0, 2**16))
+def test_a_frame_passes_its_own_signature_in_any_column_order(
+    frame: pd.DataFrame, seed: int
+) -> None:
+    signature = json.loads(json.dumps(infer_signature(frame)))  # as stored in metadata.json
+    shuffled = frame[list(np.random.default_rng(seed).permutation(frame.columns))]
+    pd.testing.assert_frame_equal(check_input(signature, shuffled), frame)
