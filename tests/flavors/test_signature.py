@@ -202,11 +202,8 @@ def _frames(draw: st.DrawFn) -> pd.DataFrame:
         dtype = draw(st.sampled_from(_COLUMN_DTYPES))
         values = draw(st.lists(st.integers(0, 3), min_size=rows, max_size=rows))
         series = pd.Series(values)
-        columns[name] = (
-            series.astype(str).astype(dtype)
-            if dtype in ("str", "category")
-            else (series.astype(dtype))
-        )
+        text = dtype in ("str", "category")
+        columns[name] = (series.astype(str) if text else series).astype(dtype)
     return pd.DataFrame(columns)
 
 
