@@ -82,3 +82,22 @@ def test_deleting_the_last_version_using_a_blob_removes_it(tmp_path: Path) -> No
 def test_an_unreachable_database_is_a_storage_error(tmp_path: Path) -> None:
     with pytest.raises(StorageError, match=r"127\.0\.0\.1"):
         ModelRegistry("postgresql://nobody@127.0.0.1:1/none", artifacts=str(tmp_path / "a"))
+
+
+def test_a_failed_blob_cleanup_does_not_undo_the_delete(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    registry = _registry(tmp_path)
+    name = registry.register(make_result(3))
+    store = registry.backend.artifact_store  # type: ignore[attr-defined]
+
+    def unavailable(uri: str) -> None:
+        raise StorageError(f"could not delete an artifact at {uri}: the store is down")
+
+    monkeypatch.setattr(store, "delete", unavailable)
+    assert registry.delete_version(name) is True
+    assert "verify --repair" in caplog.text
+    assert registry.list_versions() == []
+    monkeypatch.undo()
+    assert [p["kind"] for p in registry.verify(repair=True).repaired] == ["orphan-blob"]
+    assert store.blobs() == []

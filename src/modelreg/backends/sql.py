@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import logging
 import math
 import os
 import tempfile
@@ -36,6 +37,8 @@ from .sql_query import naive_utc, version_filters
 from .sql_schema import artifacts, events, models, pointers, version_metrics, versions
 
 __all__ = ["SqlBackend"]
+
+log = logging.getLogger("modelreg")
 
 #: advisory lock namespaces: one lock per model, one for the blob store (shared by uploaders)
 _MODEL_LOCK = 0x6D72
@@ -120,7 +123,10 @@ class SqlBackend(Backend):
                 self._model_id = None  # it may have been created by the rolled-back transaction
                 raise
         for step in pending:  # only reached when the transaction committed
-            step()
+            try:
+                step()
+            except StorageError as exc:  # the write is done; what is left over is debris
+                log.warning("%s; `modelreg verify --repair` will finish the cleanup", exc)
 
     def _lock_model(self, conn: Connection) -> None:
         model_id = self._ensure_model(conn)
