@@ -324,8 +324,7 @@ def _read_zip(stream: IO[bytes], unpacker: _Unpacker) -> None:
             if info.is_dir():
                 continue
             kind = stat.S_IFMT(info.external_attr >> 16)
-            unpacker.check_size(info.filename, info.file_size)
-            unpacker.check_kind(info.filename, regular=kind in (0, stat.S_IFREG))
+            unpacker.check(info.filename, info.file_size, regular=kind in (0, stat.S_IFREG))
             with archive.open(info) as member:
                 unpacker.take(info.filename, member)
 
@@ -343,8 +342,7 @@ def _read_tar(stream: IO[bytes], unpacker: _Unpacker) -> None:
         for member in archive:
             if member.isdir():
                 continue
-            unpacker.check_size(member.name, member.size)
-            unpacker.check_kind(member.name, regular=member.isreg())
+            unpacker.check(member.name, member.size, regular=member.isreg())
             handle = archive.extractfile(member)
             assert handle is not None  # a regular file always has data
             with handle:
@@ -376,14 +374,37 @@ class _Unpacker:
             self._refuse(f"holds more than one folder ({self.top!r} and {parts[0]!r})")
         return "/".join(parts[1:])
 
-    def check_kind(self, member: str, *, regular: bool) -> None:
+    def check(self, member: str, size: int, *, regular: bool) -> None:
+        """Refuse a member before unpacking it: where it goes, what it is, how big it is."""
+        name = self._relative(member)
         if not regular:
             self._refuse(f"member {member!r} is a link or a special file")
+        if name in (MANIFEST, METADATA_FILE):
+            if size > _MAX_SMALL_MEMBER:
+                self._refuse(f"{name} is {size} bytes, too large to be metadata")
+            return
+        recorded = self._recorded()
+        if recorded is None:
+            return
+        expected = (recorded.get(name) or {}).get("bytes")
+        if expected is None or int(expected) != size:
+            raise IntegrityError(
+                f"{self.src} holds {name} of {size} bytes, but its metadata records "
+                + ("no such file" if expected is None else f"{expected} bytes")
+                + ": the archive was damaged or changed; nothing was imported",
+                path=name,
+            )
 
-    def check_size(self, member: str, size: int) -> None:
-        name = self._relative(member)
-        if name in (MANIFEST, METADATA_FILE) and size > _MAX_SMALL_MEMBER:
-            self._refuse(f"{name} is {size} bytes, too large to be metadata")
+    def _recorded(self) -> dict[str, Any] | None:
+        """The metadata's `files` once it has been read (export writes it first), else None."""
+        raw = self.small.get(METADATA_FILE)
+        if raw is None:
+            return None
+        try:
+            files = json.loads(raw).get("files")
+        except (ValueError, UnicodeDecodeError, AttributeError):
+            return None  # finish() reports unreadable metadata properly
+        return files if isinstance(files, dict) else None
 
     def take(self, member: str, handle: IO[bytes]) -> None:
         name = self._relative(member)

@@ -70,7 +70,8 @@ def test_tampered_artifact_is_refused_and_nothing_is_imported(tmp_path: Path) ->
     source, name = _source_registry(tmp_path)
     archive = tmp_path / "v.tar.gz"
     run(source, "export", name, str(archive))
-    _rewrite_tar(archive, {"model.pkl": b"evil pickle"})
+    size = (source / name / "model.pkl").stat().st_size
+    _rewrite_tar(archive, {"model.pkl": b"e" * size})  # same size, other bytes
     target = tmp_path / "b"
     result = run(target, "import", str(archive), ok=False)
     assert result.exit_code == 1
@@ -190,3 +191,14 @@ def test_nested_artifacts_survive_the_round_trip(tmp_path: Path) -> None:
     copied = tmp_path / "b" / name / "weights" / "layer1" / "w.bin"
     assert copied.read_bytes() == b"\x00\x01" * 1000
     assert run_json(tmp_path / "b", "verify")["ok"] is True
+
+
+def test_an_oversized_member_is_refused_before_it_is_unpacked(tmp_path: Path) -> None:
+    source, name = _source_registry(tmp_path)
+    archive = tmp_path / "v.tar.gz"
+    run(source, "export", name, str(archive))
+    _rewrite_tar(archive, {"model.pkl": b"x" * 100_000})
+    with pytest.raises(
+        IntegrityError, match=r"holds model.pkl of 100000 bytes, but its metadata records \d+ bytes"
+    ):
+        ModelRegistry(tmp_path / "b").import_version(archive)
