@@ -9,7 +9,8 @@ An archive (tar.gz, or zip when the name says so) holds one folder named after t
 Export hashes every artifact while it streams it in, so a corrupt version is never exported.
 Import streams every member into a staging folder, hashing on the way, and refuses the archive
 unless every artifact, and nothing else, matches the metadata: only then is anything published.
-Members are never extracted by name: links, devices and paths leaving the folder are refused.
+Members are never extracted by name: links, devices, paths leaving the folder, and members whose
+size differs from the metadata's record are refused before a byte of them is written.
 """
 
 from __future__ import annotations
