@@ -47,25 +47,53 @@ class RegistryConfig:
     source: str | None = None
 
     def __post_init__(self) -> None:
-        if isinstance(self.keep_versions, bool) or not isinstance(self.keep_versions, int):
-            raise InvalidInputError(
-                f"keep_versions must be a whole number, got {self.keep_versions!r}"
-                + _where(self.source)
-            )
-        if self.keep_versions < 1:
-            raise InvalidInputError(
-                f"keep_versions must be at least 1, got {self.keep_versions}" + _where(self.source)
-            )
-        if not isinstance(self.lock_timeout, (int, float)) or self.lock_timeout < 0:
-            raise InvalidInputError(
-                f"lock_timeout must be a number of seconds >= 0, got {self.lock_timeout!r}"
-                + _where(self.source)
-            )
-        if self.model_format not in (None, "pickle", "safe"):
-            raise InvalidInputError(
-                f"model_format must be 'pickle' or 'safe', got {self.model_format!r}"
-                + _where(self.source)
-            )
+        """Refuse what YAML happily parses but means nothing here ("yes", 0, a list ...)."""
+        checks = [
+            ("path", isinstance(self.path, str) and bool(self.path.strip()), "a folder or URL"),
+            (
+                "keep_versions",
+                _is_int(self.keep_versions) and self.keep_versions >= 1,
+                "a whole number >= 1",
+            ),
+            (
+                "lock_timeout",
+                _is_number(self.lock_timeout) and self.lock_timeout >= 0,
+                "a number of seconds >= 0",
+            ),
+            ("auto_cleanup", isinstance(self.auto_cleanup, bool), "true or false"),
+            (
+                "trust_pickle",
+                self.trust_pickle is None or isinstance(self.trust_pickle, bool),
+                "true or false",
+            ),
+            ("model_format", self.model_format in (None, "pickle", "safe"), "'pickle' or 'safe'"),
+            (
+                "metric_directions",
+                _is_directions(self.metric_directions),
+                "a mapping of metric name to 'higher' or 'lower'",
+            ),
+        ]
+        for name, ok, expected in checks:
+            if not ok:
+                raise InvalidInputError(
+                    f"{name} must be {expected}, got {getattr(self, name)!r}" + _where(self.source),
+                    setting=name,
+                    path=self.source,
+                )
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _is_directions(value: object) -> bool:
+    return isinstance(value, Mapping) and all(
+        isinstance(k, str) and v in ("higher", "lower") for k, v in value.items()
+    )
 
 
 def _where(source: str | None) -> str:
@@ -121,6 +149,6 @@ def resolve_config(
     if env_registry:
         settings["path"] = env_registry
     settings.update({k: v for k, v in arguments.items() if v is not None})
-    if "path" in settings:
+    if isinstance(settings.get("path"), os.PathLike):
         settings["path"] = os.fspath(settings["path"])
     return RegistryConfig(**settings, source=str(path) if path else None)
