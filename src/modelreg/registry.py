@@ -274,7 +274,7 @@ class ModelRegistry:
         base = format_version_name(moment)
         return {
             e.version
-            for e in self._backend.read_events()
+            for e in self._backend.recent_events(moment.replace(microsecond=0))
             if e.version is not None and e.version.startswith(base)
         }
 
@@ -757,9 +757,8 @@ class ModelRegistry:
             doomed = [n for n in names[keep:] if n not in protected]
             if dry_run:
                 return doomed
-            for item in backend.debris():
-                if item.kind in ("staging", "trash"):
-                    backend.remove_debris(item)
+            for item in backend.interrupted_writes():
+                backend.remove_debris(item)
             for name in doomed:
                 backend.delete_version(name)
                 deleted.append(name)

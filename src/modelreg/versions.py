@@ -72,8 +72,9 @@ def parse_version(name: object) -> VersionName:
     day, clock, counter = match.groups()
     try:
         # the digits are fixed-width, so the constructor validates as strptime would, ~10x faster
-        parts = (day[:4], day[4:6], day[6:], clock[:2], clock[2:4], clock[4:])
-        stamp = datetime(*map(int, parts), tzinfo=UTC)
+        year, month, mday = int(day[:4]), int(day[4:6]), int(day[6:])
+        hour, minute, second = int(clock[:2]), int(clock[2:4]), int(clock[4:])
+        stamp = datetime(year, month, mday, hour, minute, second, tzinfo=UTC)
     except ValueError as exc:
         raise InvalidVersionError(
             f"invalid version name {name!r}: {day}_{clock} is not a real date and time",

@@ -29,6 +29,7 @@ __all__ = [
     "VersionQuery",
     "effective_status",
     "matches",
+    "stamped_before",
 ]
 
 #: the model a registry holds when none is named (`ModelRegistry(url, model=...)`)
@@ -64,6 +65,14 @@ def effective_status(stored: str | None, name: str, production: str | None) -> s
     if stored in ("production", "archived"):
         return "archived"
     return "registered"
+
+
+def stamped_before(event: Event, moment: datetime) -> bool:
+    """Whether `event` is older than `moment`; an unreadable stamp counts as recent."""
+    try:
+        return parse_timestamp(event.timestamp) < moment
+    except ValueError:
+        return False
 
 
 def matches(meta: Mapping[str, Any], query: VersionQuery) -> bool:
@@ -211,6 +220,14 @@ class Backend(ABC):
         """
         with self.local_folder(name) as folder:
             verify_files(folder, files, version=name)
+
+    def recent_events(self, since: datetime) -> list[Event]:
+        """Events stamped at or after `since`, oldest first; a backend may read only the tail."""
+        return [e for e in self.read_events() if not stamped_before(e, since)]
+
+    def interrupted_writes(self) -> list[Debris]:
+        """The leftovers cleanup removes (staging, trash); a backend may find them cheaply."""
+        return [d for d in self.debris() if d.kind in ("staging", "trash")]
 
     def iter_metadata(self) -> Iterator[dict[str, Any]]:
         """Every version's stored metadata (verify, migrate), newest first."""

@@ -19,6 +19,7 @@ import os
 import socket
 import time
 from collections.abc import Iterator, Mapping
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
@@ -28,7 +29,15 @@ from ..errors import CorruptVersionError, StorageError, VersionExistsError
 from ..events import Event, decode_event_lines, encode_event
 from ..metadata import METADATA_FILE, decode_metadata, encode_metadata
 from ..versions import is_version_name, validate_channel, validate_model_name
-from .base import DEFAULT_MODEL, Backend, Debris, VersionQuery, effective_status, matches
+from .base import (
+    DEFAULT_MODEL,
+    Backend,
+    Debris,
+    VersionQuery,
+    effective_status,
+    matches,
+    stamped_before,
+)
 from .local_index import VersionIndex
 
 __all__ = ["LocalBackend"]
@@ -37,6 +46,8 @@ POINTER = "latest"
 _ASIDE = ".latest.prev"
 _MODELS = "models"
 _STALE_AFTER = 24 * 3600.0
+_TAIL_BLOCK = 64 * 1024
+_SKEW = timedelta(hours=1)
 _HOST_TAG = hashlib.sha256(socket.gethostname().encode()).hexdigest()[:8]
 
 
@@ -305,6 +316,18 @@ class LocalBackend(Backend):
         with _storage_errors("append to the audit log", path):
             _fsutil.append_line(path, encode_event(event))
 
+    def recent_events(self, since: datetime) -> list[Event]:
+        """Read the log backwards, a block at a time, until an hour before `since`.
+
+        Appends are ordered by the lock, so only writers on clocks more than an hour apart
+        could put an older stamp after a newer one.
+        """
+        try:
+            with open(self.events_path, "rb") as handle:
+                return _read_back(handle, since)
+        except FileNotFoundError:
+            return []
+
     def read_events(self) -> list[Event]:
         try:
             raw = (self.root / "events.jsonl").read_bytes()
@@ -319,7 +342,8 @@ class LocalBackend(Backend):
         with self._lock.hold():
             yield
 
-    def debris(self) -> list[Debris]:
+    def interrupted_writes(self) -> list[Debris]:
+        """Only `.staging/` and `.trash/`: cleanup must not walk every version folder."""
         found: list[Debris] = []
         for area, kind in ((".staging", "staging"), (".trash", "trash")):
             folder = self.root / area
@@ -327,6 +351,10 @@ class LocalBackend(Backend):
                 for entry in folder.iterdir():
                     if kind == "trash" or _abandoned(entry):
                         found.append(Debris(kind, str(entry), "left by an interrupted write"))
+        return found
+
+    def debris(self) -> list[Debris]:
+        found = self.interrupted_writes()
         for name in _dirs_matching_version(self.root):
             if not (self.root / name / METADATA_FILE).exists():
                 found.append(Debris("empty-claim", str(self.root / name), "claimed, never filled"))
@@ -357,6 +385,20 @@ def _is_model_name(name: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def _read_back(handle: IO[bytes], since: datetime) -> list[Event]:
+    position = handle.seek(0, os.SEEK_END)
+    tail = b""
+    while True:
+        step = min(_TAIL_BLOCK, position)
+        position -= step
+        handle.seek(position)
+        tail = handle.read(step) + tail
+        complete = tail if position == 0 else tail[tail.find(b"\n") + 1 :]
+        events, _torn = decode_event_lines(complete)
+        if position == 0 or (events and stamped_before(events[0], since - _SKEW)):
+            return [e for e in events if not stamped_before(e, since)]
 
 
 def _stat_or_none(path: Path) -> os.stat_result | None:
