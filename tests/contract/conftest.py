@@ -32,7 +32,7 @@ class Target:
     """One backend under test: how to open it, and where its bytes live (for fault tests)."""
 
     kind: str
-    open: Callable[..., ModelRegistry]
+    open: Opener
     location: str
 
 
@@ -43,38 +43,45 @@ def _options(**extra: Any) -> dict[str, Any]:
     return {"lock_timeout": 30, "trust_pickle": True, **extra}
 
 
-def _opener(location: str, **fixed: Any) -> Callable[..., ModelRegistry]:
-    opened: list[ModelRegistry] = []
+class Opener:
+    """Opens registries on one location (the test's options over the factory's), and closes
+    every one it opened when the test ends."""
 
-    def open_registry(**options: Any) -> ModelRegistry:
-        registry = ModelRegistry(location, **_options(**{**fixed, **options}))
-        opened.append(registry)
+    def __init__(self, location: str, **fixed: Any) -> None:
+        self.location = location
+        self.fixed = fixed
+        self.opened: list[ModelRegistry] = []
+
+    def __call__(self, **options: Any) -> ModelRegistry:
+        registry = ModelRegistry(self.location, **_options(**{**self.fixed, **options}))
+        self.opened.append(registry)
         return registry
 
-    open_registry.opened = opened  # type: ignore[attr-defined]
-    return open_registry
+    def close_all(self) -> None:
+        for registry in self.opened:
+            registry.close()
 
 
 def local_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Target:
     location = str(tmp_path / "models")
-    return Target("local", _opener(location), location)
+    return Target("local", Opener(location), location)
 
 
 def sqlite_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Target:
     location = f"sqlite:///{tmp_path / 'registry.db'}"
-    return Target("sqlite", _opener(location, cache_dir=tmp_path / "cache"), location)
+    return Target("sqlite", Opener(location, cache_dir=tmp_path / "cache"), location)
 
 
 def postgres_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Target:
     url = request.getfixturevalue("postgres_schema_url")
-    opener = _opener(url, artifacts=str(tmp_path / "artifacts"), cache_dir=tmp_path / "cache")
+    opener = Opener(url, artifacts=str(tmp_path / "artifacts"), cache_dir=tmp_path / "cache")
     return Target("postgresql", opener, url)
 
 
 def s3_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Target:
     url = request.getfixturevalue("postgres_schema_url")
     endpoint = request.getfixturevalue("s3_endpoint")
-    opener = _opener(
+    opener = Opener(
         url,
         artifacts=f"s3://{S3_BUCKET}/{tmp_path.name}-{secrets.token_hex(4)}",
         storage_options={"client_kwargs": {"endpoint_url": endpoint}},
@@ -91,7 +98,7 @@ def remote_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Target:
     server = running_server(served)
     url = server.__enter__()
     request.addfinalizer(lambda: server.__exit__(None, None, None))
-    return Target("remote", _opener(url, token=WRITE_TOKEN), url)
+    return Target("remote", Opener(url, token=WRITE_TOKEN), url)
 
 
 #: backend name -> factory; the marks say which service a backend needs
@@ -109,8 +116,7 @@ def target(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Target]:
     factory, _marks = FACTORIES[request.param]
     made = factory(request, tmp_path)
     yield made
-    for registry in made.open.opened:  # type: ignore[attr-defined]
-        registry.close()
+    made.open.close_all()
 
 
 @pytest.fixture
