@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+from typing import Any
+from urllib.parse import quote
 
 import pytest
 from fastapi.testclient import TestClient
 
+from core.test_hostile_input import HOSTILE_CHANNELS, HOSTILE_VERSIONS
 from modelreg import ModelRegistry
 
 HOSTILE = [
@@ -79,20 +82,43 @@ def test_unknown_version_is_404(client: TestClient, reader: dict, names: list[st
         assert response.json()["error"] == "not_found"
 
 
-@pytest.mark.parametrize("version", HOSTILE)
-def test_hostile_names_are_422_or_404_never_500(
-    client: TestClient, reader: dict, writer: dict, names: list[str], version: str
+def _json_able(values: list[Any]) -> list[Any]:
+    return [v for v in values if not isinstance(v, bytes)]
+
+
+def test_hostile_versions_are_refused_on_every_route(
+    client: TestClient, writer: dict, names: list[str]
 ) -> None:
-    for method, path in [
-        ("GET", f"/api/versions/{version}"),
-        ("GET", f"/api/versions/{version}/files/model.pkl"),
-        ("DELETE", f"/api/versions/{version}"),
-    ]:
-        response = client.request(method, path, headers=writer)
-        assert response.status_code in (404, 422), (method, path, response.text)
-    response = client.post("/api/promote", json={"version": version}, headers=writer)
-    assert response.status_code == 422
-    assert response.json()["error"] in ("invalid_version", "invalid_input")
+    """The shared hostile list (tests/core): 404 or 422 in paths, 422 in bodies; never a 500."""
+    for version in HOSTILE_VERSIONS:
+        if version in (".", "..", ""):  # no segment / dot segments: another URL altogether
+            continue
+        quoted = quote(str(version), safe="")
+        for method, path in [
+            ("GET", f"/api/versions/{quoted}"),
+            ("GET", f"/api/versions/{quoted}/metadata"),
+            ("GET", f"/api/versions/{quoted}/files/model.pkl"),
+            ("GET", f"/api/versions/{quoted}/tables/test_predictions"),
+            ("DELETE", f"/api/versions/{quoted}"),
+        ]:
+            response = client.request(method, path, headers=writer)
+            assert response.status_code in (404, 422), (method, path, response.text)
+        params = {"version1": str(version), "version2": names[0]}
+        assert client.get("/api/compare", params=params, headers=writer).status_code in (404, 422)
+    for version in _json_able(HOSTILE_VERSIONS):
+        for route in ("/api/promote", "/api/rollback"):
+            response = client.post(route, json={"version": version}, headers=writer)
+            assert response.status_code == 422, (route, version, response.text)
+            assert response.json()["error"] in ("invalid_version", "invalid_input")
+
+
+def test_hostile_channels_are_refused(client: TestClient, writer: dict, names: list[str]) -> None:
+    for channel in _json_able(HOSTILE_CHANNELS):
+        body = {"version": names[0], "channel": channel}
+        assert client.post("/api/promote", json=body, headers=writer).status_code == 422
+        if isinstance(channel, str):
+            params = {"channel": channel}
+            assert client.get("/api/history", params=params, headers=writer).status_code == 422
 
 
 def test_download_streams_with_its_hash(

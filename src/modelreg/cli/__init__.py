@@ -32,6 +32,7 @@ COMMANDS: dict[str, str] = {
     "verify": "verify:verify",
     "export": "transfer:export",
     "import": "transfer:import_",
+    "server": "server:server",
     "demo": "demo:demo",
     "db": "db:db",
     "migrate": "db:migrate",
