@@ -1,0 +1,114 @@
+"""The remote backend's own behaviour: errors mapped back, writes run whole on the server."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from modelreg import ModelRegistry
+from modelreg.backends.remote import RemoteBackend
+from modelreg.errors import (
+    AuthError,
+    ForbiddenError,
+    IntegrityError,
+    InvalidInputError,
+    InvalidVersionError,
+    PromotionConflict,
+    StorageError,
+)
+
+from .support import READ_TOKEN, WRITE_TOKEN, fill, remote, rich_result, running_server
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> ModelRegistry:
+    return ModelRegistry(tmp_path / "models", lock_timeout=5)
+
+
+@pytest.fixture
+def url(served: ModelRegistry) -> Iterator[str]:
+    with running_server(served) as address:
+        yield address
+
+
+def test_open_backend_picks_the_remote_backend(url: str) -> None:
+    registry = remote(url)
+    assert isinstance(registry.backend, RemoteBackend)
+    assert registry.trust_pickle is False and registry.model_format == "safe"
+    assert WRITE_TOKEN not in repr(registry.backend)
+    with pytest.raises(InvalidInputError, match="do not apply"):
+        ModelRegistry(url, token=WRITE_TOKEN, artifacts="s3://x")
+
+
+def test_errors_come_back_as_their_classes(url: str, served: ModelRegistry) -> None:
+    names = fill(served, 2)
+    served.promote(names[0])
+    writer = remote(url)
+    with pytest.raises(PromotionConflict) as caught:
+        writer.promote(names[1], expected_current=names[1])
+    assert caught.value.current == names[0]  # context survives the trip
+    with pytest.raises(InvalidVersionError):
+        writer.get_version_info("../etc")
+    assert writer.get_version_info("20200101_000000") is None
+    assert writer.promote("20200101_000000") is False
+    with pytest.raises(ForbiddenError):
+        remote(url, READ_TOKEN).promote(names[1])
+    with pytest.raises(AuthError):
+        remote(url, "wrong-token-123").list_versions()
+
+
+def test_token_from_the_environment(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MODELREG_TOKEN", READ_TOKEN)
+    assert ModelRegistry(url).list_versions() == []
+
+
+def test_a_promotion_is_one_call_run_by_the_server(
+    url: str, served: ModelRegistry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    names = fill(served, 2)
+    client = remote(url)
+    calls: list[str] = []
+    original = client.backend._call  # type: ignore[attr-defined]
+
+    def spy(method: str, path: str, **kwargs: object) -> object:
+        calls.append(f"{method} {path}")
+        return original(method, path, **kwargs)
+
+    monkeypatch.setattr(client.backend, "_call", spy)
+    assert client.promote(names[1], reason="remote") is True
+    assert calls == ["POST /api/promote"]
+    assert served.channels()["production"] == names[1]
+    assert served.history()[-1].user == "alice"
+
+
+def test_raw_writes_are_refused(url: str) -> None:
+    backend = remote(url).backend
+    with pytest.raises(InvalidInputError, match="whole operations"):
+        backend.set_pointer("production", "20260101_000000")
+
+
+def test_register_and_load_round_trip(url: str, served: ModelRegistry) -> None:
+    client = remote(url)
+    name = client.register(rich_result(3), data_range={"start": "2025-01-01", "end": "2025-12-31"})
+    assert served.get_version_info(name) is not None
+    loaded = client.load_version(name, trust_pickle=True)
+    assert loaded is not None
+    assert list(loaded.feature_importance["feature"]) == list(rich_result(3).features)
+
+
+def test_a_damaged_download_is_refused(url: str, served: ModelRegistry) -> None:
+    name = fill(served, 1)[0]
+    (Path(served.path) / name / "model.pkl").write_bytes(b"tampered")
+    with pytest.raises(IntegrityError):
+        remote(url).load_version(name, trust_pickle=True)
+
+
+def test_an_unreachable_server_is_a_storage_error() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with pytest.raises(StorageError, match="cannot reach"):
+        ModelRegistry(f"http://127.0.0.1:{port}", token=WRITE_TOKEN).list_versions()
