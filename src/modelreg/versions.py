@@ -31,7 +31,8 @@ __all__ = [
 ]
 
 LATEST = "latest"
-_VERSION_RE = re.compile(r"^(\d{8})_(\d{6})(?:_([1-9]\d{0,8}))?$")
+# the clash counter starts at _2: `X_1` would be a second spelling of `X`, sorting equal to it
+_VERSION_RE = re.compile(r"^(\d{8})_(\d{6})(?:_([2-9]|[1-9]\d{1,8}))?$")
 _CHANNEL_RE = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
 _MODEL_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,127}$")
 _RESERVED_CHANNELS = frozenset({"latest", "models", "trash", "staging-area"})
@@ -141,7 +142,18 @@ def next_candidates(when: datetime, taken: set[str]) -> Iterator[str]:
 
 def sort_newest_first(names: list[str]) -> list[str]:
     """Order version names newest first by (timestamp, counter)."""
-    return sorted(names, key=parse_version, reverse=True)
+    return sorted(names, key=_order, reverse=True)
+
+
+def _order(name: str) -> tuple[str, int]:
+    """(timestamp digits, counter): orders like `parse_version`, without building a datetime
+    (cleanup sorts every name of the registry)."""
+    match = _VERSION_RE.fullmatch(name) if isinstance(name, str) else None
+    if match is None:
+        parse_version(name)  # raises the usual InvalidVersionError
+        raise AssertionError("unreachable")  # pragma: no cover
+    day, clock, counter = match.groups()
+    return day + clock, int(counter) if counter else 1
 
 
 @dataclass(frozen=True)
