@@ -116,3 +116,5 @@ def test_local_to_postgres_and_s3(
     assert target.verify().ok
     assert sorted(target.models()) == ["default", "eth"]
     target.close()
+    migrate(postgres_schema_url, tmp_path / "back", source_options=options)
+    assert _state(ModelRegistry(tmp_path / "back")) == _state(source)
