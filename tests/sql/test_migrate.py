@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -96,6 +97,11 @@ def test_cli_migrate(tmp_path: Path, clock: Clock) -> None:
     registry = ModelRegistry(catalog, artifacts=str(tmp_path / "blobs"))
     assert [v.version for v in registry.list_versions()] == names[::-1]
     assert (tmp_path / "blobs" / "sha256").is_dir()
+    again = CliRunner().invoke(cli, [*args, "--json"])
+    assert again.exit_code == 0, again.output
+    assert json.loads(again.output) == [
+        {"model": "default", "copied": [], "skipped": names, "events": 0, "pointers": {}}
+    ]
 
 
 @pytest.mark.postgres

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import click
 
 from ..errors import InvalidInputError, MissingDependencyError
@@ -98,7 +100,7 @@ def migrate(
         dest_options={"artifacts": artifacts} if artifacts else None,
     )
     if out.json:
-        emit_json([report.__dict__ for report in reports])
+        emit_json([dataclasses.asdict(report) for report in reports])
         return
     for report in reports:
         line = (
