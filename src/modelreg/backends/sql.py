@@ -463,17 +463,16 @@ class SqlBackend(Backend):
     def debris(self) -> list[Debris]:
         """Blobs no row references.
 
-        Inside a transaction (verify --repair) the blob lock is held alone, so no publish is
-        between its blob check and its commit: every such blob may go (an upload still
-        waiting for the writers' lock re-uploads it). Outside, only blobs older than the
-        grace period are reported, as a younger one may be an upload in flight.
+        Inside a transaction (verify --repair) every such blob is reported: `remove_debris`
+        re-checks under the blob lock held alone, so no publish is between its blob check and
+        its commit, and an upload still waiting for the writers' lock re-uploads its blob.
+        Outside, only blobs older than the grace period are reported, as a younger one may be
+        an upload in flight.
         """
         blobs = self._store.blobs()
         if not blobs:
             return []
         with self._read() as conn:
-            if self._tx.conn is not None:
-                self._lock_blobs(conn, exclusive=True)
             referenced = _referenced(conn, [b.uri for b in blobs])
         locked = self._tx.conn is not None
         return [
