@@ -17,7 +17,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from modelreg import ModelRegistry
+from modelreg import ModelRegistry, ModelVersion
 from modelreg.backends.base import Backend, VersionQuery
 from modelreg.backends.local import LocalBackend
 
@@ -86,8 +86,8 @@ def age(root: Path) -> None:
     os.utime(root, ns=(past, past))
 
 
-def _listing(registry: ModelRegistry, query: dict[str, Any]) -> list[tuple[str, str]]:
-    return [(v.version, v.deployment_status) for v in registry.list_versions(**query)]
+def _listing(registry: ModelRegistry, query: dict[str, Any]) -> list[ModelVersion]:
+    return registry.list_versions(**query)
 
 
 def _write(root: Path, items: list[dict[str, Any]]) -> None:

@@ -161,3 +161,14 @@ def test_without_the_index_nothing_is_written(tmp_path: Path) -> None:
     name = registry.register(_result(0, 0.5))
     assert _names(registry) == [name]
     assert not (tmp_path / "models" / INDEX_DIR).exists()
+
+
+def test_a_metadata_file_edited_by_hand_is_read_again(
+    filled: tuple[ModelRegistry, list[str]],
+) -> None:
+    registry, names = filled
+    assert registry.list_versions(limit=1)[0].metrics == {"auc": 0.53}
+    path = Path(registry.path) / names[3] / "metadata.json"
+    path.write_text(path.read_text().replace('"auc": 0.53', '"auc": 0.99'))
+    assert registry.list_versions(limit=1)[0].metrics == {"auc": 0.99}
+    assert _names(registry, max_metrics={"auc": 0.6}, limit=1) == [names[2]]

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import hashlib
+import json
 import os
 import socket
 import time
@@ -38,7 +39,7 @@ from .base import (
     matches,
     stamped_before,
 )
-from .local_index import VersionIndex
+from .local_index import VersionIndex, file_stat
 
 __all__ = ["LocalBackend"]
 
@@ -208,17 +209,19 @@ class LocalBackend(Backend):
             _fsutil.remove_tree(aside)
 
     def query(self, query: VersionQuery) -> list[dict[str, Any]]:
-        """Filter and order in the index, then read only the versions returned.
+        """Filter and order in the index; returns the fields a listing shows (`LISTED`).
 
-        Each one is checked against its file; any disagreement means the index is out of step,
-        and the folder is read instead, so a listing never differs from one without the index.
+        Each version's metadata.json is stat'ed: one that changed since it was indexed is read,
+        and if it no longer matches, the whole folder is read instead, so a listing never
+        differs from one without the index.
         """
-        names = self.index.query(query) if self.index is not None else None
-        if names is None:
+        rows = self.index.query(query) if self.index is not None else None
+        if rows is None:
             return super().query(query)
         found = []
-        for name in names:
-            meta = self.read_metadata(name)
+        for name, stat, listed in rows:
+            unchanged = stat is not None and stat == file_stat(self.root, name)
+            meta = json.loads(listed) if unchanged else self.read_metadata(name)
             if meta is not None:
                 meta["deployment_status"] = effective_status(
                     meta.get("deployment_status"), name, query.production

@@ -17,6 +17,7 @@ modelreg never changes) is not seen until the index is rebuilt (delete `.index/`
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import sqlite3
@@ -32,25 +33,36 @@ from ..metadata import METADATA_FILE, parse_timestamp
 from ..versions import is_version_name, parse_version
 from .base import VersionQuery
 
-__all__ = ["INDEX_DIR", "VersionIndex"]
+__all__ = ["INDEX_DIR", "LISTED", "VersionIndex", "file_stat"]
 
 log = logging.getLogger("modelreg")
 
 INDEX_DIR = ".index"
 _DB = "versions.sqlite"
-_SCHEMA_VERSION = 1
+_SCHEMA_VERSION = 2
 _SCHEMA = """
 CREATE TABLE state (id INTEGER PRIMARY KEY CHECK (id = 1), fingerprint TEXT,
                     dirty INTEGER NOT NULL, generation INTEGER NOT NULL);
 INSERT INTO state VALUES (1, NULL, 1, 0);
 CREATE TABLE versions (name TEXT PRIMARY KEY, ts INTEGER NOT NULL, counter INTEGER NOT NULL,
-                       trained INTEGER, status TEXT) WITHOUT ROWID;
+                       trained INTEGER, status TEXT, stat TEXT, listed TEXT NOT NULL)
+                       WITHOUT ROWID;
 CREATE INDEX versions_order ON versions (ts, counter, name);
 CREATE TABLE metrics (name TEXT NOT NULL, key TEXT NOT NULL, value REAL NOT NULL,
                       PRIMARY KEY (name, key)) WITHOUT ROWID;
 CREATE TABLE pending (name TEXT PRIMARY KEY) WITHOUT ROWID;
 """
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+#: the metadata a listing shows, kept in the index so listing reads no file that did not change
+LISTED = (
+    "version",
+    "training_date",
+    "registered_at",
+    "deployment_status",
+    "metrics",
+    "features",
+    "data_range",
+)
 _WAS_PRODUCTION = "('production', 'archived')"
 
 ReadMetadata = Callable[[str], "dict[str, Any] | None"]
@@ -74,8 +86,19 @@ def _micros(moment: datetime) -> int:
     return (moment - _EPOCH) // timedelta(microseconds=1)
 
 
-def _row(name: str, meta: Mapping[str, Any]) -> tuple[tuple[Any, ...], list[tuple[Any, ...]]]:
-    """The `versions` row and `metrics` rows of one version."""
+def file_stat(root: Path, name: str) -> str | None:
+    """Identity of a version's metadata.json: a rewrite (atomic replace) changes the inode."""
+    try:
+        st = os.stat(os.path.join(root, name, METADATA_FILE))
+    except OSError:
+        return None
+    return f"{st.st_ino}.{st.st_mtime_ns}.{st.st_size}"
+
+
+def _row(
+    name: str, meta: Mapping[str, Any], stat: str | None
+) -> tuple[tuple[Any, ...], list[tuple[Any, ...]]]:
+    """The `versions` row and `metrics` rows of one version (`stat`: its file when read)."""
     parsed = parse_version(name)
     try:
         trained: int | None = _micros(
@@ -84,7 +107,8 @@ def _row(name: str, meta: Mapping[str, Any]) -> tuple[tuple[Any, ...], list[tupl
     except InvalidInputError:
         trained = None
     status = meta.get("deployment_status")
-    row = (name, int(name[:8] + name[9:15]), parsed.counter, trained, status)
+    listed = json.dumps({key: meta.get(key) for key in LISTED})
+    row = (name, int(name[:8] + name[9:15]), parsed.counter, trained, status, stat, listed)
     metrics = meta.get("metrics") or {}
     numbers = [
         (name, key, float(value))
@@ -193,8 +217,9 @@ class VersionIndex:
 
     # --- readers --------------------------------------------------------------------------
 
-    def query(self, query: VersionQuery) -> list[str] | None:
-        """Names matching `query`, newest first; None when the folder must be read instead."""
+    def query(self, query: VersionQuery) -> list[tuple[str, str | None, str]] | None:
+        """(name, file stat, listed fields as JSON) of the versions matching `query`, newest
+        first; None when the folder must be read instead."""
         sql, params = _select(query)
         try:
             with self._using("listing versions") as conn:
@@ -202,7 +227,7 @@ class VersionIndex:
                 dated = query.trained_after is not None or query.trained_before is not None
                 if dated and conn.execute(_UNDATED).fetchone():
                     return None  # reading the files raises the right error for that version
-                return [row[0] for row in conn.execute(sql, params)]
+                return list(conn.execute(sql, params))
         except IndexUnusable:
             return None
 
@@ -265,6 +290,7 @@ class VersionIndex:
     def _read(self, names: list[str]) -> tuple[list[_Rows], list[str]]:
         rows, pending = [], []
         for name in names:
+            stat = file_stat(self.root, name)  # before the read: a later rewrite shows up
             try:
                 meta = self._read_metadata(name)
             except CorruptVersionError as exc:  # the folder read reports it, as without an index
@@ -272,14 +298,15 @@ class VersionIndex:
             if meta is None:
                 pending.append(name)
             else:
-                rows.append(_row(name, meta))
+                rows.append(_row(name, meta, stat))
         return rows, pending
 
     # --- writers (under the registry lock) ------------------------------------------------
 
     def published(self, name: str, meta: Mapping[str, Any], before: os.stat_result | None) -> None:
         """Record a version just renamed into the root (`before`: the root's stat before)."""
-        self._record(f"recording {name}", before, +1, rows=[_row(name, meta)], gone=[])
+        row = _row(name, meta, file_stat(self.root, name))
+        self._record(f"recording {name}", before, +1, rows=[row], gone=[])
 
     def deleted(self, name: str, before: os.stat_result | None) -> None:
         """Forget a version just renamed out of the root."""
@@ -331,7 +358,7 @@ class VersionIndex:
             with contextlib.suppress(IndexUnusable), self._using(f"updating {name}") as conn:
                 conn.execute("BEGIN IMMEDIATE")
                 try:
-                    _put(conn, [_row(name, meta)])
+                    _put(conn, [_row(name, meta, file_stat(self.root, name))])
                     conn.execute(
                         "UPDATE state SET dirty = MAX(dirty - 1, 0), generation = generation + 1"
                     )
@@ -373,7 +400,7 @@ def _forget(conn: sqlite3.Connection, names: set[str]) -> None:
 
 def _put(conn: sqlite3.Connection, rows: list[_Rows]) -> None:
     _forget(conn, {row[0] for row, _metrics in rows})
-    conn.executemany("INSERT INTO versions VALUES (?, ?, ?, ?, ?)", [row for row, _ in rows])
+    conn.executemany("INSERT INTO versions VALUES (?, ?, ?, ?, ?, ?, ?)", [r for r, _ in rows])
     conn.executemany("INSERT INTO metrics VALUES (?, ?, ?)", [m for _, ms in rows for m in ms])
 
 
@@ -400,7 +427,7 @@ def _select(query: VersionQuery) -> tuple[str, list[Any]]:
         where.append(f"v.name IS NOT ? AND (v.status IS NULL OR v.status NOT IN {_WAS_PRODUCTION})")
     if query.status is not None:
         params.append(query.production)
-    sql = "SELECT v.name FROM versions v"
+    sql = "SELECT v.name, v.stat, v.listed FROM versions v"
     if where:
         sql += " WHERE " + " AND ".join(where)
     sql += " ORDER BY v.ts DESC, v.counter DESC, v.name DESC"
