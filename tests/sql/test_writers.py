@@ -50,10 +50,15 @@ def test_concurrent_writers_lose_nothing_and_never_share_a_name(
 
 
 @pytest.mark.parametrize(
-    "catalog", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+    "catalog",
+    [
+        "sqlite",
+        pytest.param("postgres", marks=pytest.mark.postgres),
+        pytest.param("postgres+s3", marks=[pytest.mark.postgres, pytest.mark.s3]),
+    ],
 )
 def test_a_writer_killed_between_upload_and_commit_leaves_only_an_orphan_blob(
-    catalog: str, tmp_path: Path, request: pytest.FixtureRequest
+    catalog: str, tmp_path: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     url = (
         f"sqlite:///{tmp_path / 'registry.db'}"
@@ -61,6 +66,9 @@ def test_a_writer_killed_between_upload_and_commit_leaves_only_an_orphan_blob(
         else request.getfixturevalue("postgres_schema_url")
     )
     artifacts = str(tmp_path / "artifacts")
+    if catalog.endswith("s3"):  # reached as a real bucket would be: the endpoint from the env
+        monkeypatch.setenv("AWS_ENDPOINT_URL", request.getfixturevalue("s3_endpoint"))
+        artifacts = f"s3://modelreg-test/{tmp_path.name}"
     registry = ModelRegistry(url, artifacts=artifacts, cache_dir=tmp_path / "cache")
     kept = registry.register(make_result(1))
 
