@@ -326,6 +326,8 @@ class ModelRegistry:
         the same version again is a no-op; a different version already holding the name is a
         VersionExistsError. The version keeps its `registered_at` and arrives unpromoted.
         """
+        if (done := self._delegated("import", archive=Path(src))) is not _UNSET:
+            return str(done)
         with self._backend.staging() as staged:
             meta = read_archive(Path(src), staged, progress=progress)
             name = meta["version"]

@@ -112,3 +112,12 @@ def test_an_unreachable_server_is_a_storage_error() -> None:
         port = sock.getsockname()[1]
     with pytest.raises(StorageError, match="cannot reach"):
         ModelRegistry(f"http://127.0.0.1:{port}", token=WRITE_TOKEN).list_versions()
+
+
+def test_import_runs_on_the_server(url: str, served: ModelRegistry, tmp_path: Path) -> None:
+    source = ModelRegistry(tmp_path / "elsewhere")
+    name = source.register(rich_result(2))
+    archive = source.export_version(name, tmp_path / "v.tar.gz")
+    assert remote(url).import_version(archive) == name
+    assert served.get_version_info(name) is not None
+    assert remote(url).import_version(archive) == name  # again: a no-op
