@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import Site, open_page
+from .conftest import SCREENSHOTS, Site, open_page
 
 pytestmark = pytest.mark.browser
 
@@ -73,6 +73,8 @@ def test_promote_moves_the_pointer_on_disk(browser: object, site: Site) -> None:
     assert _production_on_disk(site) == site.names[1]  # cancelled: nothing moved
     page.click("#promote")
     page.fill("#confirm-reason", "wins on every metric")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "promote-confirm-desktop.png"))
     page.click("#confirm-ok")
     expect(page.locator(".badge").first).to_have_text("production")
     assert _production_on_disk(site) == target

@@ -57,8 +57,11 @@ def test_version_page_shows_files_and_charts(browser: object, site: Site) -> Non
 
 
 def test_without_a_token_the_ui_asks_for_one(browser: object, site: Site) -> None:
-    page = open_page(browser, site, "/m/default", token=None)
+    page = open_page(browser, site, "/m/default", token=None, viewport=PHONE)
     expect(page.locator(".signin-card")).to_be_visible()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "signin-phone.png"))
+    expect(page.locator("#nav")).not_to_contain_text("null")
     page.locator(".signin-card button").click()
     page.fill("#signin-token", "write-secret-0001")
     page.locator("#signin button[value=ok]").click()

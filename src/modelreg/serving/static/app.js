@@ -135,13 +135,14 @@ function signIn() {
 function renderNav(active) {
   const nav = document.getElementById("nav");
   const item = (label, href, key) => h("a", { href, class: active === key ? "active" : "" }, label);
-  nav.replaceChildren(
-    state.models.length > 1 ? item("Models", "#/", "models") : null,
+  const several = state.models.length > 1;
+  nav.replaceChildren(...[
+    several && item("Models", "#/", "models"),
     item("Versions", link(""), "versions"),
     item("Compare", link("/compare"), "compare"),
     item("History", link("/history"), "history"),
-    state.models.length > 1 ? h("span", { class: "model-chip", title: "model" }, state.model) : null
-  );
+    several && h("span", { class: "model-chip", title: "model" }, state.model),
+  ].filter(Boolean));
 }
 
 /* ---------- pages ---------- */
