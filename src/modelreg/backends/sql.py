@@ -40,9 +40,10 @@ __all__ = ["SqlBackend"]
 
 log = logging.getLogger("modelreg")
 
-#: advisory lock namespaces: one lock per model, one for the blob store (shared by uploaders)
-_MODEL_LOCK = 0x6D72
-_BLOB_LOCK = {"ns": 0x6D73, "id": 0}
+#: advisory locks, keyed by the catalog's schema so catalogs in one database never queue on
+#: each other: one per model (the writers' lock), one for blobs (shared by uploaders)
+_MODEL_LOCK = "SELECT pg_advisory_xact_lock(hashtext('modelreg:' || current_schema()), :id)"
+_BLOB_LOCK = "SELECT {fn}(hashtext('modelreg-blobs:' || current_schema()), 0)"
 #: an unreferenced blob younger than this may be an upload in flight (reported, not removed)
 ORPHAN_GRACE_SECONDS = 3600.0
 
@@ -133,16 +134,13 @@ class SqlBackend(Backend):
         if conn.dialect.name == "postgresql":
             ms = max(1, int(self._lock_timeout * 1000))
             conn.exec_driver_sql(f"SET LOCAL lock_timeout = {ms}")
-            conn.execute(
-                sa.text("SELECT pg_advisory_xact_lock(:ns, :id)"),
-                {"ns": _MODEL_LOCK, "id": model_id},
-            )
+            conn.execute(sa.text(_MODEL_LOCK), {"id": model_id})
 
     def _lock_blobs(self, conn: Connection, *, exclusive: bool) -> None:
         """Uploaders share this lock until they commit; removing blobs takes it alone."""
         if conn.dialect.name == "postgresql":
             fn = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
-            conn.execute(sa.text(f"SELECT {fn}(:ns, :id)"), _BLOB_LOCK)
+            conn.execute(sa.text(_BLOB_LOCK.format(fn=fn)))
 
     @contextlib.contextmanager
     def _read(self) -> Iterator[Connection]:

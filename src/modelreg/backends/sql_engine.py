@@ -34,8 +34,8 @@ __all__ = [
 ]
 
 MIGRATIONS = Path(__file__).with_name("migrations")
-#: advisory lock key (namespace) under which schema creation and upgrades serialize
-_SCHEMA_LOCK = {"a": 0x6D72, "b": -1}
+#: the advisory lock under which creating or upgrading one schema's tables serializes
+_SCHEMA_LOCK = "SELECT pg_advisory_xact_lock(hashtext('modelreg-schema:' || current_schema()))"
 
 
 def sqlite_path(url: sa.URL) -> Path | None:
@@ -147,7 +147,7 @@ def _has_our_tables(conn: Connection) -> bool:
 
 def _lock_schema(conn: Connection) -> None:
     if conn.dialect.name == "postgresql":
-        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:a, :b)"), _SCHEMA_LOCK)
+        conn.execute(sa.text(_SCHEMA_LOCK))
 
 
 def _upgrade(conn: Connection) -> None:
