@@ -78,6 +78,7 @@ def open_page(
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
     page.errors = errors
     page.goto(f"{site.url}/#{hash_path}")
     return page

@@ -213,3 +213,11 @@ def test_openapi_document(client: TestClient) -> None:
     assert {"/api/versions", "/api/promote", "/api/rollback", "/api/cleanup", "/api/verify"} <= set(
         paths
     )
+
+
+def test_the_ui_is_served_with_a_strict_policy(client: TestClient) -> None:
+    page = client.get("/")
+    assert page.status_code == 200 and "/static/app.js" in page.text
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+    assert client.get("/static/app.js").status_code == 200
+    assert client.get("/static/../server.py").status_code == 404

@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, FastAPI, File, Form, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
@@ -272,7 +273,7 @@ def download(version: str, filename: str, who: Reader, registry: Registry) -> St
         media_type="application/octet-stream",
         headers={
             "X-Checksum-Sha256": str(record.get("sha256")),
-            "Content-Disposition": f'attachment; filename="{Path(filename).name}"',
+            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(Path(filename).name)}",
         },
     )
 
@@ -542,9 +543,25 @@ def _number(cell: str) -> Any:
     return value if value == value and abs(value) != float("inf") else None
 
 
+_UI_HEADERS = {
+    # the UI holds tokens in localStorage: run only its own scripts, never inside a frame
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data: blob:; "
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+
+
 def _add_ui(app: Any) -> None:
     """The single-page UI at `/`: plain JS and CSS shipped in the package, no CDN."""
     static = Path(__file__).parent / "static"
+
+    @app.middleware("http")
+    async def ui_headers(request: Request, call_next: Any) -> Any:
+        response = await call_next(request)
+        response.headers.update(_UI_HEADERS)
+        return response
+
     app.mount("/static", StaticFiles(directory=static), name="static")
 
     @app.get("/", include_in_schema=False)
