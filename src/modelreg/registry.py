@@ -424,15 +424,19 @@ class ModelRegistry:
                 return None
             meta = self._backend.read_metadata(name)
             if meta is not None:
-                break
+                try:
+                    with self._backend.local_folder(name) as folder:
+                        verify_files(folder, meta.get("files") or {}, version=name)
+                        return TrainingResult.load(folder, trust_pickle=trust)
+                except (CorruptVersionError, OSError):
+                    if self._backend.read_metadata(name) is not None:
+                        raise  # still there, so really broken
+                    # else a cleanup deleted it while we read: readers take no lock
             if version != LATEST:
                 log.error("version %s not found in %s", version, self.location)
                 return None
-        else:
-            return None
-        with self._backend.local_folder(name) as folder:
-            verify_files(folder, meta.get("files") or {}, version=name)
-            return TrainingResult.load(folder, trust_pickle=trust)
+        log.error("production in %s kept moving while loading; retry", self.location)
+        return None
 
     def list_versions(
         self,

@@ -70,6 +70,35 @@ def check_registry(root: Path, outs: list[Path], *, expect_deletes: bool) -> Non
     assert not [p for p in (root).iterdir() if p.name.startswith(".") and p.name[1:].isdigit()]
 
 
+class Reader(threading.Thread):
+    """Reads while the writers write: whatever it can see must be complete.
+
+    Readers take no lock. A version deleted between listing and loading may read as None
+    (not found); anything else (a half-written version, an integrity error) is a failure.
+    """
+
+    def __init__(self, root: Path) -> None:
+        super().__init__(daemon=True)
+        self.root = root
+        self.stop = threading.Event()
+        self.errors: list[BaseException] = []
+        self.loads = 0
+
+    def run(self) -> None:
+        registry = ModelRegistry(self.root)
+        while not self.stop.is_set():
+            try:
+                for version in registry.list_versions():
+                    if registry.load_version(version.version) is not None:
+                        self.loads += 1
+                if registry.channels().get("production"):
+                    assert registry.load_version("latest") is not None
+                    self.loads += 1
+            except BaseException as exc:
+                self.errors.append(exc)
+                return
+
+
 def _run_processes(tmp_path: Path, lockless: bool) -> tuple[Path, list[Path]]:
     root = tmp_path / "models"
     outs = [tmp_path / f"worker{i}.txt" for i in range(WORKERS)]
@@ -82,10 +111,18 @@ def _run_processes(tmp_path: Path, lockless: bool) -> tuple[Path, list[Path]]:
         )
         for i, out in enumerate(outs)
     ]
+    reader = Reader(root)
+    reader.start()
     (tmp_path / "go").touch()
-    for proc in procs:
-        _, err = proc.communicate(timeout=240)
-        assert proc.returncode == 0, err
+    try:
+        for proc in procs:
+            _, err = proc.communicate(timeout=240)
+            assert proc.returncode == 0, err
+    finally:
+        reader.stop.set()
+        reader.join(timeout=60)
+    assert reader.errors == [], reader.errors
+    assert reader.loads > 0, "the reader must have read during the writes"
     return root, outs
 
 
