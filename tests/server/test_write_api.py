@@ -127,6 +127,14 @@ def test_verify_and_repair(
     assert client.post("/api/verify", json={"repair": "yes"}, headers=writer).status_code == 422
 
 
+def test_verify_needs_read_repair_needs_write(
+    client: TestClient, reader: dict, names: list[str]
+) -> None:
+    assert client.post("/api/verify", json={}, headers=reader).json()["checked"] == 3
+    repair = client.post("/api/verify", json={"repair": True}, headers=reader)
+    assert repair.status_code == 403
+
+
 def test_lock_timeout_is_423(tmp_path: Path, names: list[str], served: ModelRegistry) -> None:
     slow = ModelRegistry(served.path, lock_timeout=0.2)
     app = create_app(slow, tokens=TOKENS)

@@ -13,6 +13,7 @@ import csv
 import hashlib
 import json
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
@@ -129,14 +130,16 @@ class _Models:
             )
         )
         self._opened: dict[str, ModelRegistry] = {registry.model: registry}
+        self._lock = threading.Lock()
 
     def get(self, model: str | None) -> ModelRegistry:
         if model is None or model == self.default.model:
             return self.default
         name = validate_model_name(model)
-        if name not in self._opened:  # like a local folder: a new model exists once written
-            self._opened[name] = self._open(name)
-        return self._opened[name]
+        with self._lock:  # routes run on a thread pool: open each model once
+            if name not in self._opened:  # like a local folder: a new model exists once written
+                self._opened[name] = self._open(name)
+            return self._opened[name]
 
 
 @contextmanager
@@ -417,9 +420,11 @@ def delete(
     return {"deleted": version}
 
 
-@router.post("/api/verify", tags=["write"], responses=_ERRORS)
-def verify(request: VerifyRequest, who: Writer, registry: Registry) -> dict[str, Any]:
-    """Check every artifact's hash, the pointers and leftovers; `repair` mends them."""
+@router.post("/api/verify", tags=["read", "write"], responses=_ERRORS)
+def verify(request: VerifyRequest, who: Reader, registry: Registry) -> dict[str, Any]:
+    """Check every artifact's hash, the pointers and leftovers; `repair` (write) mends them."""
+    if request.repair:
+        TokenSet.require(who, "write")
     with _acting(who):
         report = registry.verify(repair=request.repair)
     return {"checked": report.checked, "problems": report.problems, "repaired": report.repaired}
