@@ -219,9 +219,10 @@ class LocalBackend(Backend):
         if rows is None:
             return super().query(query)
         found = []
-        for name, stat, listed in rows:
+        listed = json.loads("[" + ",".join(row[2] for row in rows) + "]")  # one parse for all
+        for (name, stat, _), indexed in zip(rows, listed, strict=True):
             unchanged = stat is not None and stat == file_stat(self.root, name)
-            meta = json.loads(listed) if unchanged else self.read_metadata(name)
+            meta = indexed if unchanged else self.read_metadata(name)
             if meta is not None:
                 meta["deployment_status"] = effective_status(
                     meta.get("deployment_status"), name, query.production

@@ -89,7 +89,7 @@ def _micros(moment: datetime) -> int:
 def file_stat(root: Path, name: str) -> str | None:
     """Identity of a version's metadata.json: a rewrite (atomic replace) changes the inode."""
     try:
-        st = os.stat(os.path.join(root, name, METADATA_FILE))
+        st = os.stat(f"{root}/{name}/{METADATA_FILE}")
     except OSError:
         return None
     return f"{st.st_ino}.{st.st_mtime_ns}.{st.st_size}"
