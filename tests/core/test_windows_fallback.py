@@ -37,7 +37,10 @@ def _pointer(registry: ModelRegistry, channel: str = "production") -> Path:
 def _copy_names(registry: ModelRegistry, channel: str = "production") -> str:
     link = _pointer(registry, channel)
     assert link.is_dir() and not link.is_symlink(), "expected a folder copy"
-    return json.loads((link / "metadata.json").read_text())["version"]
+    meta = json.loads((link / "metadata.json").read_text())
+    real = json.loads((Path(registry.path) / meta["version"] / "metadata.json").read_text())
+    assert meta == real, "the copy's metadata.json mirrors the version's (status included)"
+    return meta["version"]
 
 
 @pytest.mark.usefixtures("no_symlinks")

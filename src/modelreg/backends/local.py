@@ -186,7 +186,24 @@ class LocalBackend(Backend):
             _storage_errors(f"update the metadata of {name}", path),
             self.index.changing(name, metadata) if self.index else contextlib.nullcontext(),
         ):
-            _fsutil.atomic_write_bytes(path, encode_metadata(metadata))
+            data = encode_metadata(metadata)
+            _fsutil.atomic_write_bytes(path, data)
+            for copy in self._copies_of(name):
+                _fsutil.atomic_write_bytes(copy / METADATA_FILE, data)
+
+    def _copies_of(self, name: str) -> list[Path]:
+        """Folder-copy pointers holding `name`: their metadata.json mirrors the version's.
+
+        Only where symlinks are refused; elsewhere a pointer is a link and shows the real file.
+        """
+        if _fsutil.symlinks_supported(self.root):
+            return []
+        pointers = (self._pointer(channel) for channel in self.channel_names())
+        return [
+            link
+            for link in pointers
+            if link.is_dir() and not link.is_symlink() and self._copied_version(link) == name
+        ]
 
     @contextlib.contextmanager
     def local_folder(self, name: str) -> Iterator[Path]:
