@@ -26,6 +26,7 @@ def test_list_is_newest_first(client: TestClient, reader: dict, names: list[str]
     rows = client.get("/api/versions", headers=reader).json()
     assert [r["version"] for r in rows] == names[::-1]
     assert set(rows[0]) >= {"metrics", "deployment_status", "training_date", "data_range"}
+    assert "path" not in rows[0]  # the server's own folders stay private
 
 
 @pytest.mark.parametrize(

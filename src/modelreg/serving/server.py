@@ -239,7 +239,7 @@ def list_versions(
         status=status,
         limit=limit,
     )
-    return [{**asdict(v), "path": str(v.path)} for v in found]
+    return [_public(asdict(v)) for v in found]
 
 
 @router.get("/api/versions/{version}", tags=["read"], responses=_ERRORS)
@@ -248,7 +248,12 @@ def version_info(version: str, who: Reader, registry: Registry) -> dict[str, Any
     info = registry.get_version_info(validate_version(version))
     if info is None:
         raise VersionNotFoundError(f"version {version} not found", version=version)
-    return info
+    return _public(info)
+
+
+def _public(meta: dict[str, Any]) -> dict[str, Any]:
+    """Without `path`: where the server keeps a version is none of a client's business."""
+    return {k: v for k, v in meta.items() if k != "path"}
 
 
 @router.get("/api/versions/{version}/metadata", tags=["read"], responses=_ERRORS)
