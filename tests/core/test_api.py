@@ -9,6 +9,7 @@ import logging
 import os
 import re
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
@@ -528,6 +529,21 @@ def test_verify_keeps_a_live_writers_staging(registry: ModelRegistry) -> None:
     live.mkdir()
     registry.verify(repair=True)
     assert live.exists()
+
+
+def test_staging_of_another_host_waits_a_day(registry: ModelRegistry) -> None:
+    """A pid means nothing on another machine sharing the folder: only age makes it stale."""
+    registry.register(make_result())
+    area = Path(registry.path) / ".staging"
+    other_host = area / "v.0000beef.999999999.cafe0003"
+    other_host.mkdir()
+    registry.verify(repair=True)
+    registry.cleanup_old_versions()
+    assert other_host.exists()
+    day_ago = time.time() - 25 * 3600
+    os.utime(other_host, (day_ago, day_ago))
+    registry.verify(repair=True)
+    assert not other_host.exists()
 
 
 def test_verify_finds_a_changed_artifact(registry: ModelRegistry, clock: Clock) -> None:
