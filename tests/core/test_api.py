@@ -601,3 +601,27 @@ def test_promote_if_better(registry: ModelRegistry, clock: Clock) -> None:
     assert decision.promoted and decision.production == first
     assert registry.channels()["production"] == better
     assert registry.promote_if_better(better).promoted is False
+
+
+def test_log_levels(
+    registry: ModelRegistry, clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """INFO for register, promote and cleanup; WARNING for rollback; under `modelreg`."""
+    with caplog.at_level(logging.DEBUG, logger="modelreg"):
+        a, b = _register_many(registry, clock, 2)
+        registry.promote_to_production(a)
+        registry.promote_to_production(b)
+        registry.rollback_to_version()
+        registry.cleanup_old_versions(keep_versions=1, dry_run=False)
+        _register_many(registry, clock, 2)
+        registry.cleanup_old_versions(keep_versions=1)
+    records = [(r.name, r.levelname, r.getMessage()) for r in caplog.records]
+    assert all(name == "modelreg" for name, _, _ in records)
+
+    def level_of(fragment: str) -> set[str]:
+        return {level for _, level, message in records if fragment in message}
+
+    assert level_of("registered version") == {"INFO"}
+    assert level_of("promote: production now points to") == {"INFO"}
+    assert level_of("rolling production back") == {"WARNING"}
+    assert level_of("cleanup deleted") == {"INFO"}
