@@ -31,8 +31,14 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     return fixed
 
 
-def damage_artifact(registry: ModelRegistry, version: str, filename: str) -> None:
-    """Overwrite one stored artifact's bytes where the backend keeps them."""
+def damage_artifact(
+    registry: ModelRegistry, version: str, filename: str, *, cached_copies: bool = True
+) -> None:
+    """Overwrite one stored artifact's bytes where the backend keeps them.
+
+    A backend with a download cache keeps a good copy on the machine that wrote or loaded the
+    version; `cached_copies` damages that too (as on a machine without one), else leaves it.
+    """
     backend = registry.backend
     if isinstance(backend, LocalBackend):
         (backend.location_of(version) / filename).write_bytes(b"tampered")
@@ -44,5 +50,9 @@ def damage_artifact(registry: ModelRegistry, version: str, filename: str) -> Non
         return
     info = registry.get_version_info(version)
     assert info is not None
+    sha256 = info["files"][filename]["sha256"]
     store = backend.artifact_store  # type: ignore[attr-defined]
-    store.fs.pipe_file(store.key(info["files"][filename]["sha256"]), b"tampered")
+    store.fs.pipe_file(store.key(sha256), b"tampered")
+    cached = store.cache_dir / sha256[:2] / sha256
+    if cached_copies and cached.exists():
+        cached.write_bytes(b"tampered")

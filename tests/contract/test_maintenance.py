@@ -81,7 +81,7 @@ def test_verify_clean_then_damaged(backend_factory: Open, clock: Clock) -> None:
     registry.promote(a)
     registry.load_version(a)  # fills any download cache: verify must look past it
     assert registry.verify().ok
-    damage_artifact(registry, a, "model.pkl")
+    damage_artifact(registry, a, "model.pkl", cached_copies=False)
     damage_artifact(registry, c, "model.pkl")
     report = backend_factory().verify()
     assert not report.ok

@@ -13,9 +13,9 @@ from modelreg.backends.artifact_store import ArtifactStore
 from modelreg.errors import StorageError
 
 
-def _registry(tmp_path: Path) -> ModelRegistry:
+def _registry(tmp_path: Path, cache: str = "cache") -> ModelRegistry:
     return ModelRegistry(
-        f"sqlite:///{tmp_path / 'registry.db'}", cache_dir=tmp_path / "cache", trust_pickle=True
+        f"sqlite:///{tmp_path / 'registry.db'}", cache_dir=tmp_path / cache, trust_pickle=True
     )
 
 
@@ -48,6 +48,17 @@ def test_the_sha256_must_be_a_digest(tmp_path: Path) -> None:
         store.key("../../etc/passwd")
 
 
+def test_the_writer_keeps_what_it_uploaded_as_its_cached_copy(tmp_path: Path) -> None:
+    registry = _registry(tmp_path)
+    name = registry.register(make_result(3))
+    info = registry.get_version_info(name)
+    assert info is not None
+    for record in info["files"].values():
+        cached = tmp_path / "cache" / record["sha256"][:2] / record["sha256"]
+        assert hashlib.sha256(cached.read_bytes()).hexdigest() == record["sha256"]
+    assert registry.load_version(name) is not None
+
+
 def test_a_damaged_cache_copy_is_downloaded_again(tmp_path: Path) -> None:
     registry = _registry(tmp_path)
     name = registry.register(make_result(3))
@@ -60,8 +71,8 @@ def test_a_damaged_cache_copy_is_downloaded_again(tmp_path: Path) -> None:
 
 
 def test_a_missing_blob_is_an_integrity_error_not_not_found(tmp_path: Path) -> None:
-    registry = _registry(tmp_path)
-    name = registry.register(make_result(3))
+    name = _registry(tmp_path).register(make_result(3))
+    registry = _registry(tmp_path, cache="another-machine")
     for blob in (tmp_path / "registry-artifacts").rglob("*"):
         if blob.is_file():
             blob.unlink()

@@ -136,7 +136,17 @@ class ArtifactStore:
                 f"upload of {path} to {key} left {stored} bytes, expected {size}; retry",
                 path=key,
             )
+        self._seed_cache(path, sha256)
         return Blob(sha256, size, self.uri(sha256))
+
+    def _seed_cache(self, path: Path, sha256: str) -> None:
+        """Keep the bytes just uploaded as the cached copy (a hard link; best effort), so a
+        load on the writing machine needs no download. Cache hits are re-hashed anyway."""
+        target = self._cache_path(sha256)
+        if not target.exists():
+            with contextlib.suppress(OSError):
+                _fsutil.make_dirs(target.parent)
+                os.link(path, target)
 
     def _upload(self, path: Path, key: str) -> tuple[str, int]:
         """Stream `path` to `key`, committing only if every byte was sent and hashed."""
@@ -212,6 +222,9 @@ class ArtifactStore:
                     path=key,
                 ) from exc
 
+    def _cache_path(self, sha256: str) -> Path:
+        return self.cache_dir / sha256[:2] / _check_sha(sha256)
+
     def check(self, uri: str, sha256: str, size: int) -> None:
         """Stream the stored blob and raise IntegrityError unless it hashes to `sha256`."""
         digest, got = hashlib.sha256(), 0
@@ -223,7 +236,7 @@ class ArtifactStore:
 
     def cached(self, uri: str, sha256: str, size: int) -> Path:
         """A local copy of the blob, downloaded once and checked against `sha256`."""
-        target = self.cache_dir / sha256[:2] / _check_sha(sha256)
+        target = self._cache_path(sha256)
         if target.is_file() and _fsutil.hash_file(target) == (sha256, size):
             return target
         with _storage_errors("create the artifact cache", str(self.cache_dir)):
