@@ -121,3 +121,18 @@ def test_import_runs_on_the_server(url: str, served: ModelRegistry, tmp_path: Pa
     assert remote(url).import_version(archive) == name
     assert served.get_version_info(name) is not None
     assert remote(url).import_version(archive) == name  # again: a no-op
+
+
+def test_the_cli_talks_to_a_server(url: str, served: ModelRegistry) -> None:
+    from click.testing import CliRunner
+
+    from modelreg.cli import cli
+
+    names = fill(served, 2)
+    runner = CliRunner(env={"MODELREG_TOKEN": WRITE_TOKEN})
+    promoted = runner.invoke(cli, ["--registry", url, "promote", names[0], "--reason", "cli"])
+    assert promoted.exit_code == 0, promoted.output
+    assert served.channels()["production"] == names[0]
+    listed = runner.invoke(cli, ["--registry", url, "list", "--json"])
+    assert listed.exit_code == 0, listed.output
+    assert names[1] in listed.output
