@@ -245,7 +245,7 @@ class SqlBackend(Backend):
             "counter": parsed.counter,
             "training_date": naive_utc(parse_timestamp(trained)) if trained else registered,
             "registered_at": registered,
-            "status": str(metadata.get("deployment_status") or "registered"),
+            "status": _status_of(metadata),
             "meta": dict(metadata),
         }
         return int(
@@ -310,7 +310,7 @@ class SqlBackend(Backend):
             conn.execute(
                 versions.update()
                 .where(self._version_clause(self._ensure_model(conn), name))
-                .values(meta=dict(metadata), status=str(metadata.get("deployment_status")))
+                .values(meta=dict(metadata), status=_status_of(metadata))
             )
 
     def _artifact_rows(self, name: str) -> list[Any]:
@@ -510,6 +510,10 @@ class SqlBackend(Backend):
             meta["deployment_status"] = effective_status(row.status, row.name, query.production)
             found.append(meta)
         return found
+
+
+def _status_of(metadata: Mapping[str, Any]) -> str:
+    return str(metadata.get("deployment_status") or "registered")
 
 
 def _referenced(conn: Connection, uris: list[str]) -> set[str]:
