@@ -277,10 +277,8 @@ function splitBound(item) {
   return [item.slice(0, at), item.slice(at + 1)];
 }
 
-async function tableSeries(version, name) {
-  const table = await api(`/api/versions/${version}/tables/${name}`);
-  return table;
-}
+/** A version's CSV table (feature importance, predictions) as {columns, rows}. */
+const tableSeries = (version, name) => api(`/api/versions/${version}/tables/${name}`);
 
 function predictionSeries(table, label, { actual = true, color, dashed } = {}) {
   if (!table.columns.length) return { series: [], timeAxis: true };
