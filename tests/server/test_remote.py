@@ -136,3 +136,13 @@ def test_the_cli_talks_to_a_server(url: str, served: ModelRegistry) -> None:
     listed = runner.invoke(cli, ["--registry", url, "list", "--json"])
     assert listed.exit_code == 0, listed.output
     assert names[1] in listed.output
+
+
+def test_a_server_in_front_of_a_sql_catalog(tmp_path: Path) -> None:
+    catalog = ModelRegistry(f"sqlite:///{tmp_path / 'registry.db'}", cache_dir=tmp_path / "cache")
+    with running_server(catalog) as address:
+        client = remote(address)
+        name = client.register(rich_result(1))
+        assert client.promote(name, expected_current=None) is True
+        assert catalog.channels() == {"production": name}
+        assert client.load_version("latest", trust_pickle=True) is not None
