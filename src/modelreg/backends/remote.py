@@ -61,7 +61,6 @@ class RemoteBackend(Backend):
         model: str | None = None,
         lock_timeout: float | None = None,
         timeout: float | None = None,
-        transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.location = url.rstrip("/")
         self.model = validate_model_name(DEFAULT_MODEL if model is None else model)
@@ -73,7 +72,6 @@ class RemoteBackend(Backend):
             headers={"Authorization": f"Bearer {secret}"} if secret else {},
             params={"model": self.model},
             timeout=httpx.Timeout(wait, connect=10.0),
-            transport=transport,
         )
 
     def __repr__(self) -> str:  # never the token

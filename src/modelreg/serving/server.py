@@ -10,8 +10,6 @@ than moving pointers itself. Every `ModelRegistryError` becomes its class's stat
 from __future__ import annotations
 
 import csv
-import hashlib
-import json
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
@@ -34,12 +32,11 @@ from ..registry import PRODUCTION, ModelRegistry
 from ..training.result import TABLES
 from ..versions import LATEST, validate_model_name, validate_version
 from .auth import Principal, TokenSet
+from .uploads import archive_suffix, chunks, receive, upload_fields
 
 __all__ = ["create_app"]
 
-_CHUNK = 1 << 20
 _MAX_TABLE_ROWS = 5000
-_SAFE_PART = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
 _ERROR = {"model": dict[str, Any], "description": "`{error, message, context}`"}
 _ERRORS: dict[int | str, dict[str, Any]] = {
     code: _ERROR for code in (401, 403, 404, 409, 422, 423, 503)
@@ -277,7 +274,7 @@ def download(version: str, filename: str, who: Reader, registry: Registry) -> St
         )
     handle = registry.backend.open_artifact(meta["version"], filename)
     return StreamingResponse(
-        _chunks(handle),
+        chunks(handle),
         media_type="application/octet-stream",
         headers={
             "X-Checksum-Sha256": str(record.get("sha256")),
@@ -345,10 +342,10 @@ def register(
     registry: Registry,
 ) -> dict[str, str]:
     """Register uploaded artifacts; each is checked against its declared sha256 first."""
-    fields = _upload_fields(metadata)
+    fields = upload_fields(metadata)
     declared = fields.pop("files")
     with tempfile.TemporaryDirectory(prefix="modelreg-upload-") as tmp:
-        received = _receive(files, Path(tmp), declared)
+        received = receive(files, Path(tmp), declared)
         with _acting(who):
             name = registry.register_files(Path(tmp), known_hashes=received, **fields)
     return {"version": name}
@@ -361,11 +358,11 @@ def import_archive(
     registry: Registry,
 ) -> dict[str, str]:
     """Add a version from an export archive under its own name."""
-    suffix = _archive_suffix(archive.filename or "")
+    suffix = archive_suffix(archive.filename or "")
     with tempfile.TemporaryDirectory(prefix="modelreg-import-") as tmp:
         path = Path(tmp) / f"upload{suffix}"
         with open(path, "wb") as out:
-            for chunk in _chunks(archive.file):
+            for chunk in chunks(archive.file):
                 out.write(chunk)
         with _acting(who):
             return {"version": registry.import_version(path)}
@@ -433,105 +430,6 @@ def verify(request: VerifyRequest, who: Reader, registry: Registry) -> dict[str,
     with _acting(who):
         report = registry.verify(repair=request.repair)
     return {"checked": report.checked, "problems": report.problems, "repaired": report.repaired}
-
-
-def _upload_fields(text: str) -> dict[str, Any]:
-    """The registration's JSON part: the `register_files` keywords plus declared `files`."""
-    allowed = {
-        "metrics",
-        "features",
-        "hyperparameters",
-        "data_range",
-        "metadata_extra",
-        "training_date",
-        "artifacts",
-        "config",
-        "files",
-    }
-    try:
-        fields = json.loads(text)
-    except ValueError as exc:
-        raise InvalidInputError(f"metadata is not valid JSON: {exc}") from None
-    if not isinstance(fields, dict):
-        raise InvalidInputError("metadata must be a JSON object")
-    unknown = sorted(set(fields) - allowed)
-    if unknown:
-        raise InvalidInputError(f"unknown metadata field(s) {unknown}; allowed: {sorted(allowed)}")
-    if "metrics" not in fields:
-        raise InvalidInputError("metadata needs metrics")
-    declared = fields.get("files")
-    if not isinstance(declared, dict) or not all(
-        isinstance(v, dict) and isinstance(v.get("sha256"), str) for v in declared.values()
-    ):
-        raise InvalidInputError('metadata needs files: {"<name>": {"sha256": "<hex>"}, ...}')
-    return fields
-
-
-def _safe_name(name: str) -> str:
-    """An artifact's relative name, kept inside the version's folder."""
-    parts = name.split("/")
-    if (
-        not name
-        or len(name) > 255
-        or any(not p or p.startswith(".") or not set(p) <= _SAFE_PART for p in parts)
-        or name == "metadata.json"
-    ):
-        raise InvalidInputError(
-            f"artifact name {name[:80]!r} is not allowed (letters, digits, . _ - and /; no "
-            "leading dot, no metadata.json)",
-            filename=name[:80],
-        )
-    return name
-
-
-def _receive(
-    files: list[UploadFile], folder: Path, declared: dict[str, dict[str, Any]]
-) -> dict[str, dict[str, Any]]:
-    """Write each upload below `folder`, hashing it on the way; any mismatch is refused."""
-    received: dict[str, dict[str, Any]] = {}
-    for upload in files:
-        name = _safe_name(upload.filename or "")
-        if name in received:
-            raise InvalidInputError(f"artifact {name} was uploaded twice", filename=name)
-        expected = declared.get(name)
-        if expected is None:
-            raise InvalidInputError(f"artifact {name} is not declared in files", filename=name)
-        target = folder / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        digest, size = hashlib.sha256(), 0
-        with open(target, "wb") as out:
-            for chunk in _chunks(upload.file):
-                digest.update(chunk)
-                size += len(chunk)
-                out.write(chunk)
-        if digest.hexdigest() != expected["sha256"].lower():
-            raise InvalidInputError(
-                f"artifact {name} arrived with sha256 {digest.hexdigest()}, not the declared "
-                f"{expected['sha256']}: upload it again",
-                filename=name,
-                expected_sha256=expected["sha256"],
-                actual_sha256=digest.hexdigest(),
-            )
-        received[name] = {"sha256": digest.hexdigest(), "bytes": size}
-    missing = sorted(set(declared) - set(received))
-    if missing:
-        raise InvalidInputError(f"declared artifact(s) {missing} were not uploaded")
-    return received
-
-
-def _archive_suffix(filename: str) -> str:
-    for suffix in (".tar.gz", ".tgz", ".zip"):
-        if filename.lower().endswith(suffix):
-            return suffix
-    raise InvalidInputError("the archive must be a .tar.gz, .tgz or .zip file")
-
-
-def _chunks(handle: Any) -> Iterator[bytes]:
-    try:
-        while chunk := handle.read(_CHUNK):
-            yield chunk
-    finally:
-        handle.close()
 
 
 def _read_csv(handle: Any) -> dict[str, Any]:
