@@ -133,6 +133,7 @@ class VersionIndex:
         self._conn: sqlite3.Connection | None = None
         self._pid = 0
         self._inode = -1
+        self._complained = False
 
     # --- connection -----------------------------------------------------------------------
 
@@ -189,6 +190,11 @@ class VersionIndex:
                 self._conn.close()
         self._conn = None
 
+    def _complain(self, message: str, *args: object) -> None:
+        """Warn once per instance (a read-only registry would otherwise warn on every read)."""
+        log.log(logging.DEBUG if self._complained else logging.WARNING, message, self.path, *args)
+        self._complained = True
+
     def _discard(self) -> None:
         """Delete a corrupt index so that the next use builds a fresh one."""
         self._drop_connection()
@@ -205,14 +211,14 @@ class VersionIndex:
             except IndexUnusable:
                 raise
             except sqlite3.OperationalError as exc:  # locked, read-only, I/O: try again later
-                log.warning("registry index %s unusable while %s: %s", self.path, what, exc)
+                self._complain("registry index %s unusable while %s: %s", what, exc)
                 raise IndexUnusable(str(exc)) from exc
             except sqlite3.DatabaseError as exc:  # corrupt: never trusted, rebuilt
-                log.warning("registry index %s: %s while %s; rebuilding it", self.path, exc, what)
+                self._complain("registry index %s: %s while %s; rebuilding it", exc, what)
                 self._discard()
                 raise IndexUnusable(str(exc)) from exc
             except Exception as exc:  # a cache: any failure means "read the files"
-                log.warning("registry index %s unusable while %s: %s", self.path, what, exc)
+                self._complain("registry index %s unusable while %s: %s", what, exc)
                 raise IndexUnusable(str(exc)) from exc
 
     # --- readers --------------------------------------------------------------------------
