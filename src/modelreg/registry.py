@@ -607,15 +607,23 @@ class ModelRegistry:
                     current=current,
                     expected=expected_current,
                 )
+            now = iso_utc(utc_now())
             if current == name:
+                if channel == PRODUCTION and meta.get("deployment_status") != "production":
+                    when = meta.get("promoted_at") or now  # a crash left it stale: mend
+                    self._set_status(name, meta, "production", [], promoted_at=when)
                 log.info("%s is already %s in %s", name, channel, self.location)
                 return True
-            now = iso_utc(utc_now())
             with _all_or_nothing(action) as undo:
+                # old status first, pointer, new status: whatever a crash interrupts, the
+                # stale status is on the version the pointer names, which the next move mends
+                old = backend.read_metadata(current) if channel == PRODUCTION and current else None
+                if old is not None and current is not None:
+                    self._set_status(current, old, "archived", undo)
                 undo.append(lambda: backend.set_pointer(channel, current))
                 backend.set_pointer(channel, name)
                 if channel == PRODUCTION:
-                    self._mark_production(name, meta, current, now, undo)
+                    self._set_status(name, meta, "production", undo, promoted_at=now)
                 backend.append_event(
                     Event(
                         now,
@@ -630,25 +638,19 @@ class ModelRegistry:
         log.info("%s: %s now points to %s (was %s)", action, channel, name, current)
         return True
 
-    def _mark_production(
+    def _set_status(
         self,
         name: str,
         meta: dict[str, Any],
-        previous: str | None,
-        now: str,
+        status: str,
         undo: list[Callable[[], object]],
+        **fields: Any,
     ) -> None:
         """Keep `deployment_status` in step with the pointer, noting how to take it back."""
         backend = self._backend
         before = dict(meta)
         undo.append(lambda: backend.write_metadata(name, before))
-        backend.write_metadata(
-            name, {**meta, "deployment_status": "production", "promoted_at": now}
-        )
-        old = backend.read_metadata(previous) if previous else None
-        if old is not None and previous is not None:
-            undo.append(lambda: backend.write_metadata(previous, old))
-            backend.write_metadata(previous, {**old, "deployment_status": "archived"})
+        backend.write_metadata(name, {**meta, "deployment_status": status, **fields})
 
     def channels(self) -> dict[str, str | None]:
         """Every channel with a pointer, and the version it points to."""

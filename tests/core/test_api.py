@@ -223,6 +223,21 @@ def test_promote_current_production_is_a_no_op(registry: ModelRegistry, clock: C
     assert _meta(registry, a) == meta_before
 
 
+def test_promoting_production_again_mends_a_stale_status(
+    registry: ModelRegistry, clock: Clock
+) -> None:
+    a = registry.register(make_result())
+    registry.promote_to_production(a)
+    promoted_at = _meta(registry, a)["promoted_at"]
+    meta = _meta(registry, a)
+    meta["deployment_status"] = "archived"  # as a crash mid-promotion can leave it
+    (Path(registry.path) / a / "metadata.json").write_text(json.dumps(meta))
+    clock.tick(5)
+    assert registry.promote_to_production(a) is True
+    assert _meta(registry, a)["deployment_status"] == "production"
+    assert _meta(registry, a)["promoted_at"] == promoted_at
+
+
 def test_not_found_returns_none_or_false_with_an_error_log(
     registry: ModelRegistry, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -118,6 +118,17 @@ def _make_dirty(root: Path, names: list[str]) -> None:
     events.write_text("".join(events.read_text().splitlines(keepends=True)[:-1]))
 
 
+def _assert_next_move_mends_statuses(root: Path, scratch: Path, other: str) -> None:
+    """DESIGN: where a crash left status and pointer apart, the next write mends the file."""
+    shutil.copytree(root, scratch, symlinks=True)
+    registry = ModelRegistry(scratch)
+    assert registry.promote_to_production(other)
+    stale = [p for p in registry.verify().problems if p["kind"] == "stale-status"]
+    assert stale == [], stale
+    registry.close()
+    shutil.rmtree(scratch)
+
+
 def _result(seed: int) -> TrainingResult:
     return TrainingResult(model={"seed": seed}, metrics={"rmse": 0.1 * seed}, features=["a"])
 
@@ -176,6 +187,8 @@ def test_sigkill_at_every_write_of_an_operation(
         kills += 1
         check_invariant(root, kill_at)
         assert ModelRegistry(root).channels().get("production"), "production vanished"
+        if operation != "verify-repair":  # its stale statuses were there before the kill
+            _assert_next_move_mends_statuses(root, tmp_path / "mend", names[4])
         registry = ModelRegistry(root)
         registry.verify(repair=True)
         assert registry.verify().problems == [], f"kill {kill_at}: repair left problems"
