@@ -12,6 +12,7 @@ are claimed atomically (`mkdir` in `_fsutil.claim_and_publish`), not merely unde
 
 from __future__ import annotations
 
+import logging
 import subprocess
 import sys
 import threading
@@ -177,3 +178,50 @@ def test_the_lock_is_exclusive_across_processes(tmp_path: Path) -> None:
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert issubclass(LockTimeout, TimeoutError)
+
+
+def test_a_waiting_writer_says_why(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """While another process holds the lock, a writer logs that it is waiting, then proceeds."""
+    from modelreg import _locking
+
+    root = tmp_path / "models"
+    ModelRegistry(root).create()
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from modelreg import ModelRegistry\n"
+            f"r = ModelRegistry({str(root)!r})\n"
+            "with r.backend.transaction():\n"
+            "    print('held', flush=True); sys.stdin.readline()\n",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout is not None and holder.stdin is not None
+    assert holder.stdout.readline().strip() == "held"
+    monkeypatch.setattr(_locking, "_WAIT_LOG_EVERY", 0.05)
+    registry = ModelRegistry(root, lock_timeout=60)
+    done = threading.Event()
+
+    def release_once_logged() -> None:
+        while not any("still waiting" in r.getMessage() for r in caplog.records):
+            if done.wait(0.02):
+                return
+        holder.stdin.write("go\n")
+        holder.stdin.flush()
+
+    with caplog.at_level(logging.INFO, logger="modelreg"):
+        releaser = threading.Thread(target=release_once_logged)
+        releaser.start()
+        try:
+            assert registry.cleanup_old_versions() == []
+        finally:
+            done.set()
+            releaser.join()
+            holder.wait(timeout=60)
+    waiting = [r for r in caplog.records if "still waiting" in r.getMessage()]
+    assert waiting and str(root / ".lock") in waiting[0].getMessage()
