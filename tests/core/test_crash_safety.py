@@ -37,20 +37,20 @@ def _kill_writer(root: Path, seed: int, delay: float, kill_at: int, fallback: bo
     args = [sys.executable, str(WRITER), str(root), str(seed), str(kill_at)]
     if fallback:
         args.append("fallback")
-    writer = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    errors = root.parent / "writer.err"  # a file, not a pipe: a chatty writer never blocks
+    with open(errors, "w") as err:
+        writer = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=err, text=True)
     try:
         assert writer.stdout is not None
         line = writer.stdout.readline()
-        assert line.strip() == "ready", writer.stderr.read() if writer.stderr else line
+        assert line.strip() == "ready", errors.read_text()
         if kill_at:
             writer.wait(timeout=120)
         else:
             time.sleep(delay)
             writer.send_signal(signal.SIGKILL)
             writer.wait(timeout=60)
-        assert writer.returncode == -signal.SIGKILL, (
-            f"the writer died on its own: {writer.stderr.read() if writer.stderr else ''}"
-        )
+        assert writer.returncode == -signal.SIGKILL, f"it died on its own: {errors.read_text()}"
     finally:
         if writer.poll() is None:
             writer.kill()
