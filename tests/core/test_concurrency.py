@@ -104,21 +104,22 @@ def _run_processes(tmp_path: Path, lockless: bool) -> tuple[Path, list[Path]]:
     root = tmp_path / "models"
     outs = [tmp_path / f"worker{i}.txt" for i in range(WORKERS)]
     args = ["lockless"] if lockless else []
-    procs = [
-        subprocess.Popen(
-            [sys.executable, str(WORKER), str(root), str(i), str(ROUNDS), str(out), *args],
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for i, out in enumerate(outs)
-    ]
+    errs = [out.with_suffix(".err") for out in outs]  # files, not pipes: nothing can block
+    procs = []
+    for i, (out, err) in enumerate(zip(outs, errs, strict=True)):
+        with open(err, "w") as stderr:
+            procs.append(
+                subprocess.Popen(
+                    [sys.executable, str(WORKER), str(root), str(i), str(ROUNDS), str(out), *args],
+                    stderr=stderr,
+                )
+            )
     reader = Reader(root)
     reader.start()
     (tmp_path / "go").touch()
     try:
-        for proc in procs:
-            _, err = proc.communicate(timeout=240)
-            assert proc.returncode == 0, err
+        for proc, err in zip(procs, errs, strict=True):
+            assert proc.wait(timeout=240) == 0, err.read_text()
     finally:
         reader.stop.set()
         reader.join(timeout=60)
