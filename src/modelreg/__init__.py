@@ -24,7 +24,8 @@ from .errors import (
     VersionNotFoundError,
 )
 from .events import Event
-from .registry import ModelRegistry, PromotionDecision, VerifyReport
+from .gate import PromotionDecision
+from .registry import ModelRegistry, VerifyReport
 from .training.result import TrainingResult
 from .versions import ModelVersion
 

@@ -29,6 +29,7 @@ from .errors import (
     VersionNotFoundError,
 )
 from .events import Event, live_at, pointer_history, previous_target
+from .gate import PromotionDecision, judge_challenger
 from .integrity import hash_folder, verify_files
 from .metadata import (
     VersionFields,
@@ -72,17 +73,6 @@ class VerifyReport:
     def ok(self) -> bool:
         """True when nothing is wrong (or everything wrong was repaired)."""
         return len(self.problems) == len(self.repaired)
-
-
-@dataclass(frozen=True)
-class PromotionDecision:
-    """Why `promote_if_better` did or did not promote."""
-
-    promoted: bool
-    version: str
-    production: str | None
-    reasons: list[str]
-    comparison: dict[str, dict[str, Any]]
 
 
 class ModelRegistry:
@@ -358,9 +348,7 @@ class ModelRegistry:
             verify_files(staged, meta.get("files") or {}, version=name)
             return self._adopt(staged, meta, f"version {name} from {folder}", None)
 
-    def _adopt(
-        self, staged: Path, meta: dict[str, Any], source: str, event: Event | None
-    ) -> bool:
+    def _adopt(self, staged: Path, meta: dict[str, Any], source: str, event: Event | None) -> bool:
         """Publish `staged` as `meta["version"]` unless that version is here already."""
         name = meta["version"]
         self._backend.prepare_publish(staged, meta.get("files") or {})
@@ -703,45 +691,12 @@ class ModelRegistry:
             if metrics is not None
             else sorted(k for k, row in comparison.items() if row["value1"] is not None)
         )
-        reasons, wins = self._gate(name, production, comparison, checked, min_improvement)
+        reasons, wins = judge_challenger(comparison, checked, min_improvement, self.directions)
         promoted = False
         if wins:
             why = reason or "; ".join(reasons)
             promoted = self.promote(name, expected_current=production, reason=why)
         return PromotionDecision(promoted, name, production, reasons, comparison)
-
-    def _gate(
-        self,
-        name: str,
-        production: str,
-        comparison: Mapping[str, Mapping[str, Any]],
-        checked: Sequence[str],
-        min_improvement: float | Mapping[str, float],
-    ) -> tuple[list[str], bool]:
-        if not checked:
-            return ["no metrics to compare"], False
-        reasons: list[str] = []
-        wins = True
-        for metric in checked:
-            row = comparison.get(metric)
-            if row is None or row["value1"] is None or row["value2"] is None:
-                reasons.append(f"{metric}: missing on one side")
-                wins = False
-                continue
-            needed = (
-                min_improvement.get(metric, 0.0)
-                if isinstance(min_improvement, Mapping)
-                else min_improvement
-            )
-            gain = self.directions.improvement(metric, row["value1"], row["value2"])
-            ok = gain > needed or (needed > 0 and gain == needed)
-            wins = wins and ok
-            reasons.append(
-                f"{metric}: {row['value1']:.6g} vs {row['value2']:.6g} "
-                f"({'+' if gain >= 0 else ''}{gain:.6g}, needs > {needed:g}) "
-                f"{'better' if ok else 'not better'}"
-            )
-        return reasons, wins
 
     # --- cleanup and verify ---------------------------------------------------------------
 

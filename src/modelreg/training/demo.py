@@ -24,7 +24,8 @@ from rich.table import Table
 
 from .._fsutil import make_dirs, remove_tree
 from ..errors import InvalidInputError
-from ..registry import ModelRegistry, PromotionDecision, VerifyReport
+from ..gate import PromotionDecision
+from ..registry import ModelRegistry, VerifyReport
 from .features import TARGET
 from .result import TrainingResult
 
