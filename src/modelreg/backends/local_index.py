@@ -10,8 +10,10 @@ reads only the new versions. A corrupt, outdated or half-updated ("dirty") index
 the metadata files. Every failure here returns None, so the caller reads the files instead, and
 is logged: the index never fails a write and is never trusted when in doubt.
 
-Known limit: a hand edit of an existing version's metadata.json (status or metrics, which
-modelreg never changes) is not seen until the index is rebuilt (delete `.index/`).
+Known limits: a hand edit of a version's metadata.json is seen when that version is listed
+(its file's stat changed) but not when a filter left it out, until the index is rebuilt
+(delete `.index/`). SQLite's WAL needs shared memory, so on a network filesystem written from
+several hosts use `LocalBackend(root, index=False)`.
 """
 
 from __future__ import annotations
