@@ -9,6 +9,8 @@ import pytest
 
 from modelreg import ModelRegistry, TrainingResult
 
+pytest_plugins = ["clock"]
+
 
 @pytest.fixture(autouse=True)
 def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

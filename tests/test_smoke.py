@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from conftest import make_result
-
 from modelreg import ModelRegistry
 
 
@@ -17,6 +16,4 @@ def test_seed_usage_example(registry: ModelRegistry) -> None:
     assert comparison["direction_accuracy"]["winner"] == challenger
     assert registry.promote_to_production(challenger)
     assert registry.get_version_info("latest")["version"] == challenger
-    assert [v.version for v in registry.list_versions(min_direction_accuracy=0.515)] == [
-        challenger
-    ]
+    assert [v.version for v in registry.list_versions(min_direction_accuracy=0.515)] == [challenger]

@@ -22,8 +22,6 @@ import pytest
 
 from modelreg import ModelRegistry
 
-from .helpers import clock  # noqa: F401  (a fixture every contract test may use)
-
 PG_ADMIN_URL = os.environ.get("MODELREG_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 
 

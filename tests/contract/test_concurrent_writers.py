@@ -9,10 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
+from clock import Clock
 from conftest import make_result
 from modelreg import ModelRegistry
-
-from .helpers import Clock
 
 Open = Callable[..., ModelRegistry]
 

@@ -6,10 +6,11 @@ from collections.abc import Callable
 
 import pytest
 
+from clock import Clock
 from conftest import make_result
 from modelreg import IntegrityError, InvalidInputError, ModelRegistry, VersionNotFoundError
 
-from .helpers import Clock, damage_artifact
+from .helpers import damage_artifact
 
 Open = Callable[..., ModelRegistry]
 

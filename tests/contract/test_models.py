@@ -6,10 +6,9 @@ from collections.abc import Callable
 
 import pytest
 
+from clock import Clock
 from conftest import make_result
 from modelreg import InvalidVersionError, ModelRegistry
-
-from .helpers import Clock
 
 Open = Callable[..., ModelRegistry]
 

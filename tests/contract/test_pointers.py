@@ -6,10 +6,9 @@ from collections.abc import Callable
 
 import pytest
 
+from clock import Clock
 from conftest import make_result
 from modelreg import ModelRegistry, PromotionConflict
-
-from .helpers import Clock
 
 Open = Callable[..., ModelRegistry]
 

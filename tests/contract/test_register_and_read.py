@@ -7,10 +7,9 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
+from clock import Clock
 from conftest import make_result
 from modelreg import ModelRegistry
-
-from .helpers import Clock
 
 Open = Callable[..., ModelRegistry]
 

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from clock import Clock
 from conftest import make_result
 from modelreg import (
     InvalidInputError,
@@ -28,8 +29,6 @@ from modelreg import (
     VersionNotFoundError,
 )
 from modelreg.backends.local import _HOST_TAG
-
-from .conftest import Clock
 
 ISO_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
 

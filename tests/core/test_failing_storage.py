@@ -20,10 +20,9 @@ from typing import Any
 
 import pytest
 
+from clock import Clock
 from conftest import make_result
 from modelreg import ModelRegistry, StorageError, _fsutil
-
-from .conftest import Clock
 
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
 _MUTATING = {

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from clock import Clock
 from conftest import make_result
-from contract.helpers import Clock
 from modelreg import ModelRegistry, VersionExistsError
 from modelreg.errors import StorageError
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from clock import Clock
 from conftest import make_result
-from contract.helpers import Clock
 from modelreg import ModelRegistry, VersionExistsError
 from modelreg.cli import cli
 from modelreg.migration import migrate
