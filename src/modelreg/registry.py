@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 from ._fsutil import copy_into
-from .archive import read_archive, same_version, write_archive
 from .backends import Backend, open_backend
 from .backends.base import Debris, VersionQuery, effective_status
 from .config import RegistryConfig, resolve_config
@@ -42,6 +41,7 @@ from .metadata import (
 )
 from .metrics import MetricDirections, compare_metrics, validate_metrics
 from .training.result import TrainingResult, write_artifacts
+from .transfer import TransferMixin
 from .versions import (
     LATEST,
     ModelVersion,
@@ -75,7 +75,7 @@ class VerifyReport:
         return len(self.problems) == len(self.repaired)
 
 
-class ModelRegistry:
+class ModelRegistry(TransferMixin):
     """Versions, metadata, promotion, rollback and cleanup of trained models.
 
     Args:
@@ -273,100 +273,6 @@ class ModelRegistry:
         with _all_or_nothing(event.action) as steps:
             steps.append(undo)
             self._backend.append_event(event)
-
-    # --- move between registries ---------------------------------------------------------
-
-    def export_version(
-        self,
-        version: str,
-        dest: str | os.PathLike[str],
-        *,
-        overwrite: bool = False,
-        progress: Callable[[int], None] | None = None,
-    ) -> Path:
-        """Write `version` (or `latest`) as one archive with its metadata and hashes.
-
-        `dest` is a `*.tar.gz`, `*.tgz` or `*.zip` file, or a folder (which gets
-        `<version>.tar.gz`). Every artifact is checked against its sha256 on the way out.
-        Raises VersionNotFoundError when the version does not exist.
-        """
-        name = self._resolve(version)
-        meta = self._backend.read_metadata(name) if name else None
-        if name is None or meta is None:
-            raise VersionNotFoundError(
-                f"cannot export: version {version} not found in {self.location}",
-                version=version,
-            )
-        path = write_archive(
-            Path(dest),
-            meta,
-            lambda filename: self._backend.open_artifact(name, filename),
-            overwrite=overwrite,
-            progress=progress,
-        )
-        log.info("exported version %s of %s to %s", name, self.location, path)
-        return path
-
-    def import_version(
-        self, src: str | os.PathLike[str], *, progress: Callable[[int], None] | None = None
-    ) -> str:
-        """Add a version from an `export_version` archive under its own name; returns the name.
-
-        Every artifact is checked against its sha256 before anything is published. Importing
-        the same version again is a no-op; a different version already holding the name is a
-        VersionExistsError. The version keeps its `registered_at` and arrives unpromoted.
-        """
-        if (done := self._delegated("import", archive=Path(src))) is not _UNSET:
-            return str(done)
-        with self._backend.staging() as staged:
-            meta = read_archive(Path(src), staged, progress=progress)
-            name = meta["version"]
-            event = Event(
-                iso_utc(utc_now()),
-                "import",
-                version=name,
-                user=current_user(),
-                details={"archive": Path(src).name},
-            )
-            if not self._adopt(staged, meta, str(src), event):
-                return name
-        log.info("imported version %s into %s", name, self.location)
-        return name
-
-    def adopt_version(self, folder: Path, metadata: Mapping[str, Any]) -> bool:
-        """Publish a copy of another registry's version under its own name (`migrate`).
-
-        `metadata` is kept as it is (name, dates, status, hashes); the files are checked
-        against its hashes first. Returns False when the same version is here already; a
-        different version holding the name is a VersionExistsError. No event is logged: the
-        caller copies the source's history with it.
-        """
-        meta = dict(metadata)
-        name = validate_version(meta.get("version"), allow_latest=False)
-        with self._backend.staging() as staged:
-            copy_into(Path(folder), staged)
-            verify_files(staged, meta.get("files") or {}, version=name)
-            return self._adopt(staged, meta, f"version {name} from {folder}", None)
-
-    def _adopt(self, staged: Path, meta: dict[str, Any], source: str, event: Event | None) -> bool:
-        """Publish `staged` as `meta["version"]` unless that version is here already."""
-        name = meta["version"]
-        self._backend.prepare_publish(staged, meta.get("files") or {})
-        with self._backend.transaction():
-            existing = self._backend.read_metadata(name)
-            if existing is not None:
-                if not same_version(existing, meta):
-                    raise VersionExistsError(
-                        f"cannot import {source}: {self.location} already has a different "
-                        f"version named {name}",
-                        version=name,
-                    )
-                log.info("version %s is already in %s", name, self.location)
-                return False
-            self._backend.publish(staged, name, meta)
-            if event is not None:
-                self._log_or_undo(event, undo=lambda: self._backend.delete_version(name))
-        return True
 
     def create(self) -> None:
         """Create the registry's storage where it does not exist yet; harmless where it does."""
