@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from ._fsutil import copy_into
 from .backends import Backend, open_backend
@@ -288,8 +288,34 @@ class ModelRegistry(TransferMixin):
             return self._backend.get_pointer(channel)
         return name
 
-    def _production(self) -> str | None:
-        return self._backend.get_pointer(PRODUCTION)
+    def current_version(self, channel: str = PRODUCTION) -> str | None:
+        """The version `channel` points to now, or None; one pointer read, cheap to poll."""
+        return self._backend.get_pointer(validate_channel(channel))
+
+    def stored_metadata(self, version: str) -> dict[str, Any] | None:
+        """A version's metadata.json exactly as stored (`latest` = production); None if absent.
+
+        Unlike `get_version_info`, nothing is overlaid and nothing is logged: this is the
+        file's content, for readers that serve or copy it.
+        """
+        name = self._resolve(version)
+        return self._backend.read_metadata(name) if name else None
+
+    def open_artifact(self, version: str, filename: str) -> IO[bytes]:
+        """Stream one of a version's registered files; only names in its `files` are reachable.
+
+        Raises VersionNotFoundError when the version, or that file of it, does not exist.
+        """
+        meta = self.stored_metadata(version)
+        if meta is None:
+            raise VersionNotFoundError(
+                f"version {version} not found in {self.location}", version=version
+            )
+        if filename not in (meta.get("files") or {}):
+            raise VersionNotFoundError(
+                f"version {meta['version']} has no file {filename!r}", version=meta["version"]
+            )
+        return self._backend.open_artifact(meta["version"], filename)
 
     def get_version_info(self, version: str) -> dict[str, Any] | None:
         """The version's metadata, with its effective status and channels; None if absent."""
@@ -370,7 +396,7 @@ class ModelRegistry(TransferMixin):
             trained_before=_when(trained_before, "trained_before"),
             status=status,
             limit=limit,
-            production=self._production(),
+            production=self.current_version(),
         )
         if limit == 0:
             return []
@@ -446,7 +472,7 @@ class ModelRegistry(TransferMixin):
         if (done := self._delegated("rollback", version=None, reason=reason)) is not _UNSET:
             return bool(done)
         with self._backend.transaction():  # the log and the pointer read as one moment
-            current = self._production()
+            current = self.current_version()
             previous = previous_target(
                 self._backend.read_events(), PRODUCTION, current, exists=self._exists
             )
@@ -581,7 +607,7 @@ class ModelRegistry(TransferMixin):
         on the data the challenger was scored on, so both are judged on the same period.
         """
         name = validate_version(version, allow_latest=False)
-        production = self._production()
+        production = self.current_version()
         if production is None:
             promoted = self.promote(name, expected_current=None, reason=reason or "first model")
             return PromotionDecision(promoted, name, None, ["no production version yet"], {})

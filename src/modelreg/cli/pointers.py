@@ -39,7 +39,7 @@ def promote(
       modelreg promote 20260127_140000 --channel staging
     """
     registry = open_registry(ctx)
-    previous = registry.channels().get(channel)
+    previous = registry.current_version(channel)
     if not registry.promote(version, channel, reason=reason):
         raise VersionNotFoundError(
             f"cannot promote: version {version} not found in {registry.location}",
@@ -64,7 +64,7 @@ def rollback(ctx: click.Context, version: str | None, reason: str | None, out: O
       modelreg rollback 20260126_103000
     """
     registry = open_registry(ctx)
-    previous = registry.channels().get(PRODUCTION)
+    previous = registry.current_version()
     if not registry.rollback_to_version(version, reason=reason):
         raise VersionNotFoundError(
             f"cannot roll back: version {version} not found in {registry.location}"
@@ -73,5 +73,5 @@ def rollback(ctx: click.Context, version: str | None, reason: str | None, out: O
             "production version",
             version=version,
         )
-    current = registry.channels().get(PRODUCTION)
+    current = registry.current_version()
     _report(out, "rollback", current or "", PRODUCTION, previous)

@@ -122,7 +122,7 @@ class PredictionService:
         if loaded is not None and now - self._checked_at < self.refresh_interval:
             return loaded
         self._checked_at = now
-        target = self.registry.backend.get_pointer(self.channel)
+        target = self.registry.current_version(self.channel)
         if loaded is not None and target in (loaded.version, None, self._failed):
             return loaded
         # Only one thread loads; the others keep answering with the old model meanwhile.

@@ -30,7 +30,7 @@ from ..errors import InvalidInputError, ModelRegistryError, VersionNotFoundError
 from ..metadata import ACTING_USER
 from ..registry import PRODUCTION, ModelRegistry
 from ..training.result import TABLES
-from ..versions import LATEST, validate_model_name, validate_version
+from ..versions import validate_model_name, validate_version
 from .auth import Principal, TokenSet
 from .uploads import archive_suffix, chunks, receive, upload_fields
 
@@ -151,10 +151,7 @@ def _acting(principal: Principal) -> Iterator[None]:
 
 def _metadata_of(registry: ModelRegistry, version: str) -> dict[str, Any]:
     """A version's stored metadata; `latest` is production. 404 when it does not exist."""
-    name: str | None = validate_version(version)
-    if name == LATEST:
-        name = registry.channels().get(PRODUCTION)
-    meta = registry.backend.read_metadata(name) if name else None
+    meta = registry.stored_metadata(version)
     if meta is None:
         raise VersionNotFoundError(f"version {version} not found", version=version)
     return meta
@@ -267,12 +264,9 @@ def download(version: str, filename: str, who: Reader, registry: Registry) -> St
     hash check (not a broken connection) says what is wrong.
     """
     meta = _metadata_of(registry, version)
-    record = (meta.get("files") or {}).get(filename)
-    if record is None:  # only registered names: nothing else below the root is reachable
-        raise VersionNotFoundError(
-            f"version {meta['version']} has no file {filename!r}", version=meta["version"]
-        )
-    handle = registry.backend.open_artifact(meta["version"], filename)
+    # only registered names: nothing else below the root is reachable
+    handle = registry.open_artifact(meta["version"], filename)
+    record = meta["files"][filename]
     return StreamingResponse(
         chunks(handle),
         media_type="application/octet-stream",
@@ -292,7 +286,7 @@ def table(version: str, table: str, who: Reader, registry: Registry) -> dict[str
     filename = f"{table}.csv"
     if filename not in (meta.get("files") or {}):
         return {"columns": [], "rows": [], "truncated": False}
-    with registry.backend.open_artifact(meta["version"], filename) as handle:
+    with registry.open_artifact(meta["version"], filename) as handle:
         return _read_csv(handle)
 
 

@@ -254,7 +254,7 @@ def _production_scores(
     """
     from .evaluation import evaluate
 
-    if registry.channels().get("production") is None:
+    if registry.current_version() is None:
         return None
     production = registry.load_version("latest")
     if production is None or challenger.validation_predictions is None:
