@@ -20,7 +20,7 @@ import hashlib
 import os
 import secrets
 import stat
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, BinaryIO
 
@@ -367,14 +367,3 @@ def _symlinks_refused(exc: OSError) -> bool:
     if getattr(exc, "winerror", None) is not None:  # e.g. 1314: privilege not held
         return True
     return exc.errno in (errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.ENOSYS)
-
-
-@contextlib.contextmanager
-def removing_on_error(path: Path) -> Iterator[None]:
-    """Remove `path` (a staging folder) if the block fails."""
-    try:
-        yield
-    except BaseException:
-        with contextlib.suppress(OSError):
-            remove_tree(path)
-        raise

@@ -10,7 +10,7 @@ primitives and may override the derived methods (`query`) when it can do them fa
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -228,13 +228,6 @@ class Backend(ABC):
     def interrupted_writes(self) -> list[Debris]:
         """The leftovers cleanup removes (staging, trash); a backend may find them cheaply."""
         return [d for d in self.debris() if d.kind in ("staging", "trash")]
-
-    def iter_metadata(self) -> Iterator[dict[str, Any]]:
-        """Every version's stored metadata (verify, migrate), newest first."""
-        for name in sort_newest_first(self.version_names()):
-            meta = self.read_metadata(name)
-            if meta is not None:
-                yield meta
 
     def delegate(self, operation: str, **arguments: Any) -> Any:
         """Run one of the facade's write operations where the data lives, in one call.
