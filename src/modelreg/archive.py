@@ -11,6 +11,10 @@ Import streams every member into a staging folder, hashing on the way, and refus
 unless every artifact, and nothing else, matches the metadata: only then is anything published.
 Members are never extracted by name: links, devices, paths leaving the folder, and members whose
 size differs from the metadata's record are refused before a byte of them is written.
+
+The same folder, unpacked (`20260126_103000/` with `metadata.json` beside the artifacts; the
+manifest optional), imports under the same checks: that is how importers from other registries
+hand a version over without compressing it first.
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ __all__ = [
     "SUFFIXES",
     "archive_path",
     "read_archive",
+    "read_folder",
     "same_version",
     "write_archive",
 ]
@@ -319,6 +324,30 @@ def read_archive(src: Path, into: Path, *, progress: Progress | None = None) -> 
     return unpacker.finish()
 
 
+def read_folder(src: Path, into: Path, *, progress: Progress | None = None) -> dict[str, Any]:
+    """Copy an unpacked archive's artifacts into the empty folder `into`, checking everything.
+
+    `src` is named after the version and holds `metadata.json` beside the artifacts, as an
+    archive's folder does; its manifest is checked when present. The same refusals and
+    errors as `read_archive`, and `progress` gets the number of bytes copied.
+    """
+    src = Path(src)
+    if not src.is_dir():
+        raise InvalidInputError(f"{src} is not a folder", path=str(src))
+    unpacker = _Unpacker(src, into, manifest_required=False)
+    with _storage_errors("read", src):
+        members = sorted(p for p in src.rglob("*") if not p.is_dir() or p.is_symlink())
+        # the records first, so every artifact is held against them before it is copied
+        members.sort(key=lambda p: p.parent != src or p.name not in (MANIFEST, METADATA_FILE))
+        for path in members:
+            member = f"{src.name}/{path.relative_to(src).as_posix()}"
+            info = path.lstat()
+            unpacker.check(member, info.st_size, regular=stat.S_ISREG(info.st_mode))
+            with open(path, "rb") as handle:
+                unpacker.take(member, handle, progress)
+    return unpacker.finish()
+
+
 def _read_zip(stream: IO[bytes], unpacker: _Unpacker) -> None:
     with zipfile.ZipFile(stream) as archive:
         for info in archive.infolist():
@@ -353,8 +382,9 @@ def _read_tar(stream: IO[bytes], unpacker: _Unpacker) -> None:
 class _Unpacker:
     """Receives an archive's members one by one; decides what they are and keeps score."""
 
-    def __init__(self, src: Path, into: Path) -> None:
+    def __init__(self, src: Path, into: Path, *, manifest_required: bool = True) -> None:
         self.src, self.into = src, into
+        self.manifest_required = manifest_required
         self.top: str | None = None
         self.small: dict[str, bytes] = {}
         self.hashes: dict[str, dict[str, Any]] = {}
@@ -407,7 +437,7 @@ class _Unpacker:
             return None  # finish() reports unreadable metadata properly
         return files if isinstance(files, dict) else None
 
-    def take(self, member: str, handle: IO[bytes]) -> None:
+    def take(self, member: str, handle: IO[bytes], progress: Progress | None = None) -> None:
         name = self._relative(member)
         if name in self.small or name in self.hashes:
             self._refuse(f"holds {name} twice")
@@ -417,7 +447,7 @@ class _Unpacker:
         target = self.into / name
         with _storage_errors("unpack into", target):
             _fsutil.make_dirs(target.parent)
-            digest, size = _fsutil.copy_file_hashed(handle, target)
+            digest, size = _fsutil.copy_file_hashed(handle, target, progress)
         self.hashes[name] = {"sha256": digest, "bytes": size}
 
     def _refuse(self, why: str) -> None:
@@ -427,11 +457,15 @@ class _Unpacker:
 
     def finish(self) -> dict[str, Any]:
         """Check the manifest, the metadata and every artifact; return the metadata."""
-        if MANIFEST not in self.small or METADATA_FILE not in self.small:
+        if METADATA_FILE not in self.small or (
+            self.manifest_required and MANIFEST not in self.small
+        ):
             self._refuse(f"it has no {MANIFEST} and {METADATA_FILE} (was it made by modelreg?)")
-        manifest = self._manifest()
         raw = self.small[METADATA_FILE]
-        if hashlib.sha256(raw).hexdigest() != manifest.get("metadata_sha256"):
+        manifest = self._manifest() if MANIFEST in self.small else None
+        if manifest is not None and hashlib.sha256(raw).hexdigest() != manifest.get(
+            "metadata_sha256"
+        ):
             raise IntegrityError(
                 f"{METADATA_FILE} in {self.src} does not match the sha256 its manifest records: "
                 "the archive was changed after export; nothing was imported",
@@ -439,7 +473,7 @@ class _Unpacker:
             )
         meta = decode_metadata(raw, where=f"{self.src}:{METADATA_FILE}")
         name = validate_version(meta.get("version"), allow_latest=False)
-        if name != self.top or name != manifest.get("version"):
+        if name != self.top or (manifest is not None and name != manifest.get("version")):
             self._refuse(f"its folder {self.top!r} does not match version {name!r}")
         version_fields(
             metrics=meta.get("metrics") or {},

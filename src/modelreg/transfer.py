@@ -6,14 +6,16 @@ the backend's primitives and the facade's own undo-on-failure event logging.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
-from collections.abc import Callable, Mapping
+import tempfile
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ._fsutil import copy_into
-from .archive import read_archive, same_version, write_archive
+from .archive import read_archive, read_folder, same_version, write_archive
 from .errors import VersionExistsError, VersionNotFoundError
 from .events import Event
 from .integrity import verify_files
@@ -75,21 +77,26 @@ class TransferMixin:
     ) -> str:
         """Add a version from an `export_version` archive under its own name; returns the name.
 
+        `src` may also be such an archive unpacked: a folder named after the version, holding
+        `metadata.json` beside the artifacts (what importers from other registries write).
         Every artifact is checked against its sha256 before anything is published. Importing
         the same version again is a no-op; a different version already holding the name is a
         VersionExistsError. The version keeps its `registered_at` and arrives unpromoted.
         """
+        src = Path(src)
         if self._backend.delegates_writes:
-            return str(self._backend.delegate("import", archive=Path(src)))
+            with _as_archive(src) as archive:
+                return str(self._backend.delegate("import", archive=archive))
+        reader = read_folder if src.is_dir() else read_archive
         with self._backend.staging() as staged:
-            meta = read_archive(Path(src), staged, progress=progress)
+            meta = reader(src, staged, progress=progress)
             name = meta["version"]
+            details: dict[str, Any] = {"folder" if src.is_dir() else "archive": src.name}
+            origin = (meta.get("lineage") or {}).get("source")
+            if isinstance(origin, dict):
+                details["source"] = origin
             event = Event(
-                iso_utc(utc_now()),
-                "import",
-                version=name,
-                user=current_user(),
-                details={"archive": Path(src).name},
+                iso_utc(utc_now()), "import", version=name, user=current_user(), details=details
             )
             if not self._adopt(staged, meta, str(src), event):
                 return name
@@ -130,3 +137,19 @@ class TransferMixin:
             if event is not None:
                 self._log_or_undo(event, undo=lambda: self._backend.delete_version(name))
         return True
+
+
+@contextlib.contextmanager
+def _as_archive(src: Path) -> Iterator[Path]:
+    """`src` itself, or an unpacked archive packed again (a server takes archives only)."""
+    if not src.is_dir():
+        yield src
+        return
+    with tempfile.TemporaryDirectory(prefix="modelreg-pack-") as tmp:
+        staged = Path(tmp) / "version"
+        meta = read_folder(src, staged)  # checked here, so the server gets what was checked
+        yield write_archive(
+            Path(tmp) / f"{meta['version']}.tar.gz",
+            meta,
+            lambda filename: open(staged / filename, "rb"),  # noqa: SIM115 - closed by the writer
+        )

@@ -123,6 +123,20 @@ def test_import_runs_on_the_server(url: str, served: ModelRegistry, tmp_path: Pa
     assert remote(url).import_version(archive) == name  # again: a no-op
 
 
+def test_an_unpacked_archive_goes_to_the_server_packed(
+    url: str, served: ModelRegistry, tmp_path: Path
+) -> None:
+    import tarfile
+
+    source = ModelRegistry(tmp_path / "elsewhere")
+    name = source.register(rich_result(3))
+    with tarfile.open(source.export_version(name, tmp_path / "v.tar.gz")) as tar:
+        tar.extractall(tmp_path / "unpacked", filter="data")
+    assert remote(url).import_version(tmp_path / "unpacked" / name) == name
+    stored = served.stored_metadata(name)
+    assert stored is not None and stored["files"] == source.stored_metadata(name)["files"]
+
+
 def test_the_cli_talks_to_a_server(url: str, served: ModelRegistry) -> None:
     from click.testing import CliRunner
 
