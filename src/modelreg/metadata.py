@@ -38,6 +38,7 @@ __all__ = [
     "iso_utc",
     "lineage",
     "normalize_data_range",
+    "parse_data_range",
     "parse_timestamp",
     "utc_now",
     "validate_extra",
@@ -133,6 +134,28 @@ def normalize_data_range(data_range: object) -> dict[str, str] | None:
             f"data_range.start ({iso_utc(start)}) is after data_range.end ({iso_utc(end)})"
         )
     return {"start": iso_utc(start), "end": iso_utc(end)}
+
+
+def parse_data_range(text: str) -> dict[str, str]:
+    """`START:END` (ISO 8601; times may hold colons too) as a normalised data range.
+
+    The one split that gives a valid range wins; none, or more than one, is an error.
+    """
+    found: list[dict[str, str]] = []
+    problem = "no ':' between START and END"
+    for i, char in enumerate(text):
+        if char == ":":
+            try:
+                parsed = normalize_data_range({"start": text[:i], "end": text[i + 1 :]})
+            except InvalidInputError as exc:
+                problem = str(exc)
+            else:
+                found.append(parsed or {})
+    if len(found) == 1:
+        return found[0]
+    if found:
+        raise InvalidInputError(f"{text!r} splits into START:END in more than one way")
+    raise InvalidInputError(f"{text!r} is not START:END ({problem})")
 
 
 def _check_jsonable(value: Any, where: str) -> Any:

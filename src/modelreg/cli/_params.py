@@ -69,24 +69,12 @@ class DataRange(click.ParamType):
         if isinstance(value, dict):
             return value
         from ..errors import InvalidInputError
-        from ..metadata import normalize_data_range
+        from ..metadata import parse_data_range
 
-        text = str(value)
-        found: list[dict[str, str]] = []
-        problem = "no ':' between START and END"
-        for i, char in enumerate(text):
-            if char == ":":
-                try:
-                    parsed = normalize_data_range({"start": text[:i], "end": text[i + 1 :]})
-                except InvalidInputError as exc:
-                    problem = str(exc)
-                else:
-                    found.append(parsed or {})
-        if len(found) == 1:
-            return found[0]
-        if found:
-            self.fail(f"{text!r} splits into START:END in more than one way", param, ctx)
-        self.fail(f"{text!r} is not START:END ({problem})", param, ctx)
+        try:
+            return parse_data_range(str(value))
+        except InvalidInputError as exc:
+            self.fail(str(exc), param, ctx)
 
 
 METRIC = MetricValue()
