@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -147,3 +148,31 @@ def _log_wide_xgboost(mlflow: Any, experiment: str) -> None:
         mlflow.xgboost.log_model(
             model, name="model", registered_model_name="wide", pip_requirements=[]
         )
+
+
+def build_small_registry(root: Path, *, versions: int, same_second: bool = False) -> Built:
+    """One scikit-learn model `small` with `versions` versions, each with its own files.
+
+    The models are logged first and registered back to back afterwards, so with
+    `same_second` the versions usually share their registration second.
+    """
+    import mlflow.sklearn
+    from sklearn.linear_model import Ridge
+
+    root.mkdir(parents=True)
+    built = Built(f"sqlite:///{root / 'mlflow.db'}", root / "artifacts")
+    with tracking(built.uri) as mlflow:
+        experiment = mlflow.create_experiment("small", artifact_location=built.artifacts.as_uri())
+        logged = []
+        for seed in range(1, versions + 1):
+            with mlflow.start_run(experiment_id=experiment) as run:
+                model = Ridge(alpha=seed).fit(_frame(), _target(seed))
+                info = mlflow.sklearn.log_model(model, name="model", pip_requirements=[])
+                logged.append((info.model_uri, run.info.run_id))
+        client = mlflow.MlflowClient(built.uri)
+        client.create_registered_model("small")
+        for uri, run_id in logged:
+            client.create_model_version("small", uri, run_id=run_id)
+            if not same_second:
+                time.sleep(1.1)
+    return built

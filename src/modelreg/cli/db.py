@@ -8,6 +8,7 @@ import click
 
 from ..errors import InvalidInputError, MissingDependencyError
 from ._common import Output, emit_json, note, output_options
+from .mlflow_migrate import MLFLOW_PREFIX, migrate_from_mlflow
 
 
 @click.group()
@@ -63,12 +64,29 @@ def upgrade(ctx: click.Context, url: str | None, out: Output) -> None:
 
 
 @click.command(name="migrate")
-@click.option("--from", "source", required=True, metavar="PATH_OR_URL", help="Copy from here.")
+@click.option(
+    "--from",
+    "source",
+    required=True,
+    metavar="PATH_OR_URL",
+    help="Copy from here; mlflow:TRACKING_URI imports an MLflow model registry.",
+)
 @click.option("--to", "dest", required=True, metavar="PATH_OR_URL", help="Copy to here.")
 @click.option("--artifacts", metavar="URL", help="The destination's artifact store (SQL catalogs).")
 @click.option("--from-artifacts", metavar="URL", help="The source's artifact store (SQL catalogs).")
 @click.option(
     "--model", "models", multiple=True, help="Only this model (repeatable; default: all)."
+)
+@click.option(
+    "--dry-run", is_flag=True, help="From MLflow: list what would be copied; write nothing."
+)
+@click.option(
+    "--model-format",
+    type=click.Choice(["mlflow", "safe", "pickle"]),
+    default="mlflow",
+    show_default=True,
+    help="From MLflow: keep MLflow's model folder, or convert scikit-learn, LightGBM and "
+    "XGBoost models to modelreg's safe or pickle format.",
 )
 @output_options
 def migrate(
@@ -77,6 +95,8 @@ def migrate(
     artifacts: str | None,
     from_artifacts: str | None,
     models: tuple[str, ...],
+    dry_run: bool,
+    model_format: str,
     out: Output,
 ) -> None:
     """Copy every version with its hashes, pointers and history to another registry.
@@ -85,11 +105,36 @@ def migrate(
     again to copy what is new: what is there already is skipped. The reverse direction works
     the same way.
 
+    From MLflow (--from mlflow:TRACKING_URI), each model version arrives as a version named
+    after its MLflow registration time, with its run's metrics, params, tags and lineage,
+    and each alias as a channel. Nothing is written to MLflow; run it again to copy what
+    is new and move channels whose alias moved.
+
     \b
     Example:
       modelreg migrate --from models/ --to postgresql://db/reg --artifacts s3://bucket/models
       modelreg migrate --from postgresql://db/reg --from-artifacts s3://bucket/models --to models/
+      modelreg migrate --from mlflow:sqlite:///mlflow.db --to models/ --dry-run
     """
+    dest_options = {"artifacts": artifacts} if artifacts else None
+    if source.startswith(MLFLOW_PREFIX):
+        if from_artifacts:
+            raise click.UsageError("--from-artifacts is for a SQL catalog, not MLflow")
+        migrate_from_mlflow(
+            source,
+            dest,
+            models=models,
+            model_format=model_format,
+            dry_run=dry_run,
+            dest_options=dest_options,
+            out=out,
+        )
+        return
+    if dry_run or model_format != "mlflow":
+        raise click.UsageError(
+            "--dry-run and --model-format are for --from mlflow:...; a registry-to-registry "
+            "migration copies only what is missing, so it is safe to run as it is"
+        )
     from ..migration import migrate as run_migration
 
     reports = run_migration(
@@ -97,7 +142,7 @@ def migrate(
         dest,
         models=list(models) or None,
         source_options={"artifacts": from_artifacts} if from_artifacts else None,
-        dest_options={"artifacts": artifacts} if artifacts else None,
+        dest_options=dest_options,
     )
     if out.json:
         emit_json([dataclasses.asdict(report) for report in reports])

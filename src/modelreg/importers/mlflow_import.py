@@ -236,7 +236,7 @@ class _ModelImport:
                 self.report.present.append(version.number)
             elif key in here.gone:
                 self.skip(
-                    version.number, f"deleted here after an earlier import (as {here.gone[key]})"
+                    version.number, f"deleted here since an earlier import ({here.gone[key]})"
                 )
             elif not version.ready:
                 self.skip(version.number, f"MLflow status {version.status}: not ready yet")
@@ -425,6 +425,4 @@ class _ModelImport:
     def _report_dropped_aliases(self, channels: set[str]) -> None:
         for channel, current in sorted(self.dest.channels().items()):
             if channel not in channels and current is not None and self._ours(channel, current):
-                self.note(
-                    f"MLflow no longer has the alias of channel {channel}; it stays on {current}"
-                )
+                self.note(f"MLflow no longer has the alias of {channel}; it stays on {current}")

@@ -234,7 +234,7 @@ class MlflowSource:
         """The size of the version's model files, from a listing (nothing is downloaded)."""
         uri = self.artifact_uri(version)
         listing = self._mlflow.artifacts.list_artifacts
-        total, pending = 0, [uri.rstrip("/")]
+        total, files, pending = 0, 0, [uri.rstrip("/")]
         try:
             while pending:
                 folder = pending.pop()
@@ -244,9 +244,11 @@ class MlflowSource:
                     if info.is_dir:
                         pending.append(f"{parent}/{info.path}")
                     else:
-                        total += int(info.file_size or 0)
+                        total, files = total + int(info.file_size or 0), files + 1
         except Exception as exc:
             raise UnreadableArtifact(f"{redact_uri(uri)} cannot be listed: {exc}") from exc
+        if not files:  # a missing folder lists as an empty one
+            raise UnreadableArtifact(f"{redact_uri(uri)} holds no model files")
         return total
 
     def load_native(self, folder: Path, flavor: str) -> Any:
@@ -360,7 +362,7 @@ def _check_database(uri: str, scheme: str, mlflow: ModuleType) -> None:
         _check_sqlite_readable(Path(path), uri)
     from mlflow.store.db import utils
 
-    engine = utils.create_sqlalchemy_engine_with_retry(uri)
+    engine = utils.create_sqlalchemy_engine(uri)  # no retries: a wrong address fails at once
     try:
         complete = utils._all_tables_exist(engine)
     finally:
