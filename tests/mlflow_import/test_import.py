@@ -219,3 +219,24 @@ def test_a_sql_catalog_destination(mlflow_sqlite: Built, tmp_path: Path) -> None
 
 def test_input_is_what_the_models_were_built_for() -> None:
     assert INPUT.shape == (12, 3)
+
+
+def test_a_registry_server_destination(mlflow_sqlite: Built, tmp_path: Path) -> None:
+    pytest.importorskip("fastapi")
+    from server.support import WRITE_TOKEN, running_server
+
+    served = ModelRegistry(tmp_path / "served")
+    with running_server(served) as url:
+        options = {"token": WRITE_TOKEN}
+        (report,) = import_from_mlflow(
+            mlflow_sqlite.uri, url, models=["churn"], dest_options=options
+        )
+        assert [c.mlflow_version for c in report.copied] == [1, 3, 4]
+        (again,) = import_from_mlflow(
+            mlflow_sqlite.uri, url, models=["churn"], dest_options=options
+        )
+        assert again.copied == [] and again.present == [1, 3, 4]
+    churn = ModelRegistry(tmp_path / "served", model="churn")
+    names = _names(churn)
+    assert churn.channels() == {"champion": names[3], "production": names[1]}
+    assert churn.verify().ok

@@ -1,24 +1,12 @@
 """Bringing versions over from other model registries (MLflow), through the public facade.
 
 `import_from_mlflow("sqlite:///mlflow.db", "models/")` is what `modelreg migrate --from
-mlflow:sqlite:///mlflow.db --to models/` runs. Each source is read with its own client, an
-optional extra imported only when an import runs.
+mlflow:sqlite:///mlflow.db --to models/` runs; it returns one `MlflowImportReport` a model.
+Each source is read with its own client, an optional extra imported only when an import runs.
 """
 
 from __future__ import annotations
 
-from .mlflow_import import (
-    MODEL_FORMATS,
-    CopiedVersion,
-    MlflowImportReport,
-    SkippedVersion,
-    import_from_mlflow,
-)
+from .mlflow_import import MODEL_FORMATS, MlflowImportReport, import_from_mlflow
 
-__all__ = [
-    "MODEL_FORMATS",
-    "CopiedVersion",
-    "MlflowImportReport",
-    "SkippedVersion",
-    "import_from_mlflow",
-]
+__all__ = ["MODEL_FORMATS", "MlflowImportReport", "import_from_mlflow"]
