@@ -150,17 +150,22 @@ def _log_wide_xgboost(mlflow: Any, experiment: str) -> None:
         )
 
 
-def build_small_registry(root: Path, *, versions: int, same_second: bool = False) -> Built:
+def build_small_registry(
+    root: Path, *, versions: int, same_second: bool = False, file_store: bool = False
+) -> Built:
     """One scikit-learn model `small` with `versions` versions, each with its own files.
 
     The models are logged first and registered back to back afterwards, so with
-    `same_second` the versions usually share their registration second.
+    `same_second` the versions usually share their registration second. With `file_store`,
+    MLflow keeps everything in the folder `root/mlruns` (MLflow 3 wants
+    MLFLOW_ALLOW_FILE_STORE=true for that).
     """
     import mlflow.sklearn
     from sklearn.linear_model import Ridge
 
     root.mkdir(parents=True)
-    built = Built(f"sqlite:///{root / 'mlflow.db'}", root / "artifacts")
+    uri = (root / "mlruns").as_uri() if file_store else f"sqlite:///{root / 'mlflow.db'}"
+    built = Built(uri, root / "artifacts")
     with tracking(built.uri) as mlflow:
         experiment = mlflow.create_experiment("small", artifact_location=built.artifacts.as_uri())
         logged = []

@@ -14,6 +14,7 @@ from modelreg.errors import InvalidInputError, MissingDependencyError, StorageEr
 from modelreg.importers import import_from_mlflow
 from modelreg.versions import sort_newest_first
 
+from .conftest import tree_fingerprint
 from .mlflow_builder import Built, build_small_registry, tracking
 
 
@@ -125,3 +126,35 @@ def test_without_mlflow_the_extra_is_named(monkeypatch: pytest.MonkeyPatch, tmp_
 def test_an_unknown_model_format_is_refused_first(tmp_path: Path) -> None:
     with pytest.raises(InvalidInputError, match="model_format"):
         import_from_mlflow("sqlite:///x.db", tmp_path / "models", model_format="onnx")
+
+
+def test_a_version_without_a_run(mlflow_sqlite: Built, tmp_path: Path) -> None:
+    import sqlite3
+
+    with tracking(mlflow_sqlite.uri) as mlflow:
+        client = mlflow.MlflowClient(mlflow_sqlite.uri)
+        created = client.create_model_version(
+            "churn", client.get_model_version("churn", "4").source
+        )
+    # MLflow 3 links every new version to a run; MLflow 2 registered plain folders without one
+    with sqlite3.connect(mlflow_sqlite.uri.removeprefix("sqlite:///")) as db:
+        db.execute("UPDATE model_versions SET run_id = NULL WHERE version = ?", (created.version,))
+    (report,) = import_from_mlflow(mlflow_sqlite.uri, tmp_path / "models", models=["churn"])
+    assert report.copied[-1].mlflow_version == int(created.version)
+    meta = ModelRegistry(tmp_path / "models", model="churn").stored_metadata(
+        report.copied[-1].version
+    )
+    assert meta is not None and meta["lineage"]["source"]["run_id"] is None
+    assert meta["metrics"] == {} and meta["hyperparameters"] == {}
+    assert meta["training_date"] == meta["registered_at"]
+
+
+def test_an_mlflow_file_store(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")
+    built = build_small_registry(tmp_path / "mlflow", versions=2, file_store=True)
+    store = tmp_path / "mlflow"
+    before = tree_fingerprint(store)
+    for uri in (built.uri, str(store / "mlruns")):  # file:// or a plain path
+        (report,) = import_from_mlflow(uri, tmp_path / "models")
+    assert report.present == [1, 2]
+    assert tree_fingerprint(store) == before
