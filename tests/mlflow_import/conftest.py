@@ -61,20 +61,21 @@ def mlflow_postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]
         uri = admin_url.set(database=name).render_as_string(hide_password=False)
         yield build_registry(uri, artifacts.as_uri())
     finally:
-        _dispose_mlflow_engines()
+        _dispose_engines_of(name)
         with admin.connect() as conn:
             conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.dispose()
 
 
-def _dispose_mlflow_engines() -> None:
-    """MLflow keeps one engine per store it opened; close their connections before the drop."""
+def _dispose_engines_of(database: str) -> None:
+    """MLflow keeps an engine per store it opened: close their connections before the drop."""
     import gc
 
     import sqlalchemy
 
-    for engine in [o for o in gc.get_objects() if isinstance(o, sqlalchemy.engine.Engine)]:
-        engine.dispose()
+    for found in gc.get_objects():
+        if isinstance(found, sqlalchemy.engine.Engine) and found.url.database == database:
+            found.dispose()
 
 
 def sqlite_fingerprint(uri: str) -> str:

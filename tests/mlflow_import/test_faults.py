@@ -158,3 +158,31 @@ def test_an_mlflow_file_store(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -
         (report,) = import_from_mlflow(uri, tmp_path / "models")
     assert report.present == [1, 2]
     assert tree_fingerprint(store) == before
+
+
+def test_a_pending_version_waits_and_keeps_its_place(mlflow_sqlite: Built, tmp_path: Path) -> None:
+    import sqlite3
+
+    database = mlflow_sqlite.uri.removeprefix("sqlite:///")
+
+    def set_status(status: str) -> None:
+        with sqlite3.connect(database) as db:
+            db.execute(
+                "UPDATE model_versions SET status = ? WHERE name = 'churn' AND version = 3",
+                (status,),
+            )
+
+    set_status("PENDING_REGISTRATION")
+    (first,) = import_from_mlflow(mlflow_sqlite.uri, tmp_path / "models", models=["churn"])
+    assert [c.mlflow_version for c in first.copied] == [1, 4]
+    assert (3, "MLflow status PENDING_REGISTRATION: not ready yet") in [
+        (s.mlflow_version, s.reason) for s in first.skipped
+    ]
+    assert "@champion is not set: v3 was not copied" in first.notes
+    set_status("READY")
+    (second,) = import_from_mlflow(mlflow_sqlite.uri, tmp_path / "models", models=["churn"])
+    assert [c.mlflow_version for c in second.copied] == [3]
+    assert not any("does not sort" in n for n in second.notes)
+    names = {c.mlflow_version: c.version for c in first.copied + second.copied}
+    assert sort_newest_first(list(names.values())) == [names[4], names[3], names[1]]
+    assert second.channels == {"champion": names[3]}

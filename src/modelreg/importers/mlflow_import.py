@@ -243,8 +243,9 @@ class _ModelImport:
             else:
                 todo.append(version)
         self._report_gaps(versions)
+        # a version not ready yet still gets its name now, so it keeps its place when it comes
         names = plan_version_names(
-            [(v.number, v.created) for v in versions if v.number in known or v in todo],
+            [(v.number, v.created) for v in versions if _key(v) not in here.gone],
             known,
             here.taken,
         )
