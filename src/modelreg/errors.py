@@ -5,7 +5,9 @@ The tree::
     ModelRegistryError
     ├── InvalidVersionError      (ValueError)   a version or channel name that is not allowed
     ├── InvalidInputError        (ValueError)   metrics, metadata, data ranges, arguments
-    │   └── ReservedKeyError                    metadata_extra naming a reserved key
+    │   ├── ReservedKeyError                    metadata_extra naming a reserved key
+    │   ├── PayloadTooLargeError                a request body or input over the server's limit
+    │   └── UnsupportedMediaTypeError           a request body in a format the route cannot read
     ├── VersionNotFoundError     (LookupError)  where None/False cannot say it (CLI, server)
     ├── VersionExistsError                      a name or import that is already taken
     ├── PromotionConflict                       production moved since the caller looked
@@ -18,7 +20,8 @@ The tree::
     │   └── LockTimeout          (TimeoutError) another writer held the lock too long
     ├── AuthError                (PermissionError) no token, or an unknown one
     │   └── ForbiddenError                      a token without the scope the call needs
-    └── RemoteError                             a server answered with an error we cannot map
+    ├── RemoteError                             a server answered with an error we cannot map
+    └── NotReadyError                           a serving process with no model to answer with yet
 
 Each class knows its HTTP status and CLI exit code, so the CLI and the server translate
 errors in exactly one place each. Context travels as attributes and survives pickling.
@@ -38,11 +41,14 @@ __all__ = [
     "LockTimeout",
     "MissingDependencyError",
     "ModelRegistryError",
+    "NotReadyError",
+    "PayloadTooLargeError",
     "PromotionConflict",
     "RemoteError",
     "ReservedKeyError",
     "SchemaVersionError",
     "StorageError",
+    "UnsupportedMediaTypeError",
     "UntrustedModelError",
     "VersionExistsError",
     "VersionNotFoundError",
@@ -110,6 +116,20 @@ class ReservedKeyError(InvalidInputError):
     """`metadata_extra` tried to overwrite a field the registry owns."""
 
     code = "reserved_key"
+
+
+class PayloadTooLargeError(InvalidInputError):
+    """A request body, or the rows in it, over the limit the server was started with."""
+
+    http_status = 413
+    code = "too_large"
+
+
+class UnsupportedMediaTypeError(InvalidInputError):
+    """A request body in a content type the route does not read; the message lists those it does."""
+
+    http_status = 415
+    code = "unsupported_media_type"
 
 
 class VersionNotFoundError(ModelRegistryError, LookupError):
@@ -201,6 +221,13 @@ class RemoteError(ModelRegistryError):
 
     http_status = 502
     code = "remote"
+
+
+class NotReadyError(ModelRegistryError):
+    """A serving process has no model loaded yet (none in the channel, or none that loads)."""
+
+    http_status = 503
+    code = "not_ready"
 
 
 def error_class_by_code(code: str) -> type[ModelRegistryError]:

@@ -25,7 +25,7 @@ from .errors import InvalidInputError
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["check_input", "infer_signature", "validate_signature"]
+__all__ = ["check_input", "infer_signature", "input_kinds", "validate_signature"]
 
 # kind trained on -> kinds accepted at prediction time
 _ACCEPTS: dict[str, frozenset[str]] = {
@@ -127,6 +127,18 @@ def validate_signature(signature: object) -> dict[str, Any]:
         return dict(json.loads(json.dumps(signature, allow_nan=False)))
     except (TypeError, ValueError) as exc:
         raise InvalidInputError(f"signature cannot be stored as JSON: {exc}") from exc
+
+
+def input_kinds(signature: Mapping[str, Any]) -> dict[str, str | None]:
+    """Each input column, in order, and the kind it was trained on (None: checked by name only).
+
+    Kinds are the coarse families compatibility is decided on: `float`, `integer`, `bool`,
+    `string`, `object`, `category`, `datetime`, `timedelta`.
+    """
+    return {
+        s["name"]: _trained_kind(s) if s.get("kind") or s.get("dtype") else None
+        for s in _inputs(signature)
+    }
 
 
 def _inputs(signature: Mapping[str, Any]) -> list[dict[str, Any]]:

@@ -33,6 +33,7 @@ COMMANDS: dict[str, str] = {
     "export": "transfer:export",
     "import": "transfer:import_",
     "server": "server:server",
+    "serve": "serve:serve",
     "demo": "demo:demo",
     "db": "db:db",
     "migrate": "db:migrate",

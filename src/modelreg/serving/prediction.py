@@ -26,7 +26,7 @@ from ..versions import validate_channel
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["Prediction", "PredictionService"]
+__all__ = ["Prediction", "PredictionService", "model_inputs"]
 
 log = logging.getLogger("modelreg.serving")
 
@@ -108,7 +108,7 @@ class PredictionService:
         import pandas as pd
 
         loaded = self._current()
-        X = _model_inputs(loaded, data)
+        X = model_inputs(loaded.result, data, version=loaded.version)
         values = loaded.result.model.predict(X)
         series = pd.Series(values, index=X.index, name="predicted_return", dtype="float64")
         return Prediction(loaded.version, series)
@@ -169,15 +169,21 @@ class PredictionService:
         return _Loaded(target, result)
 
 
-def _model_inputs(loaded: _Loaded, data: Any) -> pd.DataFrame:
-    """The model's feature columns from `data`: computed from bars, or taken as given."""
+def model_inputs(result: TrainingResult, data: Any, *, version: str) -> pd.DataFrame:
+    """The model's feature columns from `data`: computed from bars, or taken as given.
+
+    The one rule for what a model of `version` is fed, shared by `PredictionService` and
+    `modelreg serve`: OHLCV bars go through the feature recipe (`compute_features`) when the
+    frame lacks the model's features; then the features are selected in training order, and
+    checked against the recorded signature when there is one.
+    """
     import pandas as pd
 
     if not isinstance(data, pd.DataFrame):
         raise InvalidInputError(
             f"predict needs a pandas DataFrame of bars or features, got {type(data).__name__}"
         )
-    features = list(loaded.result.features)
+    features = list(result.features)
     frame, from_bars = data, False
     if not set(features) <= set(map(str, data.columns)) and _has_prices(data):
         from ..training.features import compute_features
@@ -186,11 +192,11 @@ def _model_inputs(loaded: _Loaded, data: Any) -> pd.DataFrame:
     missing = [f for f in features if f not in frame.columns]
     if missing:
         raise InvalidInputError(
-            f"the input lacks feature(s) {', '.join(missing)} that version {loaded.version} "
+            f"the input lacks feature(s) {', '.join(missing)} that version {version} "
             f"was trained on; pass OHLCV bars (timestamp, {', '.join(PRICE_COLUMNS)}) or a "
             "frame with those columns",
             missing=missing,
-            version=loaded.version,
+            version=version,
         )
     X = frame[features]
     if from_bars:
@@ -206,10 +212,10 @@ def _model_inputs(loaded: _Loaded, data: Any) -> pd.DataFrame:
     elif X.isna().to_numpy().any():
         column = X.columns[X.isna().any()][0]
         raise InvalidInputError(f"feature {column} has NaN values", column=column)
-    if loaded.result.signature:
+    if result.signature:
         from ..signature import check_input
 
-        X = check_input(loaded.result.signature, X)
+        X = check_input(result.signature, X)
     return X
 
 
