@@ -112,13 +112,12 @@ def serve_process(
     location: str,
     folder: Path,
     *options: str,
-    before: tuple[str, ...] = (),
     env: dict[str, str] | None = None,
 ) -> Iterator[ServeProcess]:
-    """Run `modelreg [BEFORE] serve --registry LOCATION OPTIONS` on a free loopback port (it
-    prints which), polling every 50 ms; stop it with Ctrl+C, as a person would."""
+    """Run `modelreg serve --registry LOCATION OPTIONS` on a free loopback port (it prints
+    which), polling every 50 ms; stop it with Ctrl+C, as a person would."""
     log_path = folder / f"serve-{time.monotonic_ns()}.log"
-    command = [sys.executable, "-m", "modelreg", *before, "serve", "--registry", location]
+    command = [sys.executable, "-m", "modelreg", "serve", "--registry", location]
     command += ["--port", "0", "--poll-interval", "0.05", *options]
     environment = {**os.environ, "MODELREG_CACHE": str(folder / "serve-cache"), **(env or {})}
     with open(log_path, "wb") as log:

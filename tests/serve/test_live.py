@@ -22,7 +22,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -45,10 +45,8 @@ class LiveBackend:
     kind: str
     location: str
     open: Callable[..., ModelRegistry]
-    before: tuple[str, ...] = ()
     serve_options: tuple[str, ...] = ()
     blobs: Path | None = None
-    env: dict[str, str] = field(default_factory=dict)
 
 
 def _local(request: pytest.FixtureRequest, tmp_path: Path) -> LiveBackend:
@@ -79,7 +77,7 @@ def _postgresql(request: pytest.FixtureRequest, tmp_path: Path) -> LiveBackend:
         "postgresql",
         location,
         lambda **options: ModelRegistry(location, artifacts=artifacts, lock_timeout=30, **options),
-        before=("--artifacts", artifacts),
+        serve_options=("--artifacts", artifacts),
         blobs=Path(artifacts),
     )
 
@@ -196,9 +194,7 @@ def test_eight_clients_see_no_failure_while_production_moves_20_times(
     calls: list[list[Call]] = [[] for _ in range(CLIENTS)]
     stop = threading.Event()
     moves: list[Move] = []
-    with serve_process(
-        live.location, tmp_path, *live.serve_options, before=live.before, env=live.env
-    ) as server:
+    with serve_process(live.location, tmp_path, *live.serve_options) as server:
         wait_for(lambda: server.ready()["version"] == good[0], "the first version")
         threads = [threading.Thread(target=_client, args=(server.url, log, stop)) for log in calls]
         for thread in threads:

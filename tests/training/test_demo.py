@@ -44,6 +44,7 @@ def test_demo_through_the_cli_runner(tmp_path: Path) -> None:
         "all consistent",
         "Versions",
         "Audit history of production",
+        "modelreg serve --registry",
     ):
         assert expected in out, expected
     _assert_demo_left_a_valid_registry(folder)

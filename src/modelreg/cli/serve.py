@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import signal
 import socket
 import sys
+from typing import Any
 
 import click
 
@@ -22,6 +24,11 @@ from ._common import note, open_registry
 )
 @click.option("--channel", default="production", show_default=True, help="Channel to follow.")
 @click.option("--model", metavar="NAME", help="Which named model (overrides the global --model).")
+@click.option(
+    "--artifacts",
+    metavar="URL",
+    help="Artifact store of a SQL catalog (overrides the global --artifacts).",
+)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
 @click.option(
     "--port",
@@ -63,6 +70,7 @@ def serve(
     location: str | None,
     channel: str,
     model: str | None,
+    artifacts: str | None,
     host: str,
     port: int,
     poll_interval: float,
@@ -70,7 +78,7 @@ def serve(
     max_body_bytes: int,
     max_rows: int,
 ) -> None:
-    """Answer POST /predict with the model CHANNEL points to, and follow it without a restart.
+    """Answer POST /predict with the model a channel points to, following it without a restart.
 
     When the channel moves, the new version is loaded and checked in the background and
     swapped in at once; requests in flight finish on the old model, none waits. A version
@@ -83,7 +91,7 @@ def serve(
     \b
     Example:
       modelreg serve --registry models/ --port 8000
-      curl -s localhost:8000/predict -H 'Content-Type: text/csv' --data-binary @rows.csv
+      curl localhost:8000/predict -H 'Content-Type: text/csv' -T rows.csv -X POST
     """
     import uvicorn
 
@@ -91,10 +99,9 @@ def serve(
     from ..serving.payload import Limits
     from ..serving.prediction_app import create_prediction_app
 
-    if location is not None:
-        ctx.obj["registry"] = location
-    if model is not None:
-        ctx.obj["model"] = model
+    for option, value in (("registry", location), ("model", model), ("artifacts", artifacts)):
+        if value is not None:
+            ctx.obj[option] = value
     limits = Limits(max_bytes=max_body_bytes, max_rows=max_rows)
     registry = open_registry(ctx)
     follower = ChannelFollower(
@@ -109,11 +116,37 @@ def serve(
         "(POST /predict; GET /ready, /metrics, /docs); Ctrl+C stops"
     )
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
-    uvicorn.Server(config).run(sockets=[listener])
+    _run_until_stopped(uvicorn.Server(config), listener)
+    note("Stopped.")
+
+
+class _Stopped(Exception):
+    """Ctrl+C or SIGTERM, after uvicorn finished the requests in flight."""
+
+
+def _run_until_stopped(server: Any, listener: socket.socket) -> None:
+    """Serve until SIGINT or SIGTERM; then a clean exit (0), not "Aborted!" or a kill.
+
+    uvicorn drains the connections and then raises the signal again for whoever handled it
+    before: here, that is this function, which turns it into a normal return.
+    """
+
+    def stopped(signum: int, frame: Any) -> None:
+        raise _Stopped
+
+    previous = {sig: signal.signal(sig, stopped) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        server.run(sockets=[listener])
+    except _Stopped:
+        pass
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _listen(host: str, port: int) -> socket.socket:
-    """A bound socket, so that port 0 becomes a real port we can print before serving.
+    """A listening socket, so that port 0 becomes a real port we can print before serving
+    (connections made before uvicorn is up wait in the backlog instead of being refused).
 
     Made with IPPROTO_TCP spelled out: asyncio turns Nagle's algorithm off only on sockets
     that say so, and with it on, each answer waits ~40 ms for the client's delayed ACK.
@@ -123,6 +156,7 @@ def _listen(host: str, port: int) -> socket.socket:
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         listener.bind((host, port))
+        listener.listen(2048)
     except OSError as exc:
         listener.close()
         raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror}") from exc

@@ -328,6 +328,18 @@ def render_summary(report: DemoReport, registry: ModelRegistry, out: Console) ->
         f"Look around: [bold]modelreg --registry {report.registry_path} list[/] "
         f"(or history, compare, verify); prices in {report.path / 'prices.csv'}."
     )
+    out.print("Serve production over HTTP, following every promotion live:")
+    for line in serve_commands(report):
+        out.print(f"  [bold]{line}[/]", soft_wrap=True, highlight=False)
+
+
+def serve_commands(report: DemoReport) -> list[str]:
+    """The command that serves the demo's production, and a request that asks it."""
+    return [
+        f"modelreg serve --registry {report.registry_path}",
+        "curl localhost:8000/predict -H 'Content-Type: text/csv' "
+        f"--data-binary @{report.path / 'prices.csv'}",
+    ]
 
 
 def _versions_table(report: DemoReport, registry: ModelRegistry) -> Table:
