@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import json
 import os
 import re
@@ -88,13 +89,14 @@ class Server:
 
 @dataclass(frozen=True)
 class Sample:
-    """One wrk run: requests a second and latency percentiles (seconds)."""
+    """One wrk run: requests a second, latency percentiles and server CPU a request (seconds)."""
 
     rps: float
     p50: float
     p99: float
     requests: int
     errors: int
+    cpu: float = 0.0
 
 
 def _run(plan: dict[str, int], info: dict[str, str]) -> str:
@@ -106,10 +108,13 @@ def _run(plan: dict[str, int], info: dict[str, str]) -> str:
         servers = [_modelreg_server(folder, result), _mlflow_server(folder, result, rows)]
         results: dict[tuple[str, int, int], list[Sample]] = {}
         started: dict[str, float] = {}
+        groups: dict[str, int] = {}
         with contextlib.ExitStack() as stack:
             endpoints = {}
             for server in servers:
-                url, started[server.name] = stack.enter_context(_running(server, folder))
+                url, started[server.name], groups[server.name] = stack.enter_context(
+                    _running(server, folder)
+                )
                 endpoints[server.name] = url + server.predict
             for batch in BATCHES:
                 body = json.dumps({"dataframe_records": rows.tail(batch).to_dict("records")})
@@ -121,9 +126,18 @@ def _run(plan: dict[str, int], info: dict[str, str]) -> str:
                         names = list(endpoints) if rep % 2 == 0 else list(reversed(endpoints))
                         for name in names:
                             _wrk(endpoints[name], script, clients, plan["warmup"])
+                            cpu = _cpu_seconds(groups[name])
                             sample = _wrk(endpoints[name], script, clients, plan["seconds"])
-                            results.setdefault((name, clients, batch), []).append(sample)
-        info = {**info, "mlflow": mlflow.__version__, "wrk": _wrk_version()}
+                            cpu = (_cpu_seconds(groups[name]) - cpu) / max(sample.requests, 1)
+                            results.setdefault((name, clients, batch), []).append(
+                                dataclasses.replace(sample, cpu=cpu)
+                            )
+        info = {
+            **info,
+            "load average at end (1, 5, 15 min)": ", ".join(f"{x:.2f}" for x in os.getloadavg()),
+            "mlflow": mlflow.__version__,
+            "wrk": _wrk_version(),
+        }
         return _render(results, started, info, plan)
     finally:
         remove(folder)
@@ -176,8 +190,9 @@ def _mlflow_server(folder: Path, result: Any, rows: Any) -> Server:
 
 
 @contextlib.contextmanager
-def _running(server: Server, folder: Path) -> Iterator[tuple[str, float]]:
-    """Start a server in its own process group; yields (URL, seconds to its first answer)."""
+def _running(server: Server, folder: Path) -> Iterator[tuple[str, float, int]]:
+    """Start a server in its own process group; yields (URL, seconds to its first answer,
+    the process group)."""
     log = folder / f"{server.name.split()[0]}.log"
     started = time.perf_counter()
     with open(log, "wb") as out:
@@ -191,7 +206,7 @@ def _running(server: Server, folder: Path) -> Iterator[tuple[str, float]]:
     try:
         url = server.url or _wait(lambda: _printed_url(log), process, log)
         _wait(lambda: _answers(url + server.ready), process, log)
-        yield url, time.perf_counter() - started
+        yield url, time.perf_counter() - started, process.pid
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGINT)
@@ -200,6 +215,17 @@ def _running(server: Server, folder: Path) -> Iterator[tuple[str, float]]:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+
+
+def _cpu_seconds(group: int) -> float:
+    """CPU time (user + system) used so far by the live processes of a process group."""
+    ticks = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = stat.read_text().rpartition(")")[2].split()
+            if int(fields[2]) == group:  # pgrp; utime and stime follow at 11 and 12
+                ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def _wait(probe: Any, process: subprocess.Popen[bytes], log: Path, timeout: float = 120) -> Any:
@@ -316,6 +342,7 @@ def _render(
                 _cell([s.p50 for s in samples], "ms"),
                 _cell([s.p99 for s in samples], "ms"),
                 _cell([s.rps for s in samples], "rps"),
+                _cell([s.cpu for s in samples], "ms"),
                 str(sum(s.errors for s in samples)),
             ]
         )
@@ -327,9 +354,10 @@ def _render(
             theirs = results[("mlflow models serve", clients, batch)]
             throughput = _median(ours, "rps") / _median(theirs, "rps")
             latency = _median(theirs, "p50") / _median(ours, "p50")
+            cpu = _median(theirs, "cpu") / _median(ours, "cpu")
             ratios.append(
                 f"- {clients} client(s), {batch} row(s) a request: throughput x{throughput:.2f}, "
-                f"p50 latency x{latency:.2f}"
+                f"p50 latency x{latency:.2f}, server CPU a request x{cpu:.2f}"
             )
     start_up = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in started.items())
     return "\n\n".join(
@@ -339,9 +367,20 @@ def _render(
             f"wrk, closed loop, {plan['seconds']} s a run after {plan['warmup']} s of warm-up, "
             f"{plan['repeat']} run(s) a cell, servers alternating; median (min-max). One JSON "
             "body for both (`dataframe_records`); latency is wrk's, from request sent to answer "
-            "read; errors are non-2xx answers and socket errors.",
+            "read; server CPU is the user + system time of the server's processes during the "
+            "run over the requests answered (what contention on a shared machine disturbs "
+            "least); errors are non-2xx answers and socket errors.",
             table(
-                ["server", "clients", "rows a request", "p50 ms", "p99 ms", "requests/s", "errors"],
+                [
+                    "server",
+                    "clients",
+                    "rows a request",
+                    "p50 ms",
+                    "p99 ms",
+                    "requests/s",
+                    "server CPU ms a request",
+                    "errors",
+                ],
                 rows,
             ),
             "modelreg / MLflow (higher: modelreg better):\n" + "\n".join(ratios),

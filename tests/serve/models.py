@@ -50,3 +50,22 @@ class ExitOnLoad:
 
 class NoPredict:
     """A pickled object that is not a model at all."""
+
+
+#: set by a test to let a `SlowToLoad` version finish loading
+LOAD_GATE = threading.Event()
+
+
+def _built_after_the_gate(value: float) -> ConstantModel:
+    LOAD_GATE.wait(30)
+    return ConstantModel(value)
+
+
+class SlowToLoad:
+    """Unpickles into a ConstantModel only once LOAD_GATE is set: a load that takes its time."""
+
+    def __init__(self, value: float) -> None:
+        self.value = value
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_built_after_the_gate, (self.value,))

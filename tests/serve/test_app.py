@@ -20,7 +20,17 @@ from modelreg.serving.prediction_app import create_prediction_app
 from modelreg.training.features import WARMUP_BARS
 
 from . import models
-from .support import BARS, FEATURES, ROWS, custom, on_loopback, records, ridge, tamper
+from .support import (
+    BARS,
+    FEATURES,
+    ROWS,
+    custom,
+    on_loopback,
+    records,
+    ridge,
+    tamper,
+    wait_for,
+)
 
 CSV = {"Content-Type": "text/csv"}
 
@@ -104,6 +114,19 @@ def test_too_few_bars_say_how_many_are_needed(client) -> None:
     answer = client.post("/predict", json=bars.to_dict(orient="records"))
     assert answer.status_code == 422
     assert f"pass {WARMUP_BARS} bars" in answer.json()["message"]
+
+
+def test_bars_for_a_version_whose_features_are_not_the_recipes(registry) -> None:
+    version = registry.register(custom(models.ConstantModel(1.0)))
+    registry.promote(version)
+    follower = ChannelFollower(registry)
+    follower.refresh()
+    bars = BARS.tail(60).reset_index()
+    with TestClient(create_prediction_app(follower, follow=False)) as client:
+        answer = client.post("/predict", content=bars.to_csv(index=False), headers=CSV)
+    assert answer.status_code == 422
+    assert answer.json()["context"]["missing"] == ["a", "b", "c"]
+    assert "the feature recipe does not compute them from bars" in answer.json()["message"]
 
 
 def test_missing_columns_are_named(client) -> None:
@@ -297,9 +320,7 @@ def test_a_request_in_flight_finishes_on_the_model_it_started_with(registry: Mod
     models.GATE.clear()
     answers: list[httpx.Response] = []
     with on_loopback(create_prediction_app(follower)) as url:
-        assert httpx.get(f"{url}/ready").status_code in (200, 503)
-        while httpx.get(f"{url}/ready").json()["version"] != old:
-            threading.Event().wait(0.01)
+        wait_for(lambda: httpx.get(f"{url}/ready").json()["version"] == old, "the old version")
         slow = threading.Thread(
             target=lambda: answers.append(
                 httpx.post(f"{url}/predict", json={"a": 1, "b": 2, "c": 3}, timeout=30)
@@ -308,14 +329,35 @@ def test_a_request_in_flight_finishes_on_the_model_it_started_with(registry: Mod
         slow.start()
         assert models.WAITING.acquire(timeout=10), "the request reached the model"
         registry.promote(new)
-        while httpx.get(f"{url}/ready").json()["version"] != new:
-            threading.Event().wait(0.01)
+        wait_for(lambda: httpx.get(f"{url}/ready").json()["version"] == new, "the new version")
         fresh = httpx.post(f"{url}/predict", json={"a": 1, "b": 2, "c": 3}, timeout=10).json()
         assert fresh == {"version": new, "channel": "production", "predictions": [2.0]}
         models.GATE.set()
         slow.join(timeout=30)
     assert answers[0].status_code == 200
     assert answers[0].json() == {"version": old, "channel": "production", "predictions": [1.0]}
+
+
+def test_requests_never_wait_for_a_load(registry: ModelRegistry) -> None:
+    """While a new version loads (here, until the test lets it), the old one answers every
+    request, and /ready says what is loading since when."""
+    old = registry.register(custom(models.ConstantModel(1.0)))
+    slow = registry.register(custom(models.SlowToLoad(2.0)))
+    registry.promote(old)
+    models.LOAD_GATE.clear()
+    row = {"a": 1, "b": 2, "c": 3}
+    with on_loopback(create_prediction_app(ChannelFollower(registry, poll_interval=0.01))) as url:
+        wait_for(lambda: httpx.get(f"{url}/ready").json()["version"] == old, "the old version")
+        registry.promote(slow)
+        ready = wait_for(lambda: (r := httpx.get(f"{url}/ready").json())["loading"] and r, "load")
+        assert ready["loading"]["version"] == slow and ready["version"] == old
+        for _ in range(20):
+            answer = httpx.post(f"{url}/predict", json=row, timeout=5)
+            assert answer.json()["version"] == old
+        models.LOAD_GATE.set()
+        wait_for(lambda: httpx.get(f"{url}/ready").json()["version"] == slow, "the new version")
+        assert httpx.post(f"{url}/predict", json=row).json()["predictions"] == [2.0]
+        assert httpx.get(f"{url}/ready").json()["loading"] is None
 
 
 def test_openapi_describes_predict(client) -> None:

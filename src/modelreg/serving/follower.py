@@ -63,6 +63,7 @@ class FollowerStatus:
         since: when `serving` was swapped in (ISO 8601 UTC).
         channel_version: what the channel pointed to at the last look.
         checked_at: when the pointer was last read successfully.
+        loading: the version being loaded now, and since when (a load that hangs shows here).
         last_failure: the last version that could not be served, and why.
         read_error: the last failure to read the pointer, until a read succeeds again.
     """
@@ -73,6 +74,7 @@ class FollowerStatus:
     load_seconds: float | None = None
     channel_version: str | None = None
     checked_at: str | None = None
+    loading: tuple[str, str] | None = None
     last_failure: Failure | None = None
     read_error: Failure | None = None
     swaps: int = 0
@@ -185,6 +187,7 @@ class ChannelFollower:
 
     def _load(self, target: str) -> float:
         started = time.perf_counter()
+        self._set(loading=(target, iso_utc(utc_now())))
         try:
             result = self.registry.load_version(target, trust_pickle=self.trust_pickle)
             if result is None:
@@ -198,6 +201,7 @@ class ChannelFollower:
         before = self._status.version
         self._retries = 0
         self._set(
+            loading=None,
             serving=served,
             since=iso_utc(utc_now()),
             load_seconds=seconds,
@@ -218,7 +222,7 @@ class ChannelFollower:
     def _load_failed(self, target: str, exc: BaseException) -> float:
         failure = Failure.of(target, exc)
         self._failed = target
-        self._set(last_failure=failure, failed_loads=self._status.failed_loads + 1)
+        self._set(loading=None, last_failure=failure, failed_loads=self._status.failed_loads + 1)
         still = self._status.version
         log.error(
             "could not load %s from %s: %s: %s; %s",

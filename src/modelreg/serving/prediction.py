@@ -191,10 +191,15 @@ def model_inputs(result: TrainingResult, data: Any, *, version: str) -> pd.DataF
         frame, from_bars = compute_features(data), True
     missing = [f for f in features if f not in frame.columns]
     if missing:
+        remedy = (
+            "the feature recipe does not compute them from bars: pass a frame with those columns"
+            if from_bars
+            else f"pass OHLCV bars (timestamp, {', '.join(PRICE_COLUMNS)}) or a frame with "
+            "those columns"
+        )
         raise InvalidInputError(
             f"the input lacks feature(s) {', '.join(missing)} that version {version} "
-            f"was trained on; pass OHLCV bars (timestamp, {', '.join(PRICE_COLUMNS)}) or a "
-            "frame with those columns",
+            f"was trained on; {remedy}",
             missing=missing,
             version=version,
         )

@@ -165,6 +165,9 @@ def _readiness(status: FollowerStatus, location: str) -> dict[str, Any]:
         "since": status.since,
         "channel_version": status.channel_version,
         "checked_at": status.checked_at,
+        "loading": dict(zip(("version", "since"), status.loading, strict=True))
+        if status.loading
+        else None,
         "last_failure": _public(status.last_failure, location),
         "read_error": _public(status.read_error, location),
         "swaps": status.swaps,
