@@ -310,6 +310,18 @@ def test_a_model_failing_on_good_input_is_a_500_naming_the_version(registry) -> 
     assert f"version {version} failed to predict 1 row(s): RuntimeError" in answer.json()["message"]
 
 
+def test_an_unexpected_failure_is_a_500_body_and_a_log_line(client, monkeypatch, caplog) -> None:
+    def broken(*args: object, **kwargs: object) -> bytes:
+        raise TypeError("cannot encode that")
+
+    monkeypatch.setattr("modelreg.serving.prediction_app.answer_json", broken)
+    answer = client.post("/predict", json=records())
+    assert answer.status_code == 500
+    assert answer.json()["message"] == "the server failed: TypeError: cannot encode that"
+    assert "POST /predict failed unexpectedly" in caplog.text
+    assert _metrics(client)['modelreg_serve_requests_total{"outcome": "failed"}'] == 1
+
+
 def test_a_request_in_flight_finishes_on_the_model_it_started_with(registry: ModelRegistry) -> None:
     """A swap while a request is inside the model: it answers from the old model, by name, and
     the next request gets the new one without waiting."""

@@ -10,6 +10,7 @@ Every `ModelRegistryError` becomes its class's status and `{error, message, cont
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 import time
@@ -21,6 +22,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect
 
 from .. import __version__
 from ..errors import ModelRegistryError, NotReadyError, PayloadTooLargeError
@@ -30,6 +32,8 @@ from .payload import JSON, Limits, answer_json, media_type, read_rows
 from .served_model import ServedModel
 
 __all__ = ["create_prediction_app"]
+
+log = logging.getLogger("modelreg.serve")
 
 _EXAMPLE_ROWS = [{"ret_1": 0.004, "ema_20": 0.012, "rsi_14": 58.1}]
 _EXAMPLE_CSV = "ret_1,ema_20,rsi_14\n0.004,0.012,58.1\n"
@@ -98,10 +102,14 @@ def create_prediction_app(
             kind = media_type(request.headers.get("content-type"))
             body = await _read_body(request, limits.max_bytes)
             content, rows = await run_in_threadpool(_answer, served, body, kind, limits, follower)
-        except ModelRegistryError as exc:
-            metrics.observe(time.perf_counter() - started, exc.http_status, error=exc.code)
-            headers = {"Retry-After": retry_after} if exc.http_status == 503 else None
-            return JSONResponse(exc.to_dict(), status_code=exc.http_status, headers=headers)
+        except ClientDisconnect:  # nobody to answer; counted as nginx counts it
+            metrics.observe(time.perf_counter() - started, 499, error="client_disconnected")
+            return Response(status_code=499)
+        except Exception as exc:
+            error = exc if isinstance(exc, ModelRegistryError) else _unexpected(exc)
+            metrics.observe(time.perf_counter() - started, error.http_status, error=error.code)
+            headers = {"Retry-After": retry_after} if error.http_status == 503 else None
+            return JSONResponse(error.to_dict(), status_code=error.http_status, headers=headers)
         metrics.observe(time.perf_counter() - started, 200, rows=rows)
         return Response(content, media_type=JSON, headers={"X-Model-Version": served.version})
 
@@ -124,6 +132,12 @@ def create_prediction_app(
         return Response(content, media_type=content_type)
 
     return app
+
+
+def _unexpected(exc: Exception) -> ModelRegistryError:
+    """A bug, or a library's surprise: logged with its traceback, answered as a 500."""
+    log.error("POST /predict failed unexpectedly", exc_info=exc)
+    return ModelRegistryError(f"the server failed: {type(exc).__name__}: {exc}")
 
 
 async def _read_body(request: Request, max_bytes: int) -> bytes:
