@@ -18,7 +18,7 @@ from modelreg.serving.follower import MAX_BACKOFF, ChannelFollower
 from modelreg.signature import infer_signature
 
 from .models import ConstantModel, ExitOnLoad, FailingModel, NoPredict
-from .support import ROWS, custom, ridge, tamper
+from .support import ROWS, custom, ridge, tamper, wait_for
 
 
 @pytest.fixture
@@ -196,13 +196,9 @@ def test_the_thread_follows_and_stops(registry, good) -> None:
     follower = ChannelFollower(registry, poll_interval=0.01)
     follower.start()
     try:
+        wait_for(lambda: follower.status.version == good[0], "the first version")
         registry.promote(good[1])
-        deadline = threading.Event()
-        for _ in range(3000):
-            if follower.status.version == good[1]:
-                break
-            deadline.wait(0.01)
-        assert follower.status.version == good[1]
+        wait_for(lambda: follower.status.version == good[1], "the swap")
     finally:
         follower.stop()
     assert not any(t.name == "modelreg-follower" for t in threading.enumerate())
