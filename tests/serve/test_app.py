@@ -377,3 +377,23 @@ def test_openapi_describes_predict(client) -> None:
     body = spec["paths"]["/predict"]["post"]["requestBody"]["content"]
     assert {"application/json", "text/csv"} <= set(body)
     assert {"413", "415", "422", "503"} <= set(spec["paths"]["/predict"]["post"]["responses"])
+
+
+@pytest.mark.parametrize(
+    ("message", "location", "shown"),
+    [
+        ("/srv/models/v1/model.pkl does not match", "/srv/models", "model.pkl does not match"),
+        ("could not read at /data/blobs/sha256/ab/abcd: gone", "x", "could not read at abcd: gone"),
+        (
+            "cannot reach postgresql://u@db:5432/reg?options=x",
+            "postgresql://u@db:5432/reg?options=x",
+            "cannot reach <registry>",
+        ),
+        ("no models here: promote one", "models", "no models here: promote one"),
+        ("see http://host:8080/api/docs", "models", "see http://host:8080/api/docs"),
+    ],
+)
+def test_answers_show_no_server_path_or_database_url(message, location, shown) -> None:
+    from modelreg.serving.prediction_app import _redact
+
+    assert _redact(message, location) == shown

@@ -204,9 +204,10 @@ _ABSOLUTE_PATH = re.compile(r"(?<![\w.:/])/(?:[^\s/'\"]+/)+([^\s/'\"]+)")
 
 
 def _redact(message: str, location: str) -> str:
-    """Without the registry's location or any server path (a file keeps its name): the log
-    has them whole, an HTTP answer does not (DESIGN.md's trust model)."""
-    return _ABSOLUTE_PATH.sub(r"\1", message).replace(location, "<registry>")
+    """Without any absolute server path (a file keeps its name) or the registry's URL: the
+    log has them whole, an HTTP answer does not (DESIGN.md's trust model)."""
+    message = _ABSOLUTE_PATH.sub(r"\1", message)
+    return message.replace(location, "<registry>") if "://" in location else message
 
 
 def _not_ready_reason(status: FollowerStatus) -> str:
