@@ -95,3 +95,11 @@ def test_follows_a_registry_server_with_a_read_token(tmp_path: Path) -> None:
             answer = httpx.post(f"{server.url}/predict", json=records()).json()
             assert answer["version"] == second
         assert READ_TOKEN not in server.log()
+
+
+def test_serves_a_named_model(tmp_path: Path) -> None:
+    named = ModelRegistry(tmp_path / "models", model="btc_direction")
+    version = named.register(ridge(10.0))
+    named.promote(version)
+    with serve_process(str(tmp_path / "models"), tmp_path, "--model", "btc_direction") as server:
+        wait_for(lambda: server.ready()["version"] == version, "the named model's production")

@@ -113,6 +113,23 @@ def test_an_untrusted_pickle_is_not_loaded(registry, good) -> None:
     assert follower.status.last_failure.error == "untrusted"
 
 
+def test_a_sql_registry_loads_pickles_only_when_told_to(tmp_path) -> None:
+    location = f"sqlite:///{tmp_path / 'registry.db'}"
+    writer = ModelRegistry(location, model_format="pickle")
+    pickled = writer.register(ridge(1.0))
+    writer.promote(pickled)
+    writer.close()
+    registry = ModelRegistry(location, cache_dir=tmp_path / "cache")
+    refused = ChannelFollower(registry)  # the registry's rule: a catalog's pickles need trust
+    refused.refresh()
+    assert refused.status.last_failure is not None
+    assert refused.status.last_failure.error == "untrusted" and not refused.status.ready
+    trusted = ChannelFollower(registry, trust_pickle=True)
+    trusted.refresh()
+    assert trusted.status.version == pickled
+    registry.close()
+
+
 def test_a_failed_version_is_retried_only_when_the_channel_moves(
     registry, good, monkeypatch
 ) -> None:
