@@ -115,7 +115,7 @@ def test_an_untrusted_pickle_is_not_loaded(registry, good) -> None:
 
 def test_a_sql_registry_loads_pickles_only_when_told_to(tmp_path) -> None:
     location = f"sqlite:///{tmp_path / 'registry.db'}"
-    writer = ModelRegistry(location, model_format="pickle")
+    writer = ModelRegistry(location, model_format="pickle", cache_dir=tmp_path / "cache")
     pickled = writer.register(ridge(1.0))
     writer.promote(pickled)
     writer.close()

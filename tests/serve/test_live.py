@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import numpy as np
@@ -65,7 +66,9 @@ def _sqlite(request: pytest.FixtureRequest, tmp_path: Path) -> LiveBackend:
     return LiveBackend(
         "sqlite",
         location,
-        lambda **options: ModelRegistry(location, lock_timeout=30, **options),
+        lambda **options: ModelRegistry(
+            location, lock_timeout=30, cache_dir=tmp_path / "cache", **options
+        ),
         blobs=tmp_path / "registry-artifacts",
     )
 
@@ -76,7 +79,9 @@ def _postgresql(request: pytest.FixtureRequest, tmp_path: Path) -> LiveBackend:
     return LiveBackend(
         "postgresql",
         location,
-        lambda **options: ModelRegistry(location, artifacts=artifacts, lock_timeout=30, **options),
+        lambda **options: ModelRegistry(
+            location, artifacts=artifacts, lock_timeout=30, cache_dir=tmp_path / "cache", **options
+        ),
         serve_options=("--artifacts", artifacts),
         blobs=Path(artifacts),
     )
@@ -90,8 +95,19 @@ def _postgresql(request: pytest.FixtureRequest, tmp_path: Path) -> LiveBackend:
     ]
 )
 def live(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LiveBackend]:
+    """The backend, whose registries (and their database connections) close after the test."""
     backend: LiveBackend = request.param(request, tmp_path)
+    opened: list[ModelRegistry] = []
+    opener = backend.open
+
+    def open_and_keep(**options: Any) -> ModelRegistry:
+        opened.append(opener(**options))
+        return opened[-1]
+
+    backend.open = open_and_keep
     yield backend
+    for registry in opened:
+        registry.close()
 
 
 @dataclass(frozen=True)
