@@ -170,7 +170,9 @@ def _mlflow_server(folder: Path, result: Any, rows: Any) -> Server:
 
     tracking = f"sqlite:///{folder / 'mlflow.db'}"
     mlflow.set_tracking_uri(tracking)
-    mlflow.set_experiment(experiment_name="serve-bench")
+    # artifacts in the scratch folder too: by default MLflow writes ./mlruns where it is run
+    artifacts = (folder / "mlflow-artifacts").as_uri()
+    mlflow.set_experiment(experiment_id=mlflow.create_experiment("serve", artifacts))
     with mlflow.start_run():
         mlflow.sklearn.log_model(
             result.model,
