@@ -9,8 +9,11 @@ An archive (tar.gz, or zip when the name says so) holds one folder named after t
 Export hashes every artifact while it streams it in, so a corrupt version is never exported.
 Import streams every member into a staging folder, hashing on the way, and refuses the archive
 unless every artifact, and nothing else, matches the metadata: only then is anything published.
-Members are never extracted by name: links, devices, paths leaving the folder, and members whose
-size differs from the metadata's record are refused before a byte of them is written.
+Members are never extracted by name: links, devices, names the artifact-name rule refuses, and
+members whose size differs from the metadata's record are refused before a byte of them is
+written. The metadata must come before any artifact (export writes it first), so every member
+is bounded by a size already declared, and the declared total by the caller's `max_bytes`: a
+small archive cannot unpack into a full disk.
 
 The same folder, unpacked (`20260126_103000/` with `metadata.json` beside the artifacts; the
 manifest optional), imports under the same checks: that is how importers from other registries
@@ -28,8 +31,8 @@ import tarfile
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator, Mapping
-from pathlib import Path, PurePosixPath
-from typing import IO, Any, Protocol
+from pathlib import Path
+from typing import IO, Any, NoReturn, Protocol
 
 from . import _fsutil
 from .errors import (
@@ -38,9 +41,11 @@ from .errors import (
     InvalidInputError,
     ModelRegistryError,
     StorageError,
+    PayloadTooLargeError,
 )
+from .integrity import hash_limited
 from .metadata import METADATA_FILE, decode_metadata, encode_metadata, version_fields
-from .versions import validate_version
+from .versions import validate_artifact_name, validate_version
 
 __all__ = [
     "ARCHIVE_VERSION",
@@ -59,7 +64,7 @@ ARCHIVE_VERSION = 1
 SUFFIXES = (".tar.gz", ".tgz", ".zip")
 #: per-registry state: an imported version starts unpromoted wherever it lands
 _LOCAL_STATE = ("deployment_status", "promoted_at")
-_MAX_SMALL_MEMBER = 64 * 1024 * 1024
+_MAX_SMALL_MEMBER = 16 * 1024 * 1024
 
 Progress = Callable[[int], None]
 Opener = Callable[[str], IO[bytes]]
@@ -288,12 +293,19 @@ class _CountingFile(io.RawIOBase):
         return self._raw.tell()
 
 
-def read_archive(src: Path, into: Path, *, progress: Progress | None = None) -> dict[str, Any]:
+def read_archive(
+    src: Path,
+    into: Path,
+    *,
+    progress: Progress | None = None,
+    max_bytes: int | None = None,
+) -> dict[str, Any]:
     """Unpack an archive's artifacts into the empty folder `into`, checking everything.
 
     Returns the version's metadata, ready to publish (with this registry's state reset).
     Raises InvalidInputError for something that is not a modelreg archive, CorruptVersionError
-    for a damaged one and IntegrityError when an artifact differs from its recorded sha256.
+    for a damaged one, IntegrityError when an artifact differs from its recorded sha256, and
+    PayloadTooLargeError when its artifacts add up to more than `max_bytes`.
     """
     src = Path(src)
     try:
@@ -308,7 +320,7 @@ def read_archive(src: Path, into: Path, *, progress: Progress | None = None) -> 
             if progress is not None
             else raw
         )
-        unpacker = _Unpacker(src, into)
+        unpacker = _Unpacker(src, into, max_bytes=max_bytes)
         try:
             if zipfile.is_zipfile(stream):
                 stream.seek(0)
@@ -324,7 +336,13 @@ def read_archive(src: Path, into: Path, *, progress: Progress | None = None) -> 
     return unpacker.finish()
 
 
-def read_folder(src: Path, into: Path, *, progress: Progress | None = None) -> dict[str, Any]:
+def read_folder(
+    src: Path,
+    into: Path,
+    *,
+    progress: Progress | None = None,
+    max_bytes: int | None = None,
+) -> dict[str, Any]:
     """Copy an unpacked archive's artifacts into the empty folder `into`, checking everything.
 
     `src` is named after the version and holds `metadata.json` beside the artifacts, as an
@@ -334,7 +352,7 @@ def read_folder(src: Path, into: Path, *, progress: Progress | None = None) -> d
     src = Path(src)
     if not src.is_dir():
         raise InvalidInputError(f"{src} is not a folder", path=str(src))
-    unpacker = _Unpacker(src, into, manifest_required=False)
+    unpacker = _Unpacker(src, into, max_bytes=max_bytes, manifest_required=False)
     with _storage_errors("read", src):
         members = sorted(p for p in src.rglob("*") if not p.is_dir() or p.is_symlink())
         # the records first, so every artifact is held against them before it is copied
@@ -379,31 +397,49 @@ def _read_tar(stream: IO[bytes], unpacker: _Unpacker) -> None:
                 unpacker.take(member.name, handle)
 
 
+class _Tee:
+    """Reads from `source`, writing what it read to `sink` (hash and store in one pass)."""
+
+    def __init__(
+        self, source: IO[bytes], sink: _fsutil.HashingWriter, progress: Progress | None
+    ) -> None:
+        self._source, self._sink, self._progress = source, sink, progress
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._source.read(size)
+        self._sink.write(data)
+        if self._progress is not None and data:
+            self._progress(len(data))
+        return data
+
+
 class _Unpacker:
     """Receives an archive's members one by one; decides what they are and keeps score."""
 
-    def __init__(self, src: Path, into: Path, *, manifest_required: bool = True) -> None:
-        self.src, self.into = src, into
+    def __init__(
+        self, src: Path, into: Path, *, max_bytes: int | None, manifest_required: bool = True
+    ) -> None:
+        self.src, self.into, self.max_bytes = src, into, max_bytes
         self.manifest_required = manifest_required
         self.top: str | None = None
         self.small: dict[str, bytes] = {}
         self.hashes: dict[str, dict[str, Any]] = {}
+        self.recorded: dict[str, Any] | None = None
 
     def _relative(self, member: str) -> str:
-        path = PurePosixPath(member)
-        parts = path.parts
-        if (
-            path.is_absolute()
-            or len(parts) < 2
-            or any(p in ("", ".", "..") for p in parts)
-            or "\\" in member
-        ):
-            self._refuse(f"member {member!r} is outside the version's folder")
+        """The member's artifact name below the version's folder, by the one name rule."""
+        top, sep, rest = member.partition("/")
+        if not sep or not top or top in (".", ".."):
+            self._refuse(f"member {member[:200]!r} is outside the version's folder")
+        try:
+            name = rest if rest in (MANIFEST, METADATA_FILE) else validate_artifact_name(rest)
+        except InvalidInputError as exc:
+            self._refuse(f"member {member[:200]!r} is outside the version's folder ({exc})")
         if self.top is None:
-            self.top = parts[0]
-        elif parts[0] != self.top:
-            self._refuse(f"holds more than one folder ({self.top!r} and {parts[0]!r})")
-        return "/".join(parts[1:])
+            self.top = top
+        elif top != self.top:
+            self._refuse(f"holds more than one folder ({self.top!r} and {top[:80]!r})")
+        return name
 
     def check(self, member: str, size: int, *, regular: bool) -> None:
         """Refuse a member before unpacking it: where it goes, what it is, how big it is."""
@@ -414,9 +450,12 @@ class _Unpacker:
             if size > _MAX_SMALL_MEMBER:
                 self._refuse(f"{name} is {size} bytes, too large to be metadata")
             return
-        recorded = self._recorded()
+        recorded = self.recorded
         if recorded is None:
-            return
+            self._refuse(
+                f"artifact {name} comes before {METADATA_FILE} (an export writes the metadata "
+                "first, so that every artifact is checked against it before it is unpacked)"
+            )
         expected = (recorded.get(name) or {}).get("bytes")
         if expected is None or int(expected) != size:
             raise IntegrityError(
@@ -426,16 +465,32 @@ class _Unpacker:
                 path=name,
             )
 
-    def _recorded(self) -> dict[str, Any] | None:
-        """The metadata's `files` once it has been read (export writes it first), else None."""
-        raw = self.small.get(METADATA_FILE)
-        if raw is None:
-            return None
+    def _read_recorded(self, raw: bytes) -> dict[str, Any]:
+        """The metadata's `files`, checked as soon as it arrives: names and the total size."""
         try:
             files = json.loads(raw).get("files")
-        except (ValueError, UnicodeDecodeError, AttributeError):
-            return None  # finish() reports unreadable metadata properly
-        return files if isinstance(files, dict) else None
+        except (ValueError, UnicodeDecodeError, AttributeError, RecursionError):
+            self._refuse(f"its {METADATA_FILE} is not a JSON object")
+        if not isinstance(files, dict):
+            self._refuse(f"its {METADATA_FILE} records no files")
+        total = 0
+        for name, record in files.items():
+            try:
+                validate_artifact_name(name)
+            except InvalidInputError as exc:
+                self._refuse(f"its {METADATA_FILE} records {exc}")
+            size = record.get("bytes") if isinstance(record, dict) else None
+            if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+                self._refuse(f"its {METADATA_FILE} records no size for {name[:200]!r}")
+            total += size
+        if self.max_bytes is not None and total > self.max_bytes:
+            raise PayloadTooLargeError(
+                f"{self.src} unpacks to {total} bytes, more than the {self.max_bytes} allowed; "
+                "nothing was imported",
+                limit=self.max_bytes,
+                path=str(self.src),
+            )
+        return files
 
     def take(self, member: str, handle: IO[bytes], progress: Progress | None = None) -> None:
         name = self._relative(member)
@@ -443,14 +498,25 @@ class _Unpacker:
             self._refuse(f"holds {name} twice")
         if name in (MANIFEST, METADATA_FILE):
             self.small[name] = handle.read(_MAX_SMALL_MEMBER + 1)
+            if name == METADATA_FILE:
+                self.recorded = self._read_recorded(self.small[name])
             return
+        assert self.recorded is not None  # check() refused artifacts before the metadata
+        size = int(self.recorded[name]["bytes"])
         target = self.into / name
         with _storage_errors("unpack into", target):
             _fsutil.make_dirs(target.parent)
-            digest, size = _fsutil.copy_file_hashed(handle, target, progress)
-        self.hashes[name] = {"sha256": digest, "bytes": size}
+            with _fsutil.HashingWriter(target) as out:
+                digest, got = hash_limited(_Tee(handle, out, progress), size)
+        if got > size:
+            raise IntegrityError(
+                f"{self.src} holds {name} of more than its recorded {size} bytes: the archive "
+                "was damaged or changed; nothing was imported",
+                path=name,
+            )
+        self.hashes[name] = {"sha256": digest, "bytes": got}
 
-    def _refuse(self, why: str) -> None:
+    def _refuse(self, why: str) -> NoReturn:
         raise InvalidInputError(
             f"{self.src} is not a valid modelreg archive: {why}", path=str(self.src)
         )

@@ -5,10 +5,11 @@ The tree::
     ModelRegistryError
     ├── InvalidVersionError      (ValueError)   a version or channel name that is not allowed
     ├── InvalidInputError        (ValueError)   metrics, metadata, data ranges, arguments
-    │   ├── ReservedKeyError                    metadata_extra naming a reserved key
-    │   ├── PayloadTooLargeError                a request body or input over the server's limit
+    │   ├── ReservedKeyError                    a key the registry records itself
+    │   ├── PayloadTooLargeError                a body, upload or archive past its limit
     │   └── UnsupportedMediaTypeError           a request body in a format the route cannot read
     ├── VersionNotFoundError     (LookupError)  where None/False cannot say it (CLI, server)
+    │   └── ModelNotFoundError                  a server has no model of that name
     ├── VersionExistsError                      a name or import that is already taken
     ├── PromotionConflict                       production moved since the caller looked
     ├── CorruptVersionError                     metadata.json or an event that cannot be read
@@ -17,7 +18,8 @@ The tree::
     ├── MissingDependencyError   (ImportError)  an optional extra that is not installed
     ├── SchemaVersionError                      a catalog written by a newer modelreg
     ├── StorageError             (OSError)      the disk, database or object store failed
-    │   └── LockTimeout          (TimeoutError) another writer held the lock too long
+    │   ├── LockTimeout          (TimeoutError) another writer held the lock too long
+    │   └── UnloggedChangeError                 a change made, then the audit log failed
     ├── AuthError                (PermissionError) no token, or an unknown one
     │   └── ForbiddenError                      a token without the scope the call needs
     ├── RemoteError                             a server answered with an error we cannot map
@@ -40,6 +42,7 @@ __all__ = [
     "InvalidVersionError",
     "LockTimeout",
     "MissingDependencyError",
+    "ModelNotFoundError",
     "ModelRegistryError",
     "NotReadyError",
     "PayloadTooLargeError",
@@ -48,6 +51,7 @@ __all__ = [
     "ReservedKeyError",
     "SchemaVersionError",
     "StorageError",
+    "UnloggedChangeError",
     "UnsupportedMediaTypeError",
     "UntrustedModelError",
     "VersionExistsError",
@@ -113,13 +117,14 @@ class InvalidInputError(ModelRegistryError, ValueError):
 
 
 class ReservedKeyError(InvalidInputError):
-    """`metadata_extra` tried to overwrite a field the registry owns."""
+    """A caller tried to set a field the registry owns (`metadata_extra`, an upload's record)."""
 
     code = "reserved_key"
 
 
 class PayloadTooLargeError(InvalidInputError):
-    """A request body, or the rows in it, over the limit the server was started with."""
+    """A request body (or the rows in it), an upload or an archive past its limit: nothing of
+    it was kept."""
 
     http_status = 413
     code = "too_large"
@@ -138,6 +143,12 @@ class VersionNotFoundError(ModelRegistryError, LookupError):
     http_status = 404
     exit_code = 1
     code = "not_found"
+
+
+class ModelNotFoundError(VersionNotFoundError):
+    """A registry server holds no model of that name (a read creates none)."""
+
+    code = "model_not_found"
 
 
 class VersionExistsError(ModelRegistryError):
@@ -200,6 +211,18 @@ class LockTimeout(StorageError, TimeoutError):
 
     http_status = 423
     code = "lock_timeout"
+
+
+class UnloggedChangeError(StorageError):
+    """The registry changed, then the audit log could not record it.
+
+    The message says exactly what changed (`changed`: the versions, or the channel and its
+    old and new version), since it stands; `modelreg verify --repair` records it in the log
+    once the log can be written again.
+    """
+
+    http_status = 500
+    code = "unlogged_change"
 
 
 class AuthError(ModelRegistryError, PermissionError):

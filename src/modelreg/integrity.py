@@ -1,28 +1,139 @@
-"""Artifact hashes: recorded at registration, checked before anything is loaded."""
+"""Artifacts on disk: recorded at registration, read back only where and as far as recorded.
+
+A version's metadata names its artifacts, and metadata is input like any other (edited by
+hand, by a bug, by an attacker): a name is checked by the one artifact-name rule and joined
+to its folder only if the result stays inside it; a file is read only when it is a regular file
+there (never a link, device or pipe), and never past the size it was registered with. So a
+stored `files` entry naming `/dev/zero` or `../../etc/passwd` is an integrity error, not a read.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+import hashlib
+import os
+import stat
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, Protocol
 
 from . import _fsutil
-from .errors import IntegrityError
+from .errors import IntegrityError, InvalidInputError
 from .metadata import METADATA_FILE
+from .versions import validate_artifact_name
 
-__all__ = ["hash_folder", "verify_files"]
+__all__ = [
+    "artifact_path",
+    "hash_folder",
+    "hash_limited",
+    "open_artifact_file",
+    "stored_artifact_path",
+    "stored_name",
+    "verify_files",
+]
+
+
+def artifact_path(folder: Path, name: str) -> Path:
+    """`folder / name`, once the name passes the artifact-name rule and the path stays inside.
+
+    Raises InvalidInputError otherwise. Links along the way are resolved before the check, so a
+    planted `model -> /etc` cannot lead out either; the file itself need not exist yet.
+    """
+    path = folder / validate_artifact_name(name)
+    base = folder.resolve()
+    if not path.parent.resolve().is_relative_to(base):
+        raise InvalidInputError(f"artifact name {name!r} leads outside its folder", filename=name)
+    return path
+
+
+def stored_name(name: str, *, version: str | None) -> str:
+    """An artifact name read from metadata or a catalog, checked: IntegrityError if refused."""
+    with _stored_name(name, version):
+        return validate_artifact_name(name)
+
+
+def stored_artifact_path(folder: Path, name: str, *, version: str | None) -> Path:
+    """`artifact_path` for a name read from stored metadata or a catalog: IntegrityError if bad."""
+    with _stored_name(name, version):
+        return artifact_path(folder, name)
+
+
+@contextlib.contextmanager
+def _stored_name(name: object, version: str | None) -> Iterator[None]:
+    """A stored name the rule refuses means damaged metadata, not a caller's mistake."""
+    try:
+        yield
+    except InvalidInputError as exc:
+        raise IntegrityError(
+            f"version {version} lists an artifact that cannot be read safely: {exc}",
+            version=version,
+            path=str(name)[:200],
+        ) from None
+
+
+def open_artifact_file(folder: Path, name: str) -> IO[bytes]:
+    """Open one artifact for reading: a regular file inside `folder`, never a link or device.
+
+    Raises InvalidInputError for a name that is not allowed, FileNotFoundError when it is
+    missing, and IntegrityError when it is something other than a regular file.
+    """
+    path = artifact_path(folder, name)
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        if os.path.islink(path):  # O_NOFOLLOW's ELOOP
+            raise _not_regular(path, name) from exc
+        raise
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise _not_regular(path, name)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def _not_regular(path: Path, name: str) -> IntegrityError:
+    return IntegrityError(
+        f"{path} is not a regular file (a link, device or pipe); refusing to read artifact {name}",
+        path=str(path),
+    )
+
+
+class Readable(Protocol):
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
+def hash_limited(handle: Readable, limit: int) -> tuple[str, int]:
+    """sha256 and size of what `handle` holds, reading at most `limit + 1` bytes.
+
+    The one bounded hashing reader: a size past `limit` shows as `limit + 1`, so a file that
+    grew, or a device that never ends, costs no more than the size it was registered with.
+    """
+    digest = hashlib.sha256()
+    size = 0
+    while size <= limit:
+        chunk = handle.read(min(_fsutil.CHUNK, limit + 1 - size))
+        if not chunk:
+            break
+        digest.update(chunk)
+        size += len(chunk)
+    return digest.hexdigest(), size
 
 
 def hash_folder(folder: Path, known: Mapping[str, Mapping[str, Any]] | None = None) -> dict:
     """`{relative name: {sha256, bytes}}` for every artifact below `folder` but metadata.json.
 
-    Files already hashed while they were written (`known`) are not read again.
+    Files already hashed while they were written (`known`) are not read again. Every name must
+    pass the artifact-name rule: a registration cannot store a file readers would refuse.
     """
     files: dict[str, dict[str, Any]] = {}
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         name = path.relative_to(folder).as_posix()
         if name == METADATA_FILE:
             continue
+        validate_artifact_name(name)
         if known and name in known:
             files[name] = dict(known[name])
             continue
@@ -34,34 +145,52 @@ def hash_folder(folder: Path, known: Mapping[str, Mapping[str, Any]] | None = No
 def verify_files(
     folder: Path, files: Mapping[str, Mapping[str, Any]], *, version: str | None = None
 ) -> None:
-    """Raise IntegrityError for the first artifact that is missing, resized or changed."""
+    """Raise IntegrityError for the first artifact that is missing, resized or changed.
+
+    Each is read as `open_artifact_file` allows and no further than its recorded size.
+    """
     for name, record in files.items():
-        path = folder / name
-        expected, size = record.get("sha256"), record.get("bytes")
+        expected, size = _record(name, record, version)
         try:
-            actual_size = path.stat().st_size
+            with _stored_name(name, version), open_artifact_file(folder, name) as handle:
+                digest, actual_size = hash_limited(handle, size)
         except FileNotFoundError:
             raise IntegrityError(
-                f"{path} is missing (version {version}); restore it or delete the version",
+                f"{folder / name} is missing (version {version}); restore it or delete the version",
                 version=version,
-                path=str(path),
+                path=str(folder / name),
                 expected_sha256=expected,
             ) from None
-        if size is not None and actual_size != size:
+        if actual_size != size:
             raise IntegrityError(
-                f"{path} has {actual_size} bytes, {size} were registered (version {version}): "
-                "it was truncated or changed; nothing was loaded",
+                f"{folder / name} has "
+                + (f"more than {size}" if actual_size > size else str(actual_size))
+                + f" bytes, {size} were registered (version {version}): it was truncated or "
+                "changed; nothing was loaded",
                 version=version,
-                path=str(path),
+                path=str(folder / name),
                 expected_sha256=expected,
             )
-        digest, _ = _fsutil.hash_file(path)
         if digest != expected:
             raise IntegrityError(
-                f"{path} does not match its registered sha256 (version {version}): expected "
-                f"{expected}, found {digest}; nothing was loaded",
+                f"{folder / name} does not match its registered sha256 (version {version}): "
+                f"expected {expected}, found {digest}; nothing was loaded",
                 version=version,
-                path=str(path),
+                path=str(folder / name),
                 expected_sha256=expected,
                 actual_sha256=digest,
             )
+
+
+def _record(name: object, record: object, version: str | None) -> tuple[str, int]:
+    """The sha256 and size a `files` entry records; anything else is a damaged record."""
+    sha = record.get("sha256") if isinstance(record, Mapping) else None
+    size = record.get("bytes") if isinstance(record, Mapping) else None
+    if not isinstance(sha, str) or isinstance(size, bool) or not isinstance(size, int) or size < 0:
+        raise IntegrityError(
+            f"version {version} records artifact {str(name)[:200]!r} without a sha256 and a "
+            "size; its metadata was damaged",
+            version=version,
+            path=str(name)[:200],
+        )
+    return sha, size

@@ -4,6 +4,13 @@ The seed's fields (`version`, `training_date`, `data_range`, `metrics`, `feature
 `hyperparameters`, `config`, `deployment_status`, `promoted_at`) plus `registered_at`,
 `format_version`, `files` (sha256 and size of every artifact), `lineage`, and the caller's
 `metadata_extra`, which may add keys but never overwrite one of these.
+
+Three kinds of keys, one owner each. What a person registers (metrics, features, ...) is
+validated by `version_fields`. How the artifacts read back (`model`, `tables`, `signature`) is
+described by whoever wrote them and checked by `validate_description` against the files really
+stored. What the registry records itself (`SERVER_KEYS`: the name, the files and their hashes,
+the status, lineage, timestamps) is written by `build_metadata` last, from its own arguments
+only: no caller, client or archive can set it.
 """
 
 from __future__ import annotations
@@ -16,7 +23,7 @@ import platform
 import socket
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -26,9 +33,12 @@ from .errors import CorruptVersionError, InvalidInputError, ReservedKeyError
 
 __all__ = [
     "ACTING_USER",
+    "DESCRIPTION_KEYS",
     "FORMAT_VERSION",
+    "MAX_JSON_DEPTH",
     "METADATA_FILE",
     "RESERVED_KEYS",
+    "SERVER_KEYS",
     "STATUSES",
     "VersionFields",
     "build_metadata",
@@ -39,8 +49,10 @@ __all__ = [
     "lineage",
     "normalize_data_range",
     "parse_data_range",
+    "parse_json",
     "parse_timestamp",
     "utc_now",
+    "validate_description",
     "validate_extra",
     "validate_features",
     "version_fields",
@@ -49,27 +61,38 @@ __all__ = [
 FORMAT_VERSION = 1
 METADATA_FILE = "metadata.json"
 STATUSES = ("registered", "production", "archived")
-RESERVED_KEYS = frozenset(
+#: what the registry records about a version itself; never taken from a caller
+SERVER_KEYS = frozenset(
     {
         "version",
-        "training_date",
-        "data_range",
-        "metrics",
-        "features",
-        "hyperparameters",
-        "config",
         "deployment_status",
         "promoted_at",
         "registered_at",
         "format_version",
         "files",
         "lineage",
-        "model",
-        "signature",
-        "channels",
-        "tables",
     }
 )
+#: how a version's artifacts are read back, described by whoever wrote them
+DESCRIPTION_KEYS = frozenset({"model", "tables", "signature"})
+RESERVED_KEYS = (
+    SERVER_KEYS
+    | DESCRIPTION_KEYS
+    | {
+        "training_date",
+        "data_range",
+        "metrics",
+        "features",
+        "hyperparameters",
+        "config",
+        "channels",
+    }
+)
+#: nesting any stored JSON value may have: deep enough for any config, shallow enough that no
+#: reader (ours, the UI's, a database's JSON functions) runs out of stack
+MAX_JSON_DEPTH = 32
+#: a model record's own file list names artifacts; `hashes` is the registry's, under `files`
+_MODEL_OWNED = frozenset({"hashes"})
 
 
 def utc_now() -> datetime:
@@ -158,8 +181,23 @@ def parse_data_range(text: str) -> dict[str, str]:
     raise InvalidInputError(f"{text!r} is not START:END ({problem})")
 
 
-def _check_jsonable(value: Any, where: str) -> Any:
+def parse_json(text: str | bytes, *, what: str) -> Any:
+    """JSON from a client or a file; InvalidInputError (never a RecursionError) when it is not.
+
+    The values it holds are bounded later, where they are checked (`MAX_JSON_DEPTH`).
+    """
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise InvalidInputError(f"{what} is nested too deeply to be metadata") from None
+    except ValueError as exc:
+        raise InvalidInputError(f"{what} is not valid JSON: {exc}") from None
+
+
+def _check_jsonable(value: Any, where: str, depth: int = 0) -> Any:
     """Return a JSON-safe copy of `value` or raise naming the first offending path."""
+    if depth > MAX_JSON_DEPTH:
+        raise InvalidInputError(f"{where} is nested more than {MAX_JSON_DEPTH} levels deep")
     if value is None or isinstance(value, (bool, str)):
         return value
     if isinstance(value, int):
@@ -173,13 +211,13 @@ def _check_jsonable(value: Any, where: str) -> Any:
         for key, item in value.items():
             if not isinstance(key, str):
                 raise InvalidInputError(f"{where} has a non-string key {key!r}")
-            out[key] = _check_jsonable(item, f"{where}[{key!r}]")
+            out[key] = _check_jsonable(item, f"{where}[{key!r}]", depth + 1)
         return out
     if isinstance(value, (list, tuple)):
-        return [_check_jsonable(item, f"{where}[{i}]") for i, item in enumerate(value)]
+        return [_check_jsonable(item, f"{where}[{i}]", depth + 1) for i, item in enumerate(value)]
     if hasattr(value, "item") and callable(value.item):  # numpy scalars
         try:
-            return _check_jsonable(value.item(), where)
+            return _check_jsonable(value.item(), where, depth)
         except (TypeError, ValueError):
             pass
     raise InvalidInputError(
@@ -263,6 +301,74 @@ def _check_mapping(value: object, where: str) -> dict[str, Any]:
     return dict(_check_jsonable(dict(value), where))
 
 
+def validate_description(
+    artifacts: object, files: Mapping[str, Any] | Sequence[str]
+) -> dict[str, Any]:
+    """Check how the artifacts are said to read back (`model`, `tables`, `signature`).
+
+    `files` are the artifacts really stored. A key the registry records itself is a
+    ReservedKeyError naming it; a model record may name only stored files. Returns a JSON-safe
+    copy, so nothing of the caller's object is kept.
+    """
+    if artifacts is None:
+        return {}
+    if not isinstance(artifacts, Mapping):
+        raise InvalidInputError(f"artifacts must be a mapping, got {type(artifacts).__name__}")
+    keys = set(map(str, artifacts))
+    _refuse_reserved(keys - DESCRIPTION_KEYS, "artifacts")
+    described = dict(_check_jsonable(dict(artifacts), "artifacts"))
+    model = described.get("model")
+    if model is not None:
+        _check_model_record(model, set(files))
+    tables = described.get("tables")
+    if tables is not None and not (
+        isinstance(tables, dict) and all(isinstance(v, dict) for v in tables.values())
+    ):
+        raise InvalidInputError("artifacts.tables must map table names to their read options")
+    if described.get("signature") is not None:
+        from .signature import validate_signature
+
+        described["signature"] = validate_signature(described["signature"])
+    return described
+
+
+def _refuse_reserved(keys: set[str], where: str) -> None:
+    """Refuse keys a caller may not set: reserved ones by name, unknown ones as such."""
+    reserved = sorted(keys & RESERVED_KEYS)
+    if reserved:
+        raise ReservedKeyError(
+            f"{where} may not set {reserved}: the registry records them itself",
+            keys=reserved,
+        )
+    if keys:
+        raise InvalidInputError(
+            f"{where} may only describe {sorted(DESCRIPTION_KEYS)}, not {sorted(keys)}; put "
+            "your own keys in metadata_extra"
+        )
+
+
+def _check_model_record(model: object, stored: set[str]) -> None:
+    if not isinstance(model, dict):
+        raise InvalidInputError("artifacts.model must be a mapping (the model format's record)")
+    owned = sorted(set(model) & _MODEL_OWNED)
+    if owned:
+        raise ReservedKeyError(
+            f"artifacts.model may not set {owned}: the registry records hashes under files",
+            keys=owned,
+        )
+    for key in ("flavor", "class"):
+        if key in model and not isinstance(model[key], str):
+            raise InvalidInputError(f"artifacts.model.{key} must be a string")
+    named = model.get("files", [])
+    if not isinstance(named, list) or not all(isinstance(n, str) for n in named):
+        raise InvalidInputError("artifacts.model.files must be a list of artifact names")
+    missing = sorted(set(named) - stored)
+    if missing:
+        raise InvalidInputError(
+            f"artifacts.model names file(s) {missing[:5]} that are not among the stored artifacts"
+        )
+
+
 def build_metadata(
     fields: VersionFields,
     *,
@@ -271,7 +377,20 @@ def build_metadata(
     files: Mapping[str, Mapping[str, Any]],
     artifacts: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Assemble a version's metadata.json content from validated fields."""
+    """Assemble a version's metadata.json content from validated fields.
+
+    The registry's own record (`SERVER_KEYS`) comes from the arguments alone and is written
+    last, so neither `artifacts` nor `metadata_extra` can stand in for any of it.
+    """
+    own: dict[str, Any] = {
+        "version": version,
+        "deployment_status": "registered",
+        "promoted_at": None,
+        "registered_at": iso_utc(registered_at),
+        "format_version": FORMAT_VERSION,
+        "files": {name: dict(record) for name, record in files.items()},
+        "lineage": lineage(),
+    }
     meta: dict[str, Any] = {
         "version": version,
         "training_date": iso_utc(fields.training_date or registered_at),
@@ -280,15 +399,11 @@ def build_metadata(
         "features": fields.features,
         "hyperparameters": fields.hyperparameters,
         "config": fields.config,
-        "deployment_status": "registered",
-        "promoted_at": None,
-        "registered_at": iso_utc(registered_at),
-        "format_version": FORMAT_VERSION,
-        "files": {name: dict(record) for name, record in files.items()},
-        "lineage": lineage(),
+        **own,
     }
-    meta.update(artifacts or {})
+    meta.update(validate_description(artifacts, files))
     meta.update(fields.extra)
+    meta.update(own)
     return meta
 
 

@@ -73,7 +73,11 @@ class TransferMixin:
         return path
 
     def import_version(
-        self, src: str | os.PathLike[str], *, progress: Callable[[int], None] | None = None
+        self,
+        src: str | os.PathLike[str],
+        *,
+        progress: Callable[[int], None] | None = None,
+        max_bytes: int | None = None,
     ) -> str:
         """Add a version from an `export_version` archive under its own name; returns the name.
 
@@ -82,6 +86,8 @@ class TransferMixin:
         Every artifact is checked against its sha256 before anything is published. Importing
         the same version again is a no-op; a different version already holding the name is a
         VersionExistsError. The version keeps its `registered_at` and arrives unpromoted.
+        With `max_bytes`, an archive whose artifacts add up to more is refused (PayloadTooLargeError)
+        before any of them is unpacked.
         """
         src = Path(src)
         if self._backend.delegates_writes:
@@ -89,7 +95,7 @@ class TransferMixin:
                 return str(self._backend.delegate("import", archive=archive))
         reader = read_folder if src.is_dir() else read_archive
         with self._backend.staging() as staged:
-            meta = reader(src, staged, progress=progress)
+            meta = reader(src, staged, progress=progress, max_bytes=max_bytes)
             name = meta["version"]
             details: dict[str, Any] = {"folder" if src.is_dir() else "archive": src.name}
             origin = (meta.get("lineage") or {}).get("source")

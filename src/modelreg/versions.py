@@ -1,9 +1,11 @@
-"""Version names: the only place they are made, parsed, validated and ordered.
+"""Names: the only place versions, channels, models and artifacts are named and checked.
 
 A version is named after its registration time in UTC, ``YYYYMMDD_HHMMSS``; when that name is
 taken, ``_2``, ``_3`` ... follow. Names order by (timestamp, counter), never as strings, so
 ``20260101_000000_10`` sorts after ``20260101_000000_9``. Every name that enters the registry
 passes :func:`validate_version`, which is what keeps ``../x`` and friends out of the folder.
+An artifact's name (a relative path inside its version) passes :func:`validate_artifact_name`
+wherever it comes from: a client, an archive, a stored metadata.json, a catalog row or a server.
 """
 
 from __future__ import annotations
@@ -14,10 +16,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .errors import InvalidVersionError
+from .errors import InvalidInputError, InvalidVersionError
 
 __all__ = [
     "LATEST",
+    "MAX_ARTIFACT_NAME",
     "ModelVersion",
     "VersionName",
     "format_version_name",
@@ -25,6 +28,7 @@ __all__ = [
     "next_candidates",
     "parse_version",
     "sort_newest_first",
+    "validate_artifact_name",
     "validate_channel",
     "validate_model_name",
     "validate_version",
@@ -37,6 +41,12 @@ _CHANNEL_RE = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
 _MODEL_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,127}$")
 _RESERVED_CHANNELS = frozenset({"latest", "models", "trash", "staging-area"})
 _MAX_SHOWN = 80
+#: longest artifact name (the whole relative path) and longest part of it, as filesystems allow
+MAX_ARTIFACT_NAME = 1024
+_MAX_ARTIFACT_PART = 255
+#: names a version's folder or archive keeps for itself, and the prefix of its temporary files
+_RESERVED_ARTIFACTS = frozenset({"metadata.json", "modelreg-archive.json"})
+_DRIVE_RE = re.compile(r"^[A-Za-z]:")
 
 
 @dataclass(frozen=True, order=True)
@@ -122,6 +132,43 @@ def validate_model_name(model: object) -> str:
             model=_shown(model),
         )
     return model
+
+
+def validate_artifact_name(name: object) -> str:
+    """Return `name` when it is a safe artifact name, else raise InvalidInputError.
+
+    Safe means a relative POSIX path that stays inside its version's folder on every platform:
+    no absolute or drive path, no empty, `.` or `..` part, no backslash, NUL or control
+    character, at most MAX_ARTIFACT_NAME characters (255 a part), and not a name the registry
+    keeps for itself (metadata.json, the archive manifest, or a first part starting with a dot,
+    which is where its temporary files live).
+    """
+    problem = _artifact_name_problem(name)
+    if problem is not None:
+        raise InvalidInputError(
+            f"artifact name {_shown(name)} is not allowed: {problem}", filename=_shown(name)
+        )
+    assert isinstance(name, str)
+    return name
+
+
+def _artifact_name_problem(name: object) -> str | None:
+    if not isinstance(name, str) or not name:
+        return "it must be a non-empty string"
+    if len(name) > MAX_ARTIFACT_NAME:
+        return f"it is longer than {MAX_ARTIFACT_NAME} characters"
+    if any(ord(c) < 32 or ord(c) == 127 for c in name) or "\\" in name:
+        return "it holds a backslash, NUL or control character"
+    if name.startswith("/") or _DRIVE_RE.match(name):
+        return "it must be a relative path"
+    parts = name.split("/")
+    if any(part in ("", ".", "..") for part in parts):
+        return "it must not hold an empty, '.' or '..' part"
+    if any(len(part) > _MAX_ARTIFACT_PART for part in parts):
+        return f"a part of it is longer than {_MAX_ARTIFACT_PART} characters"
+    if name in _RESERVED_ARTIFACTS or parts[0].startswith("."):
+        return "the registry keeps that name for itself (metadata.json, or a leading dot)"
+    return None
 
 
 def format_version_name(when: datetime, counter: int = 1) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import pickle
 from collections.abc import Mapping
@@ -30,7 +31,7 @@ def write_version(
         fields,
         version=name,
         registered_at=parse_version(name).timestamp,
-        files={},
+        files={"model.pkl": {"sha256": hashlib.sha256(model).hexdigest(), "bytes": len(model)}},
         artifacts={"model": {"flavor": "pickle", "files": ["model.pkl"]}},
     )
     meta["deployment_status"] = status
