@@ -3,6 +3,10 @@
 `events.jsonl` (or the catalog's events table) is append-only. "Who was production before the
 current one" and "what was live at 10:32 yesterday" are pure functions over the events, so they
 are tested without any storage at all.
+
+A `recover` event records a change that was made but never logged (see `audit.py`). One that
+recovers a lost pointer move names the event it happened before (`details.before`), and the
+folds take it as if it had been logged there: appending it later rewrites nothing.
 """
 
 from __future__ import annotations
@@ -17,15 +21,19 @@ from .metadata import parse_timestamp
 
 __all__ = [
     "POINTER_ACTIONS",
+    "RECOVER",
     "Event",
     "decode_event_lines",
     "encode_event",
+    "event_key",
+    "in_effect_order",
     "live_at",
     "pointer_history",
     "previous_target",
 ]
 
-POINTER_ACTIONS = frozenset({"promote", "rollback", "repair"})
+RECOVER = "recover"
+POINTER_ACTIONS = frozenset({"promote", "rollback", "repair", RECOVER})
 
 
 @dataclass(frozen=True)
@@ -73,9 +81,50 @@ def decode_event_lines(raw: bytes) -> tuple[list[Event], int]:
     return events, torn
 
 
+def event_key(event: Event) -> dict[str, Any]:
+    """What identifies an event in the log, for a recovered event to say where it belongs."""
+    return {
+        k: v
+        for k, v in (
+            ("timestamp", event.timestamp),
+            ("action", event.action),
+            ("version", event.version),
+            ("channel", event.channel),
+        )
+        if v is not None
+    }
+
+
+def _anchor(event: Event) -> str | None:
+    before = (event.details or {}).get("before") if event.action == RECOVER else None
+    return json.dumps(before, sort_keys=True) if isinstance(before, dict) else None
+
+
+def in_effect_order(events: Iterable[Event]) -> list[Event]:
+    """The log in the order its changes took effect: each recovered event that names the event
+    it happened before is placed right before it (at the end if that one is gone)."""
+    log = list(events)
+    anchored: dict[str, list[Event]] = {}
+    for event in log:
+        anchor = _anchor(event)
+        if anchor is not None:
+            anchored.setdefault(anchor, []).append(event)
+    ordered: list[Event] = []
+    for event in log:
+        if _anchor(event) is not None:
+            continue
+        ordered.extend(anchored.pop(json.dumps(event_key(event), sort_keys=True), []))
+        ordered.append(event)
+    for rest in anchored.values():
+        ordered.extend(rest)
+    return ordered
+
+
 def pointer_history(events: Iterable[Event], channel: str) -> list[Event]:
-    """The events that moved `channel`'s pointer, oldest first."""
-    return [e for e in events if e.action in POINTER_ACTIONS and e.channel == channel]
+    """The events that moved `channel`'s pointer, oldest first, in the order they took effect."""
+    return [
+        e for e in in_effect_order(events) if e.action in POINTER_ACTIONS and e.channel == channel
+    ]
 
 
 def previous_target(

@@ -8,15 +8,18 @@ nothing here touches a file, a table or a socket directly.
 from __future__ import annotations
 
 import contextlib
+import copy
 import logging
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
 from ._fsutil import copy_into
+from .audit import ChangeRecord
 from .backends import Backend, open_backend
 from .backends.base import Debris, VersionQuery, effective_status
 from .config import RegistryConfig, resolve_config
@@ -29,7 +32,7 @@ from .errors import (
 )
 from .events import Event, live_at, pointer_history, previous_target
 from .gate import PromotionDecision, judge_challenger
-from .integrity import hash_folder, verify_files
+from .integrity import hash_folder, stored_name, verify_files
 from .metadata import (
     VersionFields,
     build_metadata,
@@ -37,6 +40,7 @@ from .metadata import (
     iso_utc,
     parse_timestamp,
     utc_now,
+    validate_description,
     version_fields,
 )
 from .metrics import MetricDirections, compare_metrics, validate_metrics
@@ -49,6 +53,7 @@ from .versions import (
     next_candidates,
     sort_newest_first,
     validate_channel,
+    validate_model_name,
     validate_version,
 )
 
@@ -159,6 +164,26 @@ class ModelRegistry(TransferMixin):
         """The named models stored at this location (`ModelRegistry(url, model=...)`)."""
         return self._backend.model_names()
 
+    def for_model(self, model: str) -> ModelRegistry:
+        """Another named model at this location, with these settings and these connections.
+
+        A server answering for many models keeps one database pool this way, not one each.
+        """
+        name = validate_model_name(model)
+        if name == self.model:
+            return self
+        other = copy.copy(self)
+        other._backend = self._backend.for_model(name)
+        return other
+
+    def staging_folder(self) -> AbstractContextManager[Path]:
+        """A fresh folder in the registry's own staging area, removed after the block.
+
+        For data on its way in (a server's uploads): if the process dies meanwhile, it is
+        left where `verify --repair` finds and removes it, like an interrupted registration.
+        """
+        return self._backend.staging()
+
     # --- register -------------------------------------------------------------------------
 
     def register(
@@ -193,7 +218,7 @@ class ModelRegistry(TransferMixin):
 
     def register_files(
         self,
-        folder: Path,
+        source: Path | Callable[[Path], Mapping[str, Mapping[str, Any]]],
         *,
         metrics: Mapping[str, Any],
         features: Sequence[str] = (),
@@ -206,13 +231,17 @@ class ModelRegistry(TransferMixin):
         config: Mapping[str, Any] | None = None,
         progress: Callable[[int], None] | None = None,
     ) -> str:
-        """Register a folder of already-written artifacts (CLI, server uploads, imports).
+        """Register already-written artifacts (CLI, server uploads, imports).
 
-        `progress`, if given, is called with the number of bytes copied, chunk by chunk.
+        `source` is a file or folder to copy in, or a function that writes the artifacts
+        straight into the staging folder it is given and returns their hashes (a server's
+        uploads: stored once, inside the registry, where `verify --repair` finds them if the
+        writer dies). Every field is validated before anything is written. `progress`, if
+        given, is called with the number of bytes copied, chunk by chunk.
         """
         fields = version_fields(
             metrics=metrics,
-            features=list(features),
+            features=features,
             training_date=training_date,
             data_range=data_range,
             hyperparameters=hyperparameters,
@@ -220,8 +249,10 @@ class ModelRegistry(TransferMixin):
             metadata_extra=metadata_extra,
         )
         with self._backend.staging() as staged:
-            copied = copy_into(Path(folder), staged, progress)
-            files = hash_folder(staged, {**copied, **(known_hashes or {})})
+            written: Mapping[str, Mapping[str, Any]] = (
+                source(staged) if callable(source) else copy_into(Path(source), staged, progress)
+            )
+            files = hash_folder(staged, {**written, **(known_hashes or {})})
             name = self._publish(staged, files, dict(artifacts or {}), fields)
         log.info("registered version %s in %s", name, self.location)
         return name
@@ -230,13 +261,15 @@ class ModelRegistry(TransferMixin):
         self, staged: Path, files: dict[str, Any], record: dict[str, Any], fields: VersionFields
     ) -> str:
         """Claim the first free name for this moment and publish, then log the event."""
+        record = validate_description(record, files)
         done = self._delegated(
             "register", folder=staged, files=files, artifacts=record, fields=fields
         )
         if done is not _UNSET:
             return str(done)
         self._backend.prepare_publish(staged, files)
-        with self._backend.transaction():
+        change = ChangeRecord("register", self.location)
+        with change.told(), self._backend.transaction():
             now = utc_now()
             for attempt, name in enumerate(next_candidates(now, self._names_used_at(now))):
                 if attempt >= _MAX_NAME_TRIES:
@@ -251,6 +284,8 @@ class ModelRegistry(TransferMixin):
                 break
             self._log_or_undo(
                 Event(iso_utc(now), "register", version=name, user=current_user()),
+                change,
+                f"registered version {name}",
                 undo=lambda: self._backend.delete_version(name),
             )
         return name
@@ -268,11 +303,16 @@ class ModelRegistry(TransferMixin):
             if e.version is not None and e.version.startswith(base)
         }
 
-    def _log_or_undo(self, event: Event, undo: Any) -> None:
-        """Append `event`; if that fails, take back the step it records and re-raise."""
+    def _log_or_undo(self, event: Event, change: ChangeRecord, what: str, undo: Any) -> None:
+        """Append the event of a version just published; if that fails, take the version back.
+
+        Should taking it back fail too, `change` tells the caller the version stands unlogged.
+        """
+        change.made(what, lambda: self._exists(str(event.version)))
         with _all_or_nothing(event.action) as steps:
             steps.append(undo)
             self._backend.append_event(event)
+        change.logged()
 
     def create(self) -> None:
         """Create the registry's storage where it does not exist yet; harmless where it does."""
@@ -315,6 +355,7 @@ class ModelRegistry(TransferMixin):
             raise VersionNotFoundError(
                 f"version {meta['version']} has no file {filename!r}", version=meta["version"]
             )
+        stored_name(filename, version=meta["version"])
         return self._backend.open_artifact(meta["version"], filename)
 
     def get_version_info(self, version: str) -> dict[str, Any] | None:
@@ -505,7 +546,8 @@ class ModelRegistry(TransferMixin):
         if done is not _UNSET:
             return bool(done)
         backend = self._backend
-        with backend.transaction():
+        change = ChangeRecord(action, self.location)
+        with change.told(), backend.transaction():
             meta = backend.read_metadata(name)
             if meta is None:
                 newest = sort_newest_first(backend.version_names())[:5]
@@ -542,6 +584,10 @@ class ModelRegistry(TransferMixin):
                     self._set_status(current, old, "archived", undo)
                 undo.append(lambda: backend.set_pointer(channel, current))
                 backend.set_pointer(channel, name)
+                change.made(
+                    f"moved {channel} from {current or 'nothing'} to {name}",
+                    lambda: backend.get_pointer(channel) == name,
+                )
                 if channel == PRODUCTION:
                     self._set_status(name, meta, "production", undo, promoted_at=now)
                 backend.append_event(
@@ -555,6 +601,7 @@ class ModelRegistry(TransferMixin):
                         reason=reason,
                     )
                 )
+                change.logged()
         log.info("%s: %s now points to %s (was %s)", action, channel, name, current)
         return True
 
@@ -646,7 +693,8 @@ class ModelRegistry(TransferMixin):
             return list(done)
         backend = self._backend
         deleted: list[str] = []
-        with backend.transaction():
+        change = ChangeRecord("cleanup", self.location)
+        with change.told(), backend.transaction():
             names = sort_newest_first(backend.version_names())
             protected = {backend.get_pointer(c) for c in backend.channel_names()}
             doomed = [n for n in names[keep:] if n not in protected]
@@ -655,11 +703,8 @@ class ModelRegistry(TransferMixin):
             for item in backend.interrupted_writes():
                 backend.remove_debris(item)
             for name in doomed:
-                backend.delete_version(name)
+                self._delete_logged(name, change, None)
                 deleted.append(name)
-                backend.append_event(
-                    Event(iso_utc(utc_now()), "delete", version=name, user=current_user())
-                )
         if deleted:
             log.info(
                 "cleanup deleted %d version(s) from %s: %s",
@@ -675,7 +720,8 @@ class ModelRegistry(TransferMixin):
         if (done := self._delegated("delete", version=name, reason=reason)) is not _UNSET:
             return bool(done)
         backend = self._backend
-        with backend.transaction():
+        change = ChangeRecord("delete", self.location)
+        with change.told(), backend.transaction():
             if backend.read_metadata(name) is None:
                 log.error("cannot delete %s: it does not exist in %s", name, self.location)
                 return False
@@ -685,14 +731,18 @@ class ModelRegistry(TransferMixin):
                     f"version {name} is {', '.join(holders)}; promote another version first",
                     version=name,
                 )
-            backend.delete_version(name)
-            backend.append_event(
-                Event(
-                    iso_utc(utc_now()), "delete", version=name, user=current_user(), reason=reason
-                )
-            )
+            self._delete_logged(name, change, reason)
         log.info("deleted version %s from %s", name, self.location)
         return True
+
+    def _delete_logged(self, name: str, change: ChangeRecord, reason: str | None) -> None:
+        """Delete a version, then log it; the deletion stands even when the log fails."""
+        self._backend.delete_version(name)
+        change.made(f"deleted version {name}", lambda: not self._exists(name))
+        self._backend.append_event(
+            Event(iso_utc(utc_now()), "delete", version=name, user=current_user(), reason=reason)
+        )
+        change.logged()
 
     def verify(
         self, repair: bool = False, *, progress: Callable[[int, int], None] | None = None

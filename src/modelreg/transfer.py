@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._fsutil import copy_into
 from .archive import read_archive, read_folder, same_version, write_archive
+from .audit import ChangeRecord
 from .errors import VersionExistsError, VersionNotFoundError
 from .events import Event
 from .integrity import verify_files
@@ -39,7 +40,9 @@ class TransferMixin:
 
         def _resolve(self, version: str, channel: str = ...) -> str | None: ...
 
-        def _log_or_undo(self, event: Event, undo: Any) -> None: ...
+        def _log_or_undo(
+            self, event: Event, change: ChangeRecord, what: str, undo: Any
+        ) -> None: ...
 
     def export_version(
         self,
@@ -128,7 +131,8 @@ class TransferMixin:
         """Publish `staged` as `meta["version"]` unless that version is here already."""
         name = meta["version"]
         self._backend.prepare_publish(staged, meta.get("files") or {})
-        with self._backend.transaction():
+        change = ChangeRecord("import", self._backend.location)
+        with change.told(), self._backend.transaction():
             existing = self._backend.read_metadata(name)
             if existing is not None:
                 if not same_version(existing, meta):
@@ -141,7 +145,12 @@ class TransferMixin:
                 return False
             self._backend.publish(staged, name, meta)
             if event is not None:
-                self._log_or_undo(event, undo=lambda: self._backend.delete_version(name))
+                self._log_or_undo(
+                    event,
+                    change,
+                    f"imported version {name}",
+                    undo=lambda: self._backend.delete_version(name),
+                )
         return True
 
 
