@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ..errors import CorruptVersionError, InvalidInputError
+from ..errors import CorruptVersionError, InvalidInputError, ModelRegistryError
 from .base import Flavor, Unsupported, class_path, library_version
 from .files import FilesFlavor, ModelFiles
 from .lightgbm import LightGBMFlavor
@@ -116,10 +116,23 @@ def save_model(model: Any, folder: Path, *, model_format: str = "pickle") -> dic
 
 
 def load_model(folder: Path, record: Mapping[str, Any] | None, *, trust_pickle: bool) -> Any:
-    """Load the model a version holds, as its record says; pickles only when trusted."""
+    """Load the model a version holds, as its record says; pickles only when trusted.
+
+    Whatever a model's library raises while loading (a `SystemExit` included) comes out as a
+    CorruptVersionError, so a serving process that loads a bad version keeps serving.
+    """
     record = record or {}
     flavor = get_flavor(record.get("flavor", "pickle"))
-    model = flavor.load(folder, record, trust_pickle=trust_pickle)
+    try:
+        model = flavor.load(folder, record, trust_pickle=trust_pickle)
+    except ModelRegistryError:
+        raise
+    except (Exception, SystemExit) as exc:
+        raise CorruptVersionError(
+            f"the {flavor.name} model in {folder} could not be loaded: "
+            f"{type(exc).__name__}: {str(exc)[:300]}",
+            path=str(folder),
+        ) from exc
     _warn_library_drift(record.get("libraries") or {})
     return model
 

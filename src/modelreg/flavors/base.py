@@ -102,15 +102,27 @@ def class_path(obj_or_cls: Any) -> str:
     return f"{cls.__module__}:{cls.__qualname__}"
 
 
-def import_class(path: str, base: type | tuple[type, ...], *, where: Path) -> type:
+def import_class(
+    path: str, base: type | tuple[type, ...], *, where: Path, library: str, trusted: bool
+) -> type:
     """Import the class `path` names, refusing anything that is not a subclass of `base`.
 
-    The path comes from metadata a registry writer controls: only installed modules can be
-    imported, and nothing is called unless it is the kind of class the flavor expects.
+    The path comes from metadata a registry writer controls, and importing a module runs its
+    code. So before anything is imported, the path must name a module of the flavor's own
+    `library` (`lightgbm.sklearn:LGBMRegressor`); any other module needs trust, as a pickle
+    does. Nothing is called unless it is the kind of class the flavor expects.
     """
     module_name, _, qualname = str(path).partition(":")
-    if not module_name or not qualname:
-        raise CorruptVersionError(f"{where}: {path!r} is not a 'module:Class' path")
+    parts = [*module_name.split("."), *qualname.split(".")]
+    if not module_name or not qualname or not all(p.isidentifier() for p in parts):
+        raise CorruptVersionError(f"{where}: {str(path)[:200]!r} is not a 'module:Class' path")
+    if module_name.split(".")[0] != library and not trusted:
+        raise untrusted(
+            where,
+            f"its metadata names the class {path}, outside {library}, and importing that "
+            "module runs its code",
+            class_path=str(path),
+        )
     try:
         target: Any = importlib.import_module(module_name)
         for part in qualname.split("."):

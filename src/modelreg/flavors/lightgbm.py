@@ -60,7 +60,13 @@ class LightGBMFlavor(Flavor):
         state = record.get("wrapper")
         if state is None:
             return booster
-        cls = import_class(str(record.get("class")), lightgbm.LGBMModel, where=path)
+        cls = import_class(
+            str(record.get("class")),
+            lightgbm.LGBMModel,
+            where=path,
+            library=self.library,
+            trusted=trust_pickle,
+        )
         return _rebuild_wrapper(cls(**state.get("params", {})), booster, state)
 
 

@@ -3,8 +3,9 @@
 A safetensors file cannot hold code, so the module's class is recorded by import path and
 rebuilt at load with `cls(**init_kwargs)`: the class must live in an importable module (not
 `__main__`, not inside a function), and a class whose constructor needs arguments must say
-them as a JSON-able `init_kwargs` attribute on the module instance. Loaded modules are in
-`eval()` mode, ready to predict.
+them as a JSON-able `init_kwargs` attribute on the module instance. Importing that module runs
+its code, so a class outside torch itself loads only with `trust_pickle=True`. Loaded modules
+are in `eval()` mode, ready to predict.
 """
 
 from __future__ import annotations
@@ -48,7 +49,13 @@ class TorchFlavor(Flavor):
         torch = require("torch", self.extra)
         safetensors_torch = require("safetensors.torch", self.extra)
         path = folder / TORCH_FILE
-        cls = import_class(str(record.get("class")), torch.nn.Module, where=path)
+        cls = import_class(
+            str(record.get("class")),
+            torch.nn.Module,
+            where=path,
+            library=self.library,
+            trusted=trust_pickle,
+        )
         try:
             model = cls(**dict(record.get("init_kwargs") or {}))
         except TypeError as exc:

@@ -46,6 +46,8 @@ class XGBoostFlavor(Flavor):
             record.get("class") or class_path(xgboost.Booster),
             (xgboost.Booster, xgboost.XGBModel),
             where=path,
+            library=self.library,
+            trusted=trust_pickle,
         )
         model = cls()
         try:
