@@ -19,14 +19,18 @@ import errno
 import hashlib
 import os
 import secrets
+import socket
 import stat
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO, BinaryIO
 
 __all__ = [
     "CHUNK",
+    "HOST_TAG",
     "HashingWriter",
+    "abandoned",
     "append_line",
     "atomic_write_bytes",
     "claim_and_publish",
@@ -36,6 +40,7 @@ __all__ = [
     "fsync_tree",
     "hash_file",
     "make_dirs",
+    "owned_name",
     "publish_file",
     "remove_tree",
     "rename",
@@ -46,10 +51,44 @@ __all__ = [
 ]
 
 CHUNK = 4 * 1024 * 1024
+#: which machine wrote a temporary name: a pid only means something on its own host
+HOST_TAG = hashlib.sha256(socket.gethostname().encode()).hexdigest()[:8]
+#: a temporary left by another machine (a shared filesystem) is presumed abandoned after this
+STALE_AFTER = 24 * 3600.0
 
 
 def unique_name(prefix: str) -> str:
     return f"{prefix}.{os.getpid()}.{secrets.token_hex(4)}"
+
+
+def owned_name(prefix: str) -> str:
+    """A temporary name that says who made it (`prefix.host.pid.random`), see `abandoned`."""
+    return unique_name(f"{prefix}.{HOST_TAG}")
+
+
+def abandoned(entry: Path) -> bool:
+    """Whether the writer of an `owned_name` temporary is gone: its pid is dead on this host,
+    or the entry is a day old. Names in another form are judged by age alone."""
+    parts = entry.name.split(".")
+    try:
+        pid = int(parts[-2]) if len(parts) >= 4 and parts[-3] == HOST_TAG else -1
+    except ValueError:
+        pid = -1
+    try:
+        age = time.time() - entry.lstat().st_mtime
+    except FileNotFoundError:
+        return False
+    if age > STALE_AFTER:
+        return True
+    if pid <= 0 or pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
 
 
 def fsync_dir(path: Path) -> None:

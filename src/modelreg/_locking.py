@@ -18,7 +18,7 @@ from pathlib import Path
 from filelock import FileLock
 from filelock import Timeout as _FileLockTimeout
 
-from .errors import LockTimeout
+from .errors import LockTimeout, StorageError
 
 __all__ = ["RegistryLock"]
 
@@ -74,6 +74,13 @@ class RegistryLock:
                     self.path,
                     time.monotonic() - started,
                 )
+            except OSError as exc:  # a read-only folder, a full disk: say so, not [Errno 13]
+                raise StorageError(
+                    f"cannot take the registry lock {self.path}: {exc.strerror or exc}; writing "
+                    "needs write access to the registry folder (reading does not)",
+                    path=str(self.path),
+                    errno_code=exc.errno,
+                ) from exc
 
     def _timeout(self, holder: str) -> LockTimeout:
         return LockTimeout(

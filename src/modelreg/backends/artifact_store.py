@@ -5,6 +5,11 @@ once and a key never changes meaning: object stores have no rename, and none is 
 upload streams the local file, hashes what it sends, and is committed under its key only when
 the hash and the stored size match; the catalog row that references it comes after that.
 Downloads land in a local cache keyed by sha256 and are checked on the way in.
+
+A writer killed mid-upload leaves something behind: a temporary file beside the blob (a folder
+store), a download or scratch file in the cache, or an unfinished multipart upload (an object
+store). Each is named, or marked in the cache, with its writer's host and pid, so `leftovers()`
+finds those whose writer is gone, and `verify --repair` removes them (aborting the upload).
 """
 
 from __future__ import annotations
@@ -12,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import tempfile
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -20,12 +24,20 @@ from pathlib import Path
 from typing import IO, Any
 
 from .. import _fsutil
-from ..errors import IntegrityError, InvalidInputError, MissingDependencyError, StorageError
+from ..errors import IntegrityError, MissingDependencyError, StorageError
+from ..integrity import hash_limited
+from .base import Debris
 
-__all__ = ["ArtifactStore", "Blob", "default_cache_dir", "link_or_copy", "safe_artifact_name"]
+__all__ = ["SCRATCH", "ArtifactStore", "Blob", "default_cache_dir", "link_or_copy"]
 
 _CHUNK = 4 * 1024 * 1024
 _HEX = frozenset("0123456789abcdef")
+#: temporary names: an upload beside its blob, a download in the cache, a staging folder,
+#: and the cache folder noting which uploads a process began
+_UPLOADING = ".up"
+_DOWNLOADING = ".dl"
+SCRATCH = ".scratch"
+_MARKERS = ".uploads"
 
 
 @dataclass(frozen=True)
@@ -150,6 +162,42 @@ class ArtifactStore:
 
     def _upload(self, path: Path, key: str) -> tuple[str, int]:
         """Stream `path` to `key`, committing only if every byte was sent and hashed."""
+        if self._local:
+            return self._write_local(path, Path(key))
+        marker = self._mark_upload(key)
+        try:
+            return self._send(path, key)
+        finally:
+            if marker is not None:
+                with contextlib.suppress(OSError):
+                    marker.unlink()
+
+    def _write_local(self, path: Path, target: Path) -> tuple[str, int]:
+        """A folder store: a temporary beside the blob (not in /tmp), renamed into place."""
+        _fsutil.make_dirs(target.parent)
+        tmp = target.with_name(_fsutil.owned_name(_UPLOADING))
+        try:
+            with open(path, "rb") as source:
+                digest, sent = _fsutil.copy_file_hashed(source, tmp)
+            if digest == target.name:
+                _fsutil.publish_file(tmp, target, replace=True)
+        finally:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+        return digest, sent
+
+    def _mark_upload(self, key: str) -> Path | None:
+        """Note in the cache that this process is uploading `key` (best effort): if it dies,
+        the note says which unfinished upload is its."""
+        marker = self.cache_dir / _MARKERS / _fsutil.owned_name("up")
+        try:
+            _fsutil.make_dirs(marker.parent)
+            marker.write_text(key)
+        except OSError:
+            return None
+        return marker
+
+    def _send(self, path: Path, key: str) -> tuple[str, int]:
         digest = hashlib.sha256()
         sent = 0
         sink = self.fs.open(key, "wb", autocommit=False)
@@ -208,6 +256,83 @@ class ArtifactStore:
                 )
         return blobs
 
+    # --- leftovers of killed writers ------------------------------------------------------
+
+    def leftovers(self) -> list[Debris]:
+        """What killed writers left: scratch and download files in the cache, temporaries in a
+        folder store, and uploads to an object store they began and never finished."""
+        found = [
+            Debris("staging", str(p), "a scratch folder of an interrupted write")
+            for p in _children(self.cache_dir, f"{SCRATCH}.")
+            if _fsutil.abandoned(p)
+        ]
+        for folder in [self.cache_dir, *_children(self.cache_dir, "")]:
+            found += [
+                Debris("temp-file", str(p), "an interrupted download")
+                for p in _children(folder, f"{_DOWNLOADING}.")
+                if _fsutil.abandoned(p)
+            ]
+        if self._local:
+            base = Path(self.root) / "sha256"
+            for folder in _children(base, ""):
+                found += [
+                    Debris("temp-file", str(p), "an interrupted upload")
+                    for p in _children(folder, f"{_UPLOADING}.")
+                    if _fsutil.abandoned(p)
+                ]
+        markers = _children(self.cache_dir / _MARKERS, "up.")
+        found += [
+            Debris("unfinished-upload", str(p), f"an upload of {_read_text(p)} that never finished")
+            for p in markers
+            if _fsutil.abandoned(p)
+        ]
+        return found + self._stale_multipart(noted={_read_text(p) for p in markers})
+
+    def _stale_multipart(self, noted: set[str]) -> list[Debris]:
+        """Multipart uploads under this store's root begun more than a day ago, by writers on
+        other machines (this machine's own are `noted` in the cache, and judged by them)."""
+        uploads = self._multipart(self.root + "/")
+        return [
+            Debris("unfinished-upload", f"{key}#{upload_id}", "an upload begun a day ago or more")
+            for key, upload_id, age in uploads
+            if key not in noted and age is not None and age > _fsutil.STALE_AFTER
+        ]
+
+    def _multipart(self, prefix: str) -> list[tuple[str, str, float | None]]:
+        """(key, upload id, age) of the unfinished multipart uploads under `prefix` (S3 only)."""
+        call = getattr(self.fs, "call_s3", None)
+        if call is None:
+            return []
+        bucket, _, rest = prefix.partition("/")
+        with _storage_errors("list unfinished uploads", prefix):
+            answer = call("list_multipart_uploads", Bucket=bucket, Prefix=rest)
+        return [
+            (f"{bucket}/{u['Key']}", u["UploadId"], _age({"created": u.get("Initiated")}))
+            for u in answer.get("Uploads") or []
+        ]
+
+    def remove_leftover(self, item: Debris) -> None:
+        """Remove one of `leftovers()`; an unfinished upload is aborted at the store."""
+        with _storage_errors("remove leftover", item.path):
+            if item.kind != "unfinished-upload":
+                _fsutil.remove_tree(Path(item.path))
+                return
+            key, sep, upload_id = item.path.partition("#")
+            if sep:
+                self._abort(key, upload_id)
+                return
+            marker = Path(item.path)
+            uploading = _read_text(marker)
+            for stale_key, stale_id, _ in self._multipart(uploading):
+                if stale_key == uploading:
+                    self._abort(stale_key, stale_id)
+            marker.unlink()
+
+    def _abort(self, key: str, upload_id: str) -> None:
+        bucket, _, rest = key.partition("/")
+        with contextlib.suppress(FileNotFoundError):  # aborted or finished meanwhile
+            self.fs.call_s3("abort_multipart_upload", Bucket=bucket, Key=rest, UploadId=upload_id)
+
     # --- reading --------------------------------------------------------------------------
 
     def open(self, uri: str) -> IO[bytes]:
@@ -226,13 +351,10 @@ class ArtifactStore:
         return self.cache_dir / sha256[:2] / _check_sha(sha256)
 
     def check(self, uri: str, sha256: str, size: int) -> None:
-        """Stream the stored blob and raise IntegrityError unless it hashes to `sha256`."""
-        digest, got = hashlib.sha256(), 0
+        """Stream the stored blob, no further than `size`; IntegrityError unless it matches."""
         with self.open(uri) as source, _storage_errors("read an artifact", uri):
-            while chunk := source.read(_CHUNK):
-                digest.update(chunk)
-                got += len(chunk)
-        _check_digest(uri, sha256, size, digest.hexdigest(), got)
+            digest, got = hash_limited(source, size)
+        _check_digest(uri, sha256, size, digest, got)
 
     def cached(self, uri: str, sha256: str, size: int) -> Path:
         """A local copy of the blob, downloaded once and checked against `sha256`."""
@@ -241,9 +363,7 @@ class ArtifactStore:
             return target
         with _storage_errors("create the artifact cache", str(self.cache_dir)):
             _fsutil.make_dirs(target.parent)
-        fd, tmp_name = tempfile.mkstemp(prefix=".dl.", dir=target.parent)
-        os.close(fd)
-        tmp = Path(tmp_name)
+        tmp = target.parent / _fsutil.owned_name(_DOWNLOADING)
         try:
             with self.open(uri) as source, _storage_errors("download an artifact", uri):
                 digest, got = _fsutil.copy_file_hashed(source, tmp)
@@ -277,12 +397,19 @@ def link_or_copy(source: Path, dest: Path) -> None:
             _fsutil.copy_file_hashed(handle, dest)
 
 
-def safe_artifact_name(name: str) -> str:
-    """Artifact names come from the catalog: never let one reach outside its folder."""
-    parts = name.split("/")
-    if not name or name.startswith("/") or any(p in ("", ".", "..") for p in parts):
-        raise InvalidInputError(f"artifact name {name!r} is not a relative path", path=name)
-    return name
+def _children(folder: Path, prefix: str) -> list[Path]:
+    """Entries of `folder` whose names start with `prefix` (none when it does not exist)."""
+    try:
+        return [Path(e.path) for e in os.scandir(folder) if e.name.startswith(prefix)]
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text()[:1000]
+    except (OSError, UnicodeDecodeError):
+        return ""
 
 
 def _age(info: Mapping[str, Any]) -> float | None:

@@ -241,6 +241,13 @@ class Backend(ABC):
         """The named models stored at this backend's location (one catalog, one root)."""
         return [self.model]
 
+    def for_model(self, model: str) -> Backend:
+        """This location's backend for another named model, sharing connections with this one.
+
+        It lives no longer than this backend: closing it releases nothing shared.
+        """
+        raise NotImplementedError(f"{type(self).__name__} holds one model only")
+
     def close(self) -> None:
         """Release connections; a no-op where there are none."""
         return None

@@ -14,11 +14,8 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import hashlib
 import json
 import os
-import socket
-import time
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -28,6 +25,7 @@ from .. import _fsutil
 from .._locking import RegistryLock
 from ..errors import CorruptVersionError, StorageError, VersionExistsError
 from ..events import Event, decode_event_lines, encode_event
+from ..integrity import open_artifact_file
 from ..metadata import METADATA_FILE, decode_metadata, encode_metadata
 from ..versions import is_version_name, validate_channel, validate_model_name
 from .base import (
@@ -46,10 +44,9 @@ __all__ = ["LocalBackend"]
 POINTER = "latest"
 _ASIDE = ".latest.prev"
 _MODELS = "models"
-_STALE_AFTER = 24 * 3600.0
 _TAIL_BLOCK = 64 * 1024
 _SKEW = timedelta(hours=1)
-_HOST_TAG = hashlib.sha256(socket.gethostname().encode()).hexdigest()[:8]
+_HOST_TAG = _fsutil.HOST_TAG
 
 
 @contextlib.contextmanager
@@ -116,7 +113,7 @@ class LocalBackend(Backend):
     def staging(self) -> Iterator[Path]:
         self._ensure_root()
         area = self.root / ".staging"
-        folder = area / _fsutil.unique_name(f"v.{_HOST_TAG}")
+        folder = area / _fsutil.owned_name("v")
         with _storage_errors("create a staging folder", folder):
             _fsutil.make_dirs(folder)
         try:
@@ -210,7 +207,7 @@ class LocalBackend(Backend):
         yield self._version_dir(name)
 
     def open_artifact(self, name: str, filename: str) -> IO[bytes]:
-        return open(self._version_dir(name) / filename, "rb")
+        return open_artifact_file(self._version_dir(name), filename)
 
     def delete_version(self, name: str) -> None:
         source = self._version_dir(name)
@@ -262,6 +259,14 @@ class LocalBackend(Backend):
                 if e.is_dir(follow_symlinks=False) and _is_model_name(e.name)
             ]
         return sorted(set(names) | {self.model} if self.root.exists() else set(names))
+
+    def for_model(self, model: str) -> LocalBackend:
+        return LocalBackend(
+            self.registry_root,
+            lock_timeout=self._lock.timeout,
+            index=self.index is not None,
+            model=model,
+        )
 
     def close(self) -> None:
         if self.index is not None:
@@ -370,7 +375,7 @@ class LocalBackend(Backend):
             folder = self.root / area
             if folder.is_dir():
                 for entry in folder.iterdir():
-                    if kind == "trash" or _abandoned(entry):
+                    if kind == "trash" or _fsutil.abandoned(entry):
                         found.append(Debris(kind, str(entry), "left by an interrupted write"))
         return found
 
@@ -434,33 +439,3 @@ def _dirs_matching_version(root: Path) -> list[str]:
         return [e.name for e in os.scandir(root) if is_version_name(e.name) and e.is_dir()]
     except FileNotFoundError:
         return []
-
-
-def _abandoned(entry: Path) -> bool:
-    """A staging folder whose writer is gone: its pid is dead here, or it is a day old.
-
-    Staging folders are named `v.<host tag>.<pid>.<random>`; a pid only means something on
-    the host that wrote it, so another machine's folder (a shared filesystem) waits a day.
-    """
-    parts = entry.name.split(".")
-    try:
-        pid = int(parts[2]) if len(parts) == 4 and parts[1] == _HOST_TAG else -1
-    except ValueError:
-        pid = -1
-    try:
-        age = time.time() - entry.lstat().st_mtime
-    except FileNotFoundError:
-        return False
-    if age > _STALE_AFTER:
-        return True
-    if pid <= 0:
-        return False
-    if pid == os.getpid():
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False

@@ -9,11 +9,15 @@ registry's lock. The raw write primitives refuse, so nothing can bypass that by 
 
 Artifacts are checked against their sha256 on the way in (upload, checked by the server) and
 on the way out (download, checked here). Pickles from a server are not trusted by default.
+Nor is anything else a server answers: `_receive` is the one place that maps its answers to
+files, and it writes only inside the client's own temporary folder, under names the one
+artifact-name rule allows, never more bytes than the metadata records.
 """
 
 from __future__ import annotations
 
 import contextlib
+import copy
 import hashlib
 import json
 import os
@@ -22,12 +26,15 @@ import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any
+from urllib.parse import quote
 
 import httpx
 
 from ..errors import (
+    CorruptVersionError,
     IntegrityError,
     InvalidInputError,
+    ModelNotFoundError,
     ModelRegistryError,
     RemoteError,
     StorageError,
@@ -35,6 +42,7 @@ from ..errors import (
     error_class_by_code,
 )
 from ..events import Event
+from ..integrity import stored_artifact_path
 from ..metadata import METADATA_FILE, VersionFields, encode_metadata, iso_utc
 from ..versions import validate_model_name
 from .base import DEFAULT_MODEL, Backend, Debris, VersionQuery
@@ -70,9 +78,16 @@ class RemoteBackend(Backend):
         self._client = httpx.Client(
             base_url=self.location,
             headers={"Authorization": f"Bearer {secret}"} if secret else {},
-            params={"model": self.model},
             timeout=httpx.Timeout(wait, connect=10.0),
         )
+        self._owns_client = True
+
+    def for_model(self, model: str) -> RemoteBackend:
+        """Another model of the same server, over the same connection pool."""
+        other = copy.copy(self)
+        other.model = validate_model_name(model)
+        other._owns_client = False
+        return other
 
     def __repr__(self) -> str:  # never the token
         return f"RemoteBackend({self.location!r}, model={self.model!r})"
@@ -81,6 +96,7 @@ class RemoteBackend(Backend):
 
     def _call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """One request; an error answer is raised as the registry error it names."""
+        kwargs["params"] = {**dict(kwargs.get("params") or {}), "model": self.model}
         try:
             response = self._client.request(method, path, **kwargs)
         except httpx.TransportError as exc:
@@ -91,19 +107,31 @@ class RemoteBackend(Backend):
             raise _error_from(response)
         return response
 
-    def _json(self, method: str, path: str, **kwargs: Any) -> Any:
-        return self._call(method, path, **kwargs).json()
+    def _json(self, method: str, path: str, *, absent: Any = None, **kwargs: Any) -> Any:
+        """The answer's JSON; `absent` (if given) when the server has no such model yet,
+        which for a read is what a folder without that model answers: nothing."""
+        try:
+            return self._call(method, path, **kwargs).json()
+        except ModelNotFoundError:
+            if absent is None:
+                raise
+            return absent
 
     # --- reads ----------------------------------------------------------------------------
 
     def version_names(self) -> list[str]:
-        return [v["version"] for v in self._json("GET", "/api/versions")]
+        return [v["version"] for v in self._json("GET", "/api/versions", absent=[])]
 
     def read_metadata(self, name: str) -> dict[str, Any] | None:
         try:
-            meta: dict[str, Any] = self._json("GET", f"/api/versions/{name}/metadata")
+            meta = self._json("GET", f"/api/versions/{name}/metadata")
         except VersionNotFoundError:
             return None
+        if not isinstance(meta, dict) or meta.get("version") != name:
+            raise CorruptVersionError(
+                f"the server at {self.location} answered metadata that is not version {name}'s",
+                version=name,
+            )
         return meta
 
     def query(self, query: VersionQuery) -> list[dict[str, Any]]:
@@ -120,7 +148,7 @@ class RemoteBackend(Backend):
             params["status"] = query.status
         if query.limit is not None:
             params["limit"] = query.limit
-        found: list[dict[str, Any]] = self._json("GET", "/api/versions", params=params)
+        found: list[dict[str, Any]] = self._json("GET", "/api/versions", params=params, absent=[])
         return found
 
     @contextlib.contextmanager
@@ -131,13 +159,27 @@ class RemoteBackend(Backend):
             raise VersionNotFoundError(f"version {name} not found at {self.location}", version=name)
         with tempfile.TemporaryDirectory(prefix="modelreg-remote-") as tmp:
             folder = Path(tmp)
+            self._receive(name, meta, folder)
             (folder / METADATA_FILE).write_bytes(encode_metadata(meta))
-            for filename in meta.get("files") or {}:
-                target = folder / filename
-                target.parent.mkdir(parents=True, exist_ok=True)
-                with open(target, "wb") as out:
-                    self._download(name, filename, out)
             yield folder
+
+    def _receive(self, name: str, meta: Mapping[str, Any], folder: Path) -> None:
+        """Download every artifact `meta` lists into `folder`, and nowhere else.
+
+        Each name passes the artifact-name rule and must stay inside `folder` before anything
+        is opened; a file is created, never truncated, and holds at most its recorded size.
+        """
+        files = meta.get("files")
+        if not isinstance(files, Mapping):
+            raise CorruptVersionError(
+                f"the server at {self.location} answered no file list for version {name}",
+                version=name,
+            )
+        for filename, record in files.items():
+            target = stored_artifact_path(folder, filename, version=name)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with open(target, "xb") as out:
+                self._download(name, filename, out, record)
 
     def open_artifact(self, name: str, filename: str) -> IO[bytes]:
         handle = tempfile.TemporaryFile()  # noqa: SIM115 - the caller closes it
@@ -149,17 +191,31 @@ class RemoteBackend(Backend):
         handle.seek(0)
         return handle
 
-    def _download(self, name: str, filename: str, out: IO[bytes]) -> None:
-        """Stream one artifact into `out`; IntegrityError when it differs from its hash."""
-        path = f"/api/versions/{name}/files/{filename}"
-        digest = hashlib.sha256()
+    def _download(self, name: str, filename: str, out: IO[bytes], record: Any = None) -> None:
+        """Stream one artifact into `out`; IntegrityError when it differs from its record.
+
+        With a `record` ({sha256, bytes}), no more than its size is taken and its sha256 is
+        the one checked; without, the server's `X-Checksum-Sha256` header is.
+        """
+        path = f"/api/versions/{name}/files/{quote(filename)}"
+        size = record.get("bytes") if isinstance(record, Mapping) else None
+        limit = size if isinstance(size, int) and not isinstance(size, bool) else None
+        digest, got = hashlib.sha256(), 0
         try:
-            with self._client.stream("GET", path) as response:
+            with self._client.stream("GET", path, params={"model": self.model}) as response:
                 if response.status_code >= 400:
                     response.read()
                     raise _error_from(response)
                 expected = response.headers.get("x-checksum-sha256")
                 for chunk in response.iter_bytes(_CHUNK):
+                    got += len(chunk)
+                    if limit is not None and got > limit:
+                        raise IntegrityError(
+                            f"the server at {self.location} sent more than the {limit} bytes "
+                            f"recorded for {filename} of version {name}; nothing was loaded",
+                            version=name,
+                            path=filename,
+                        )
                     digest.update(chunk)
                     out.write(chunk)
         except httpx.TransportError as exc:
@@ -167,6 +223,8 @@ class RemoteBackend(Backend):
                 f"download of {filename} ({name}) from {self.location} failed: {exc}",
                 version=name,
             ) from exc
+        if isinstance(record, Mapping) and isinstance(record.get("sha256"), str):
+            expected = record["sha256"]
         if expected and digest.hexdigest() != expected:
             raise IntegrityError(
                 f"{filename} of version {name} arrived with sha256 {digest.hexdigest()}, "
@@ -178,17 +236,17 @@ class RemoteBackend(Backend):
             )
 
     def get_pointer(self, channel: str) -> str | None:
-        target: str | None = self._json("GET", "/api/channels").get(channel)
+        target: str | None = self._json("GET", "/api/channels", absent={}).get(channel)
         return target
 
     def channel_names(self) -> list[str]:
-        return sorted(self._json("GET", "/api/channels"))
+        return sorted(self._json("GET", "/api/channels", absent={}))
 
     def read_events(self) -> list[Event]:
-        return [Event.from_dict(e) for e in self._json("GET", "/api/events")]
+        return [Event.from_dict(e) for e in self._json("GET", "/api/events", absent=[])]
 
     def debris(self) -> list[Debris]:
-        return [Debris(**d) for d in self._json("GET", "/api/debris")]
+        return [Debris(**d) for d in self._json("GET", "/api/debris", absent=[])]
 
     def model_names(self) -> list[str]:
         return list(self._json("GET", "/api/models")["models"])
@@ -208,7 +266,8 @@ class RemoteBackend(Backend):
         yield
 
     def close(self) -> None:
-        self._client.close()
+        if self._owns_client:
+            self._client.close()
 
     # --- writes: whole operations, run by the server ---------------------------------------
 
@@ -270,7 +329,8 @@ class RemoteBackend(Backend):
 
     def _op_cleanup(self, *, keep_versions: int, dry_run: bool) -> list[str]:
         request = {"keep_versions": keep_versions, "dry_run": dry_run}
-        return list(self._json("POST", "/api/cleanup", json=request)["deleted"])
+        answer = self._json("POST", "/api/cleanup", json=request, absent={"deleted": []})
+        return list(answer["deleted"])
 
     def _op_delete(self, *, version: str, reason: str | None) -> bool:
         params = {"reason": reason} if reason else {}
@@ -281,7 +341,10 @@ class RemoteBackend(Backend):
         return True
 
     def _op_verify(self, *, repair: bool) -> dict[str, Any]:
-        report: dict[str, Any] = self._json("POST", "/api/verify", json={"repair": repair})
+        empty = {"checked": 0, "problems": [], "repaired": []}
+        report: dict[str, Any] = self._json(
+            "POST", "/api/verify", json={"repair": repair}, absent=empty
+        )
         return report
 
     # --- raw writes: refused, see the module docstring ---------------------------------------

@@ -13,11 +13,11 @@ All SQL lives here and in the other `sql_*.py` modules.
 from __future__ import annotations
 
 import contextlib
+import copy
 import errno
 import logging
 import math
 import os
-import tempfile
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -26,11 +26,13 @@ from typing import IO, Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from .. import _fsutil
 from ..errors import IntegrityError, InvalidInputError, StorageError, VersionExistsError
 from ..events import Event
+from ..integrity import artifact_path, stored_artifact_path
 from ..metadata import METADATA_FILE, encode_metadata, parse_timestamp, utc_now
 from ..versions import parse_version, validate_model_name
-from .artifact_store import ArtifactStore, Blob, link_or_copy, safe_artifact_name
+from .artifact_store import SCRATCH, ArtifactStore, Blob, link_or_copy
 from .base import DEFAULT_MODEL, Backend, Debris, VersionQuery, effective_status
 from .sql_engine import create_engine, db_errors, ensure_schema, sqlite_path
 from .sql_query import naive_utc, version_filters
@@ -85,11 +87,21 @@ class SqlBackend(Backend):
         )
         self._tx = _Tx()
         self._model_id: int | None = None
+        self._owns_engine = True
         try:
             ensure_schema(self._engine, self.location)
         except BaseException:
             self._engine.dispose()
             raise
+
+    def for_model(self, model: str) -> SqlBackend:
+        """Another model of this catalog on the same engine (one pool) and artifact store."""
+        other = copy.copy(self)
+        other.model = validate_model_name(model)
+        other._tx = _Tx()
+        other._model_id = None
+        other._owns_engine = False
+        return other
 
     @property
     def artifact_store(self) -> ArtifactStore:
@@ -99,7 +111,8 @@ class SqlBackend(Backend):
         return f"{self.location}#{self.model}/{name}"
 
     def close(self) -> None:
-        self._engine.dispose()
+        if self._owns_engine:
+            self._engine.dispose()
 
     # --- connections and the writers' transaction ------------------------------------------
 
@@ -191,12 +204,15 @@ class SqlBackend(Backend):
 
     @contextlib.contextmanager
     def _scratch(self, action: str) -> Iterator[Path]:
-        cache = self._store.cache_dir
-        with _local_errors(action, cache):
-            cache.mkdir(parents=True, exist_ok=True)
-            scratch = tempfile.TemporaryDirectory(prefix=".scratch.", dir=cache)
-        with scratch as folder:
-            yield Path(folder)
+        """A folder named for this process, so `debris()` knows it is abandoned if we die."""
+        folder = self._store.cache_dir / _fsutil.owned_name(SCRATCH)
+        with _local_errors(action, folder):
+            _fsutil.make_dirs(folder)
+        try:
+            yield folder
+        finally:
+            with contextlib.suppress(OSError):
+                _fsutil.remove_tree(folder)
 
     def prepare_publish(self, staged: Path, files: Mapping[str, Mapping[str, Any]]) -> None:
         """Upload before the lock; `publish` re-checks every blob under it."""
@@ -206,7 +222,7 @@ class SqlBackend(Backend):
         """Store each file unless its blob is there already (then only its size is checked)."""
         return {
             fname: self._store.put(
-                staged / safe_artifact_name(fname), record["sha256"], int(record["bytes"])
+                artifact_path(staged, fname), record["sha256"], int(record["bytes"])
             )
             for fname, record in files.items()
         }
@@ -337,7 +353,7 @@ class SqlBackend(Backend):
             for row in rows:
                 blob = self._store.cached(row.uri, row.sha256, int(row.bytes))
                 with _local_errors("assemble version " + name, root):
-                    link_or_copy(blob, root / safe_artifact_name(row.name))
+                    link_or_copy(blob, stored_artifact_path(root, row.name, version=name))
             (root / METADATA_FILE).write_bytes(encode_metadata(meta))
             yield root
 
@@ -466,7 +482,7 @@ class SqlBackend(Backend):
         return []
 
     def debris(self) -> list[Debris]:
-        """Blobs no row references.
+        """Blobs no row references, and what killed writers left (`ArtifactStore.leftovers`).
 
         Inside a transaction (verify --repair) every such blob is reported: `remove_debris`
         re-checks under the blob lock held alone, so no publish is between its blob check and
@@ -474,13 +490,14 @@ class SqlBackend(Backend):
         Outside, only blobs older than the grace period are reported, as a younger one may be
         an upload in flight.
         """
+        leftovers = self._store.leftovers()
         blobs = self._store.blobs()
         if not blobs:
-            return []
+            return leftovers
         with self._read() as conn:
             referenced = _referenced(conn, [b.uri for b in blobs])
         locked = self._tx.conn is not None
-        return [
+        return leftovers + [
             Debris("orphan-blob", blob.uri, f"{blob.bytes} bytes no version references")
             for blob in blobs
             if blob.uri not in referenced
@@ -488,6 +505,9 @@ class SqlBackend(Backend):
         ]
 
     def remove_debris(self, item: Debris) -> None:
+        if item.kind in ("staging", "temp-file", "unfinished-upload"):
+            self._store.remove_leftover(item)
+            return
         if item.kind != "orphan-blob":
             raise InvalidInputError(f"{self.location} has no leftovers of kind {item.kind!r}")
         with self.transaction():
