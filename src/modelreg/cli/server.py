@@ -1,12 +1,24 @@
-"""`modelreg server`: serve a registry over HTTP, with its web UI, until interrupted."""
+"""`modelreg server`: serve a registry over HTTP, with its web UI, until interrupted.
+
+SIGTERM or Ctrl+C stops it within `STOP_WITHIN` seconds: requests in flight get a grace
+period, then whatever still runs is cut off as a crash would cut it (the registry's writes are
+crash-safe, and `modelreg verify --repair` records or removes what such a cut leaves).
+"""
 
 from __future__ import annotations
 
+import os
+import sys
+import threading
 from pathlib import Path
+from typing import Any
 
 import click
 
 from ._common import note, open_registry
+
+#: seconds from SIGTERM to exit; requests in flight get all but the last one
+STOP_WITHIN = 5.0
 
 
 @click.command(short_help="Serve the registry over HTTP, with a web UI.")
@@ -27,6 +39,13 @@ from ._common import note, open_registry
 @click.option(
     "--anonymous-read", is_flag=True, help="Let callers without a token read (never write)."
 )
+@click.option(
+    "--max-upload-size",
+    default="4G",
+    show_default=True,
+    metavar="SIZE",
+    help="Largest upload (register, import) stored, e.g. 500M, 4G; larger ones get 413.",
+)
 @click.pass_context
 def server(
     ctx: click.Context,
@@ -35,11 +54,14 @@ def server(
     port: int,
     tokens_file: Path | None,
     anonymous_read: bool,
+    max_upload_size: str,
 ) -> None:
     """Serve the registry's REST API (/api, OpenAPI at /openapi.json) and its web UI (/).
 
     Writes need a write token; reads a read token, unless --anonymous-read. Clients use
     `ModelRegistry("http://HOST:PORT", token=...)` or `modelreg --registry http://HOST:PORT`.
+    A registration or import larger than --max-upload-size is refused (413) before it is
+    stored; SIGTERM stops the server within 5 seconds.
 
     \b
     Example:
@@ -50,6 +72,9 @@ def server(
 
     from ..serving.auth import load_tokens
     from ..serving.server import create_app
+    from ..serving.uploads import parse_size
+
+    limit = parse_size(max_upload_size)
 
     if location is not None:
         ctx.obj["registry"] = location
@@ -64,4 +89,40 @@ def server(
         f"Serving {registry.location} on http://{host}:{port}/ ({len(tokens)} token(s)"
         f"{', anonymous reads' if anonymous_read else ''}); Ctrl+C stops"
     )
-    uvicorn.run(create_app(registry, tokens=tokens), host=host, port=port, log_level="warning")
+    app = create_app(registry, tokens=tokens, max_upload_size=limit)
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        timeout_graceful_shutdown=int(STOP_WITHIN) - 2,
+    )
+    _serve(config)
+
+
+def _serve(config: Any) -> None:
+    """uvicorn's server, made to exit within STOP_WITHIN seconds of the first stop signal.
+
+    A request running in a worker thread (a lock wait, a long hash) cannot be cancelled; past
+    the grace period the process exits anyway, exactly as a crash would end it.
+    """
+    import uvicorn
+
+    armed = threading.Event()
+
+    class Server(uvicorn.Server):
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            if not armed.is_set():
+                armed.set()
+                timer = threading.Timer(STOP_WITHIN - 0.5, _cut_off)
+                timer.daemon = True
+                timer.start()
+            super().handle_exit(sig, frame)
+
+    Server(config).run()
+
+
+def _cut_off() -> None:
+    note("stopping now: requests still running are cut off (`modelreg verify --repair` mends)")
+    sys.stderr.flush()
+    os._exit(0)

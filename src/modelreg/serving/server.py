@@ -5,38 +5,64 @@ renders JSON. Policy stays in the facade, which runs here under the registry's l
 why a remote client (`backends/remote.py`) hands whole write operations to these routes rather
 than moving pointers itself. Every `ModelRegistryError` becomes its class's status and
 `to_dict()` body in one handler; the only module that imports the web framework.
+
+Every request's work is bounded: the token is checked before a body is read, an upload is
+streamed once into the registry's staging area and refused past `max_upload_size`, a table is
+sampled as it streams, verify runs one at a time per model off the event loop, and a read of a
+model that does not exist opens nothing. No answer shows a server path or a database URL.
 """
 
 from __future__ import annotations
 
+import asyncio
 import csv
-import tempfile
+import io
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated, Any
+from typing import IO, Annotated, Any, TypeVar
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, FastAPI, File, Form, Query, Request, UploadFile
+import anyio
+import anyio.from_thread
+import anyio.to_thread
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .. import __version__
-from ..errors import InvalidInputError, ModelRegistryError, VersionNotFoundError
+from ..errors import (
+    CorruptVersionError,
+    InvalidInputError,
+    ModelNotFoundError,
+    ModelRegistryError,
+    PayloadTooLargeError,
+    VersionNotFoundError,
+)
 from ..metadata import ACTING_USER
 from ..registry import PRODUCTION, ModelRegistry
 from ..training.result import TABLES
 from ..versions import validate_model_name, validate_version
 from .auth import Principal, TokenSet
-from .uploads import archive_suffix, chunks, receive, upload_fields
+from .redaction import Redactor
+from .uploads import DEFAULT_MAX_UPLOAD, Body, chunks, receive_archive, receive_registration
 
-__all__ = ["create_app"]
+__all__ = ["DEFAULT_MAX_UPLOAD", "create_app"]
 
+T = TypeVar("T")
 _MAX_TABLE_ROWS = 5000
+#: a table is sampled from at most this many of its bytes (the charts need no more)
+_MAX_TABLE_BYTES = 256 << 20
+#: the largest body of a route that is not an upload (small JSON requests)
+MAX_REQUEST_BODY = 1 << 20
+#: the routes whose bodies stream on to them, bounded by the server's upload limit
+_UPLOADS = frozenset({("POST", "/api/versions"), ("POST", "/api/import")})
 _ERROR = {"model": dict[str, Any], "description": "`{error, message, context}`"}
 _ERRORS: dict[int | str, dict[str, Any]] = {
     code: _ERROR for code in (401, 403, 404, 409, 422, 423, 503)
@@ -75,7 +101,7 @@ def create_app(
     *,
     tokens: TokenSet | None = None,
     anonymous_read: bool = False,
-    open_model: Callable[[str], ModelRegistry] | None = None,
+    max_upload_size: int = DEFAULT_MAX_UPLOAD,
 ) -> Any:
     """The FastAPI app serving `registry` (and the other models at its location).
 
@@ -83,7 +109,7 @@ def create_app(
         tokens: the accepted bearer tokens (`serving.auth.load_tokens`); none: only anonymous
             reads, if allowed.
         anonymous_read: let callers without a token read (never write).
-        open_model: how to open another named model at the same location (default: same path).
+        max_upload_size: the largest request body stored, in bytes (413 beyond it).
     """
     app = FastAPI(
         title="modelreg",
@@ -93,9 +119,17 @@ def create_app(
         redoc_url=None,
     )
 
+    redact = Redactor(registry.path, registry.location)
+
     @app.exception_handler(ModelRegistryError)
     def registry_error(request: Request, exc: ModelRegistryError) -> JSONResponse:
-        return JSONResponse(exc.to_dict(), status_code=exc.http_status)
+        return JSONResponse(redact.value(exc.to_dict()), status_code=exc.http_status)
+
+    @app.exception_handler(StarletteHTTPException)
+    def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "not_allowed"}.get(exc.status_code, "invalid_input")
+        body = {"error": code, "message": str(exc.detail), "context": {}}
+        return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
     def bad_request(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -108,35 +142,106 @@ def create_app(
     app.state.guard = (tokens if tokens is not None else TokenSet()).allowing_anonymous(
         anonymous_read
     )
-    app.state.models = _Models(registry, open_model)
+    app.state.models = _Models(registry)
+    app.state.max_upload_size = max_upload_size
+    app.state.redact = redact
+    app.add_middleware(_BodyGuard)
     app.include_router(router)
     _add_ui(app)
     return app
 
 
-class _Models:
-    """The served registry, and the other named models at its location opened on demand."""
+class _BodyGuard:
+    """Before a byte of any request body is read: who is calling, and how much they may send.
 
-    def __init__(
-        self, registry: ModelRegistry, open_model: Callable[[str], ModelRegistry] | None
-    ) -> None:
+    An unknown token gets its 401 here, so nobody without a token can make the server read,
+    spool or store anything. Uploads then stream on to their route (which stops at the
+    upload limit); every other body is small JSON, read here up to MAX_REQUEST_BODY (413).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        state = request.app.state
+        try:
+            state.guard.authenticate(request.headers.get("authorization"))
+            if (scope["method"], scope["path"]) in _UPLOADS:
+                await self.app(scope, receive, send)
+                return
+            body = await _read_small(receive, request.headers.get("content-length"))
+        except ModelRegistryError as exc:
+            answer = JSONResponse(state.redact.value(exc.to_dict()), status_code=exc.http_status)
+            await answer(scope, receive, send)
+            return
+        await self.app(scope, _replaying(body, receive), send)
+
+
+async def _read_small(receive: Receive, declared: str | None) -> bytes:
+    too_large = PayloadTooLargeError(
+        f"a request body may have at most {MAX_REQUEST_BODY} bytes", limit=MAX_REQUEST_BODY
+    )
+    if declared is not None and declared.isdigit() and int(declared) > MAX_REQUEST_BODY:
+        raise too_large
+    body = bytearray()
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        body.extend(message.get("body", b""))
+        if len(body) > MAX_REQUEST_BODY:
+            raise too_large
+        if not message.get("more_body", False):
+            break
+    return bytes(body)
+
+
+def _replaying(body: bytes, receive: Receive) -> Receive:
+    """A `receive` that hands the app the body already read, then waits as the real one does."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
+class _Models:
+    """The served registry, and the other named models at its location, opened on demand.
+
+    They share the served registry's connections (one pool per database, whatever the number
+    of models), and only models that exist are opened for a read: an unknown name is a 404 and
+    leaves nothing behind. A write may create a model, as on a folder.
+    """
+
+    def __init__(self, registry: ModelRegistry) -> None:
         self.default = registry
-        self._open = open_model or (
-            lambda name: ModelRegistry(
-                registry.config.path, model=name, lock_timeout=registry.config.lock_timeout
-            )
-        )
         self._opened: dict[str, ModelRegistry] = {registry.model: registry}
         self._lock = threading.Lock()
+        self._verifying: dict[str, asyncio.Lock] = {}
 
-    def get(self, model: str | None) -> ModelRegistry:
-        if model is None or model == self.default.model:
-            return self.default
-        name = validate_model_name(model)
+    def get(self, model: str | None, *, create: bool) -> ModelRegistry:
+        name = self.default.model if model is None else validate_model_name(model)
+        with self._lock:
+            found = self._opened.get(name)
+        if found is not None:
+            return found
+        if not create and name not in self.default.models():
+            raise ModelNotFoundError(f"model {name} not found", model=name)
         with self._lock:  # routes run on a thread pool: open each model once
-            if name not in self._opened:  # like a local folder: a new model exists once written
-                self._opened[name] = self._open(name)
-            return self._opened[name]
+            return self._opened.setdefault(name, self.default.for_model(name))
+
+    def verifying(self, registry: ModelRegistry) -> asyncio.Lock:
+        """One verify at a time per model: the others wait without holding a thread."""
+        return self._verifying.setdefault(registry.model, asyncio.Lock())
 
 
 @contextmanager
@@ -183,23 +288,67 @@ def _writer(who: Annotated[Principal, Depends(_reader)]) -> Principal:
     return who
 
 
-def _registry(
-    request: Request,
-    model: Annotated[str | None, Query(max_length=128, description="a named model")] = None,
-) -> ModelRegistry:
+_MODEL = Query(max_length=128, description="a named model")
+
+
+def _registry(request: Request, model: Annotated[str | None, _MODEL] = None) -> ModelRegistry:
+    """The model a read names: 404 when it does not exist."""
     models: _Models = request.app.state.models
-    return models.get(model)
+    return models.get(model, create=False)
+
+
+def _target(request: Request, model: Annotated[str | None, _MODEL] = None) -> ModelRegistry:
+    """The model a write names, created by the write when it does not exist yet."""
+    models: _Models = request.app.state.models
+    return models.get(model, create=True)
 
 
 Reader = Annotated[Principal, Depends(_reader)]
 Writer = Annotated[Principal, Depends(_writer)]
 Registry = Annotated[ModelRegistry, Depends(_registry)]
+Target = Annotated[ModelRegistry, Depends(_target)]
 router = APIRouter()
 
 
+async def _in_thread(work: Callable[[], T]) -> T:
+    """Run blocking work off the event loop; a server stopping does not wait for it."""
+    return await anyio.to_thread.run_sync(work, abandon_on_cancel=True)
+
+
+class _BodyChunks:
+    """The request body as a plain iterator, for work running in a thread (uploads)."""
+
+    def __init__(self, request: Request) -> None:
+        self._stream: AsyncIterator[bytes] = request.stream().__aiter__()
+
+    def __iter__(self) -> Iterator[bytes]:
+        while True:
+            try:
+                chunk = anyio.from_thread.run(self._next)
+            except StopAsyncIteration:
+                return
+            if chunk:
+                yield chunk
+
+    async def _next(self) -> bytes:
+        return await self._stream.__anext__()
+
+
+def _body(request: Request) -> Body:
+    """The body of an authenticated upload, refused (413) past the server's limit."""
+    return Body(
+        _BodyChunks(request),
+        limit=request.app.state.max_upload_size,
+        declared=request.headers.get("content-length"),
+    )
+
+
 @router.get("/api/health", tags=["server"])
-def health() -> dict[str, Any]:
-    """Liveness for load balancers: no token needed, says nothing about the data."""
+async def health() -> dict[str, Any]:
+    """Liveness for load balancers: no token needed, says nothing about the data.
+
+    Answered on the event loop itself, so it answers while every worker thread is busy.
+    """
     return {"status": "ok", "version": __version__}
 
 
@@ -209,7 +358,8 @@ def whoami(who: Reader) -> dict[str, str]:
 
 
 @router.get("/api/models", tags=["read"], responses=_ERRORS)
-def list_models(who: Reader, registry: Registry) -> dict[str, Any]:
+def list_models(request: Request, who: Reader) -> dict[str, Any]:
+    registry: ModelRegistry = request.app.state.models.default
     return {"models": registry.models(), "default": registry.model}
 
 
@@ -323,43 +473,80 @@ def events(who: Reader, registry: Registry) -> list[dict[str, Any]]:
 
 
 @router.get("/api/debris", tags=["read"], responses=_ERRORS)
-def debris(who: Reader, registry: Registry) -> list[dict[str, str]]:
+def debris(request: Request, who: Reader, registry: Registry) -> list[dict[str, str]]:
     """Leftovers of interrupted writes (what `verify --repair` would remove)."""
-    return [asdict(d) for d in registry.debris()]
+    redact: Redactor = request.app.state.redact
+    return [redact.value(asdict(d)) for d in registry.debris()]
 
 
-@router.post("/api/versions", tags=["write"], status_code=201, responses=_ERRORS)
-def register(
-    who: Writer,
-    metadata: Annotated[str, Form(description="JSON: metrics, files {name: {sha256}} ...")],
-    files: Annotated[list[UploadFile], File(description="the artifacts; filename = name")],
-    registry: Registry,
-) -> dict[str, str]:
-    """Register uploaded artifacts; each is checked against its declared sha256 first."""
-    fields = upload_fields(metadata)
-    declared = fields.pop("files")
-    with tempfile.TemporaryDirectory(prefix="modelreg-upload-") as tmp:
-        received = receive(files, Path(tmp), declared)
+def _multipart(**parts: dict[str, Any]) -> dict[str, Any]:
+    """The OpenAPI request body of a multipart route that reads its own body (all required)."""
+    schema = {"type": "object", "required": list(parts), "properties": parts}
+    return {
+        "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": schema}}}
+    }
+
+
+_UPLOAD_DOC = _multipart(
+    metadata={
+        "type": "string",
+        "description": "JSON, sent first: metrics, files {name: {sha256}}, ...",
+    },
+    files={
+        "type": "array",
+        "items": {"type": "string", "format": "binary"},
+        "description": "the artifacts; filename = artifact name",
+    },
+)
+_IMPORT_DOC = _multipart(
+    archive={
+        "type": "string",
+        "format": "binary",
+        "description": "an `export` .tar.gz, .tgz or .zip",
+    }
+)
+
+
+def _upload_route(path: str, doc: dict[str, Any]) -> Callable[[T], T]:
+    """A write route whose body is an upload: it reads it itself, as it streams in."""
+    return router.post(  # type: ignore[return-value]
+        path,
+        tags=["write"],
+        status_code=201,
+        responses={**_ERRORS, 413: _ERROR},
+        openapi_extra=doc,
+    )
+
+
+@_upload_route("/api/versions", _UPLOAD_DOC)
+async def register(request: Request, who: Writer, registry: Target) -> dict[str, str]:
+    """Register uploaded artifacts; each is checked against its declared sha256 on arrival.
+
+    The token is checked before the body is read; the metadata part comes first and is
+    checked whole before any file is stored; files stream once into the registry's staging.
+    """
+    body = _body(request)
+    content_type = request.headers.get("content-type")
+
+    def work() -> str:
         with _acting(who):
-            name = registry.register_files(Path(tmp), known_hashes=received, **fields)
-    return {"version": name}
+            return receive_registration(body, content_type, registry.register_files)
+
+    return {"version": await _in_thread(work)}
 
 
-@router.post("/api/import", tags=["write"], status_code=201, responses=_ERRORS)
-def import_archive(
-    who: Writer,
-    archive: Annotated[UploadFile, File(description="an `export` .tar.gz, .tgz or .zip")],
-    registry: Registry,
-) -> dict[str, str]:
+@_upload_route("/api/import", _IMPORT_DOC)
+async def import_archive(request: Request, who: Writer, registry: Target) -> dict[str, str]:
     """Add a version from an export archive under its own name."""
-    suffix = archive_suffix(archive.filename or "")
-    with tempfile.TemporaryDirectory(prefix="modelreg-import-") as tmp:
-        path = Path(tmp) / f"upload{suffix}"
-        with open(path, "wb") as out:
-            for chunk in chunks(archive.file):
-                out.write(chunk)
-        with _acting(who):
-            return {"version": registry.import_version(path)}
+    body = _body(request)
+    content_type = request.headers.get("content-type")
+
+    def work() -> str:
+        with registry.staging_folder() as folder, _acting(who):
+            archive = receive_archive(body, content_type, folder)
+            return registry.import_version(archive, max_bytes=body.limit)
+
+    return {"version": await _in_thread(work)}
 
 
 @router.post("/api/promote", tags=["write"], responses=_ERRORS)
@@ -417,24 +604,73 @@ def delete(
 
 
 @router.post("/api/verify", tags=["read", "write"], responses=_ERRORS)
-def verify(request: VerifyRequest, who: Reader, registry: Registry) -> dict[str, Any]:
-    """Check every artifact's hash, the pointers and leftovers; `repair` (write) mends them."""
-    if request.repair:
+async def verify(
+    request: Request, checks: VerifyRequest, who: Reader, registry: Registry
+) -> dict[str, Any]:
+    """Check every artifact's hash, the pointers and leftovers; `repair` (write) mends them.
+
+    One verify runs at a time per model, off the event loop; the others wait their turn
+    without holding a thread, so the server keeps answering meanwhile.
+    """
+    if checks.repair:
         TokenSet.require(who, "write")
-    with _acting(who):
-        report = registry.verify(repair=request.repair)
-    return {"checked": report.checked, "problems": report.problems, "repaired": report.repaired}
+    models: _Models = request.app.state.models
+
+    def work() -> Any:
+        with _acting(who):
+            return registry.verify(repair=checks.repair)
+
+    async with models.verifying(registry):
+        report = await _in_thread(work)
+    redact: Redactor = request.app.state.redact
+    return redact.value(
+        {"checked": report.checked, "problems": report.problems, "repaired": report.repaired}
+    )
 
 
-def _read_csv(handle: Any) -> dict[str, Any]:
-    """Columns and rows, numbers parsed, at most `_MAX_TABLE_ROWS` rows (evenly sampled)."""
-    import io
+def _read_csv(handle: IO[bytes]) -> dict[str, Any]:
+    """Columns and at most `_MAX_TABLE_ROWS` rows, evenly sampled as the file streams by.
 
-    reader = csv.reader(io.TextIOWrapper(handle, encoding="utf-8", newline=""))
-    columns = next(reader, [])
-    rows = [[_number(cell) for cell in row] for row in reader]
-    step = max(1, -(-len(rows) // _MAX_TABLE_ROWS))
-    return {"columns": columns, "rows": rows[::step], "truncated": step > 1}
+    Memory stays bounded whatever the table's size: every `step`-th row is kept, and when
+    twice the limit is held, every other one is dropped and the step doubled.
+    """
+    bounded = io.BufferedReader(_Bounded(handle, _MAX_TABLE_BYTES))
+    text = io.TextIOWrapper(bounded, encoding="utf-8", newline="")
+    reader = csv.reader(text)
+    try:
+        columns = next(reader, [])
+        kept: list[list[str]] = []
+        step = 1
+        for index, row in enumerate(reader):
+            if index % step == 0:
+                kept.append(row)
+                if len(kept) > 2 * _MAX_TABLE_ROWS:
+                    kept, step = kept[::2], step * 2
+        while len(kept) > _MAX_TABLE_ROWS:
+            kept, step = kept[::2], step * 2
+    except (csv.Error, UnicodeDecodeError) as exc:
+        raise CorruptVersionError(f"the table is not a readable CSV file: {exc}") from None
+    truncated = step > 1 or handle.read(1) != b""
+    rows = [[_number(cell) for cell in row] for row in kept]
+    return {"columns": columns, "rows": rows, "truncated": truncated}
+
+
+class _Bounded(io.RawIOBase):
+    """At most `limit` bytes of a stream."""
+
+    def __init__(self, raw: IO[bytes], limit: int) -> None:
+        self._raw, self._left = raw, limit
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self._left <= 0:
+            return 0
+        data = self._raw.read(min(len(buffer), self._left))
+        buffer[: len(data)] = data
+        self._left -= len(data)
+        return len(data)
 
 
 def _number(cell: str) -> Any:

@@ -1,39 +1,49 @@
-"""What a client sends the server: a registration's JSON part and its artifacts.
+"""What a client sends the server: a request body, read once, as it arrives, within its limits.
 
-Framework-free, so it is read and tested on its own. Artifacts are written below a fresh
-folder under names that cannot leave it, and each is hashed on arrival: a file whose sha256
-differs from the one the client declared is refused before anything is registered.
+Framework-free, so it is read and tested on its own. The server authenticates a request before
+handing its body here, chunk by chunk. A registration is `multipart/form-data` with the JSON
+`metadata` part first (checked whole before any file is stored), then one `files` part per
+artifact, each streamed straight into the registry's staging folder under a name the one
+artifact-name rule allows, hashed on the way and refused unless it matches the sha256 the
+client declared. An import's archive is streamed the same way. No byte past the upload limit
+is read: the request is refused with 413 and what was staged is removed.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Protocol
+from typing import Any
 
-from ..errors import InvalidInputError
+from python_multipart.exceptions import MultipartParseError
+from python_multipart.multipart import MultipartParser, parse_options_header
 
-__all__ = ["Upload", "archive_suffix", "chunks", "receive", "upload_fields"]
+from .._fsutil import HashingWriter, make_dirs
+from ..errors import InvalidInputError, PayloadTooLargeError
+from ..integrity import artifact_path
+from ..metadata import parse_json, validate_description, version_fields
+
+__all__ = [
+    "DEFAULT_MAX_UPLOAD",
+    "MAX_METADATA",
+    "Body",
+    "archive_suffix",
+    "chunks",
+    "parse_size",
+    "receive_archive",
+    "receive_registration",
+    "upload_fields",
+]
 
 CHUNK = 1 << 20
-_SAFE_PART = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
-
-
-class Upload(Protocol):
-    """One uploaded file, as the web framework hands it over."""
-
-    @property
-    def filename(self) -> str | None: ...
-
-    @property
-    def file(self) -> IO[bytes]: ...
-
-
-def upload_fields(text: str) -> dict[str, Any]:
-    """The registration's JSON part: the `register_files` keywords plus declared `files`."""
-    allowed = {
+#: the largest body the server stores unless `--max-upload-size` says otherwise
+DEFAULT_MAX_UPLOAD = 4 << 30
+#: the largest JSON `metadata` part of a registration
+MAX_METADATA = 8 << 20
+_MAX_PARTS = 10_000
+_FIELDS = frozenset(
+    {
         "metrics",
         "features",
         "hyperparameters",
@@ -44,15 +54,134 @@ def upload_fields(text: str) -> dict[str, Any]:
         "config",
         "files",
     }
+)
+_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+
+
+def parse_size(text: str) -> int:
+    """`4G`, `500M`, `1024` (bytes; K, M, G, T are powers of 1024) as a number of bytes."""
+    raw = text.strip().upper().removesuffix("B").removesuffix("I")
+    number, unit = (raw[:-1], raw[-1]) if raw[-1:] in _UNITS else (raw, "")
     try:
-        fields = json.loads(text)
-    except ValueError as exc:
-        raise InvalidInputError(f"metadata is not valid JSON: {exc}") from None
+        size = int(float(number) * _UNITS[unit])
+    except (ValueError, KeyError):
+        raise InvalidInputError(f"not a size: {text!r} (e.g. 500M, 4G)") from None
+    if size <= 0:
+        raise InvalidInputError(f"a size must be positive, got {text!r}")
+    return size
+
+
+class Body:
+    """A request body as it arrives, refused with PayloadTooLargeError past `limit` bytes."""
+
+    def __init__(self, chunks: Iterable[bytes], *, limit: int, declared: str | None) -> None:
+        self.limit = limit
+        self.received = 0
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            raise self._too_large(int(declared))
+        self._chunks = iter(chunks)
+
+    def __iter__(self) -> Iterator[bytes]:
+        for chunk in self._chunks:
+            self.received += len(chunk)
+            if self.received > self.limit:
+                raise self._too_large(self.received)
+            yield chunk
+
+    def _too_large(self, size: int) -> PayloadTooLargeError:
+        return PayloadTooLargeError(
+            f"the upload is larger than this server accepts ({size} > {self.limit} bytes; "
+            "`modelreg server --max-upload-size` sets the limit); nothing was stored",
+            limit=self.limit,
+        )
+
+
+@dataclass
+class _Part:
+    """One part of a multipart body: its form name, file name, and data as it arrives."""
+
+    name: str
+    filename: str | None
+    data: Iterator[bytes]
+
+
+def _parts(body: Body, content_type: str | None) -> Iterator[_Part]:
+    """The parts of a `multipart/form-data` body, in order, each read as it streams in."""
+    kind, options = parse_options_header(content_type or "")
+    boundary = options.get(b"boundary")
+    if kind != b"multipart/form-data" or not boundary:
+        raise InvalidInputError("send the upload as multipart/form-data")
+    events: list[tuple[str, Any]] = []
+    header: dict[str, bytearray] = {"field": bytearray(), "value": bytearray()}
+    headers: dict[bytes, bytes] = {}
+
+    def header_end() -> None:
+        headers[bytes(header["field"]).strip().lower()] = bytes(header["value"]).strip()
+        header["field"].clear()
+        header["value"].clear()
+
+    parser = MultipartParser(
+        boundary,
+        {
+            "on_part_begin": lambda: headers.clear(),
+            "on_header_field": lambda d, s, e: header["field"].extend(d[s:e]),
+            "on_header_value": lambda d, s, e: header["value"].extend(d[s:e]),
+            "on_header_end": header_end,
+            "on_headers_finished": lambda: events.append(("begin", dict(headers))),
+            "on_part_data": lambda d, s, e: events.append(("data", bytes(d[s:e]))),
+            "on_part_end": lambda: events.append(("end", None)),
+        },
+    )
+    stream = _events(body, parser, events)
+    for count, (kind_, value) in enumerate(stream, 1):
+        if kind_ != "begin":
+            raise InvalidInputError("the multipart body is malformed")
+        if count > _MAX_PARTS:
+            raise InvalidInputError(f"an upload may have at most {_MAX_PARTS} parts")
+        _, disposition = parse_options_header(value.get(b"content-disposition"))
+        name = disposition.get(b"name", b"").decode("utf-8", "replace")
+        filename = disposition.get(b"filename")
+        text = None if filename is None else filename.decode("utf-8", "replace")
+        part = _Part(name, text, _data(stream))
+        yield part
+        for _ in part.data:  # whatever the consumer left unread
+            pass
+
+
+def _events(
+    body: Body, parser: MultipartParser, events: list[tuple[str, Any]]
+) -> Iterator[tuple[str, Any]]:
+    try:
+        for chunk in body:
+            parser.write(chunk)
+            yield from events
+            events.clear()
+        parser.finalize()
+    except MultipartParseError as exc:
+        raise InvalidInputError(f"the multipart body is malformed: {exc}") from None
+    yield from events
+    events.clear()
+
+
+def _data(stream: Iterator[tuple[str, Any]]) -> Iterator[bytes]:
+    for kind, value in stream:
+        if kind == "end":
+            return
+        yield value
+
+
+def upload_fields(text: str | bytes) -> dict[str, Any]:
+    """The registration's JSON part, checked whole: the `register_files` keywords plus `files`.
+
+    Everything is validated here, before a byte of any artifact is stored; a key the registry
+    records itself (in the part or in its `artifacts`) is a ReservedKeyError naming it.
+    """
+    fields = parse_json(text, what="metadata")
     if not isinstance(fields, dict):
         raise InvalidInputError("metadata must be a JSON object")
-    unknown = sorted(set(fields) - allowed)
+    unknown = sorted(set(fields) - _FIELDS)
     if unknown:
-        raise InvalidInputError(f"unknown metadata field(s) {unknown}; allowed: {sorted(allowed)}")
+        raise InvalidInputError(f"unknown metadata field(s) {unknown}; allowed: {sorted(_FIELDS)}")
     if "metrics" not in fields:
         raise InvalidInputError("metadata needs metrics")
     declared = fields.get("files")
@@ -60,59 +189,83 @@ def upload_fields(text: str) -> dict[str, Any]:
         isinstance(v, dict) and isinstance(v.get("sha256"), str) for v in declared.values()
     ):
         raise InvalidInputError('metadata needs files: {"<name>": {"sha256": "<hex>"}, ...}')
+    version_fields(**{k: v for k, v in fields.items() if k not in ("artifacts", "files")})
+    validate_description(fields.get("artifacts"), declared)
     return fields
 
 
-def safe_name(name: str) -> str:
-    """An artifact's relative name, kept inside the version's folder."""
-    parts = name.split("/")
-    if (
-        not name
-        or len(name) > 255
-        or any(not p or p.startswith(".") or not set(p) <= _SAFE_PART for p in parts)
-        or name == "metadata.json"
-    ):
-        raise InvalidInputError(
-            f"artifact name {name[:80]!r} is not allowed (letters, digits, . _ - and /; no "
-            "leading dot, no metadata.json)",
-            filename=name[:80],
-        )
-    return name
+def receive_registration(body: Body, content_type: str | None, register: Callable[..., str]) -> str:
+    """Read a registration upload and register it; returns the new version's name.
+
+    `register` is `ModelRegistry.register_files`: it gets a function that streams the file
+    parts into its staging folder, so each artifact is stored once, where it will live.
+    """
+    parts = _parts(body, content_type)
+    first = next(parts, None)
+    if first is None or first.name != "metadata" or first.filename is not None:
+        raise InvalidInputError("the metadata part must come first, before any file")
+    fields = upload_fields(_small(first.data, MAX_METADATA, "the metadata part"))
+    declared = fields.pop("files")
+    return register(lambda folder: _receive_files(parts, folder, declared), **fields)
 
 
-def receive(
-    files: Sequence[Upload], folder: Path, declared: dict[str, dict[str, Any]]
+def _small(data: Iterable[bytes], limit: int, what: str) -> bytes:
+    held = bytearray()
+    for chunk in data:
+        held.extend(chunk)
+        if len(held) > limit:
+            raise PayloadTooLargeError(f"{what} is larger than {limit} bytes", limit=limit)
+    return bytes(held)
+
+
+def _receive_files(
+    parts: Iterator[_Part], folder: Path, declared: dict[str, dict[str, Any]]
 ) -> dict[str, dict[str, Any]]:
-    """Write each upload below `folder`, hashing it on the way; any mismatch is refused."""
+    """Stream each file part into `folder`, hashing it; any mismatch is refused."""
     received: dict[str, dict[str, Any]] = {}
-    for upload in files:
-        name = safe_name(upload.filename or "")
+    for part in parts:
+        if part.name != "files" or part.filename is None:
+            raise InvalidInputError(f"unexpected part {part.name!r}: only files follow metadata")
+        name = part.filename
+        target = artifact_path(folder, name)
         if name in received:
             raise InvalidInputError(f"artifact {name} was uploaded twice", filename=name)
         expected = declared.get(name)
         if expected is None:
             raise InvalidInputError(f"artifact {name} is not declared in files", filename=name)
-        target = folder / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        digest, size = hashlib.sha256(), 0
-        with open(target, "wb") as out:
-            for chunk in chunks(upload.file):
-                digest.update(chunk)
-                size += len(chunk)
+        make_dirs(target.parent)
+        with HashingWriter(target) as out:
+            for chunk in part.data:
                 out.write(chunk)
-        if digest.hexdigest() != expected["sha256"].lower():
+        digest = out.sha256.hexdigest()
+        if digest != expected["sha256"].lower():
             raise InvalidInputError(
-                f"artifact {name} arrived with sha256 {digest.hexdigest()}, not the declared "
+                f"artifact {name} arrived with sha256 {digest}, not the declared "
                 f"{expected['sha256']}: upload it again",
                 filename=name,
                 expected_sha256=expected["sha256"],
-                actual_sha256=digest.hexdigest(),
+                actual_sha256=digest,
             )
-        received[name] = {"sha256": digest.hexdigest(), "bytes": size}
+        received[name] = {"sha256": digest, "bytes": out.bytes}
     missing = sorted(set(declared) - set(received))
     if missing:
         raise InvalidInputError(f"declared artifact(s) {missing} were not uploaded")
     return received
+
+
+def receive_archive(body: Body, content_type: str | None, folder: Path) -> Path:
+    """Stream an import's `archive` part into `folder`; returns the file's path."""
+    parts = _parts(body, content_type)
+    part = next(parts, None)
+    if part is None or part.name != "archive" or part.filename is None:
+        raise InvalidInputError("send the archive as the multipart file part 'archive'")
+    path = folder / f"upload{archive_suffix(part.filename)}"
+    with HashingWriter(path) as out:
+        for chunk in part.data:
+            out.write(chunk)
+    if next(parts, None) is not None:
+        raise InvalidInputError("send only the archive")
+    return path
 
 
 def archive_suffix(filename: str) -> str:
