@@ -73,9 +73,8 @@ def auth(token: str) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def running_server(registry: ModelRegistry, *, anonymous_read: bool = False) -> Iterator[str]:
-    """A real uvicorn server for `registry` on a free loopback port; yields its URL."""
-    app = create_app(registry, tokens=TOKENS, anonymous_read=anonymous_read)
+def running_app(app: Any) -> Iterator[str]:
+    """Any ASGI app under a real uvicorn server on a free loopback port; yields its URL."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
@@ -88,15 +87,24 @@ def running_server(registry: ModelRegistry, *, anonymous_read: bool = False) -> 
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("the test server did not start")
         time.sleep(0.02)
-    url = f"http://127.0.0.1:{port}"
-    _SERVED[url] = registry
     try:
-        yield url
+        yield f"http://127.0.0.1:{port}"
     finally:
-        del _SERVED[url]
         server.should_exit = True
         thread.join(timeout=10)
         sock.close()
+
+
+@contextlib.contextmanager
+def running_server(registry: ModelRegistry, *, anonymous_read: bool = False) -> Iterator[str]:
+    """A real uvicorn server for `registry` on a free loopback port; yields its URL."""
+    app = create_app(registry, tokens=TOKENS, anonymous_read=anonymous_read)
+    with running_app(app) as url:
+        _SERVED[url] = registry
+        try:
+            yield url
+        finally:
+            del _SERVED[url]
 
 
 def remote(url: str, token: str = WRITE_TOKEN, **options: Any) -> ModelRegistry:
