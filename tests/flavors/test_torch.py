@@ -34,7 +34,9 @@ def test_torch_round_trip_through_a_safe_registry(tmp_path: Path) -> None:
     assert info["model"]["flavor"] == "torch"
     assert info["model"]["class"] == "flavors.torch_models:TinyNet"
     assert info["model"]["init_kwargs"] == {"n_in": 3, "hidden": 4}
-    loaded = registry.load_version(version)
+    with pytest.raises(UntrustedModelError, match="outside torch"):  # its module would run
+        registry.load_version(version)
+    loaded = registry.load_version(version, trust_pickle=True)
     assert loaded is not None
     assert not loaded.model.training  # ready to predict
     x = torch.from_numpy(np.random.default_rng(0).normal(size=(5, 3)).astype("float32"))
@@ -45,8 +47,10 @@ def test_torch_round_trip_through_a_safe_registry(tmp_path: Path) -> None:
 def test_a_recorded_class_that_is_not_a_module_is_refused(tmp_path: Path) -> None:
     net = _net()
     record = save_model(net, tmp_path, model_format="safe")
-    with pytest.raises(UntrustedModelError, match=r"os:system is not a torch\.nn"):
+    with pytest.raises(UntrustedModelError, match=r"os:system, outside torch"):
         load_model(tmp_path, {**record, "class": "os:system"}, trust_pickle=False)
+    with pytest.raises(UntrustedModelError, match=r"os:system is not a torch\.nn"):
+        load_model(tmp_path, {**record, "class": "os:system"}, trust_pickle=True)
 
 
 class _NeedsArguments:

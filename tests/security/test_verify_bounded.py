@@ -4,7 +4,7 @@ With a `files` entry naming `/dev/zero` (no size) in a stored metadata.json, eac
 forever; 41 of them took every worker thread, `/api/health` stopped answering and the server
 ignored SIGTERM. Now verify reads only regular files inside the version's folder and no more
 bytes than recorded, runs one at a time per model off the event loop, and the server stops on
-SIGTERM within 5 seconds.
+SIGTERM within 5 seconds, even with requests blocked on another writer's lock.
 """
 
 from __future__ import annotations
@@ -16,11 +16,12 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
+from filelock import FileLock
 
 from modelreg import ModelRegistry
 from server.support import fill
 
-from .support import READ_TOKEN, auth, serve
+from .support import READ_TOKEN, WRITE_TOKEN, auth, serve
 
 PLANTED = {
     "/dev/zero": {"sha256": "0" * 64},
@@ -63,16 +64,23 @@ def test_verify_stays_bounded_and_the_server_stops_on_sigterm(tmp_path: Path) ->
             problems = answer.json()["problems"]
             assert [p["kind"] for p in problems] == ["integrity"], problems
             assert problems[0]["where"] == names[0]
-        slow = pool_of_verifies(server.url)
-        server.process.send_signal(signal.SIGTERM)
-        server.process.wait(timeout=5)  # the issue's bound: stopped within 5 s of SIGTERM
-        slow.shutdown(wait=False, cancel_futures=True)
+        with FileLock(str(root / ".lock")):  # another writer holds the registry: repairs wait
+            waiting = _requests_in_flight(server.url)
+            server.process.send_signal(signal.SIGTERM)
+            server.process.wait(timeout=5)  # the issue's bound: stopped within 5 s of SIGTERM
+            waiting.shutdown(wait=False, cancel_futures=True)
 
 
-def pool_of_verifies(url: str) -> ThreadPoolExecutor:
-    """Verifies still queued and running when the stop signal comes."""
+def _requests_in_flight(url: str) -> ThreadPoolExecutor:
+    """Repairs blocked on the lock and verifies queued behind them when the stop comes."""
     pool = ThreadPoolExecutor(max_workers=8)
-    for _ in range(8):
-        pool.submit(httpx.post, f"{url}/api/verify", json={}, headers=auth(READ_TOKEN), timeout=30)
-    time.sleep(0.3)
+    for number in range(8):
+        pool.submit(
+            httpx.post,
+            f"{url}/api/verify",
+            json={"repair": number % 2 == 0},
+            headers=auth(WRITE_TOKEN),
+            timeout=60,
+        )
+    time.sleep(1.0)
     return pool

@@ -18,6 +18,7 @@ from typing import Any
 
 from .. import _fsutil
 from ..errors import CorruptVersionError, InvalidInputError
+from ..integrity import open_artifact_file
 from .base import Flavor
 
 __all__ = ["FILES_DIR", "FilesFlavor", "ModelFiles"]
@@ -61,12 +62,22 @@ class FilesFlavor(Flavor):
         return record
 
     def load(self, folder: Path, record: Mapping[str, Any], *, trust_pickle: bool) -> Any:
+        """A private copy of exactly the files the record names (checked before loading),
+        never whatever else the folder may hold."""
         source = folder / FILES_DIR
         if not source.is_dir():
             raise CorruptVersionError(f"{source} is missing: this version's files are gone")
+        prefix = f"{FILES_DIR}/"
+        names = [n for n in record.get("files") or [] if isinstance(n, str)]
         private = Path(tempfile.mkdtemp(prefix="modelreg-files-"))
         try:
-            _copy_tree(source, private)
+            for name in names:
+                if not name.startswith(prefix):
+                    raise CorruptVersionError(f"{folder}: {name!r} is not below {FILES_DIR}/")
+                with open_artifact_file(folder, name) as handle:  # the name rule holds
+                    target = private / name[len(prefix) :]
+                    _fsutil.make_dirs(target.parent)
+                    _fsutil.copy_file_hashed(handle, target)
         except BaseException:
             shutil.rmtree(private, ignore_errors=True)
             raise

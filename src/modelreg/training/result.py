@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import CorruptVersionError, InvalidInputError
-from ..flavors import load_model, save_model
+from ..flavors import PICKLE_FILE, load_model, save_model
 from ..metadata import METADATA_FILE, iso_utc, parse_timestamp
 from ..signature import validate_signature
 
@@ -69,8 +69,15 @@ class TrainingResult:
             meta = {}
         except (ValueError, UnicodeDecodeError) as exc:
             raise CorruptVersionError(f"{meta_path} is not valid JSON: {exc}") from exc
+        readable = _registered_files(meta, meta_path)
         model = load_model(folder, meta.get("model"), trust_pickle=trust_pickle)
-        tables = {name: _read_table(folder, name, meta.get("tables", {})) for name in TABLES}
+        options = meta.get("tables") if isinstance(meta.get("tables"), dict) else {}
+        tables = {
+            name: _read_table(folder, name, options)
+            if readable is None or f"{name}.csv" in readable
+            else None
+            for name in TABLES
+        }
         trained = meta.get("training_date")
         return cls(
             model=model,
@@ -82,6 +89,24 @@ class TrainingResult:
             signature=meta.get("signature"),
             **tables,
         )
+
+
+def _registered_files(meta: dict[str, Any], where: Path) -> set[str] | None:
+    """A registry version's checked files (None for a plain `save` folder): the model must be
+    read from those alone, never from a file its record names but nobody checked."""
+    recorded = meta.get("files")
+    if not isinstance(recorded, dict):
+        return None
+    record = meta.get("model")
+    named = record.get("files") if isinstance(record, dict) else [PICKLE_FILE]
+    unchecked = sorted(set(named if isinstance(named, list) else []) - set(recorded))
+    if unchecked:
+        raise CorruptVersionError(
+            f"{where}: the model reads {unchecked[:5]}, which the version's files do not record "
+            "(nor their hashes); nothing was loaded",
+            path=str(where),
+        )
+    return set(recorded)
 
 
 def write_artifacts(
