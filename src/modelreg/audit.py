@@ -87,15 +87,14 @@ def _version_gaps(log: list[Event], present: set[str], now: str, user: str) -> I
             yield Gap(
                 "unlogged-register",
                 name,
-                f"version {name} is in the registry, but the audit log does not record its "
-                "registration (a writer was interrupted, or the log could not be written)",
+                "in the registry, but its registration is not in the audit log",
                 _recovery(now, user, "register", version=name),
             )
     for name in sorted(n for n, said in state.items() if said == "in" and n not in present):
         yield Gap(
             "unlogged-delete",
             name,
-            f"version {name} is gone, but the audit log does not record its deletion",
+            "gone, but its deletion is not in the audit log",
             _recovery(now, user, "delete", version=name),
         )
 
@@ -124,7 +123,7 @@ def _lost_move(
     *,
     before: Event | None,
 ) -> Gap:
-    then = f" before the {before.action} of {before.timestamp}" if before is not None else ""
+    then = f" (before the {before.action} at {before.timestamp})" if before is not None else ""
     recovered = _recovery(
         before.timestamp if before is not None else now,
         user,
@@ -138,8 +137,8 @@ def _lost_move(
     return Gap(
         "unlogged-move",
         channel,
-        f"{channel} moved from {source or 'nothing'} to {dest or 'nothing'}{then}, but the "
-        "audit log does not record that move",
+        f"moved from {source or 'nothing'} to {dest or 'nothing'}{then}; the audit log "
+        "lacks that move",
         recovered,
     )
 

@@ -60,8 +60,8 @@ def server(
 
     Writes need a write token; reads a read token, unless --anonymous-read. Clients use
     `ModelRegistry("http://HOST:PORT", token=...)` or `modelreg --registry http://HOST:PORT`.
-    A registration or import larger than --max-upload-size is refused (413) before it is
-    stored; SIGTERM stops the server within 5 seconds.
+    Uploads past the --max-upload-size limit are refused (413) before anything is
+    stored. SIGTERM stops the server within 5 seconds.
 
     \b
     Example:
