@@ -152,7 +152,10 @@ class RegistryModel(RuleBasedStateMachine):
         stack = list(self.stack)
         while stack and stack[-1] == current:
             stack.pop()
-        expected = next((n for n in reversed(stack) if n not in self.deleted), None)
+        # never the current one: a version can sit deeper in the stack too (A, B, A)
+        expected = next(
+            (n for n in reversed(stack) if n not in self.deleted and n != current), None
+        )
         assert self.registry.rollback_to_version() is (expected is not None)
         if expected is not None:
             self._moved("production", expected, rollback=True)

@@ -122,7 +122,7 @@ def read_only_registry(tmp_path: Path) -> Iterator[Path]:
         if not path.is_symlink():
             path.chmod(stat.S_IMODE(path.stat().st_mode) & ~0o222)
     yield root
-    for path in paths:
+    for path in [root, *root.rglob("*")]:  # afresh: readers may have added or removed files
         if not path.is_symlink():
             path.chmod(0o755 if path.is_dir() else 0o644)
 

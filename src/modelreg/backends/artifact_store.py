@@ -28,7 +28,7 @@ from ..errors import IntegrityError, MissingDependencyError, StorageError
 from ..integrity import hash_limited
 from .base import Debris
 
-__all__ = ["SCRATCH", "ArtifactStore", "Blob", "default_cache_dir", "link_or_copy"]
+__all__ = ["ArtifactStore", "Blob", "default_cache_dir", "link_or_copy"]
 
 _CHUNK = 4 * 1024 * 1024
 _HEX = frozenset("0123456789abcdef")
@@ -36,7 +36,7 @@ _HEX = frozenset("0123456789abcdef")
 #: and the cache folder noting which uploads a process began
 _UPLOADING = ".up"
 _DOWNLOADING = ".dl"
-SCRATCH = ".scratch"
+_SCRATCH = ".scratch"
 _MARKERS = ".uploads"
 
 
@@ -105,6 +105,8 @@ class ArtifactStore:
         self.root = root.rstrip("/")
         self._local = "file" in self.fs.protocol or "local" in self.fs.protocol
         self.cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+        #: this store's mark on the temporaries it leaves in a cache other stores may share
+        self._tag = hashlib.sha256(self.url.encode()).hexdigest()[:8]
 
     def __repr__(self) -> str:
         return f"ArtifactStore({self.url!r})"
@@ -189,7 +191,7 @@ class ArtifactStore:
     def _mark_upload(self, key: str) -> Path | None:
         """Note in the cache that this process is uploading `key` (best effort): if it dies,
         the note says which unfinished upload is its."""
-        marker = self.cache_dir / _MARKERS / _fsutil.owned_name("up")
+        marker = self.cache_dir / _MARKERS / self._owned("up")
         try:
             _fsutil.make_dirs(marker.parent)
             marker.write_text(key)
@@ -258,18 +260,26 @@ class ArtifactStore:
 
     # --- leftovers of killed writers ------------------------------------------------------
 
+    def scratch_path(self) -> Path:
+        """A fresh name for a scratch folder in the cache, marked with this store and process."""
+        return self.cache_dir / self._owned(_SCRATCH)
+
+    def _owned(self, prefix: str) -> str:
+        return _fsutil.owned_name(f"{prefix}.{self._tag}")
+
     def leftovers(self) -> list[Debris]:
         """What killed writers left: scratch and download files in the cache, temporaries in a
-        folder store, and uploads to an object store they began and never finished."""
+        folder store, and uploads to an object store they began and never finished. Only this
+        store's: a cache may be shared by every registry of the machine."""
         found = [
             Debris("staging", str(p), "a scratch folder of an interrupted write")
-            for p in _children(self.cache_dir, f"{SCRATCH}.")
+            for p in _children(self.cache_dir, f"{_SCRATCH}.{self._tag}.")
             if _fsutil.abandoned(p)
         ]
         for folder in [self.cache_dir, *_children(self.cache_dir, "")]:
             found += [
                 Debris("temp-file", str(p), "an interrupted download")
-                for p in _children(folder, f"{_DOWNLOADING}.")
+                for p in _children(folder, f"{_DOWNLOADING}.{self._tag}.")
                 if _fsutil.abandoned(p)
             ]
         if self._local:
@@ -280,7 +290,7 @@ class ArtifactStore:
                     for p in _children(folder, f"{_UPLOADING}.")
                     if _fsutil.abandoned(p)
                 ]
-        markers = _children(self.cache_dir / _MARKERS, "up.")
+        markers = _children(self.cache_dir / _MARKERS, f"up.{self._tag}.")
         found += [
             Debris("unfinished-upload", str(p), f"an upload of {_read_text(p)} that never finished")
             for p in markers
@@ -363,7 +373,7 @@ class ArtifactStore:
             return target
         with _storage_errors("create the artifact cache", str(self.cache_dir)):
             _fsutil.make_dirs(target.parent)
-        tmp = target.parent / _fsutil.owned_name(_DOWNLOADING)
+        tmp = target.parent / self._owned(_DOWNLOADING)
         try:
             with self.open(uri) as source, _storage_errors("download an artifact", uri):
                 digest, got = _fsutil.copy_file_hashed(source, tmp)

@@ -32,7 +32,7 @@ from ..events import Event
 from ..integrity import artifact_path, stored_artifact_path
 from ..metadata import METADATA_FILE, encode_metadata, parse_timestamp, utc_now
 from ..versions import parse_version, validate_model_name
-from .artifact_store import SCRATCH, ArtifactStore, Blob, link_or_copy
+from .artifact_store import ArtifactStore, Blob, link_or_copy
 from .base import DEFAULT_MODEL, Backend, Debris, VersionQuery, effective_status
 from .sql_engine import create_engine, db_errors, ensure_schema, sqlite_path
 from .sql_query import naive_utc, version_filters
@@ -205,7 +205,7 @@ class SqlBackend(Backend):
     @contextlib.contextmanager
     def _scratch(self, action: str) -> Iterator[Path]:
         """A folder named for this process, so `debris()` knows it is abandoned if we die."""
-        folder = self._store.cache_dir / _fsutil.owned_name(SCRATCH)
+        folder = self._store.scratch_path()
         with _local_errors(action, folder):
             _fsutil.make_dirs(folder)
         try:
