@@ -40,8 +40,8 @@ from .errors import (
     IntegrityError,
     InvalidInputError,
     ModelRegistryError,
-    StorageError,
     PayloadTooLargeError,
+    StorageError,
 )
 from .integrity import hash_limited
 from .metadata import METADATA_FILE, decode_metadata, encode_metadata, version_fields

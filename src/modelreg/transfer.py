@@ -89,8 +89,8 @@ class TransferMixin:
         Every artifact is checked against its sha256 before anything is published. Importing
         the same version again is a no-op; a different version already holding the name is a
         VersionExistsError. The version keeps its `registered_at` and arrives unpromoted.
-        With `max_bytes`, an archive whose artifacts add up to more is refused (PayloadTooLargeError)
-        before any of them is unpacked.
+        With `max_bytes`, an archive whose artifacts add up to more is refused
+        (PayloadTooLargeError) before any of them is unpacked.
         """
         src = Path(src)
         if self._backend.delegates_writes:

@@ -382,7 +382,12 @@ def test_openapi_describes_predict(client) -> None:
 @pytest.mark.parametrize(
     ("message", "location", "shown"),
     [
-        ("/srv/models/v1/model.pkl does not match", "/srv/models", "model.pkl does not match"),
+        (
+            "/srv/models/v1/model.pkl does not match",
+            "/srv/models",
+            "<registry>/v1/model.pkl does not match",
+        ),
+        ("gone: s3://bucket/models/sha256/ab/abcd", "/srv/models", "gone: <url>"),
         ("could not read at /data/blobs/sha256/ab/abcd: gone", "x", "could not read at abcd: gone"),
         (
             "cannot reach postgresql://u@db:5432/reg?options=x",

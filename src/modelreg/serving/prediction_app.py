@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import math
-import re
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -29,6 +28,7 @@ from ..errors import ModelRegistryError, NotReadyError, PayloadTooLargeError
 from .follower import ChannelFollower, Failure, FollowerStatus
 from .metrics import ServeMetrics
 from .payload import JSON, Limits, answer_json, media_type, read_rows
+from .redaction import Redactor
 from .served_model import ServedModel
 
 __all__ = ["create_prediction_app"]
@@ -200,14 +200,10 @@ def _public(failure: Failure | None, location: str) -> dict[str, Any] | None:
     )
 
 
-_ABSOLUTE_PATH = re.compile(r"(?<![\w.:/])/(?:[^\s/'\"]+/)+([^\s/'\"]+)")
-
-
 def _redact(message: str, location: str) -> str:
-    """Without any absolute server path (a file keeps its name) or the registry's URL: the
-    log has them whole, an HTTP answer does not (DESIGN.md's trust model)."""
-    message = _ABSOLUTE_PATH.sub(r"\1", message)
-    return message.replace(location, "<registry>") if "://" in location else message
+    """Without a server path or the registry's URL: the log has them whole, an HTTP answer
+    does not (DESIGN.md's trust model; the rule is `Redactor`'s, as for `modelreg server`)."""
+    return Redactor(location).text(message)
 
 
 def _not_ready_reason(status: FollowerStatus) -> str:

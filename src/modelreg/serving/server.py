@@ -119,7 +119,7 @@ def create_app(
         redoc_url=None,
     )
 
-    redact = Redactor(registry.path, registry.location)
+    redact = Redactor(registry.location)
 
     @app.exception_handler(ModelRegistryError)
     def registry_error(request: Request, exc: ModelRegistryError) -> JSONResponse:
