@@ -170,7 +170,8 @@ class _BodyGuard:
         state = request.app.state
         try:
             state.guard.authenticate(request.headers.get("authorization"))
-            if (scope["method"], scope["path"]) in _UPLOADS:
+            path = str(scope["path"]).removeprefix(str(scope.get("root_path", "")))
+            if (scope["method"], path) in _UPLOADS:
                 await self.app(scope, receive, send)
                 return
             body = await _read_small(receive, request.headers.get("content-length"))
