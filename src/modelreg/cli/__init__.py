@@ -40,14 +40,6 @@ COMMANDS: dict[str, str] = {
 }
 
 
-class RegistryFailure(click.ClickException):
-    """A ModelRegistryError as the user sees it: one line on stderr, the class's exit code."""
-
-    def __init__(self, error: ModelRegistryError) -> None:
-        super().__init__(str(error))
-        self.exit_code = error.exit_code
-
-
 class LazyGroup(click.Group):
     """A click group whose commands are imported on first use."""
 
@@ -66,10 +58,11 @@ class LazyGroup(click.Group):
         """The one place a registry error becomes a message and an exit code (gto's habit)."""
         try:
             return super().invoke(ctx)
-        except ModelRegistryError as exc:
+        except ModelRegistryError as exc:  # one line on stderr, the error class's exit code
             if (ctx.obj or {}).get("debug"):
                 raise
-            raise RegistryFailure(exc) from exc
+            click.echo(f"Error: {exc}", err=True)
+            ctx.exit(exc.exit_code)
         except OSError as exc:  # a file the user named, not the registry (that is StorageError)
             if (ctx.obj or {}).get("debug"):
                 raise

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import json
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -119,5 +120,4 @@ def note(message: str) -> None:
 
 def stdin_is_interactive() -> bool:
     """Whether a person can answer a question (not a pipe, cron job or CI runner)."""
-    stream = click.get_text_stream("stdin")
-    return bool(getattr(stream, "isatty", lambda: False)())
+    return sys.stdin is not None and sys.stdin.isatty()  # click's runner swaps sys.stdin too
