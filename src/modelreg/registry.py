@@ -455,22 +455,29 @@ class ModelRegistry(TransferMixin):
             data_range=meta.get("data_range"),
         )
 
-    def compare_versions(self, version1: str, version2: str) -> dict[str, Any]:
+    def compare_versions(
+        self, version1: str, version2: str, *, missing_ok: bool = True
+    ) -> dict[str, Any]:
         """Per metric of either version: both values, value1 - value2, and the winner.
 
         `winner` is the real version name (so `winner == version` works even when you passed
-        `latest`), or None on a tie or when one side lacks the metric.
+        `latest`), or None on a tie or when one side lacks the metric. A version that does not
+        exist (`latest` too, before any promotion) lacks every metric, so its values and every
+        winner are None, and an ERROR log names it; `missing_ok=False` raises
+        VersionNotFoundError instead (the CLI and the server, which answer "not found").
         """
         metas = []
         for version in (version1, version2):
             name = self._resolve(version)
             meta = self._backend.read_metadata(name) if name else None
             if meta is None:
-                raise VersionNotFoundError(
-                    f"cannot compare: version {version} not found in {self.location}"
-                    + ("" if version != LATEST else " (no production version yet)"),
-                    version=version,
+                problem = f"version {version} not found in {self.location}" + (
+                    " (no production version yet)" if version == LATEST else ""
                 )
+                if not missing_ok:
+                    raise VersionNotFoundError(f"cannot compare: {problem}", version=version)
+                log.error("compare: %s; its side counts as having no metrics", problem)
+                meta = {"version": name or version}
             metas.append(meta)
         return compare_metrics(
             metas[0]["version"],
@@ -658,7 +665,7 @@ class ModelRegistry(TransferMixin):
         if production is None:
             promoted = self.promote(name, expected_current=None, reason=reason or "first model")
             return PromotionDecision(promoted, name, None, ["no production version yet"], {})
-        comparison = self.compare_versions(name, production)
+        comparison = self.compare_versions(name, production, missing_ok=False)
         if production_metrics is not None:
             challenger = {k: r["value1"] for k, r in comparison.items() if r["value1"] is not None}
             rescored = validate_metrics(production_metrics, where="production_metrics")

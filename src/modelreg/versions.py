@@ -104,9 +104,19 @@ def is_version_name(name: object) -> bool:
 
 
 def validate_version(name: object, *, allow_latest: bool = True) -> str:
-    """Return `name` when it is a version name (or `latest`), else raise InvalidVersionError."""
-    if allow_latest and name == LATEST:
-        return LATEST
+    """Return `name` when it is a version name (or `latest`), else raise InvalidVersionError.
+
+    Where `latest` is not allowed (what to promote or roll back to), it is refused by name:
+    it means production itself, and is easily taken for "the newest version".
+    """
+    if name == LATEST:
+        if allow_latest:
+            return LATEST
+        raise InvalidVersionError(
+            "'latest' is the production version itself: name the version to use here "
+            "(e.g. 20260126_103000, as list_versions() or `modelreg list` show)",
+            version=LATEST,
+        )
     return parse_version(name).name
 
 

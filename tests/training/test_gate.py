@@ -106,8 +106,8 @@ def test_production_moved_meanwhile_is_a_conflict(
     challenger = _version(registry, direction_accuracy=0.75, profit_factor=1.5, rmse=0.01)
     compare = registry.compare_versions
 
-    def compare_then_someone_promotes(a: str, b: str) -> dict:
-        found = compare(a, b)
+    def compare_then_someone_promotes(a: str, b: str, **options: bool) -> dict:
+        found = compare(a, b, **options)
         assert other_writer.promote_to_production(sneaky)
         return found
 

@@ -27,7 +27,7 @@ def compare(ctx: click.Context, version1: str, version2: str, out: Output) -> No
       modelreg compare 20260127_140000 latest
     """
     registry = open_registry(ctx)
-    comparison = registry.compare_versions(version1, version2)
+    comparison = registry.compare_versions(version1, version2, missing_ok=False)
     names = _names(comparison, version1, version2)
     rows = {metric: {k: row[k] for k in _ROW_KEYS} for metric, row in comparison.items()}
     if out.json:

@@ -449,7 +449,7 @@ def compare(
     registry: Registry,
 ) -> dict[str, Any]:
     """Per metric: both values, the difference and the winner."""
-    return registry.compare_versions(version1, version2)
+    return registry.compare_versions(version1, version2, missing_ok=False)
 
 
 @router.get("/api/channels", tags=["read"], responses=_ERRORS)
