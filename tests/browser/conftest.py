@@ -12,7 +12,8 @@ import pytest
 from modelreg import ModelRegistry
 from server.support import WRITE_TOKEN, fill, rich_result, running_server
 
-CHROMIUM = "/usr/bin/chromium"
+#: Debian's chromium unless $MODELREG_TEST_CHROMIUM names another; else Playwright's own build
+CHROMIUM = os.environ.get("MODELREG_TEST_CHROMIUM", "/usr/bin/chromium")
 #: screenshots of every page land here (not committed): look at them after a UI change
 SCREENSHOTS = Path(os.environ.get("MODELREG_SCREENSHOTS", "/tmp/modelreg-ui-screenshots"))
 DESKTOP = {"width": 1280, "height": 800}
@@ -30,13 +31,17 @@ class Site:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    if not os.path.exists(CHROMIUM):
-        pytest.skip(f"{CHROMIUM} is absent: apt-get install chromium to run the browser tests")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
+        chromium = CHROMIUM if os.path.exists(CHROMIUM) else p.chromium.executable_path
+        if not os.path.exists(chromium):
+            pytest.skip(
+                f"no Chromium at {CHROMIUM} (apt-get install chromium, or set "
+                "MODELREG_TEST_CHROMIUM) nor Playwright's (python -m playwright install chromium)"
+            )
         launched = p.chromium.launch(
-            executable_path=CHROMIUM,
+            executable_path=chromium,
             args=[
                 "--no-sandbox",
                 "--disable-gpu",
