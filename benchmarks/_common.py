@@ -42,6 +42,73 @@ class Timing:
         return f"{ms(self.median)} ({ms(low)}-{ms(high)} {kind}, n={len(self.samples)})"
 
 
+def interleaved(
+    actions: dict[str, Callable[[], Any]],
+    repeat: int,
+    *,
+    setup: Callable[[], Any] | None = None,
+) -> dict[str, Timing]:
+    """Time each action once per round, alternating the order every round.
+
+    Paired and interleaved: a burst of load from another process lands on both sides of a
+    comparison alike, and neither side always runs first (warm caches, pool state).
+    """
+    samples: dict[str, list[float]] = {key: [] for key in actions}
+    order = list(actions)
+    for round_ in range(repeat):
+        for key in order if round_ % 2 == 0 else reversed(order):
+            if setup is not None:
+                setup()
+            started = time.perf_counter()
+            actions[key]()
+            samples[key].append(time.perf_counter() - started)
+    return {key: Timing(tuple(values)) for key, values in samples.items()}
+
+
+def paired_ratio(ours: Timing, theirs: Timing) -> str:
+    """`theirs / ours` from the medians, with the IQR of the per-round ratios (paired runs)."""
+    rounds = [b / a for a, b in zip(ours.samples, theirs.samples, strict=True) if a > 0]
+    spread = Timing(tuple(rounds)).iqr if rounds else (0.0, 0.0)
+    return f"{theirs.median / ours.median:.1f}x ({spread[0]:.1f}-{spread[1]:.1f})"
+
+
+def load_average() -> str:
+    """The 1-minute load average now (other engineers share this machine's 2 cores)."""
+    try:
+        return f"{os.getloadavg()[0]:.2f}"
+    except OSError:
+        return "?"
+
+
+def process_rss(pid: int) -> tuple[int, int]:
+    """(current, peak) resident bytes of a running process, from /proc (0, 0 if unknown)."""
+    fields: dict[str, int] = {}
+    with _suppress():
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key in ("VmRSS", "VmHWM"):
+                fields[key] = int(value.split()[0]) * 1024
+    return fields.get("VmRSS", 0), fields.get("VmHWM", 0)
+
+
+def tree_rss(pid: int) -> int:
+    """Resident bytes of a process and all its descendants (a server with worker processes)."""
+    total = process_rss(pid)[0]
+    with _suppress():
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        total += sum(tree_rss(int(child)) for child in children)
+    return total
+
+
+def free_port() -> int:
+    """A port nothing listens on now (bound to 0, then released)."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 def ms(seconds: float) -> str:
     if seconds >= 10:
         return f"{seconds:.1f} s"

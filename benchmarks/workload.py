@@ -97,3 +97,84 @@ def build_registry(root: Path, count: int, model: Any, *, seed: int = 0) -> list
     with open(root / "events.jsonl", "ab") as log:
         log.writelines(events)
     return names
+
+
+def fill_catalog(url: str, template: str, count: int, *, first: int = 0, seed: int = 0) -> None:
+    """The SQL catalog's fast fill: `count` copies of version `template`'s rows, all older.
+
+    Each copy has a name of its own (one minute apart from 2020-01-01 + `first` minutes, so
+    fills add up), its own metrics (in
+    the metadata and the metrics table), the template's artifacts (the same blob) and its
+    register event, as `register` leaves them; so a scan of the audit log sees every copy.
+    """
+    import sqlalchemy as sa
+
+    from modelreg.backends.sql_schema import artifacts, events, version_metrics, versions
+    from modelreg.events import Event
+    from modelreg.metadata import iso_utc
+
+    engine = sa.create_engine(url)
+    rng = random.Random(seed)
+    start = datetime(2020, 1, 1, tzinfo=UTC)
+    try:
+        with engine.begin() as conn:
+            row = conn.execute(versions.select().where(versions.c.name == template)).one()
+            files = [
+                dict(r._mapping)
+                for r in conn.execute(artifacts.select().where(artifacts.c.version_id == row.id))
+            ]
+            for batch in range(first, first + count, 1000):
+                rows, logged, values = [], [], []
+                for i in range(batch, min(batch + 1000, first + count)):
+                    moment = start + timedelta(minutes=i)
+                    name = moment.strftime("%Y%m%d_%H%M%S")
+                    numbers = metrics(rng)
+                    naive = moment.replace(tzinfo=None)
+                    meta = {
+                        **row.meta,
+                        "version": name,
+                        "metrics": numbers,
+                        "registered_at": iso_utc(moment),
+                        "training_date": iso_utc(moment),
+                        "deployment_status": "registered",
+                    }
+                    rows.append(
+                        {
+                            "model_id": row.model_id,
+                            "name": name,
+                            "stamp": naive,
+                            "counter": 0,
+                            "training_date": naive,
+                            "registered_at": naive,
+                            "status": "registered",
+                            "meta": meta,
+                        }
+                    )
+                    values.append(numbers)
+                    event = Event(iso_utc(moment), "register", version=name, user="bench")
+                    logged.append(
+                        {
+                            "model_id": row.model_id,
+                            "timestamp": event.timestamp,
+                            "action": event.action,
+                            "version": name,
+                            "channel": None,
+                            "body": event.to_dict(),
+                        }
+                    )
+                ids = conn.execute(
+                    versions.insert().returning(versions.c.id, sort_by_parameter_order=True),
+                    rows,
+                ).scalars()
+                details_metrics, details_files = [], []
+                for version_id, numbers in zip(ids, values, strict=True):
+                    details_metrics += [
+                        {"version_id": version_id, "name": k, "value": v}
+                        for k, v in numbers.items()
+                    ]
+                    details_files += [{**f, "version_id": version_id} for f in files]
+                conn.execute(version_metrics.insert(), details_metrics)
+                conn.execute(artifacts.insert(), details_files)
+                conn.execute(events.insert(), logged)
+    finally:
+        engine.dispose()

@@ -1,0 +1,389 @@
+"""`compare_mlflow.py --server`: `modelreg server` vs `mlflow server`, one PostgreSQL database.
+
+Both servers run as child processes on loopback, one process each: `modelreg server`
+(uvicorn, one worker, sync routes on its thread pool) and `mlflow server --workers 1`
+(uvicorn, one worker), on one scratch database: modelreg's catalog in schema `modelreg`,
+MLflow's tables in `public`; artifacts on local disk (modelreg's blob store; MLflow's
+`--artifacts-destination`, served through its proxy). Each is filled to 1,000 versions (the
+first through its API, the rest copied in SQL), then loaded by 8 client threads (httpx, one
+client each, in this process) for a fixed time per round, the two sides alternating round by
+round. Reads are single requests where the API allows it (MLflow's production metadata needs
+two: the alias, then the run that holds the metrics). Register + promote goes through each
+side's own Python client. A second `modelreg server` on the same catalog measures how reads
+scale across processes.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import workload
+from _common import (
+    Timing,
+    facts,
+    load_average,
+    machine,
+    measure,
+    mib,
+    remove,
+    scratch,
+    table,
+)
+from _mlflow_side import NAME, MLflowSide, clone_versions, quiet
+from _modelreg_side import ModelregSide
+from _postgres import reachable, schema_url, scratch_database
+from _servers import TOKEN, Server, mlflow_server, modelreg_server
+
+FULL = {"versions": 1_000, "threads": 8, "seconds": 8.0, "rounds": 3, "writes": 3, "big_mib": 1024}
+QUICK = {"versions": 20, "threads": 2, "seconds": 0.5, "rounds": 1, "writes": 1, "big_mib": 4}
+_SEARCH = {
+    "filter": "metrics.direction_accuracy >= 0.55 and metrics.rmse <= 0.03",
+    "max_results": workload.LIMIT,
+    "order_by": ["attributes.start_time DESC"],
+}
+
+#: an operation: given a thread's own httpx client, one request (or two) that must succeed
+Op = Callable[[Any], None]
+
+
+def compare(*, quick: bool) -> str | None:
+    import mlflow
+
+    why = reachable()
+    if why is not None:
+        print(f"PostgreSQL is not reachable ({why}): skipping the comparison")
+        return None
+    quiet()
+    plan = QUICK if quick else FULL
+    info = machine()
+    info["mlflow"] = mlflow.__version__
+    info["modelreg server"] = "1 process (uvicorn, 1 worker; sync routes on its thread pool)"
+    info["mlflow server"] = "1 process (`--workers 1`, uvicorn)"
+    info["clients"] = f"{plan['threads']} threads, httpx, one client each, in the bench process"
+    model = workload.train()
+    work = scratch("servers")
+    try:
+        with scratch_database("servers") as database:
+            ours_url = schema_url(database, "modelreg")
+            blobs = str(work / "blobs")
+            with (
+                modelreg_server(ours_url, work, artifacts=blobs) as ours,
+                mlflow_server(database, work / "mlflow-artifacts", work) as theirs,
+            ):
+                targets = _fill(plan, model, ours, theirs, database, ours_url)
+                body = _scenarios(plan, model, ours, theirs, targets, work)
+                with modelreg_server(ours_url, work, artifacts=blobs) as second:
+                    scaling = _scaling(plan, ours, second, targets)
+    finally:
+        remove(work)
+    return (
+        "# modelreg server vs mlflow server, one PostgreSQL database\n\n"
+        + facts(info)
+        + f"\n- load average at the end: {load_average()}\n\n"
+        + body
+        + "\n\n"
+        + scaling
+        + "\n"
+    )
+
+
+# --- filling both sides ----------------------------------------------------------------------
+
+
+def _fill(
+    plan: dict[str, Any],
+    model: Any,
+    ours: Server,
+    theirs: Server,
+    database: str,
+    ours_url: str,
+) -> dict[str, str]:
+    """`versions` on each side; returns what the scenarios read (names, paths, run ids)."""
+    mine = ModelregSide(ours.url, model, token=TOKEN)
+    yours = MLflowSide(theirs.url, "", model)
+    for _ in range(3):
+        mine.register()
+        yours.register()
+    need = plan["versions"] - 3
+    workload.fill_catalog(ours_url, mine.names[0], need)
+    clone_versions(database, yours, need)
+    mine.registry.promote_to_production(mine.names[-1])
+    yours.client.set_registered_model_alias(NAME, "production", yours.versions[-1])
+    version = yours.client.get_model_version(NAME, yours.versions[-1])
+    logged = yours.client.get_logged_model(version.source.removeprefix("models:/"))
+    location = logged.artifact_location.removeprefix("mlflow-artifacts:/")
+    mine.close()
+    return {
+        "ours_version": mine.names[-1],
+        "theirs_model_path": f"{location}/model.pkl",
+        "experiment": yours.experiment,
+    }
+
+
+# --- the scenarios -------------------------------------------------------------------------
+
+
+def _reads(targets: dict[str, str]) -> list[tuple[str, Op, Op, int]]:
+    """(label, ours, theirs, MLflow's requests per operation) for each read scenario."""
+
+    def ours_metadata(c: Any) -> None:
+        c.get("/api/versions/latest").raise_for_status()
+
+    def theirs_metadata(c: Any) -> None:
+        alias = c.get(
+            "/api/2.0/mlflow/registered-models/alias", params={"name": NAME, "alias": "production"}
+        )
+        alias.raise_for_status()
+        run_id = alias.json()["model_version"]["run_id"]
+        c.get("/api/2.0/mlflow/runs/get", params={"run_id": run_id}).raise_for_status()
+
+    def ours_filtered(c: Any) -> None:
+        params = {"min": "direction_accuracy:0.55", "max": "rmse:0.03", "limit": workload.LIMIT}
+        c.get("/api/versions", params=params).raise_for_status()
+
+    def theirs_filtered(c: Any) -> None:
+        request = {**_SEARCH, "experiment_ids": [targets["experiment"]]}
+        c.post("/api/2.0/mlflow/runs/search", json=request).raise_for_status()
+
+    def ours_download(c: Any) -> None:
+        got = c.get(f"/api/versions/{targets['ours_version']}/files/model.pkl")
+        got.raise_for_status()
+        assert len(got.content) > 10_000
+
+    def theirs_download(c: Any) -> None:
+        got = c.get(f"/api/2.0/mlflow-artifacts/artifacts/{targets['theirs_model_path']}")
+        got.raise_for_status()
+        assert len(got.content) > 10_000
+
+    return [
+        ("production metadata", ours_metadata, theirs_metadata, 2),
+        ("filtered latest 10 (2 metric filters)", ours_filtered, theirs_filtered, 1),
+        ("download the 50 KB model", ours_download, theirs_download, 1),
+    ]
+
+
+def _scenarios(
+    plan: dict[str, Any],
+    model: Any,
+    ours: Server,
+    theirs: Server,
+    targets: dict[str, str],
+    work: Path,
+) -> str:
+    rss_idle = (ours.rss(), theirs.rss())
+    rows = []
+    for label, ours_op, theirs_op, requests in _reads(targets):
+        print(f"... {label}", file=sys.stderr, flush=True)
+        started_load = load_average()
+        a, b = _rounds(plan, {ours.url: ours_op}, {theirs.url: theirs_op})
+        rows.append(_row(label, a, b, f"1 / {requests}", started_load))
+    print("... register + promote", file=sys.stderr, flush=True)
+    started_load = load_average()
+    a, b = _write_rounds(plan, model, ours, theirs)
+    rows.append(_row("register + promote (each side's client)", a, b, "2 / 7+", started_load))
+    rss_busy = (ours.rss(), theirs.rss())
+    print(f"... {plan['big_mib']} MiB register", file=sys.stderr, flush=True)
+    big = _big_register(plan, ours, theirs, work)
+    headers = [
+        "scenario",
+        "modelreg (ops/s)",
+        "mlflow server (ops/s)",
+        "ratio",
+        "requests per op (ours / theirs)",
+        "load at start",
+    ]
+    memory = table(
+        ["server", "RSS after start and fill", "RSS after the scenarios", "peak RSS (VmHWM)"],
+        [
+            ["modelreg server", mib(rss_idle[0]), mib(rss_busy[0]), mib(ours.peak_rss())],
+            ["mlflow server", mib(rss_idle[1]), mib(rss_busy[1]), mib(theirs.peak_rss())],
+        ],
+    )
+    return (
+        f"## {plan['threads']} client threads, {plan['versions']:,} versions\n\n"
+        f"Operations per second over {plan['rounds']} rounds of {plan['seconds']:g} s per side "
+        "(register + promote: a fixed number per thread), the sides alternating; median "
+        "(min-max). ratio = modelreg / mlflow server (higher: modelreg faster).\n\n"
+        + table(headers, rows)
+        + "\n\n"
+        + big
+        + "\n\n### Server memory\n\n"
+        + memory
+    )
+
+
+def _row(label: str, a: Timing, b: Timing, requests: str, load: str) -> list[str]:
+    return [label, _rate(a), _rate(b), f"{a.median / b.median:.2f}x", requests, load]
+
+
+def _rate(timing: Timing) -> str:
+    low, high = min(timing.samples), max(timing.samples)
+    return f"{timing.median:.1f} ({low:.1f}-{high:.1f})"
+
+
+def _rounds(
+    plan: dict[str, Any], ours: dict[str, Op], theirs: dict[str, Op]
+) -> tuple[Timing, Timing]:
+    """Operations per second of each side, round by round, alternating which goes first."""
+    rates: dict[str, list[float]] = {"ours": [], "theirs": []}
+    sides = [("ours", ours), ("theirs", theirs)]
+    for round_ in range(plan["rounds"]):
+        for key, ops in sides if round_ % 2 == 0 else reversed(sides):
+            rates[key].append(_load(ops, plan["threads"], plan["seconds"]))
+    return Timing(tuple(rates["ours"])), Timing(tuple(rates["theirs"]))
+
+
+def _load(ops: dict[str, Op], threads: int, seconds: float) -> float:
+    """`threads` threads, spread over the servers in `ops`, each repeating its op for `seconds`."""
+    import httpx
+
+    urls = list(ops)
+    done = [0] * threads
+    failures: list[BaseException] = []
+    start = threading.Barrier(threads + 1)
+
+    def worker(i: int) -> None:
+        url = urls[i % len(urls)]
+        headers = {"Authorization": f"Bearer {TOKEN}"}
+        with httpx.Client(base_url=url, headers=headers, timeout=120) as client:
+            ops[url](client)  # a warm-up: the connection, the server's first-use paths
+            start.wait()
+            deadline = time.perf_counter() + seconds
+            while time.perf_counter() < deadline:
+                try:
+                    ops[url](client)
+                except Exception as exc:  # recorded, and the run fails below
+                    failures.append(exc)
+                    return
+                done[i] += 1
+
+    pool = [threading.Thread(target=worker, args=(i,)) for i in range(threads)]
+    for thread in pool:
+        thread.start()
+    start.wait()
+    started = time.perf_counter()
+    for thread in pool:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    if failures:
+        raise RuntimeError(f"{len(failures)} requests failed; first: {failures[0]!r}")
+    return sum(done) / elapsed
+
+
+def _write_rounds(
+    plan: dict[str, Any], model: Any, ours: Server, theirs: Server
+) -> tuple[Timing, Timing]:
+    """Register + promote through each side's client, `writes` per thread per round."""
+    clients = {
+        "ours": [ModelregSide(ours.url, model, token=TOKEN) for _ in range(plan["threads"])],
+        "theirs": [MLflowSide(theirs.url, "", model) for _ in range(plan["threads"])],
+    }
+    rates: dict[str, list[float]] = {"ours": [], "theirs": []}
+    order = ["ours", "theirs"]
+    for round_ in range(plan["rounds"]):
+        for key in order if round_ % 2 == 0 else reversed(order):
+            rates[key].append(_writes(clients[key], plan["writes"]))
+    for side in clients["ours"]:
+        side.close()
+    return Timing(tuple(rates["ours"])), Timing(tuple(rates["theirs"]))
+
+
+def _writes(sides: list[Any], count: int) -> float:
+    failures: list[BaseException] = []
+
+    def worker(side: Any) -> None:
+        try:
+            for _ in range(count):
+                side.register_and_promote()
+        except Exception as exc:  # recorded, and the run fails below
+            failures.append(exc)
+
+    pool = [threading.Thread(target=worker, args=(side,)) for side in sides]
+    started = time.perf_counter()
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    if failures:
+        raise RuntimeError(f"{len(failures)} writes failed; first: {failures[0]!r}")
+    return len(sides) * count / elapsed
+
+
+# --- one big upload ------------------------------------------------------------------------
+
+
+def _big_register(plan: dict[str, Any], ours: Server, theirs: Server, work: Path) -> str:
+    """One client registers a big file: modelreg's client vs MLflow's, vs `cp` + `sha256sum`."""
+    from large_upload import random_file, shell
+
+    from modelreg import ModelRegistry
+
+    size = plan["big_mib"]
+    source = work / "big"
+    source.mkdir()
+    data = random_file(source / "data.bin", size)
+    registry = ModelRegistry(ours.url, token=TOKEN)
+    mlflow_client = MLflowSide(theirs.url, "", None).client
+    experiment = mlflow_client.get_experiment_by_name("bench").experiment_id
+
+    def ours_register() -> None:
+        name = registry.register_files(source, metrics={"rmse": 0.1}, features=["x"])
+        registry.delete_version(name)  # keep the server's disk from filling up
+
+    def theirs_register() -> None:
+        run = mlflow_client.create_run(experiment)
+        mlflow_client.log_artifact(run.info.run_id, str(data), "model")
+        mlflow_client.create_model_version(
+            NAME, f"{run.info.artifact_uri}/model", run_id=run.info.run_id
+        )
+        mlflow_client.set_terminated(run.info.run_id)
+
+    copy = work / "copy.bin"
+    floor = lambda: shell(f"cp {data} {copy} && sha256sum {copy} && rm {copy}")  # noqa: E731
+    repeat = 1 if plan["rounds"] == 1 else 2
+    timings = {"ours": [], "theirs": [], "floor": []}
+    before = load_average()
+    for round_ in range(repeat):
+        order = [("ours", ours_register), ("theirs", theirs_register), ("floor", floor)]
+        for key, action in order if round_ % 2 == 0 else reversed(order):
+            timings[key].append(measure(action, 1).samples[0])
+    registry.close()
+    a, b, f = (Timing(tuple(timings[k])) for k in ("ours", "theirs", "floor"))
+    rows = [
+        ["modelreg server (`register_files` over HTTP)", a.cell(), f"{a.median / f.median:.2f}x"],
+        ["mlflow server (`log_artifact` + model version)", b.cell(), f"{b.median / f.median:.2f}x"],
+        ["floor: `cp` + `sha256sum`", f.cell(), "1.00x"],
+    ]
+    return (
+        f"### Register a {size:,} MiB file through the server\n\nOne client, "
+        f"{repeat} run(s) each, interleaved; load average {before} at the start, "
+        f"{load_average()} at the end. modelreg / mlflow server = "
+        f"{a.median / b.median:.2f}x (above 1: modelreg slower).\n\n"
+        + table(["operation", "time", "vs floor"], rows)
+    )
+
+
+# --- read scaling across processes -------------------------------------------------------------
+
+
+def _scaling(plan: dict[str, Any], first: Server, second: Server, targets: dict[str, str]) -> str:
+    rows = []
+    before = load_average()
+    for label, ours_op, _theirs, _requests in _reads(targets):
+        one, two = _rounds(plan, {first.url: ours_op}, {first.url: ours_op, second.url: ours_op})
+        rows.append([label, _rate(one), _rate(two), f"{two.median / one.median:.2f}x"])
+    return (
+        "## Read scaling: two `modelreg server` processes on one catalog\n\n"
+        f"The same {plan['threads']} client threads, split evenly over two server processes "
+        f"(each 1 worker), against one; rounds alternating. Load average {before} at the "
+        f"start, {load_average()} at the end. This machine has 2 cores, shared by the "
+        "clients, both servers and PostgreSQL, so near-linear scaling cannot show here; the "
+        "ratio says how much of the second core the second process gets.\n\n"
+        + table(["scenario", "1 process (ops/s)", "2 processes (ops/s)", "2 / 1"], rows)
+    )

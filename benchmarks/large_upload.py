@@ -1,0 +1,287 @@
+"""One big artifact registered three ways, each beside the floor of the same work done by hand.
+
+    python benchmarks/large_upload.py              # 1 GiB, 3 runs of each; writes results/large.md
+    python benchmarks/large_upload.py --quick      # 8 MiB, 1 run: for the test suite
+
+1. a folder registry (`register_files`) vs `cp` + `sha256sum` of the same file;
+2. through `modelreg server` (a folder registry behind it; the client's `register_files`
+   uploads) vs the same floor; the server's peak RSS too;
+3. a SQL catalog (PostgreSQL when it answers, else SQLite) with its artifacts in S3 on
+   moto's server on loopback, embedded, vs boto3's `upload_file` of the same file to the
+   same endpoint.
+
+Every run is a fresh child process (so peak RSS is its own: VmHWM before and after), the
+kinds interleaved round by round so load from other processes hits all alike. The source
+file sits in the page cache for every run. Runs in the project's dev venv (moto[server] and
+boto3 come with it); no MLflow needed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import (
+    Timing,
+    facts,
+    free_port,
+    load_average,
+    machine,
+    mib,
+    remove,
+    scratch,
+    table,
+)
+
+FULL = {"size_mib": 1024, "repeat": 3}
+QUICK = {"size_mib": 8, "repeat": 1}
+BUCKET = "modelreg-bench"
+_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="8 MiB, one run, for tests")
+    parser.add_argument("--output", type=Path)
+    parser.add_argument("--child", nargs=3, metavar=("KIND", "SOURCE", "TARGET"), help="internal")
+    args = parser.parse_args()
+    if args.child:
+        kind, source, target = args.child
+        print(json.dumps(_child(kind, Path(source), target)))
+        return
+    plan = QUICK if args.quick else FULL
+    report = run(plan)
+    print(report)
+    output = args.output or (None if args.quick else Path(__file__).parent / "results" / "large.md")
+    if output is not None:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(report)
+        print(f"written to {output}", file=sys.stderr)
+
+
+def run(plan: dict[str, Any]) -> str:
+    from _postgres import reachable, schema_url, scratch_database
+    from _servers import modelreg_server
+
+    info = machine()
+    work = scratch("large")
+    size = plan["size_mib"]
+    try:
+        source = work / "source"
+        source.mkdir()
+        (source / "model.pkl").write_bytes(b"\x80\x04K\x01.")  # pickle of the number 1
+        data = random_file(source / "data.bin", size)
+        catalog = contextlib.nullcontext(f"sqlite:///{work}/catalog.db")
+        if reachable() is None:
+            catalog = _schema(scratch_database, schema_url)
+        with (
+            catalog as catalog_url,
+            modelreg_server(str(work / "served"), work) as server,
+            _moto(work) as endpoint,
+        ):
+            kinds = {
+                "folder": (str(source), str(work / "folder")),
+                "server": (str(source), server.url),
+                "s3": (str(source), json.dumps({"catalog": catalog_url, "endpoint": endpoint})),
+                "boto3": (str(data), endpoint),
+                "cp": (str(data), str(work / "copy.bin")),
+            }
+            samples: dict[str, list[dict[str, float]]] = {kind: [] for kind in kinds}
+            before = load_average()
+            for round_ in range(plan["repeat"]):
+                order = list(kinds) if round_ % 2 == 0 else list(reversed(kinds))
+                for kind in order:
+                    print(f"... {kind}, run {round_ + 1}", file=sys.stderr, flush=True)
+                    samples[kind].append(_in_child(kind, *kinds[kind]))
+            server_peak = server.peak_rss()
+            after = load_average()
+        return _report(info, size, samples, server_peak, before, after, catalog_url)
+    finally:
+        remove(work)
+
+
+@contextlib.contextmanager
+def _schema(scratch_database: Any, schema_url: Any) -> Iterator[str]:
+    with scratch_database("large") as database:
+        yield schema_url(database, "modelreg")
+
+
+def _report(
+    info: dict[str, str],
+    size: int,
+    samples: dict[str, list[dict[str, float]]],
+    server_peak: int,
+    before: str,
+    after: str,
+    catalog: str,
+) -> str:
+    def timing(kind: str) -> Timing:
+        return Timing(tuple(s["seconds"] for s in samples[kind]))
+
+    def growth(kind: str) -> str:
+        return mib(max(s["rss_growth"] for s in samples[kind]))
+
+    floor, boto = timing("cp"), timing("boto3")
+    rows = []
+    for kind, label, against in (
+        ("folder", "folder registry: `register_files`", floor),
+        ("server", "through `modelreg server` (client `register_files`)", floor),
+        ("cp", "floor: `cp` + `sha256sum`", floor),
+        ("s3", "SQL catalog + S3 (moto), embedded: `register_files`", boto),
+        ("boto3", "floor: boto3 `upload_file`, same endpoint", boto),
+    ):
+        t = timing(kind)
+        rate = f"{size / t.median:.0f} MiB/s"
+        rows.append([label, t.cell(), rate, f"{t.median / against.median:.2f}x", growth(kind)])
+    kind = "PostgreSQL" if catalog.startswith("postgresql") else "SQLite"
+    return (
+        f"# A {size:,} MiB artifact: folder, server, S3\n\n"
+        + facts(info)
+        + f"\n- load average (1 min): {before} at the start, {after} at the end\n\n"
+        "Each run is a fresh process; peak RSS growth is its VmHWM after the operation minus "
+        "before it (the client's: the server's is below). The S3 runs use a "
+        f"{kind} catalog and moto's server in its own process on loopback.\n\n"
+        + table(["operation", "time", "rate", "vs its floor", "peak RSS growth"], rows)
+        + f"\n\n`modelreg server` (folder registry) peak RSS over the runs: {mib(server_peak)}.\n"
+    )
+
+
+def random_file(path: Path, size_mib: int) -> Path:
+    """`size_mib` MiB of incompressible bytes (distinct 4 MiB blocks, cheaply)."""
+    block = os.urandom(4 * 2**20)
+    with open(path, "wb") as out:
+        for i in range(max(size_mib // 4, 1)):
+            out.write(block[i % 7 :] + block[: i % 7])
+    return path
+
+
+def shell(command: str) -> None:
+    subprocess.run(command, shell=True, check=True, stdout=subprocess.DEVNULL)
+
+
+@contextlib.contextmanager
+def _moto(work: Path) -> Iterator[str]:
+    """moto's S3 server in a process of its own on a free loopback port, with a bucket."""
+    import boto3
+
+    port = free_port()
+    env = {**os.environ, **_CREDENTIALS}
+    log = open(work / "moto.log", "wb")  # noqa: SIM115 - closed below
+    process = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    endpoint = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                _s3(boto3, endpoint).create_bucket(Bucket=BUCKET)
+                break
+            except Exception:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise
+                time.sleep(0.2)
+        yield endpoint
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+
+
+def _s3(boto3: Any, endpoint: str) -> Any:
+    return boto3.client("s3", endpoint_url=endpoint, **_boto_credentials())
+
+
+def _boto_credentials() -> dict[str, str]:
+    return {
+        "aws_access_key_id": _CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        "aws_secret_access_key": _CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+        "region_name": _CREDENTIALS["AWS_DEFAULT_REGION"],
+    }
+
+
+def _in_child(kind: str, source: str, target: str) -> dict[str, float]:
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", kind, source, target],
+        check=True,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **_CREDENTIALS},
+    ).stdout
+    return dict(json.loads(out.strip().splitlines()[-1]))
+
+
+def _child(kind: str, source: Path, target: str) -> dict[str, float]:
+    """In a fresh process: set up (untimed), then one timed register or upload, then clean up."""
+    peak = lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # noqa: E731
+    if kind == "cp":
+        baseline = peak()
+        started = time.perf_counter()
+        shell(f"cp {source} {target} && sha256sum {target}")
+        seconds = time.perf_counter() - started
+        os.unlink(target)
+        return {"seconds": seconds, "rss_growth": peak() - baseline}
+    if kind == "boto3":
+        import boto3
+
+        client = _s3(boto3, target)
+        baseline = peak()
+        started = time.perf_counter()
+        client.upload_file(str(source), BUCKET, f"boto3/{os.getpid()}")
+        seconds = time.perf_counter() - started
+        client.delete_object(Bucket=BUCKET, Key=f"boto3/{os.getpid()}")
+        return {"seconds": seconds, "rss_growth": peak() - baseline}
+    registry = _open(kind, target)
+    registry.list_versions(limit=1)  # opened, schema checked, first-use imports done
+    baseline = peak()
+    started = time.perf_counter()
+    name = registry.register_files(source, metrics={"rmse": 0.1}, features=["x"])
+    seconds = time.perf_counter() - started
+    growth = peak() - baseline
+    registry.delete_version(name)
+    registry.close()
+    return {"seconds": seconds, "rss_growth": growth}
+
+
+def _open(kind: str, target: str) -> Any:
+    from modelreg import ModelRegistry
+
+    if kind == "folder":
+        return ModelRegistry(target, auto_cleanup=False)
+    if kind == "server":
+        from _servers import TOKEN
+
+        return ModelRegistry(target, token=TOKEN)
+    where = json.loads(target)
+    return ModelRegistry(
+        where["catalog"],
+        artifacts=f"s3://{BUCKET}/modelreg",
+        storage_options={"client_kwargs": {"endpoint_url": where["endpoint"]}},
+        auto_cleanup=False,
+    )
+
+
+if __name__ == "__main__":
+    main()
