@@ -5,7 +5,8 @@ catalog in schema `modelreg`, MLflow's tables in `public`; artifacts in local fo
 both sides (modelreg: its content-addressed store; MLflow: its artifact root). Measured at
 the first 25 versions (registered through each API), then after a fast fill to 1,000 and to
 10,000 (rows copied from the first version on each side: `workload.fill_catalog` and
-`_mlflow_side.clone_versions`). Each operation runs paired and interleaved. The round trips
+`_mlflow_side.clone_versions`), then ANALYZE on the whole database, as autovacuum would do
+in time. Each operation runs paired and interleaved. The round trips
 of one call of each operation are counted by `_postgres.RoundTrips` (both sides use
 SQLAlchemy, so both are counted the same way).
 """
@@ -22,7 +23,7 @@ from _common import facts, interleaved, load_average, machine, ms, paired_ratio,
 from _common import table as markdown_table
 from _mlflow_side import MLflowSide, clone_versions
 from _modelreg_side import ModelregSide
-from _postgres import RoundTrips, describe, reachable, schema_url, scratch_database
+from _postgres import RoundTrips, analyze, describe, reachable, schema_url, scratch_database
 
 FULL = {"first": 25, "sizes": [1_000, 10_000], "repeat": 20, "register": 20}
 QUICK = {"first": 5, "sizes": [30], "repeat": 3, "register": 3}
@@ -65,6 +66,7 @@ def compare(*, quick: bool) -> str | None:
                     need = size - len(ours.names) - filled  # both sides registered as many
                     workload.fill_catalog(ours_url, ours.names[0], need, first=filled, seed=size)
                     clone_versions(database, theirs, need, first=filled, seed=size)
+                    analyze(database)  # as autovacuum would, in time: see `analyze`
                     filled += need
                     took = ms(time.perf_counter() - started)
                     print(f"... {size} versions (filled in {took})", file=sys.stderr)

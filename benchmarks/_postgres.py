@@ -50,6 +50,23 @@ def scratch_database(tag: str) -> Iterator[str]:
         admin.dispose()
 
 
+def analyze(database_url: str) -> None:
+    """ANALYZE every table, as autovacuum would some time after a bulk fill.
+
+    Until it has, the planner believes the tables still hold the few rows they had before
+    the fill: measured here, modelreg's filtered listing at 10,000 versions took 0.6-1.2 s
+    instead of 4-5 ms. Both sides are analyzed alike.
+    """
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(database_url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql("ANALYZE")
+    finally:
+        engine.dispose()
+
+
 def schema_url(database_url: str, schema: str, *, driver: str = "postgresql+psycopg") -> str:
     """`schema` created in the database, and a URL that puts it first on the search_path."""
     import sqlalchemy as sa

@@ -36,7 +36,7 @@ from _common import (
 )
 from _mlflow_side import NAME, MLflowSide, clone_versions, quiet
 from _modelreg_side import ModelregSide
-from _postgres import reachable, schema_url, scratch_database
+from _postgres import analyze, reachable, schema_url, scratch_database
 from _servers import TOKEN, Server, mlflow_server, modelreg_server
 
 FULL = {"versions": 1_000, "threads": 8, "seconds": 8.0, "rounds": 3, "writes": 3, "big_mib": 1024}
@@ -112,6 +112,7 @@ def _fill(
     need = plan["versions"] - 3
     workload.fill_catalog(ours_url, mine.names[0], need)
     clone_versions(database, yours, need)
+    analyze(database)  # as autovacuum would, in time
     mine.registry.promote_to_production(mine.names[-1])
     yours.client.set_registered_model_alias(NAME, "production", yours.versions[-1])
     version = yours.client.get_model_version(NAME, yours.versions[-1])

@@ -20,6 +20,7 @@ import random
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -30,11 +31,14 @@ import workload
 from _common import (
     Timing,
     facts,
+    interleaved,
+    load_average,
     machine,
     measure,
     mib,
     ms,
     peak_python_memory,
+    process_rss,
     remove,
     scratch,
     table,
@@ -43,6 +47,7 @@ from _common import (
 from modelreg import ModelRegistry
 from modelreg.backends.local import LocalBackend
 from modelreg.events import Event, encode_event
+from modelreg.versions import is_version_name
 
 FULL = {"sizes": [1_000, 10_000, 100_000], "artifact_mib": 1024, "repeat": 20, "few": 5}
 QUICK = {"sizes": [50, 200], "artifact_mib": 8, "repeat": 5, "few": 3}
@@ -57,9 +62,13 @@ def main() -> None:
     parser.add_argument(
         "--large-child", nargs=2, metavar=("ROOT", "SOURCE"), help=argparse.SUPPRESS
     )
+    parser.add_argument("--verify-child", metavar="ROOT", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.large_child:
         print(json.dumps(_large_child(Path(args.large_child[0]), Path(args.large_child[1]))))
+        return
+    if args.verify_child:
+        print(json.dumps(_verify_child(Path(args.verify_child))))
         return
     plan = dict(QUICK if args.quick else FULL)
     if args.sizes:
@@ -67,9 +76,13 @@ def main() -> None:
     info = machine()
     sections = [f"## Machine\n\n{facts(info)}"]
     model = workload.train()
+    medians: dict[int, dict[str, float]] = {}
     for size in plan["sizes"]:
         print(f"... {size} versions", file=sys.stderr, flush=True)
-        sections.append(_at_size(size, model, plan))
+        section, medians[size] = _at_size(size, model, plan)
+        sections.append(section)
+    if len(medians) > 1:
+        sections.append(_growth(medians))
     if not args.skip_artifact:
         print(f"... {plan['artifact_mib']} MiB artifact", file=sys.stderr, flush=True)
         sections.append(_large_artifact(plan["artifact_mib"], 1 if args.quick else 3))
@@ -89,7 +102,7 @@ def main() -> None:
 # --- one registry size ---------------------------------------------------------------------
 
 
-def _at_size(size: int, model: Any, plan: dict[str, Any]) -> str:
+def _at_size(size: int, model: Any, plan: dict[str, Any]) -> tuple[str, dict[str, float]]:
     work = scratch(str(size))
     try:
         root = work / "models"
@@ -97,16 +110,39 @@ def _at_size(size: int, model: Any, plan: dict[str, Any]) -> str:
         names = workload.build_registry(root, size, model)
         built = time.perf_counter() - started
         registry = ModelRegistry(root, auto_cleanup=False)
-        rows = _operations(registry, root, names, model, plan, size)
+        load = load_average()
+        medians: dict[str, float] = {}
+        rows = _operations(registry, root, names, model, plan, size, medians)
         registry.close()
         head = (
-            f"## {size:,} versions\n\nBuilt by the fast path in {ms(built)}; figures are "
-            "median (spread) of wall-clock time; memory is the peak Python allocation "
-            "(tracemalloc) during one extra, untimed run.\n\n"
+            f"## {size:,} versions\n\nBuilt by the fast path in {ms(built)}; load average "
+            f"(1 min) {load} at the start, {load_average()} at the end. Figures are median "
+            "(spread) of wall-clock time; memory is the peak Python allocation (tracemalloc) "
+            "during one extra, untimed run, or, where it says RSS, the peak resident memory "
+            "of a fresh process that did only that. A floor measured beside an operation ran "
+            "interleaved with it (one of each per round).\n\n"
         )
-        return head + table(["operation", "time", "peak memory", "note"], rows)
+        return head + table(["operation", "time", "peak memory", "note"], rows), medians
     finally:
         remove(work)
+
+
+def _growth(medians: dict[int, dict[str, float]]) -> str:
+    """How each operation's median grows from the smallest registry to the largest."""
+    sizes = sorted(medians)
+    small, large = sizes[0], sizes[-1]
+    rows = []
+    for label in medians[large]:
+        if label not in medians[small] or label.startswith("  floor"):
+            continue
+        cells = [ms(medians[size][label]) if label in medians[size] else "" for size in sizes]
+        growth = medians[large][label] / medians[small][label]
+        rows.append([label.strip(), *cells, f"{growth:.1f}x"])
+    headers = ["operation", *(f"{size:,}" for size in sizes), f"{large:,} / {small:,}"]
+    return (
+        f"## Cost growth from {small:,} to {large:,} versions\n\n"
+        "Medians from the tables above; a flat operation stays near 1x.\n\n" + table(headers, rows)
+    )
 
 
 def _operations(
@@ -116,15 +152,20 @@ def _operations(
     model: Any,
     plan: dict[str, Any],
     size: int,
+    medians: dict[str, float],
 ) -> list[list[str]]:
     repeat, few = plan["repeat"], plan["few"]
     big = size >= 100_000
     rows: list[list[str]] = []
     seeds = iter(range(10**6))
 
-    def row(label: str, timing: Timing, action: Any = None, note: str = "") -> None:
-        memory = mib(peak_python_memory(action)) if action is not None else ""
+    def row(
+        label: str, timing: Timing, action: Any = None, note: str = "", memory: str = ""
+    ) -> None:
+        if action is not None:
+            memory = mib(peak_python_memory(action))
         rows.append([label, timing.cell(), memory, note])
+        medians[label] = timing.median
 
     first = measure(lambda: registry.list_versions(limit=1), 1)
     row("index build (first list after the folder was written)", first, None, "once")
@@ -155,24 +196,59 @@ def _operations(
     row("load `latest`", measure(latest, repeat), latest)
     pair = iter([names[-2], names[-1]] * repeat * 2)
     promote = lambda: registry.promote_to_production(next(pair))  # noqa: E731
-    row("promote", measure(promote, repeat), promote)
+    floors = _DurabilityFloor(root.parent / "floor-durable")
+    timings = interleaved({"op": promote, "floor": floors.promote}, repeat)
+    row("promote", timings["op"], promote)
+    row(
+        "  floor: symlink + rename + dir fsync + audit append + fsync",
+        timings["floor"],
+        None,
+        f"promote / floor = {timings['op'].median / timings['floor'].median:.1f}x",
+    )
     plain_pair = iter([names[-2], names[-1]] * repeat * 2)
     plain_promote = lambda: plain.promote_to_production(next(plain_pair))  # noqa: E731
     row("  same, without the index", measure(plain_promote, repeat), None, "index upkeep cost")
     compare = lambda: registry.compare_versions(names[-2], names[-1])  # noqa: E731
     row("compare", measure(compare, repeat), compare)
 
+    oldest = iter(names[: repeat + 1])
+    delete = lambda: registry.delete_version(next(oldest))  # noqa: E731
+    timings = interleaved({"op": delete, "floor": floors.delete}, repeat)
+    row("delete one version", timings["op"], None)
+    row(
+        "  floor: rename to trash + dir fsync + audit append + fsync + remove",
+        timings["floor"],
+        None,
+        f"delete / floor = {timings['op'].median / timings['floor'].median:.1f}x",
+    )
+
     def cleanup() -> None:
         count = len(registry.backend.version_names())
         registry.cleanup_old_versions(keep_versions=max(count - 10, 1))
 
     row("cleanup (deletes 10 versions)", measure(cleanup, few), cleanup, "per call")
-    verify = lambda: registry.verify()  # noqa: E731
-    row("verify (every file's sha256)", measure(verify, 1 if big else 3), verify)
+    verify_runs = [_in_child("--verify-child", str(root)) for _ in range(1 if big else 2)]
+    verify = Timing(tuple(r["seconds"] for r in verify_runs))
+    row(
+        "verify (every file's sha256)",
+        verify,
+        None,
+        f"fresh process; RSS {mib(verify_runs[0]['before'])} before verify",
+        f"{mib(max(r['peak'] for r in verify_runs))} RSS",
+    )
+    floor = measure(lambda: _verify_floor(root), 1)
+    row(
+        "  floor: read each metadata.json, hash each file (Python)",
+        floor,
+        None,
+        f"verify / floor = {verify.median / floor.median:.1f}x",
+    )
     for label, extra in (("", []), (", --limit 10", ["--limit", "10"])):
         command = [sys.executable, "-m", "modelreg", "--registry", str(root), "list", "--json"]
-        timing = measure(lambda c=command + extra: _run(c), 3 if big else few)
-        row(f"cold `modelreg list --json{label}` (whole process)", timing)
+        runs = [_peak_of(command + extra) for _ in range(3 if big else few)]
+        timing = Timing(tuple(r[0] for r in runs))
+        memory = f"{mib(max(r[1] for r in runs))} RSS"
+        row(f"cold `modelreg list --json{label}` (whole process)", timing, None, "", memory)
     startup = measure(lambda: _run([sys.executable, "-c", "pass"]), few)
     row("  floor: `python -c pass`", startup)
     plain.close()
@@ -181,6 +257,118 @@ def _operations(
 
 def _run(command: list[str]) -> None:
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+
+
+#: runs a module (`-m name`) or script, then writes its own peak RSS (VmHWM, KiB) to a file
+_PEAK_WRAPPER = """
+import atexit, runpy, sys
+out = sys.argv.pop(1)
+def peak():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            open(out, "w").write(line.split()[1])
+atexit.register(peak)
+sys.argv.pop(1)  # -m
+runpy.run_module(sys.argv.pop(1), run_name="__main__", alter_sys=True)
+"""
+
+
+def _peak_of(command: list[str]) -> tuple[float, int]:
+    """(seconds, peak RSS bytes) of `python -m ...` run to its end in a fresh process.
+
+    The process reads its own high-water mark: a parent's `wait4` would report the larger
+    of the child's and this (forked) process's, which here is the benchmark's own.
+    """
+    assert command[:2] == [sys.executable, "-m"], command
+    with tempfile.NamedTemporaryFile("r", suffix=".peak") as out:
+        started = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-c", _PEAK_WRAPPER, out.name, *command[1:]],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        seconds = time.perf_counter() - started
+        return seconds, int(out.read()) * 1024
+
+
+def _in_child(*arguments: str) -> dict[str, float]:
+    out = subprocess.run(
+        [sys.executable, __file__, *arguments], check=True, capture_output=True, text=True
+    ).stdout
+    return dict(json.loads(out.strip().splitlines()[-1]))
+
+
+def _verify_child(root: Path) -> dict[str, float]:
+    """In a fresh process: open, list (loads the index), then time `verify`; RSS from /proc."""
+    registry = ModelRegistry(root, auto_cleanup=False)
+    registry.list_versions(limit=1)
+    before = process_rss(os.getpid())[0]
+    started = time.perf_counter()
+    report = registry.verify()
+    seconds = time.perf_counter() - started
+    assert not report.problems, report.problems[:3]
+    return {"seconds": seconds, "before": before, "peak": process_rss(os.getpid())[1]}
+
+
+def _verify_floor(root: Path) -> None:
+    """What verify must at least do: parse every metadata.json and hash every file it lists."""
+    import hashlib
+
+    buffer = bytearray(1 << 20)
+    view = memoryview(buffer)
+    for folder in os.scandir(root):
+        if not is_version_name(folder.name):  # channels and .index, .trash are not versions
+            continue
+        meta = json.loads(Path(folder.path, "metadata.json").read_bytes())
+        for name, record in meta["files"].items():
+            digest = hashlib.sha256()
+            with open(Path(folder.path, name), "rb", buffering=0) as handle:
+                while n := handle.readinto(buffer):
+                    digest.update(view[:n])
+            assert digest.hexdigest() == record["sha256"]
+
+
+class _DurabilityFloor:
+    """What promote and delete must make durable, written by hand, to set beside them."""
+
+    def __init__(self, area: Path) -> None:
+        self.area = area
+        (area / ".trash").mkdir(parents=True)
+        for name in ("a", "b"):
+            (area / name).mkdir()
+        self.event = json.dumps({"timestamp": "2026-01-01T00:00:00Z", "pad": "x" * 150}) + "\n"
+        self.flip = 0
+        self.made = 0
+
+    def _append_event(self) -> None:
+        fd = os.open(self.area / "events.jsonl", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        try:
+            os.write(fd, self.event.encode())
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def promote(self) -> None:
+        """A new symlink renamed over the pointer, the folder fsynced, one audit line."""
+        self.flip += 1
+        link = self.area / ".production.tmp"
+        os.symlink("ab"[self.flip % 2], link)
+        os.rename(link, self.area / "production")
+        _fsync_dir(self.area)
+        self._append_event()
+
+    def delete(self) -> None:
+        """A version folder renamed to the trash, the folder fsynced, one audit line, removed."""
+        self.made += 1
+        folder = self.area / f"v{self.made}"
+        folder.mkdir()  # untimed work would be fairer; it costs microseconds beside fsyncs
+        (folder / "metadata.json").write_bytes(b"x" * 1100)
+        trash = self.area / ".trash" / folder.name
+        os.rename(folder, trash)
+        _fsync_dir(self.area)
+        self._append_event()
+        os.unlink(trash / "metadata.json")
+        os.rmdir(trash)
 
 
 def _hand_written_floor(area: Path, model: Any, repeat: int) -> Timing:
