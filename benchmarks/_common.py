@@ -91,6 +91,18 @@ def process_rss(pid: int) -> tuple[int, int]:
     return fields.get("VmRSS", 0), fields.get("VmHWM", 0)
 
 
+def io_counters(pid: int) -> dict[str, int]:
+    """Bytes a process has read and written so far (/proc/PID/io: rchar and wchar count every
+    read and write call, sockets and the page cache included; write_bytes what reached the
+    block layer). Empty if unknown."""
+    counters: dict[str, int] = {}
+    with _suppress():
+        for line in Path(f"/proc/{pid}/io").read_text().splitlines():
+            key, _, value = line.partition(":")
+            counters[key] = int(value)
+    return counters
+
+
 def tree_rss(pid: int) -> int:
     """Resident bytes of a process and all its descendants (a server with worker processes)."""
     total = process_rss(pid)[0]

@@ -36,6 +36,7 @@ from _common import (
     Timing,
     facts,
     free_port,
+    io_counters,
     load_average,
     machine,
     mib,
@@ -107,7 +108,13 @@ def run(plan: dict[str, Any]) -> str:
                 order = list(kinds) if round_ % 2 == 0 else list(reversed(kinds))
                 for kind in order:
                     print(f"... {kind}, run {round_ + 1}", file=sys.stderr, flush=True)
-                    samples[kind].append(_in_child(kind, *kinds[kind]))
+                    served = io_counters(server.process.pid)
+                    sample = _in_child(kind, *kinds[kind])
+                    after_io = io_counters(server.process.pid)
+                    if kind == "server":
+                        for key in ("rchar", "wchar", "write_bytes"):
+                            sample[f"server_{key}"] = after_io.get(key, 0) - served.get(key, 0)
+                    samples[kind].append(sample)
             server_peak = server.peak_rss()
             after = load_average()
         return _report(info, size, samples, server_peak, before, after, catalog_url)
@@ -149,6 +156,23 @@ def _report(
         rate = f"{size / t.median:.0f} MiB/s"
         rows.append([label, t.cell(), rate, f"{t.median / against.median:.2f}x", growth(kind)])
     kind = "PostgreSQL" if catalog.startswith("postgresql") else "SQLite"
+    io_rows = []
+    for name, label in (("folder", "folder registry (in-process)"), ("server", "server client")):
+        last = samples[name][-1]
+        io_rows.append([label, _per_size(last["rchar"], size), _per_size(last["wchar"], size), ""])
+    last = samples["server"][-1]
+    io_rows.append(
+        [
+            "`modelreg server` process",
+            _per_size(last["server_rchar"], size),
+            _per_size(last["server_wchar"], size),
+            _per_size(last["server_write_bytes"], size),
+        ]
+    )
+    for name, label in (("s3", "S3 client (in-process)"), ("boto3", "boto3 `upload_file`")):
+        last = samples[name][-1]
+        io_rows.append([label, _per_size(last["rchar"], size), _per_size(last["wchar"], size), ""])
+    io_table = table(["process (one run)", "read calls", "write calls", "written to disk"], io_rows)
     return (
         f"# A {size:,} MiB artifact: folder, server, S3\n\n"
         + facts(info)
@@ -158,7 +182,16 @@ def _report(
         f"{kind} catalog and moto's server in its own process on loopback.\n\n"
         + table(["operation", "time", "rate", "vs its floor", "peak RSS growth"], rows)
         + f"\n\n`modelreg server` (folder registry) peak RSS over the runs: {mib(server_peak)}.\n"
+        "\n### Bytes moved per byte registered\n\n"
+        "From /proc/PID/io around one run: `read calls` and `write calls` are the bytes of "
+        "read and write system calls on files and the page cache (a socket's send and recv "
+        "are not counted, so the network transfer itself is not in them), `written to "
+        "disk` what reached the block layer. 1.0x = the file's size once.\n\n" + io_table + "\n"
     )
+
+
+def _per_size(count: float, size_mib: int) -> str:
+    return f"{count / (size_mib * 2**20):.1f}x"
 
 
 def random_file(path: Path, size_mib: int) -> Path:
@@ -235,6 +268,17 @@ def _in_child(kind: str, source: str, target: str) -> dict[str, float]:
 
 def _child(kind: str, source: Path, target: str) -> dict[str, float]:
     """In a fresh process: set up (untimed), then one timed register or upload, then clean up."""
+    result = _child_timed(kind, source, target)
+    io = io_counters(os.getpid())
+    result.update({key: float(io.get(key, 0) - _IO_AT_START.get(key, 0)) for key in _IO_KEYS})
+    return result
+
+
+_IO_KEYS = ("rchar", "wchar", "write_bytes")
+_IO_AT_START: dict[str, int] = {}
+
+
+def _child_timed(kind: str, source: Path, target: str) -> dict[str, float]:
     peak = lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # noqa: E731
     if kind == "cp":
         baseline = peak()
@@ -247,6 +291,7 @@ def _child(kind: str, source: Path, target: str) -> dict[str, float]:
         import boto3
 
         client = _s3(boto3, target)
+        _IO_AT_START.update(io_counters(os.getpid()))
         baseline = peak()
         started = time.perf_counter()
         client.upload_file(str(source), BUCKET, f"boto3/{os.getpid()}")
@@ -255,6 +300,7 @@ def _child(kind: str, source: Path, target: str) -> dict[str, float]:
         return {"seconds": seconds, "rss_growth": peak() - baseline}
     registry = _open(kind, target)
     registry.list_versions(limit=1)  # opened, schema checked, first-use imports done
+    _IO_AT_START.update(io_counters(os.getpid()))
     baseline = peak()
     started = time.perf_counter()
     name = registry.register_files(source, metrics={"rmse": 0.1}, features=["x"])
