@@ -214,6 +214,16 @@ def facts(info: dict[str, str]) -> str:
     return "\n".join(f"- {key}: {value}" for key, value in info.items())
 
 
+def publish(report: str, output: Path | None, default: str, *, quick: bool) -> None:
+    """Print the report; write it to `output`, or (full runs) to results/`default`."""
+    print(report)
+    target = output or (None if quick else Path(__file__).parent / "results" / default)
+    if target is not None:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(report)
+        print(f"written to {target}", file=sys.stderr)
+
+
 def scratch(tag: str) -> Path:
     """A fresh folder under /tmp/modelreg-bench-*; the caller removes it."""
     return Path(tempfile.mkdtemp(prefix=f"modelreg-bench-{tag}-"))

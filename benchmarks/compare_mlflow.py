@@ -40,6 +40,7 @@ from _common import (
     machine,
     measure,
     paired_ratio,
+    publish,
     remove,
     scratch,
     table,
@@ -92,12 +93,7 @@ def main() -> None:
     report = run(quick=args.quick)
     if report is None:
         return
-    print(report)
-    output = args.output or (None if args.quick else Path(__file__).parent / "results" / default)
-    if output is not None:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(report)
-        print(f"written to {output}", file=sys.stderr)
+    publish(report, args.output, default, quick=args.quick)
 
 
 def _compare(*, quick: bool) -> str:

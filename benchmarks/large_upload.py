@@ -40,6 +40,7 @@ from _common import (
     load_average,
     machine,
     mib,
+    publish,
     remove,
     scratch,
     table,
@@ -67,12 +68,7 @@ def main() -> None:
         return
     plan = QUICK if args.quick else FULL
     report = run(plan)
-    print(report)
-    output = args.output or (None if args.quick else Path(__file__).parent / "results" / "large.md")
-    if output is not None:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(report)
-        print(f"written to {output}", file=sys.stderr)
+    publish(report, args.output, "large.md", quick=args.quick)
 
 
 def run(plan: dict[str, Any]) -> str:

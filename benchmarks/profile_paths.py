@@ -30,7 +30,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import workload
-from _common import facts, load_average, machine, mib, ms, remove, scratch, table
+from _common import facts, load_average, machine, mib, ms, publish, remove, scratch, table
 
 from modelreg import ModelRegistry
 
@@ -56,14 +56,7 @@ def main() -> None:
         + "\n\n".join(sections)
         + "\n"
     )
-    print(report)
-    output = args.output or (
-        None if args.quick else Path(__file__).parent / "results" / "profiles.md"
-    )
-    if output is not None:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(report)
-        print(f"written to {output}", file=sys.stderr)
+    publish(report, args.output, "profiles.md", quick=args.quick)
 
 
 # --- profiling helpers ---------------------------------------------------------------------
@@ -92,6 +85,10 @@ class Profile:
             if name == function and where in path
         ]
         return max(found, default=0.0) / self.total if self.total else 0.0
+
+    def row(self, label: str, culprit: str, heaviest: int = 6) -> list[str]:
+        """A report row: the path, its time per call, the culprit, the heaviest functions."""
+        return [label, ms(self.per_call), culprit, self.top(heaviest)]
 
     def builtin(self, *fragments: str) -> float:
         """Cumulative time of C functions whose description holds every fragment."""
@@ -219,15 +216,13 @@ def _sql(plan: dict[str, Any], model: Any) -> str:
             side.promote()
             register = Profile(side.register, calls)
             rows = [
-                [
+                register.row(
                     f"register at {size:,} versions",
-                    ms(register.per_call),
                     f"`_names_used_at` (under the model's advisory lock) "
                     f"{register.share('_names_used_at'):.0%}, of which `read_events` "
                     f"{register.share('read_events'):.0%} and `Event.from_dict` "
                     f"{register.share('from_dict'):.0%}",
-                    register.top(),
-                ]
+                )
             ]
             for label, action in (
                 ("load by version", side.load_version),
@@ -243,13 +238,12 @@ def _sql(plan: dict[str, Any], model: Any) -> str:
                 counted = trips.take()
                 profile = Profile(action, calls)
                 rows.append(
-                    [
+                    profile.row(
                         f"{label} at {size:,}",
-                        ms(profile.per_call),
                         f"{sum(counted.values())} round trips: "
                         + ", ".join(f"{n} {kind}" for kind, n in sorted(counted.items())),
-                        profile.top(4),
-                    ]
+                        4,
+                    )
                 )
             side.close()
             costs = _round_trip_costs(url)
@@ -332,15 +326,13 @@ def _folder(size: int, plan: dict[str, Any], model: Any) -> str:
                 promote()
         profile = Profile(promote, calls)
         rows.append(
-            [
+            profile.row(
                 "promote",
-                ms(profile.per_call),
                 f"{per_call(syncs, calls)} per call (Python's os calls; SQLite's own syncs "
                 f"are not counted); `write_metadata` {profile.share('write_metadata'):.0%}, "
                 f"`_mark_dirty` {profile.share('_mark_dirty'):.0%}; user lookups: "
                 f"{per_call(users + lookups, calls)}",
-                profile.top(),
-            ]
+            )
         )
 
         oldest = iter(names[: 3 * calls])
@@ -350,39 +342,33 @@ def _folder(size: int, plan: dict[str, Any], model: Any) -> str:
                 delete()
         profile = Profile(delete, calls)
         rows.append(
-            [
+            profile.row(
                 "delete one version",
-                ms(profile.per_call),
                 f"`channel_names` {profile.share('channel_names'):.0%}; "
                 f"{per_call(syncs, calls)} per call",
-                profile.top(),
-            ]
+            )
         )
 
         list_all = Profile(registry.list_versions, 1)
         peak, sites = memory_top(registry.list_versions)
         rows.append(
-            [
+            list_all.row(
                 "list all",
-                ms(list_all.per_call),
                 f"`location_of` (a Path per row) {list_all.share('location_of'):.0%}, "
                 f"`_summary` {list_all.share('_summary'):.0%}; peak {mib(peak)}: {sites}",
-                list_all.top(),
-            ]
+            )
         )
 
         verify = Profile(registry.verify, 1)
         peak, sites = _retained_during(registry.verify)
         rows.append(
-            [
+            verify.row(
                 "verify",
-                ms(verify.per_call),
                 f"sha256 {verify.builtin('update', '_hashlib'):.0%}, file reads "
                 f"{verify.builtin('read', '_io.'):.0%}, "
                 f"`glob` {verify.share('glob', 'pathlib'):.0%}; peak traced {mib(peak)}, "
                 f"held at the peak: {sites}",
-                verify.top(),
-            ]
+            )
         )
         registry.close()
         rows.append(_list_json(root))
@@ -407,13 +393,11 @@ def _list_json(root: Path) -> list[str]:
 
     profile = Profile(run, 1)
     peak, sites = memory_top(run)
-    return [
+    return profile.row(
         "`modelreg list --json` (in-process)",
-        ms(profile.per_call),
         f"JSON encoding (`json.dumps` and its encoder) {profile.share('dumps', 'json'):.0%}, "
         f"listing {profile.share('list_versions'):.0%}; peak traced {mib(peak)}: {sites}",
-        profile.top(),
-    ]
+    )
 
 
 if __name__ == "__main__":

@@ -39,6 +39,7 @@ from _common import (
     ms,
     peak_python_memory,
     process_rss,
+    publish,
     remove,
     scratch,
     table,
@@ -91,12 +92,7 @@ def main() -> None:
     usage = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     sections.append(f"Peak RSS of the whole benchmark process: {mib(usage * 1024)}.")
     report = "# modelreg benchmark suite\n\n" + "\n\n".join(sections) + "\n"
-    print(report)
-    output = args.output or (None if args.quick else Path(__file__).parent / "results" / "run.md")
-    if output is not None:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(report)
-        print(f"written to {output}", file=sys.stderr)
+    publish(report, args.output, "run.md", quick=args.quick)
 
 
 # --- one registry size ---------------------------------------------------------------------
@@ -167,6 +163,11 @@ def _operations(
         rows.append([label, timing.cell(), memory, note])
         medians[label] = timing.median
 
+    def floor_row(what: str, operation: str, timings: dict[str, Timing]) -> None:
+        """The floor measured interleaved with `operation`, and how far above it that is."""
+        ratio = timings["op"].median / timings["floor"].median
+        row(f"  floor: {what}", timings["floor"], None, f"{operation} / floor = {ratio:.1f}x")
+
     first = measure(lambda: registry.list_versions(limit=1), 1)
     row("index build (first list after the folder was written)", first, None, "once")
     plain = ModelRegistry(backend=LocalBackend(root, index=False), auto_cleanup=False)
@@ -199,12 +200,7 @@ def _operations(
     floors = _DurabilityFloor(root.parent / "floor-durable")
     timings = interleaved({"op": promote, "floor": floors.promote}, repeat)
     row("promote", timings["op"], promote)
-    row(
-        "  floor: symlink + rename + dir fsync + audit append + fsync",
-        timings["floor"],
-        None,
-        f"promote / floor = {timings['op'].median / timings['floor'].median:.1f}x",
-    )
+    floor_row("symlink + rename + dir fsync + audit append + fsync", "promote", timings)
     plain_pair = iter([names[-2], names[-1]] * repeat * 2)
     plain_promote = lambda: plain.promote_to_production(next(plain_pair))  # noqa: E731
     row("  same, without the index", measure(plain_promote, repeat), None, "index upkeep cost")
@@ -215,12 +211,7 @@ def _operations(
     delete = lambda: registry.delete_version(next(oldest))  # noqa: E731
     timings = interleaved({"op": delete, "floor": floors.delete}, repeat)
     row("delete one version", timings["op"], None)
-    row(
-        "  floor: rename to trash + dir fsync + audit append + fsync + remove",
-        timings["floor"],
-        None,
-        f"delete / floor = {timings['op'].median / timings['floor'].median:.1f}x",
-    )
+    floor_row("rename to trash + dir fsync + audit append + fsync + remove", "delete", timings)
 
     def cleanup() -> None:
         count = len(registry.backend.version_names())

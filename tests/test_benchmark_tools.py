@@ -14,7 +14,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
-from _common import Timing, interleaved, paired_ratio, process_rss  # noqa: E402
+from _common import Timing, interleaved, paired_ratio, process_rss
 
 
 def test_interleaved_alternates_which_side_goes_first() -> None:
