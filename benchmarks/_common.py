@@ -103,6 +103,14 @@ def io_counters(pid: int) -> dict[str, int]:
     return counters
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process (all its threads) has used so far; 0 if unknown."""
+    with _suppress():
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return 0.0
+
+
 def tree_rss(pid: int) -> int:
     """Resident bytes of a process and all its descendants (a server with worker processes)."""
     total = process_rss(pid)[0]

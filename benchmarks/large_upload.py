@@ -23,6 +23,7 @@ import contextlib
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -34,6 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import (
     Timing,
+    cpu_seconds,
     facts,
     free_port,
     io_counters,
@@ -89,7 +91,7 @@ def run(plan: dict[str, Any]) -> str:
         with (
             catalog as catalog_url,
             modelreg_server(str(work / "served"), work) as server,
-            _moto(work) as endpoint,
+            _moto(work) as (endpoint, moto),
         ):
             kinds = {
                 "folder": (str(source), str(work / "folder")),
@@ -105,8 +107,11 @@ def run(plan: dict[str, Any]) -> str:
                 for kind in order:
                     print(f"... {kind}, run {round_ + 1}", file=sys.stderr, flush=True)
                     served = io_counters(server.process.pid)
+                    cpu = {"server": cpu_seconds(server.process.pid), "moto": cpu_seconds(moto)}
                     sample = _in_child(kind, *kinds[kind])
                     after_io = io_counters(server.process.pid)
+                    sample["server_cpu"] = cpu_seconds(server.process.pid) - cpu["server"]
+                    sample["moto_cpu"] = cpu_seconds(moto) - cpu["moto"]
                     if kind == "server":
                         for key in ("rchar", "wchar", "write_bytes"):
                             sample[f"server_{key}"] = after_io.get(key, 0) - served.get(key, 0)
@@ -169,6 +174,19 @@ def _report(
         last = samples[name][-1]
         io_rows.append([label, _per_size(last["rchar"], size), _per_size(last["wchar"], size), ""])
     io_table = table(["process (one run)", "read calls", "write calls", "written to disk"], io_rows)
+    cpu_rows = []
+    for name, label in (
+        ("folder", "folder registry"),
+        ("server", "through `modelreg server`"),
+        ("cp", "`cp` + `sha256sum`"),
+        ("s3", "SQL catalog + S3 (moto)"),
+        ("boto3", "boto3 `upload_file`"),
+    ):
+        med = lambda key, name=name: statistics.median(s[key] for s in samples[name])  # noqa: E731
+        server_cpu = f"{med('server_cpu'):.1f}" if name == "server" else ""
+        moto_cpu = f"{med('moto_cpu'):.1f}" if name in ("s3", "boto3") else ""
+        cpu_rows.append([label, f"{med('client_cpu'):.1f}", server_cpu, moto_cpu])
+    cpu_table = table(["operation", "client", "`modelreg server`", "moto"], cpu_rows)
     return (
         f"# A {size:,} MiB artifact: folder, server, S3\n\n"
         + facts(info)
@@ -182,7 +200,11 @@ def _report(
         "From /proc/PID/io around one run: `read calls` and `write calls` are the bytes of "
         "read and write system calls on files and the page cache (a socket's send and recv "
         "are not counted, so the network transfer itself is not in them), `written to "
-        "disk` what reached the block layer. 1.0x = the file's size once.\n\n" + io_table + "\n"
+        "disk` what reached the block layer. 1.0x = the file's size once.\n\n"
+        + io_table
+        + "\n\n### CPU seconds per run (median; user + system)\n\n"
+        "The wall-clock time above minus these is waiting: on the disk, the network, or "
+        "the other process.\n\n" + cpu_table + "\n"
     )
 
 
@@ -204,8 +226,9 @@ def shell(command: str) -> None:
 
 
 @contextlib.contextmanager
-def _moto(work: Path) -> Iterator[str]:
-    """moto's S3 server in a process of its own on a free loopback port, with a bucket."""
+def _moto(work: Path) -> Iterator[tuple[str, int]]:
+    """moto's S3 server in a process of its own on a free loopback port, with a bucket;
+    yields its endpoint and process id."""
     import boto3
 
     port = free_port()
@@ -228,7 +251,7 @@ def _moto(work: Path) -> Iterator[str]:
                 if time.monotonic() > deadline or process.poll() is not None:
                     raise
                 time.sleep(0.2)
-        yield endpoint
+        yield endpoint, process.pid
     finally:
         process.terminate()
         try:
@@ -265,6 +288,8 @@ def _in_child(kind: str, source: str, target: str) -> dict[str, float]:
 def _child(kind: str, source: Path, target: str) -> dict[str, float]:
     """In a fresh process: set up (untimed), then one timed register or upload, then clean up."""
     result = _child_timed(kind, source, target)
+    used = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    result["client_cpu"] = sum(u.ru_utime + u.ru_stime for u in used) - _CPU_AT_START[0]
     io = io_counters(os.getpid())
     result.update({key: float(io.get(key, 0) - _IO_AT_START.get(key, 0)) for key in _IO_KEYS})
     return result
@@ -272,11 +297,20 @@ def _child(kind: str, source: Path, target: str) -> dict[str, float]:
 
 _IO_KEYS = ("rchar", "wchar", "write_bytes")
 _IO_AT_START: dict[str, int] = {}
+_CPU_AT_START = [0.0]
+
+
+def _mark_start() -> None:
+    """What the process has read, written and computed before the timed operation."""
+    _IO_AT_START.update(io_counters(os.getpid()))
+    used = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    _CPU_AT_START[0] = sum(u.ru_utime + u.ru_stime for u in used)
 
 
 def _child_timed(kind: str, source: Path, target: str) -> dict[str, float]:
     peak = lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # noqa: E731
     if kind == "cp":
+        _mark_start()
         baseline = peak()
         started = time.perf_counter()
         shell(f"cp {source} {target} && sha256sum {target}")
@@ -287,7 +321,7 @@ def _child_timed(kind: str, source: Path, target: str) -> dict[str, float]:
         import boto3
 
         client = _s3(boto3, target)
-        _IO_AT_START.update(io_counters(os.getpid()))
+        _mark_start()
         baseline = peak()
         started = time.perf_counter()
         client.upload_file(str(source), BUCKET, f"boto3/{os.getpid()}")
@@ -296,7 +330,7 @@ def _child_timed(kind: str, source: Path, target: str) -> dict[str, float]:
         return {"seconds": seconds, "rss_growth": peak() - baseline}
     registry = _open(kind, target)
     registry.list_versions(limit=1)  # opened, schema checked, first-use imports done
-    _IO_AT_START.update(io_counters(os.getpid()))
+    _mark_start()
     baseline = peak()
     started = time.perf_counter()
     name = registry.register_files(source, metrics={"rmse": 0.1}, features=["x"])
