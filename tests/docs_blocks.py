@@ -48,11 +48,32 @@ class Block:
     marker: str = ""  # "file PATH", "background URL" or ""
 
 
+def _docs_hook() -> Any:
+    """The site's own hook (docs/_hooks/reference.py), whose `include` a page runs through."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("docs_hook", ROOT / "docs/_hooks/reference.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def page_text(page: Path) -> str:
+    """The page as the site shows it: `<!-- generated: include ... -->` markers filled in."""
+    text = page.read_text(encoding="utf-8")
+    if "<!-- generated: include " not in text:
+        return text
+    hook = _docs_hook()
+    pattern = re.compile(r"^<!-- generated: include (\S+) -->$", re.MULTILINE)
+    return pattern.sub(lambda found: hook.include(found.group(1)), text)
+
+
 def fenced_blocks(page: Path) -> list[Block]:
-    """Every fenced block of `page`, in order, with its heading and marker."""
+    """Every fenced block of `page` (includes filled in), in order, with heading and marker."""
     blocks: list[Block] = []
     heading, fence, start, marker, previous = "", "", 0, "", ""
-    lines = page.read_text(encoding="utf-8").splitlines()
+    lines = page_text(page).splitlines()
     for number, line in enumerate(lines, start=1):
         if fence and line.strip() == "```":
             code = "\n".join(lines[start - 1 : number - 1]) + "\n"
@@ -86,9 +107,13 @@ def pip_lines_checked(code: str, where: str) -> str:
         if not line.lstrip().startswith("pip install"):
             kept.append(line)
             continue
-        wanted = set(re.findall(r"modelreg\[([\w,]+)\]", line))
-        names = {name for group in wanted for name in group.split(",")}
-        assert wanted, f"{where}: a pip line that installs something other than modelreg: {line}"
+        words = shlex.split(line.split("#")[0])[2:]
+        targets = [word for word in words if not word.startswith("-")]
+        names = set()
+        for target in targets:
+            found = re.fullmatch(r"(?:modelreg|\.)(?:\[([\w,]+)\])?", target)
+            assert found, f"{where}: a pip line that installs something other than modelreg: {line}"
+            names.update((found.group(1) or "").split(",") if found.group(1) else [])
         assert names <= dev_extras(), f"{where}: extras {names - dev_extras()} are not in dev"
     return "\n".join(kept) + "\n"
 
@@ -106,7 +131,7 @@ def plan(page: Path, substitutes: dict[str, str]) -> list[dict[str, Any]]:
     """The page's blocks, each placeholder address replaced by the test's (each must appear)."""
     blocks = fenced_blocks(page)
     check_runnable(page, blocks)
-    text = page.read_text(encoding="utf-8")
+    text = page_text(page)
     for placeholder in substitutes:
         assert placeholder in text, f"{page.name} no longer mentions {placeholder}"
     steps = []

@@ -6,7 +6,7 @@ A page asks for generated text with a marker line, replaced before the page is r
     <!-- generated: cli -->         every `modelreg` command's `--help`, from the click group
     <!-- generated: rest server -->  the routes of `modelreg server`'s OpenAPI document
     <!-- generated: rest serve -->   the routes of `modelreg serve`'s
-    <!-- generated: include PATH --> a file of the repository (benchmarks/RESULTS.md)
+    <!-- generated: include PATH[#ANCHOR] --> a file of the repository, or one section of it
 
 An unknown marker fails the build. The OpenAPI documents are also written beside the pages
 (`reference/openapi-server.json`, `reference/openapi-serve.json`) for other tools to read.
@@ -15,6 +15,7 @@ An unknown marker fails the build. The OpenAPI documents are also written beside
 from __future__ import annotations
 
 import json
+import os
 import re
 import tempfile
 from collections.abc import Callable, Iterator
@@ -49,6 +50,8 @@ def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
         kind, argument = found.group(1), found.group(2)
         if kind not in GENERATORS:
             raise DocsError(f"{page.file.src_uri}: unknown marker {found.group(0)}")
+        if kind == "include":
+            return include(argument, page.file.src_uri)
         return GENERATORS[kind](argument)
 
     return MARKER.sub(generated, markdown)
@@ -218,12 +221,47 @@ def _cell(text: str) -> str:
 # --- files of the repository ----------------------------------------------------------------
 
 
-def include(argument: str | None) -> str:
-    """A file of the repository, as it is: one copy of the benchmark results, never two."""
-    path = (ROOT / (argument or "")).resolve()
-    if not argument or ROOT not in path.parents or not path.is_file():
+def include(argument: str | None, page_uri: str = "index.md") -> str:
+    """A file of the repository, or one section of it (`README.md#in-python`), as it is:
+    one copy of the benchmark results and of the README's walkthroughs, never two. Its
+    relative links are rewritten to point from the page (`page_uri`, in docs/) to the same file.
+    """
+    name, _, section = (argument or "").partition("#")
+    path = (ROOT / name).resolve()
+    if not name or ROOT not in path.parents or not path.is_file():
         raise DocsError(f"cannot include {argument!r}: not a file of the repository")
-    return path.read_text(encoding="utf-8")
+    text = path.read_text(encoding="utf-8")
+    text = _section(text, section, argument) if section else text
+    page_dir = (ROOT / "docs" / page_uri).parent
+
+    def relinked(found: re.Match[str]) -> str:
+        target, _, anchor = found.group(1).partition("#")
+        moved = os.path.relpath(path.parent / target, page_dir)
+        return f"]({Path(moved).as_posix()}{'#' + anchor if anchor else ''})"
+
+    return re.sub(r"\]\((?!https?:|#|mailto:)([^)#\s]+(?:#[^)\s]*)?)\)", relinked, text)
+
+
+def _section(text: str, slug: str, argument: str | None) -> str:
+    """The body under the heading whose anchor is `slug`, up to the next heading as high."""
+    lines, level, kept = text.splitlines(), 0, []
+    fence = False
+    for line in lines:
+        fence = fence != line.startswith("```")
+        heading = re.match(r"^(#+) (.*)$", line) if not fence else None
+        if heading and level and len(heading.group(1)) <= level:
+            break
+        if level:
+            kept.append(line)
+        elif heading and _slug(heading.group(2)) == slug:
+            level = len(heading.group(1))
+    if not level:
+        raise DocsError(f"cannot include {argument!r}: no heading with that anchor")
+    return "\n".join(kept).strip() + "\n"
+
+
+def _slug(heading: str) -> str:
+    return re.sub(r"[^\w\- ]", "", heading).strip().lower().replace(" ", "-")
 
 
 GENERATORS: dict[str, Callable[[str | None], str]] = {

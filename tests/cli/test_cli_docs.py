@@ -1,4 +1,4 @@
-"""The README's CLI walkthrough runs as written, and the README names every command."""
+"""The README's CLI walkthrough runs as written (tests/docs/ checks the docs name every command)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 from modelreg import ModelRegistry
-from modelreg.cli import COMMANDS
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 MARKER = "<!-- cli-walkthrough"
@@ -24,12 +23,6 @@ def walkthrough() -> str:
     found = re.search(re.escape(MARKER) + r".*?```bash\n(.*?)```", text, re.DOTALL)
     assert found, "README.md lost its CLI walkthrough block"
     return found.group(1)
-
-
-def test_readme_mentions_every_command() -> None:
-    text = README.read_text(encoding="utf-8")
-    missing = sorted(name for name in COMMANDS if f"modelreg {name}" not in text)
-    assert missing == [], f"README.md does not document: {missing}"
 
 
 @pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")

@@ -1,4 +1,4 @@
-"""`--quiet` prints what the README says it prints, for every command that has it."""
+"""`--quiet` prints what the CLI reference says it prints, for every command that has it."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from cli_support import model_file, register, run
 
 from modelreg.cli import cli
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+REFERENCE = Path(__file__).resolve().parents[2] / "docs" / "reference" / "cli.md"
 
 
 def quiet_commands() -> set[str]:
@@ -26,15 +26,15 @@ def quiet_commands() -> set[str]:
     return found
 
 
-def test_the_readme_says_what_quiet_prints_for_each_command() -> None:
-    text = README.read_text(encoding="utf-8")
+def test_the_reference_says_what_quiet_prints_for_each_command() -> None:
+    text = REFERENCE.read_text(encoding="utf-8")
     found = re.search(r"^- \*\*`--quiet`\*\*(.*?)^- ", text, re.DOTALL | re.MULTILINE)
-    assert found, "README.md lost its --quiet bullet"
+    assert found, "docs/reference/cli.md lost its --quiet bullet"
     named = set(re.findall(r"`([a-z]+(?: upgrade)?)`", found.group(1)))
     assert named == quiet_commands()
 
 
-def test_each_command_prints_what_the_readme_says(tmp_path: Path) -> None:
+def test_each_command_prints_what_the_reference_says(tmp_path: Path) -> None:
     models = tmp_path / "models"
 
     def quiet(*args: str) -> list[str]:

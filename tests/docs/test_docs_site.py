@@ -54,7 +54,8 @@ def copied_project(tmp_path: Path) -> tuple[Path, Path]:
     """A copy of docs/ and of mkdocs.yml (with absolute paths) to break on purpose."""
     docs = tmp_path / "docs"
     shutil.copytree(ROOT / "docs", docs)
-    shutil.copytree(ROOT / "benchmarks", tmp_path / "benchmarks")  # the pages include from it
+    shutil.copytree(ROOT / "benchmarks", tmp_path / "benchmarks")  # pages include from these
+    shutil.copyfile(ROOT / "README.md", tmp_path / "README.md")
     settings = yaml.safe_load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"))
     settings["docs_dir"] = str(docs)
     settings["hooks"] = [str(docs / "_hooks" / "reference.py")]
@@ -90,6 +91,7 @@ def test_a_broken_page_fails_the_build(tmp_path: Path, breakage: str, message: s
         page.write(f"\n\n{breakage}\n")
     done = build(config, tmp_path / "site")
     assert done.returncode != 0
+    assert "Error" not in done.stderr or message in done.stderr.splitlines()[-1], done.stderr
     assert message in done.stdout + done.stderr
 
 

@@ -103,7 +103,10 @@ def output_options(command: F) -> F:
         help="Print only what a script needs (a version name, a path), and errors.",
     )(wrapper)
     wrapper = click.option(
-        "--json", "as_json", is_flag=True, help="Print JSON for scripts (keys in the README)."
+        "--json",
+        "as_json",
+        is_flag=True,
+        help="Print JSON for scripts (keys: docs/reference/cli.md).",
     )(wrapper)
     return wrapper  # type: ignore[return-value]
 

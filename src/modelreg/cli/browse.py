@@ -17,7 +17,7 @@ _MAX_METRIC_COLUMNS = 6
 
 
 def version_row(version: ModelVersion, channels: dict[str, str | None]) -> dict[str, Any]:
-    """One `list --json` row; the keys are documented in the README and kept stable."""
+    """One `list --json` row; the keys are documented in docs/reference/cli.md and kept stable."""
     # shallow: asdict's deep copy was a third of a cold `list --json` at 1,000 versions
     row = {f.name: getattr(version, f.name) for f in fields(version)}
     row["path"] = str(row["path"])
