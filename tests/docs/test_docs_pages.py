@@ -8,13 +8,20 @@ name. After the page, the test checks what it should have left behind.
 
 from __future__ import annotations
 
+import dataclasses
+import re
+import secrets
+import shutil
 import socket
 from pathlib import Path
+
+import pytest
 
 from contract.conftest import S3_BUCKET, postgres_schema_url, postgres_url, s3_endpoint  # noqa: F401
 from docs_blocks import ROOT, fenced_blocks, run_page
 from modelreg import ModelRegistry
-from modelreg.cli import COMMANDS
+from modelreg.cli import COMMANDS, cli
+from modelreg.config import RegistryConfig
 
 DOCS = ROOT / "docs"
 #: pages whose blocks run elsewhere, and where
@@ -41,7 +48,15 @@ def pages_with_code() -> set[str]:
 
 
 def test_every_page_with_code_has_its_test() -> None:
-    tested = {"quickstart.md", "tutorial.md", "reference/cli.md"}
+    tested = {
+        "quickstart.md",
+        "tutorial.md",
+        "format.md",
+        "security.md",
+        "team-setup.md",
+        "reference/cli.md",
+        "reference/configuration.md",
+    }
     assert pages_with_code() == tested | set(RUN_ELSEWHERE)
 
 
@@ -80,3 +95,98 @@ def test_tutorial(tmp_path: Path) -> None:
     assert f"serving {first} = {first}" in done.stdout  # the HTTP server followed the rollback
     kept = [v.version for v in registry.list_versions()]
     assert len(kept) == 4 and kept[-1] == first  # the newest 3, and production, the oldest
+
+
+def test_configuration(tmp_path: Path) -> None:
+    done = run_page(DOCS / "reference" / "configuration.md", tmp_path)
+    assert "models/ 5 {'sharpe': 'higher', 'drawdown': 'lower'}" in done.stdout
+    assert "other-models" in done.stdout and (tmp_path / "third-models").is_dir()
+
+
+def test_configuration_names_every_key_and_variable() -> None:
+    text = (DOCS / "reference" / "configuration.md").read_text(encoding="utf-8")
+    keys = set(re.findall(r"^\| `(\w+)` \|", text, re.MULTILINE))
+    settings = {f.name for f in dataclasses.fields(RegistryConfig)} - {"source"}
+    assert {k for k in keys if not k.startswith(("MODELREG", "_MODELREG"))} == settings
+    sources = [
+        *ROOT.glob("src/**/*.py"),
+        *ROOT.glob("tests/**/*.py"),
+        *ROOT.glob("benchmarks/*.py"),
+    ]
+    used = {
+        v for path in sources for v in re.findall(r"\b_?MODELREG_[A-Z_]+[A-Z]", path.read_text())
+    }
+    used |= {p.envvar for p in cli.params if isinstance(p.envvar, str)}
+    documented = set(re.findall(r"`(_?MODELREG_[A-Z_]+)`", text))
+    assert used - documented == set(), "read somewhere but not documented"
+    assert documented - used == set(), "documented but read nowhere"
+
+
+def test_format(tmp_path: Path) -> None:
+    done = run_page(DOCS / "format.md", tmp_path)
+    registry = ModelRegistry(tmp_path / "models")
+    production = registry.current_version()
+    assert f"../{production}" in done.stdout  # readlink
+    assert "exit 1: a problem found" in done.stdout  # the empty claim, found then removed
+    assert not (tmp_path / "models" / "20260126_103000").exists()
+    assert registry.verify().ok
+
+
+def test_security(tmp_path: Path) -> None:
+    port = str(free_port())
+    done = run_page(
+        DOCS / "security.md",
+        tmp_path,
+        {"127.0.0.1:8080": f"127.0.0.1:{port}", "--port 8080": f"--port {port}"},
+    )
+    statuses = [line.split()[0] for line in done.stdout.splitlines() if line[:3].isdigit()]
+    assert statuses == ["401", "401", "403"]
+    assert (tmp_path / "tokens").stat().st_mode & 0o777 == 0o600
+    secrets = [line.split(":")[0] for line in (tmp_path / "tokens").read_text().splitlines()[1:]]
+    assert len(secrets) == 2 and all(len(s) == 32 for s in secrets)
+    assert not any(s in done.stdout + done.stderr for s in secrets)  # never echoed or logged
+    assert "trust_pickle" in done.stdout  # the refusal says how to allow it
+    [promotion] = ModelRegistry(tmp_path / "models").history()
+    assert promotion.user == "alice" and promotion.reason == "first model"
+
+
+@pytest.mark.skipif(
+    shutil.which("nginx") is None, reason="needs nginx (apt-get install nginx-light)"
+)
+def test_team_setup(
+    tmp_path: Path,
+    postgres_schema_url: str,  # noqa: F811
+    s3_endpoint: str,  # noqa: F811
+) -> None:
+    server, proxy = str(free_port()), str(free_port())
+    artifacts = f"s3://{S3_BUCKET}/docs-{secrets.token_hex(4)}"
+    done = run_page(
+        DOCS / "team-setup.md",
+        tmp_path,
+        {
+            "postgresql://user@db/registry": postgres_schema_url,
+            "s3://bucket/models": artifacts,
+            "127.0.0.1:8080": f"127.0.0.1:{server}",
+            "--port 8080": f"--port {server}",
+            "8443": proxy,
+            "registry.example.com": "localhost",
+        },
+        env={**AWS, "AWS_ENDPOINT_URL": s3_endpoint},  # as for MinIO
+    )
+    assert '"status":"ok"' in done.stdout.replace(" ", "")  # curl through the proxy
+    team = ModelRegistry(postgres_schema_url, artifacts=artifacts, model="btc_direction")
+    default = ModelRegistry(postgres_schema_url, artifacts=artifacts)
+    try:
+        assert team.models() == ["btc_direction", "default"]
+        [first] = team.list_versions()
+        assert team.current_version() == first.version  # the first in a model passes the gate
+        through_proxy, migrated = default.list_versions()
+        assert default.current_version() == migrated.version  # came with its pointer
+        assert f"{through_proxy.version} [" in done.stdout
+        info = default.get_version_info(through_proxy.version)
+        assert info is not None and info["model"]["flavor"] == "sklearn"  # safe: no pickle
+        assert default.load_version(through_proxy.version) is not None  # from S3, checked
+    finally:
+        team.close()
+        default.close()
+    assert (tmp_path / "registry.db").exists()
