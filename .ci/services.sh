@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Make sure what the tests talk to is there: a PostgreSQL on 127.0.0.1:5432 (trust auth,
-# database `test`) and Debian's chromium for the browser tests. Installs and starts them on a
+# database `test`), Debian's chromium for the browser tests and nginx for the docs' TLS proxy. Installs and starts them on a
 # machine that lacks them; does nothing where they already answer.
 set -uo pipefail
 
@@ -40,5 +40,9 @@ fi
 if [ ! -x /usr/bin/chromium ]; then
   echo "services: installing chromium"
   apt_install chromium || echo "services: chromium could not be installed; browser tests will be skipped"
+fi
+if ! command -v nginx >/dev/null 2>&1; then
+  echo "services: installing nginx (the docs' reverse proxy; the tests start their own)"
+  apt_install nginx-light || echo "services: nginx could not be installed; its test will be skipped"
 fi
 exit 0

@@ -54,3 +54,12 @@ def test_ci_scripts_parse(script: str) -> None:
         ["bash", "-n", str(ROOT / ".ci" / script)], capture_output=True, text=True, check=False
     )
     assert done.returncode == 0, done.stderr
+
+
+def test_ci_builds_the_docs_strict_in_the_new_venv() -> None:
+    text = CI.read_text(encoding="utf-8")
+    body = text[
+        text.index('new_venv "$scratch/shipped-pip"') : text.index('new_venv "$scratch/newest-pip"')
+    ]
+    assert "python -m mkdocs build --strict" in body
+    assert "nginx" in (ROOT / ".ci" / "services.sh").read_text(encoding="utf-8")
