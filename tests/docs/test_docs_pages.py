@@ -190,3 +190,15 @@ def test_team_setup(
         team.close()
         default.close()
     assert (tmp_path / "registry.db").exists()
+
+
+def test_benchmarks_page_commands_are_the_scripts_ci_runs() -> None:
+    """benchmarks.md is RESULTS.md: its commands take minutes and an MLflow venv each, so CI
+    runs every script at its --quick size instead (serve.py needs wrk, which CI lacks)."""
+    blocks = fenced_blocks(DOCS / "benchmarks.md")
+    assert blocks and all(b.lang == "bash" for b in blocks)
+    named = {n for b in blocks for n in re.findall(r"benchmarks/(\w+\.py)", b.code)}
+    assert all((ROOT / "benchmarks" / name).is_file() for name in named)
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    quick = set(re.findall(r"python benchmarks/(\w+\.py) --quick", ci))
+    assert named - quick == {"serve.py"}
