@@ -12,7 +12,6 @@ import dataclasses
 import re
 import secrets
 import shutil
-import socket
 from pathlib import Path
 
 import pytest
@@ -22,6 +21,7 @@ from docs_blocks import ROOT, fenced_blocks, run_page
 from modelreg import ModelRegistry
 from modelreg.cli import COMMANDS, cli
 from modelreg.config import RegistryConfig
+from security.support import free_port
 
 DOCS = ROOT / "docs"
 #: pages whose blocks run elsewhere, and where
@@ -36,11 +36,10 @@ AWS = {
 }
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+def on_free_port(shown: int) -> dict[str, str]:
+    """A page's server address (`127.0.0.1:8080`, `--port 8080`) moved to a free port."""
+    port = free_port()
+    return {f"127.0.0.1:{shown}": f"127.0.0.1:{port}", f"--port {shown}": f"--port {port}"}
 
 
 def pages_with_code() -> set[str]:
@@ -81,12 +80,7 @@ def test_quickstart(tmp_path: Path) -> None:
 
 
 def test_tutorial(tmp_path: Path) -> None:
-    port = str(free_port())
-    done = run_page(
-        DOCS / "tutorial.md",
-        tmp_path,
-        {"127.0.0.1:8000": f"127.0.0.1:{port}", "--port 8000": f"--port {port}"},
-    )
+    done = run_page(DOCS / "tutorial.md", tmp_path, on_free_port(8000))
     registry = ModelRegistry(tmp_path / "models")
     actions = [(e.action, e.version) for e in registry.history()]
     assert [a for a, _ in actions] == ["promote", "promote", "rollback"]
@@ -133,12 +127,7 @@ def test_format(tmp_path: Path) -> None:
 
 
 def test_security(tmp_path: Path) -> None:
-    port = str(free_port())
-    done = run_page(
-        DOCS / "security.md",
-        tmp_path,
-        {"127.0.0.1:8080": f"127.0.0.1:{port}", "--port 8080": f"--port {port}"},
-    )
+    done = run_page(DOCS / "security.md", tmp_path, on_free_port(8080))
     statuses = [line.split()[0] for line in done.stdout.splitlines() if line[:3].isdigit()]
     assert statuses == ["401", "401", "403"]
     assert (tmp_path / "tokens").stat().st_mode & 0o777 == 0o600
@@ -158,7 +147,6 @@ def test_team_setup(
     postgres_schema_url: str,  # noqa: F811
     s3_endpoint: str,  # noqa: F811
 ) -> None:
-    server, proxy = str(free_port()), str(free_port())
     artifacts = f"s3://{S3_BUCKET}/docs-{secrets.token_hex(4)}"
     done = run_page(
         DOCS / "team-setup.md",
@@ -166,9 +154,8 @@ def test_team_setup(
         {
             "postgresql://user@db/registry": postgres_schema_url,
             "s3://bucket/models": artifacts,
-            "127.0.0.1:8080": f"127.0.0.1:{server}",
-            "--port 8080": f"--port {server}",
-            "8443": proxy,
+            **on_free_port(8080),
+            "8443": str(free_port()),
             "registry.example.com": "localhost",
         },
         env={**AWS, "AWS_ENDPOINT_URL": s3_endpoint},  # as for MinIO
