@@ -8,7 +8,7 @@ import pytest
 
 
 class Clock:
-    """Stands in for `modelreg.registry.utc_now`: a fixed moment, moved by hand."""
+    """Stands in for `modelreg.operations.store.utc_now`: a fixed moment, moved by hand."""
 
     def __init__(self, start: datetime) -> None:
         self.now = start
@@ -24,5 +24,5 @@ class Clock:
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     fixed = Clock(datetime(2026, 1, 26, 10, 30, 0, tzinfo=UTC))
-    monkeypatch.setattr("modelreg.registry.utc_now", fixed)
+    monkeypatch.setattr("modelreg.operations.store.utc_now", fixed)
     return fixed

@@ -1,18 +1,22 @@
 """The champion/challenger gate: does a challenger beat production by enough?
 
-A pure judgement over a `compare_metrics` result, so the rule is tested without storage;
-`ModelRegistry.promote_if_better` supplies the comparison and acts on the verdict.
+`judge_challenger` is a pure judgement over a `compare_metrics` result, so the rule is tested
+without storage; `run_gate` supplies the comparison through the facade and acts on the
+verdict with a conditional promotion (`ModelRegistry.promote_if_better`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .metrics import MetricDirections
+from .metrics import MetricDirections, compare_metrics, validate_metrics
 
-__all__ = ["PromotionDecision", "judge_challenger"]
+if TYPE_CHECKING:
+    from .registry import ModelRegistry
+
+__all__ = ["PromotionDecision", "judge_challenger", "run_gate"]
 
 
 @dataclass(frozen=True)
@@ -61,3 +65,38 @@ def judge_challenger(
             f"{'better' if ok else 'not better'}"
         )
     return reasons, wins
+
+
+def run_gate(
+    registry: ModelRegistry,
+    name: str,
+    *,
+    metrics: Sequence[str] | None,
+    min_improvement: float | Mapping[str, float],
+    reason: str | None,
+    production_metrics: Mapping[str, float] | None,
+) -> PromotionDecision:
+    """Compare `name` with production and promote it, conditionally, if it wins."""
+    production = registry.current_version()
+    if production is None:
+        first = registry.promote(name, expected_current=None, reason=reason or "first model")
+        return PromotionDecision(first, name, None, ["no production version yet"], {})
+    directions = registry.directions
+    comparison = registry.compare_versions(name, production, missing_ok=False)
+    if production_metrics is not None:
+        challenger = {k: r["value1"] for k, r in comparison.items() if r["value1"] is not None}
+        rescored = validate_metrics(production_metrics, where="production_metrics")
+        comparison = compare_metrics(name, challenger, production, rescored, directions)
+    if production == name:
+        return PromotionDecision(False, name, production, ["already production"], comparison)
+    checked = (
+        list(metrics)
+        if metrics is not None
+        else sorted(k for k, row in comparison.items() if row["value1"] is not None)
+    )
+    reasons, wins = judge_challenger(comparison, checked, min_improvement, directions)
+    promoted = False
+    if wins:
+        why = reason or "; ".join(reasons)
+        promoted = registry.promote(name, expected_current=production, reason=why)
+    return PromotionDecision(promoted, name, production, reasons, comparison)

@@ -13,19 +13,24 @@ import json
 import logging
 import os
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from .archive import same_version
 from .errors import VersionExistsError
 from .events import Event
+from .operations import HistoryMerge, Operations
 from .registry import ModelRegistry
 from .versions import sort_newest_first
 
 __all__ = ["MigrationReport", "migrate", "migrate_model"]
 
 log = logging.getLogger("modelreg")
+
+#: events (and statuses) per merge request: a server takes at most 1 MiB of JSON at once
+_BATCH = 2000
+_BATCH_BYTES = 512 << 10
 
 
 @dataclass(frozen=True)
@@ -70,68 +75,80 @@ def migrate(
 
 def migrate_model(source: ModelRegistry, dest: ModelRegistry) -> MigrationReport:
     """Copy one model's versions, then its audit log, then its pointers."""
+    src, dst = source.operations, dest.operations
     copied, skipped = [], []
-    for name in reversed(sort_newest_first(source.backend.version_names())):
-        meta = source.backend.read_metadata(name)
+    for name in reversed(sort_newest_first(src.version_names())):
+        meta = src.read_metadata(name)
         if meta is None:  # deleted while we were copying
             continue
-        if _already_there(dest, name, meta, source.location):
+        if _already_there(dst, name, meta):
             skipped.append(name)
             continue
-        with source.backend.local_folder(name) as folder:
-            dest.adopt_version(folder, meta)
+        with src.checked_folder(meta) as folder:
+            dst.adopt(folder, meta)
         copied.append(name)
         log.info("migrated version %s of %s to %s", name, source.model, dest.location)
-    events, pointers = _copy_history(source, dest)
+    events, pointers = _copy_history(src, dst)
     return MigrationReport(source.model, copied, skipped, events, pointers)
 
 
-def _already_there(dest: ModelRegistry, name: str, meta: Mapping[str, Any], src: str) -> bool:
-    existing = dest.backend.read_metadata(name)
+def _already_there(dest: Operations, name: str, meta: Mapping[str, Any]) -> bool:
+    existing = dest.read_metadata(name)
     if existing is None:
         return False
     if not same_version(existing, meta):
         raise VersionExistsError(
-            f"cannot migrate {name} from {src}: {dest.location} already has a different "
+            f"cannot migrate {name}: {dest.location} already has a different "
             f"version with that name",
             version=name,
         )
     return True
 
 
-def _copy_history(source: ModelRegistry, dest: ModelRegistry) -> tuple[int, dict[str, str]]:
-    """Events missing at `dest` (as a multiset, in source order), then pointers and statuses."""
-    src, dst = source.backend, dest.backend
-    appended, moved = 0, {}
-    with dst.transaction():
-        have = Counter(_event_key(e) for e in dst.read_events())
-        for event in src.read_events():
-            key = _event_key(event)
-            if have[key]:
-                have[key] -= 1
-                continue
-            dst.append_event(event)
-            appended += 1
-        present = set(dst.version_names())
-        for channel in src.channel_names():
-            target = src.get_pointer(channel)
-            if target in present and dst.get_pointer(channel) != target:
-                dst.set_pointer(channel, target)
-                moved[channel] = target
-        for name in present:
-            _sync_status(source, dest, name)
-    return appended, moved
+def _copy_history(src: Operations, dst: Operations) -> tuple[int, dict[str, str]]:
+    """Events missing at `dst` (as a multiset, in source order), then pointers and statuses.
+
+    Sent in batches small enough for one request each when `dst` is a server.
+    """
+    have = Counter(_event_key(e) for e in dst.read_events())
+    missing = []
+    for event in src.read_events():
+        key = _event_key(event)
+        if have[key]:
+            have[key] -= 1
+            continue
+        missing.append(event)
+    present = set(dst.version_names())
+    pointers = {c: t for c, t in src.pointers().items() if t is not None and t in present}
+    statuses = {}
+    for name in sorted(present):
+        theirs = src.read_metadata(name)
+        if theirs is not None:
+            statuses[name] = {k: theirs.get(k) for k in ("deployment_status", "promoted_at")}
+    moved: dict[str, str] = {}
+    for events in _batches(missing):
+        dst.merge_history(HistoryMerge(events=events))
+    names = sorted(statuses)
+    for start in range(0, len(names), _BATCH):
+        chunk = {n: statuses[n] for n in names[start : start + _BATCH]}
+        dst.merge_history(HistoryMerge(statuses=chunk))
+    moved.update(dst.merge_history(HistoryMerge(pointers=pointers)))
+    return len(missing), moved
 
 
-def _sync_status(source: ModelRegistry, dest: ModelRegistry, name: str) -> None:
-    """Statuses follow pointers; a re-run after a promotion at the source mends them here."""
-    theirs = source.backend.read_metadata(name)
-    ours = dest.backend.read_metadata(name)
-    if theirs is None or ours is None:
-        return
-    wanted = {k: theirs.get(k) for k in ("deployment_status", "promoted_at")}
-    if any(ours.get(k) != v for k, v in wanted.items()):
-        dest.backend.write_metadata(name, {**ours, **wanted})
+def _batches(events: list[Event]) -> Iterator[list[Event]]:
+    """Consecutive runs of events, each at most _BATCH long and about _BATCH_BYTES of JSON."""
+    chunk: list[Event] = []
+    size = 0
+    for event in events:
+        weight = len(_event_key(event))
+        if chunk and (len(chunk) >= _BATCH or size + weight > _BATCH_BYTES):
+            yield chunk
+            chunk, size = [], 0
+        chunk.append(event)
+        size += weight
+    if chunk:
+        yield chunk
 
 
 def _event_key(event: Event) -> str:

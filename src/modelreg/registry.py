@@ -1,57 +1,51 @@
-"""ModelRegistry: the public face, and every policy decision of the registry.
+"""ModelRegistry: the public face of the registry.
 
-It validates what comes in, names versions, protects what a channel points to, writes the
-audit log, compares metrics and decides what a cleanup removes. Storage is a `Backend`'s job:
-nothing here touches a file, a table or a socket directly.
+It reads the configuration, checks every argument, resolves `latest`, compares metrics and
+turns not-found into the original API's None/False answers (with one ERROR log). Everything
+else is an `Operations` call (`operations/`): `StoreOperations` over a backend's primitives
+for a folder or a SQL catalog, `RemoteOperations` for a `modelreg server`. The operations
+raise; only the original methods here answer None or False.
 """
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import logging
 import os
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
 from ._fsutil import copy_into
-from .audit import ChangeRecord
-from .backends import Backend, open_backend
-from .backends.base import Debris, VersionQuery, effective_status
+from .archive import write_archive
+from .backends.base import Backend, Debris
 from .config import RegistryConfig, resolve_config
 from .errors import (
     CorruptVersionError,
     InvalidInputError,
-    PromotionConflict,
-    VersionExistsError,
     VersionNotFoundError,
 )
-from .events import Event, live_at, pointer_history, previous_target
-from .gate import PromotionDecision, judge_challenger
-from .integrity import hash_folder, stored_name, verify_files
-from .metadata import (
-    VersionFields,
-    build_metadata,
-    current_user,
-    iso_utc,
-    parse_timestamp,
-    utc_now,
-    validate_description,
-    version_fields,
-)
+from .events import Event, live_at, pointer_history
+from .gate import PromotionDecision, run_gate
+from .integrity import hash_folder, stored_name
+from .metadata import parse_timestamp, validate_description, version_fields
 from .metrics import MetricDirections, compare_metrics, validate_metrics
+from .operations import (
+    UNSET,
+    Operations,
+    PointerMove,
+    StoreOperations,
+    VerifyReport,
+    open_operations,
+)
+from .query import VersionQuery
 from .training.result import TrainingResult, write_artifacts
-from .transfer import TransferMixin
 from .versions import (
     LATEST,
+    PRODUCTION,
     ModelVersion,
-    format_version_name,
-    next_candidates,
-    sort_newest_first,
     validate_channel,
     validate_model_name,
     validate_version,
@@ -61,26 +55,8 @@ __all__ = ["PRODUCTION", "ModelRegistry", "PromotionDecision", "VerifyReport"]
 
 log = logging.getLogger("modelreg")
 
-PRODUCTION = "production"
-_UNSET: Any = object()
-_MAX_NAME_TRIES = 10_000
 
-
-@dataclass(frozen=True)
-class VerifyReport:
-    """What `verify()` found, and what `verify(repair=True)` mended."""
-
-    checked: int
-    problems: list[dict[str, Any]] = field(default_factory=list)
-    repaired: list[dict[str, Any]] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        """True when nothing is wrong (or everything wrong was repaired)."""
-        return len(self.problems) == len(self.repaired)
-
-
-class ModelRegistry(TransferMixin):
+class ModelRegistry:
     """Versions, metadata, promotion, rollback and cleanup of trained models.
 
     Args:
@@ -88,6 +64,8 @@ class ModelRegistry(TransferMixin):
         keep_versions: how many of the newest versions cleanup keeps (default 5).
         config_path: a YAML file with a `registry` section (else `$MODELREG_CONFIG`, else
             `./config/model.yaml` when it exists).
+        model: which named model of the location (default `default`).
+        backend: a `Backend` to use instead of opening `path` (a fourth storage kind).
     """
 
     def __init__(
@@ -115,26 +93,40 @@ class ModelRegistry(TransferMixin):
             model_format=model_format,
             trust_pickle=trust_pickle,
         )
-        self._backend = backend or open_backend(
-            self.config.path, lock_timeout=self.config.lock_timeout, model=model, **backend_options
+        self._ops: Operations = open_operations(
+            self.config.path,
+            backend=backend,
+            lock_timeout=self.config.lock_timeout,
+            model=model,
+            **backend_options,
         )
         self.directions = MetricDirections(self.config.metric_directions)
 
     # --- properties -----------------------------------------------------------------------
 
     @property
+    def operations(self) -> Operations:
+        """The operations seam under this facade (raising, typed): for the server and CLI."""
+        return self._ops
+
+    @property
     def backend(self) -> Backend:
-        return self._backend
+        """The storage primitives; a registry server has none (InvalidInputError)."""
+        if isinstance(self._ops, StoreOperations):
+            return self._ops.backend
+        raise InvalidInputError(
+            f"{self.location} is a registry server: it has operations, not storage primitives"
+        )
 
     @property
     def location(self) -> str:
-        return self._backend.location
+        return self._ops.location
 
     @property
     def path(self) -> Path | str:
         """The registry's root folder (local) or URL (other backends)."""
-        root = getattr(self._backend, "root", None)
-        return root if isinstance(root, Path) else self._backend.location
+        root = getattr(getattr(self._ops, "backend", None), "root", None)
+        return root if isinstance(root, Path) else self._ops.location
 
     @property
     def keep_versions(self) -> int:
@@ -142,27 +134,27 @@ class ModelRegistry(TransferMixin):
 
     @property
     def model_format(self) -> str:
-        return self.config.model_format or self._backend.default_model_format
+        return self.config.model_format or self._ops.default_model_format
 
     @property
     def trust_pickle(self) -> bool:
         trust = self.config.trust_pickle
-        return self._backend.trusted_by_default if trust is None else trust
+        return self._ops.trusted_by_default if trust is None else trust
 
     def __repr__(self) -> str:
         return f"ModelRegistry({self.location!r})"
 
     def close(self) -> None:
-        self._backend.close()
+        self._ops.close()
 
     @property
     def model(self) -> str:
         """Which of the location's named models this registry reads and writes."""
-        return self._backend.model
+        return self._ops.model
 
     def models(self) -> list[str]:
         """The named models stored at this location (`ModelRegistry(url, model=...)`)."""
-        return self._backend.model_names()
+        return self._ops.model_names()
 
     def for_model(self, model: str) -> ModelRegistry:
         """Another named model at this location, with these settings and these connections.
@@ -173,7 +165,7 @@ class ModelRegistry(TransferMixin):
         if name == self.model:
             return self
         other = copy.copy(self)
-        other._backend = self._backend.for_model(name)
+        other._ops = self._ops.for_model(name)
         return other
 
     def staging_folder(self) -> AbstractContextManager[Path]:
@@ -182,7 +174,11 @@ class ModelRegistry(TransferMixin):
         For data on its way in (a server's uploads): if the process dies meanwhile, it is
         left where `verify --repair` finds and removes it, like an interrupted registration.
         """
-        return self._backend.staging()
+        return self._ops.staging()
+
+    def create(self) -> None:
+        """Create the registry's storage where it does not exist yet; harmless where it does."""
+        self._ops.create()
 
     # --- register -------------------------------------------------------------------------
 
@@ -206,15 +202,12 @@ class ModelRegistry(TransferMixin):
             config=getattr(training_result, "config", None),
             metadata_extra=metadata_extra,
         )
-        with self._backend.staging() as folder:
+        with self._ops.staging() as folder:
             record = write_artifacts(training_result, folder, model_format=self.model_format)
             known = record["model"].pop("hashes", None)
             files = hash_folder(folder, known)
-            name = self._publish(folder, files, record, fields)
-        log.info("registered version %s in %s", name, self.location)
-        if self.config.auto_cleanup:
-            self.cleanup_old_versions()
-        return name
+            name = self._ops.register(folder, files, validate_description(record, files), fields)
+        return self._registered(name)
 
     def register_files(
         self,
@@ -248,76 +241,21 @@ class ModelRegistry(TransferMixin):
             config=config,
             metadata_extra=metadata_extra,
         )
-        with self._backend.staging() as staged:
+        with self._ops.staging() as staged:
             written: Mapping[str, Mapping[str, Any]] = (
                 source(staged) if callable(source) else copy_into(Path(source), staged, progress)
             )
             files = hash_folder(staged, {**written, **(known_hashes or {})})
-            name = self._publish(staged, files, dict(artifacts or {}), fields)
+            record = validate_description(dict(artifacts or {}), files)
+            name = self._ops.register(staged, files, record, fields)
+        return self._registered(name)
+
+    def _registered(self, name: str) -> str:
+        """After every registration: say so, and clean up when configured to."""
         log.info("registered version %s in %s", name, self.location)
+        if self.config.auto_cleanup:
+            self.cleanup_old_versions()
         return name
-
-    def _publish(
-        self, staged: Path, files: dict[str, Any], record: dict[str, Any], fields: VersionFields
-    ) -> str:
-        """Claim the first free name for this moment and publish, then log the event."""
-        record = validate_description(record, files)
-        done = self._delegated(
-            "register", folder=staged, files=files, artifacts=record, fields=fields
-        )
-        if done is not _UNSET:
-            return str(done)
-        self._backend.prepare_publish(staged, files)
-        change = ChangeRecord("register", self.location)
-        with change.told(), self._backend.transaction():
-            now = utc_now()
-            for attempt, name in enumerate(next_candidates(now, self._names_used_at(now))):
-                if attempt >= _MAX_NAME_TRIES:
-                    raise VersionExistsError(f"no free version name for {iso_utc(now)}")
-                meta = build_metadata(
-                    fields, version=name, registered_at=now, files=files, artifacts=record
-                )
-                try:
-                    self._backend.publish(staged, name, meta)
-                except VersionExistsError:
-                    continue
-                break
-            self._log_or_undo(
-                Event(iso_utc(now), "register", version=name, user=current_user()),
-                change,
-                f"registered version {name}",
-                undo=lambda: self._backend.delete_version(name),
-            )
-        return name
-
-    def _names_used_at(self, moment: datetime) -> set[str]:
-        """Names this second has had, deleted ones included: a name never means two versions.
-
-        Without this, a cleanup that deletes `..._3` lets the next registration in the same
-        second take `..._3` again, and the audit log would mix the two.
-        """
-        base = format_version_name(moment)
-        return {
-            e.version
-            for e in self._backend.recent_events(moment.replace(microsecond=0))
-            if e.version is not None and e.version.startswith(base)
-        }
-
-    def _log_or_undo(self, event: Event, change: ChangeRecord, what: str, undo: Any) -> None:
-        """Append the event of a version just published; if that fails, take the version back.
-
-        Should taking it back fail too, `change` tells the caller the version stands unlogged.
-        """
-        change.made(what, lambda: self._exists(str(event.version)))
-        with _all_or_nothing(event.action) as steps:
-            steps.append(undo)
-            self._backend.append_event(event)
-        change.logged()
-
-    def create(self) -> None:
-        """Create the registry's storage where it does not exist yet; harmless where it does."""
-        with self._backend.transaction():
-            pass
 
     # --- read -----------------------------------------------------------------------------
 
@@ -325,12 +263,12 @@ class ModelRegistry(TransferMixin):
         """A real version name for `version` (`latest` = the channel's pointer), or None."""
         name = validate_version(version)
         if name == LATEST:
-            return self._backend.get_pointer(channel)
+            return self._ops.get_pointer(channel)
         return name
 
     def current_version(self, channel: str = PRODUCTION) -> str | None:
         """The version `channel` points to now, or None; one pointer read, cheap to poll."""
-        return self._backend.get_pointer(validate_channel(channel))
+        return self._ops.get_pointer(validate_channel(channel))
 
     def stored_metadata(self, version: str) -> dict[str, Any] | None:
         """A version's metadata.json exactly as stored (`latest` = production); None if absent.
@@ -339,7 +277,7 @@ class ModelRegistry(TransferMixin):
         file's content, for readers that serve or copy it.
         """
         name = self._resolve(version)
-        return self._backend.read_metadata(name) if name else None
+        return self._ops.read_metadata(name) if name else None
 
     def open_artifact(self, version: str, filename: str) -> IO[bytes]:
         """Stream one of a version's registered files; only names in its `files` are reachable.
@@ -356,22 +294,18 @@ class ModelRegistry(TransferMixin):
                 f"version {meta['version']} has no file {filename!r}", version=meta["version"]
             )
         stored_name(filename, version=meta["version"])
-        return self._backend.open_artifact(meta["version"], filename)
+        return self._ops.open_artifact(meta["version"], filename)
 
     def get_version_info(self, version: str) -> dict[str, Any] | None:
         """The version's metadata, with its effective status and channels; None if absent."""
         name = self._resolve(version)
-        meta = self._backend.read_metadata(name) if name else None
-        if meta is None:
+        try:
+            if name is None:
+                raise VersionNotFoundError(f"version {version} not found in {self.location}")
+            return self._ops.version_info(name)
+        except VersionNotFoundError:
             log.error("version %s not found in %s", version, self.location)
             return None
-        pointers = {c: self._backend.get_pointer(c) for c in self._backend.channel_names()}
-        meta["deployment_status"] = effective_status(
-            meta.get("deployment_status"), meta["version"], pointers.get(PRODUCTION)
-        )
-        meta["channels"] = sorted(c for c, target in pointers.items() if target == name)
-        meta["path"] = str(self._backend.location_of(meta["version"]))
-        return meta
 
     def load_version(
         self, version: str = LATEST, *, trust_pickle: bool | None = None
@@ -383,14 +317,13 @@ class ModelRegistry(TransferMixin):
             if name is None:
                 log.error("no production version in %s; promote one first", self.location)
                 return None
-            meta = self._backend.read_metadata(name)
+            meta = self._ops.read_metadata(name)
             if meta is not None:
                 try:
-                    with self._backend.local_folder(name) as folder:
-                        verify_files(folder, meta.get("files") or {}, version=name)
+                    with self._ops.checked_folder(meta) as folder:
                         return TrainingResult.load(folder, trust_pickle=trust)
-                except (CorruptVersionError, OSError):
-                    if self._backend.read_metadata(name) is not None:
+                except (CorruptVersionError, VersionNotFoundError, OSError):
+                    if self._ops.read_metadata(name) is not None:
                         raise  # still there, so really broken
                     # else a cleanup deleted it while we read: readers take no lock
             if version != LATEST:
@@ -416,44 +349,31 @@ class ModelRegistry(TransferMixin):
             "direction_accuracy": min_direction_accuracy,
             "profit_factor": min_profit_factor,
         }
-        floors = dict(validate_metrics(min_metrics or {}, where="min_metrics"))
+        floors = dict(min_metrics or {})
         floors.update(
             validate_metrics(
                 {k: v for k, v in seed_floors.items() if v is not None}, where="list_versions"
             )
         )
-        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int)):
-            raise InvalidInputError(f"limit must be a whole number, got {limit!r}")
-        if limit is not None and limit < 0:
-            raise InvalidInputError(f"limit must be >= 0, got {limit}")
-        if status is not None and status not in ("registered", "production", "archived"):
-            raise InvalidInputError(
-                f"status must be registered, production or archived, got {status!r}"
-            )
-        query = VersionQuery(
+        query = VersionQuery.checked(
             min_metrics=floors,
-            max_metrics=validate_metrics(max_metrics or {}, where="max_metrics"),
-            trained_after=_when(trained_after, "trained_after"),
-            trained_before=_when(trained_before, "trained_before"),
+            max_metrics=max_metrics,
+            trained_after=trained_after,
+            trained_before=trained_before,
             status=status,
             limit=limit,
-            production=self.current_version(),
         )
-        if limit == 0:
-            return []
-        return [self._summary(meta) for meta in self._backend.query(query)]
+        return self.find_versions(query)
 
-    def _summary(self, meta: Mapping[str, Any]) -> ModelVersion:
-        return ModelVersion(
-            version=meta["version"],
-            training_date=meta.get("training_date") or "",
-            metrics=dict(meta.get("metrics") or {}),
-            features=list(meta.get("features") or []),
-            path=self._backend.location_of(meta["version"]),
-            deployment_status=meta.get("deployment_status", "registered"),
-            registered_at=meta.get("registered_at") or "",
-            data_range=meta.get("data_range"),
-        )
+    def find_versions(self, query: VersionQuery) -> list[ModelVersion]:
+        """`list_versions` for a query already built (`VersionQuery.from_params`: the server)."""
+        if query.limit == 0:
+            return []
+        query = query.at(self.current_version())
+        return [
+            ModelVersion.from_metadata(meta, self._ops.location_of(meta["version"]))
+            for meta in self._ops.query(query)
+        ]
 
     def compare_versions(
         self, version1: str, version2: str, *, missing_ok: bool = True
@@ -469,7 +389,7 @@ class ModelRegistry(TransferMixin):
         metas = []
         for version in (version1, version2):
             name = self._resolve(version)
-            meta = self._backend.read_metadata(name) if name else None
+            meta = self._ops.read_metadata(name) if name else None
             if meta is None:
                 problem = f"version {version} not found in {self.location}" + (
                     " (no production version yet)" if version == LATEST else ""
@@ -498,7 +418,7 @@ class ModelRegistry(TransferMixin):
         version: str,
         channel: str = PRODUCTION,
         *,
-        expected_current: str | None = _UNSET,
+        expected_current: str | None = UNSET,
         reason: str | None = None,
     ) -> bool:
         """Point `channel` at `version`.
@@ -506,142 +426,60 @@ class ModelRegistry(TransferMixin):
         With `expected_current`, fails with PromotionConflict when the channel points
         elsewhere by now (None: expects no version there yet).
         """
+        return _found(
+            lambda: self.move_pointer(
+                version, channel, expected_current=expected_current, reason=reason
+            )
+        )
+
+    def move_pointer(
+        self,
+        version: str,
+        channel: str = PRODUCTION,
+        *,
+        expected_current: str | None = UNSET,
+        reason: str | None = None,
+    ) -> PointerMove:
+        """`promote`, answering what moved: the channel, its new and its previous version.
+
+        Raises VersionNotFoundError where `promote` answers False (the CLI and the server).
+        """
         name = validate_version(version, allow_latest=False)
-        return self._move_pointer(
-            name, validate_channel(channel), "promote", reason, expected_current
+        return self._ops.move_pointer(
+            name,
+            validate_channel(channel),
+            reason=reason,
+            expected_current=expected_current,
         )
 
     def rollback_to_version(self, version: str | None = None, *, reason: str | None = None) -> bool:
         """Put production back on `version`, or with no argument on the previous production."""
-        if version is not None:
-            name = validate_version(version, allow_latest=False)
-            log.warning("rolling production back to %s in %s", name, self.location)
-            return self._move_pointer(name, PRODUCTION, "rollback", reason, _UNSET)
-        if (done := self._delegated("rollback", version=None, reason=reason)) is not _UNSET:
-            return bool(done)
-        with self._backend.transaction():  # the log and the pointer read as one moment
-            current = self.current_version()
-            previous = previous_target(
-                self._backend.read_events(), PRODUCTION, current, exists=self._exists
-            )
-            if previous is None:
-                log.error(
-                    "cannot roll back in %s: no earlier production version in the audit log",
-                    self.location,
-                )
-                return False
-            log.warning("rolling production back to %s in %s", previous, self.location)
-            return self._move_pointer(previous, PRODUCTION, "rollback", reason, current)
+        return _found(lambda: self.rollback(version, reason=reason))
 
-    def _exists(self, name: str) -> bool:
-        try:
-            return self._backend.read_metadata(name) is not None
-        except CorruptVersionError:
-            return False
-
-    def _move_pointer(
-        self,
-        name: str,
-        channel: str,
-        action: str,
-        reason: str | None,
-        expected_current: str | None,
-    ) -> bool:
-        done = self._delegated(
-            action, version=name, channel=channel, reason=reason, expected_current=expected_current
-        )
-        if done is not _UNSET:
-            return bool(done)
-        backend = self._backend
-        change = ChangeRecord(action, self.location)
-        with change.told(), backend.transaction():
-            meta = backend.read_metadata(name)
-            if meta is None:
-                newest = sort_newest_first(backend.version_names())[:5]
-                log.error(
-                    "cannot %s %s to %s: it does not exist in %s (newest: %s)",
-                    action,
-                    name,
-                    channel,
-                    self.location,
-                    ", ".join(newest) or "none",
-                )
-                return False
-            current = backend.get_pointer(channel)
-            if expected_current is not _UNSET and current != expected_current:
-                raise PromotionConflict(
-                    f"{channel} is {current or 'empty'}, not {expected_current or 'empty'} as "
-                    f"expected: someone changed it meanwhile; compare again before promoting",
-                    channel=channel,
-                    current=current,
-                    expected=expected_current,
-                )
-            now = iso_utc(utc_now())
-            if current == name:
-                if channel == PRODUCTION and meta.get("deployment_status") != "production":
-                    when = meta.get("promoted_at") or now  # a crash left it stale: mend
-                    self._set_status(name, meta, "production", [], promoted_at=when)
-                log.info("%s is already %s in %s", name, channel, self.location)
-                return True
-            with _all_or_nothing(action) as undo:
-                # old status first, pointer, new status: whatever a crash interrupts, the
-                # stale status is on the version the pointer names, which the next move mends
-                old = backend.read_metadata(current) if channel == PRODUCTION and current else None
-                if old is not None and current is not None:
-                    self._set_status(current, old, "archived", undo)
-                undo.append(lambda: backend.set_pointer(channel, current))
-                backend.set_pointer(channel, name)
-                change.made(
-                    f"moved {channel} from {current or 'nothing'} to {name}",
-                    lambda: backend.get_pointer(channel) == name,
-                )
-                if channel == PRODUCTION:
-                    self._set_status(name, meta, "production", undo, promoted_at=now)
-                backend.append_event(
-                    Event(
-                        now,
-                        action,
-                        version=name,
-                        channel=channel,
-                        previous=current,
-                        user=current_user(),
-                        reason=reason,
-                    )
-                )
-                change.logged()
-        log.info("%s: %s now points to %s (was %s)", action, channel, name, current)
-        return True
-
-    def _set_status(
-        self,
-        name: str,
-        meta: dict[str, Any],
-        status: str,
-        undo: list[Callable[[], object]],
-        **fields: Any,
-    ) -> None:
-        """Keep `deployment_status` in step with the pointer, noting how to take it back."""
-        backend = self._backend
-        before = dict(meta)
-        undo.append(lambda: backend.write_metadata(name, before))
-        backend.write_metadata(name, {**meta, "deployment_status": status, **fields})
+    def rollback(self, version: str | None = None, *, reason: str | None = None) -> PointerMove:
+        """`rollback_to_version`, answering what moved; VersionNotFoundError where it is False."""
+        if version is None:
+            return self._ops.rollback(reason=reason)
+        name = validate_version(version, allow_latest=False)
+        log.warning("rolling production back to %s in %s", name, self.location)
+        return self._ops.move_pointer(name, PRODUCTION, action="rollback", reason=reason)
 
     def channels(self) -> dict[str, str | None]:
         """Every channel with a pointer, and the version it points to."""
-        return {c: self._backend.get_pointer(c) for c in self._backend.channel_names()}
+        return self._ops.pointers()
 
     def history(self, channel: str = PRODUCTION) -> list[Event]:
         """Promotions and rollbacks of `channel`, oldest first, from the audit log."""
-        return pointer_history(self._backend.read_events(), validate_channel(channel))
+        return pointer_history(self._ops.read_events(), validate_channel(channel))
 
     def events(self) -> list[Event]:
         """The whole audit log, oldest first."""
-        return self._backend.read_events()
+        return self._ops.read_events()
 
     def production_at(self, timestamp: datetime | str, channel: str = PRODUCTION) -> str | None:
         """The version `channel` served at a past moment, according to the audit log."""
         moment = parse_timestamp(timestamp, what="timestamp")
-        return live_at(self._backend.read_events(), validate_channel(channel), moment)
+        return live_at(self._ops.read_events(), validate_channel(channel), moment)
 
     def promote_if_better(
         self,
@@ -660,29 +498,14 @@ class ModelRegistry(TransferMixin):
         `production_metrics`, when given, replaces production's registered metrics: its scores
         on the data the challenger was scored on, so both are judged on the same period.
         """
-        name = validate_version(version, allow_latest=False)
-        production = self.current_version()
-        if production is None:
-            promoted = self.promote(name, expected_current=None, reason=reason or "first model")
-            return PromotionDecision(promoted, name, None, ["no production version yet"], {})
-        comparison = self.compare_versions(name, production, missing_ok=False)
-        if production_metrics is not None:
-            challenger = {k: r["value1"] for k, r in comparison.items() if r["value1"] is not None}
-            rescored = validate_metrics(production_metrics, where="production_metrics")
-            comparison = compare_metrics(name, challenger, production, rescored, self.directions)
-        if production == name:
-            return PromotionDecision(False, name, production, ["already production"], comparison)
-        checked = (
-            list(metrics)
-            if metrics is not None
-            else sorted(k for k, row in comparison.items() if row["value1"] is not None)
+        return run_gate(
+            self,
+            validate_version(version, allow_latest=False),
+            metrics=metrics,
+            min_improvement=min_improvement,
+            reason=reason,
+            production_metrics=production_metrics,
         )
-        reasons, wins = judge_challenger(comparison, checked, min_improvement, self.directions)
-        promoted = False
-        if wins:
-            why = reason or "; ".join(reasons)
-            promoted = self.promote(name, expected_current=production, reason=why)
-        return PromotionDecision(promoted, name, production, reasons, comparison)
 
     # --- cleanup and verify ---------------------------------------------------------------
 
@@ -696,60 +519,12 @@ class ModelRegistry(TransferMixin):
         keep = self.keep_versions if keep_versions is None else keep_versions
         if isinstance(keep, bool) or not isinstance(keep, int) or keep < 1:
             raise InvalidInputError(f"keep_versions must be a whole number >= 1, got {keep!r}")
-        if (done := self._delegated("cleanup", keep_versions=keep, dry_run=dry_run)) is not _UNSET:
-            return list(done)
-        backend = self._backend
-        deleted: list[str] = []
-        change = ChangeRecord("cleanup", self.location)
-        with change.told(), backend.transaction():
-            names = sort_newest_first(backend.version_names())
-            protected = {backend.get_pointer(c) for c in backend.channel_names()}
-            doomed = [n for n in names[keep:] if n not in protected]
-            if dry_run:
-                return doomed
-            for item in backend.interrupted_writes():
-                backend.remove_debris(item)
-            for name in doomed:
-                self._delete_logged(name, change, None)
-                deleted.append(name)
-        if deleted:
-            log.info(
-                "cleanup deleted %d version(s) from %s: %s",
-                len(deleted),
-                self.location,
-                ", ".join(deleted),
-            )
-        return deleted
+        return self._ops.cleanup(keep, dry_run=dry_run)
 
     def delete_version(self, version: str, *, reason: str | None = None) -> bool:
         """Delete one version; refused (InvalidInputError) while a channel points to it."""
         name = validate_version(version, allow_latest=False)
-        if (done := self._delegated("delete", version=name, reason=reason)) is not _UNSET:
-            return bool(done)
-        backend = self._backend
-        change = ChangeRecord("delete", self.location)
-        with change.told(), backend.transaction():
-            if backend.read_metadata(name) is None:
-                log.error("cannot delete %s: it does not exist in %s", name, self.location)
-                return False
-            holders = sorted(c for c in backend.channel_names() if backend.get_pointer(c) == name)
-            if holders:
-                raise InvalidInputError(
-                    f"version {name} is {', '.join(holders)}; promote another version first",
-                    version=name,
-                )
-            self._delete_logged(name, change, reason)
-        log.info("deleted version %s from %s", name, self.location)
-        return True
-
-    def _delete_logged(self, name: str, change: ChangeRecord, reason: str | None) -> None:
-        """Delete a version, then log it; the deletion stands even when the log fails."""
-        self._backend.delete_version(name)
-        change.made(f"deleted version {name}", lambda: not self._exists(name))
-        self._backend.append_event(
-            Event(iso_utc(utc_now()), "delete", version=name, user=current_user(), reason=reason)
-        )
-        change.logged()
+        return _found(lambda: self._ops.delete(name, reason=reason))
 
     def verify(
         self, repair: bool = False, *, progress: Callable[[int, int], None] | None = None
@@ -761,44 +536,80 @@ class ModelRegistry(TransferMixin):
         back to the previous production). Corrupt versions are reported, never deleted.
         `progress(done, total)` is called after each version's files are hashed.
         """
-        from .verification import run_verify
-
-        if (done := self._delegated("verify", repair=repair)) is not _UNSET:
-            return VerifyReport(**done)
-        return run_verify(self, self._backend, repair=repair, progress=progress)
-
-    def _delegated(self, operation: str, **arguments: Any) -> Any:
-        """What a registry server answered for `operation`, or _UNSET to run it here.
-
-        A remote backend's primitives would race between clients; the server runs the whole
-        operation (this same facade) under its lock instead. Unset arguments are left out.
-        """
-        if not self._backend.delegates_writes:
-            return _UNSET
-        given = {k: v for k, v in arguments.items() if v is not _UNSET}
-        return self._backend.delegate(operation, **given)
+        return self._ops.verify(repair=repair, progress=progress)
 
     def debris(self) -> list[Debris]:
-        return self._backend.debris()
+        return self._ops.debris()
+
+    # --- moving versions between registries -------------------------------------------------
+
+    def export_version(
+        self,
+        version: str,
+        dest: str | os.PathLike[str],
+        *,
+        overwrite: bool = False,
+        progress: Callable[[int], None] | None = None,
+    ) -> Path:
+        """Write `version` (or `latest`) as one archive with its metadata and hashes.
+
+        `dest` is a `*.tar.gz`, `*.tgz` or `*.zip` file, or a folder (which gets
+        `<version>.tar.gz`). Every artifact is checked against its sha256 on the way out.
+        Raises VersionNotFoundError when the version does not exist.
+        """
+        meta = self.stored_metadata(version)
+        if meta is None:
+            raise VersionNotFoundError(
+                f"cannot export: version {version} not found in {self.location}",
+                version=version,
+            )
+        name = str(meta["version"])
+        path = write_archive(
+            Path(dest),
+            meta,
+            lambda filename: self._ops.open_artifact(name, filename),
+            overwrite=overwrite,
+            progress=progress,
+        )
+        log.info("exported version %s of %s to %s", name, self.location, path)
+        return path
+
+    def import_version(
+        self,
+        src: str | os.PathLike[str],
+        *,
+        progress: Callable[[int], None] | None = None,
+        max_bytes: int | None = None,
+    ) -> str:
+        """Add a version from an `export_version` archive under its own name; returns the name.
+
+        `src` may also be such an archive unpacked: a folder named after the version, holding
+        `metadata.json` beside the artifacts (what importers from other registries write).
+        Every artifact is checked against its sha256 before anything is published. Importing
+        the same version again is a no-op; a different version already holding the name is a
+        VersionExistsError. The version keeps its `registered_at` and arrives unpromoted.
+        With `max_bytes`, an archive whose artifacts add up to more is refused
+        (PayloadTooLargeError) before any of them is unpacked.
+        """
+        return self._ops.import_version(Path(src), progress=progress, max_bytes=max_bytes).version
+
+    def adopt_version(self, folder: Path, metadata: Mapping[str, Any]) -> bool:
+        """Publish a copy of another registry's version under its own name (`migrate`).
+
+        `metadata` is kept as it is (name, dates, status, hashes); the files are checked
+        against its hashes first. Returns False when the same version is here already; a
+        different version holding the name is a VersionExistsError. No event is logged: the
+        caller copies the source's history with it.
+        """
+        validate_version(metadata.get("version"), allow_latest=False)
+        return self._ops.adopt(Path(folder), metadata)
 
 
-@contextlib.contextmanager
-def _all_or_nothing(what: str) -> Iterator[list[Callable[[], object]]]:
-    """Collect an undo step before each write; if a later write fails, run them newest first.
-
-    A caller who gets an error must find the registry as it was, not half-moved.
-    """
-    undo: list[Callable[[], object]] = []
+def _found(operation: Callable[[], object]) -> bool:
+    """The original API's answer: True when done, False (one ERROR log) when not found."""
     try:
-        yield undo
-    except BaseException:
-        for step in reversed(undo):
-            try:
-                step()
-            except Exception as exc:  # both failing is logged, not hidden
-                log.error("could not undo part of a failed %s: %s", what, exc)
-        raise
-
-
-def _when(value: datetime | str | None, what: str) -> datetime | None:
-    return None if value is None else parse_timestamp(value, what=what)
+        operation()
+    except VersionNotFoundError as exc:
+        log.error("%s", exc)
+        return False
+    return True

@@ -11,16 +11,18 @@ wherever it comes from: a client, an archive, a stored metadata.json, a catalog 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from .errors import InvalidInputError, InvalidVersionError
 
 __all__ = [
     "LATEST",
     "MAX_ARTIFACT_NAME",
+    "PRODUCTION",
     "ModelVersion",
     "VersionName",
     "format_version_name",
@@ -35,6 +37,8 @@ __all__ = [
 ]
 
 LATEST = "latest"
+#: the channel `latest` names, and the one promotion and rollback move unless told
+PRODUCTION = "production"
 # the clash counter starts at _2: `X_1` would be a second spelling of `X`, sorting equal to it
 _VERSION_RE = re.compile(r"^(\d{8})_(\d{6})(?:_([2-9]|[1-9]\d{1,8}))?$")
 _CHANNEL_RE = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
@@ -225,3 +229,17 @@ class ModelVersion:
     deployment_status: str = "registered"
     registered_at: str = ""
     data_range: dict[str, str] | None = None
+
+    @classmethod
+    def from_metadata(cls, meta: Mapping[str, Any], path: Path | str) -> ModelVersion:
+        """The listing's view of one version's metadata (status already made effective)."""
+        return cls(
+            version=meta["version"],
+            training_date=meta.get("training_date") or "",
+            metrics=dict(meta.get("metrics") or {}),
+            features=list(meta.get("features") or []),
+            path=path,
+            deployment_status=meta.get("deployment_status", "registered"),
+            registered_at=meta.get("registered_at") or "",
+            data_range=meta.get("data_range"),
+        )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from modelreg import ModelRegistry
 from modelreg.backends.local import LocalBackend
+from modelreg.operations.remote import RemoteOperations
 
 
 def damage_artifact(
@@ -14,14 +15,14 @@ def damage_artifact(
     A backend with a download cache keeps a good copy on the machine that wrote or loaded the
     version; `cached_copies` damages that too (as on a machine without one), else leaves it.
     """
+    if isinstance(registry.operations, RemoteOperations):  # damage the registry it serves
+        from server.support import served_at
+
+        damage_artifact(served_at(registry.location), version, filename)
+        return
     backend = registry.backend
     if isinstance(backend, LocalBackend):
         (backend.location_of(version) / filename).write_bytes(b"tampered")
-        return
-    if backend.delegates_writes:  # a registry server: damage the registry it serves
-        from server.support import served_at
-
-        damage_artifact(served_at(backend.location), version, filename)
         return
     info = registry.get_version_info(version)
     assert info is not None

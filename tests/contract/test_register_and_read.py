@@ -111,6 +111,6 @@ def test_identical_artifacts_are_stored_once(backend_factory: Open) -> None:
     info_a, info_b = registry.get_version_info(a), registry.get_version_info(b)
     assert info_a is not None and info_b is not None
     assert info_a["files"]["model.pkl"] == info_b["files"]["model.pkl"]
-    store = getattr(registry.backend, "artifact_store", None)
+    store = getattr(getattr(registry.operations, "backend", None), "artifact_store", None)
     if store is not None:  # content-addressed: one blob serves both versions
         assert len(store.blobs()) == 1

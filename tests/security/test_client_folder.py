@@ -1,6 +1,6 @@
 """Finding 3: a malicious server could make a client overwrite its own files.
 
-`RemoteBackend` opened `<its temp folder>/<name>` for writing for every name a server's
+The remote client opened `<its temp folder>/<name>` for writing for every name a server's
 metadata listed, so an entry `../x` truncated a file outside its folder before the download
 even began; the client only had a read token and `trust_pickle=False`. Now the one artifact-name
 rule and a containment check run before the client opens anything, a file is created (never

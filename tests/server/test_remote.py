@@ -1,15 +1,16 @@
-"""The remote backend's own behaviour: errors mapped back, writes run whole on the server."""
+"""The remote client's own behaviour: errors mapped back, writes run whole on the server,
+one request where one suffices."""
 
 from __future__ import annotations
 
 import socket
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from modelreg import ModelRegistry
-from modelreg.backends.remote import RemoteBackend
 from modelreg.errors import (
     AuthError,
     ForbiddenError,
@@ -18,7 +19,10 @@ from modelreg.errors import (
     InvalidVersionError,
     PromotionConflict,
     StorageError,
+    VersionNotFoundError,
 )
+from modelreg.operations import PointerMove
+from modelreg.operations.remote import RemoteOperations
 
 from .support import READ_TOKEN, WRITE_TOKEN, fill, remote, rich_result, running_server
 
@@ -34,11 +38,13 @@ def url(served: ModelRegistry) -> Iterator[str]:
         yield address
 
 
-def test_open_backend_picks_the_remote_backend(url: str) -> None:
+def test_a_url_opens_the_remote_operations(url: str) -> None:
     registry = remote(url)
-    assert isinstance(registry.backend, RemoteBackend)
+    assert isinstance(registry.operations, RemoteOperations)
     assert registry.trust_pickle is False and registry.model_format == "safe"
-    assert WRITE_TOKEN not in repr(registry.backend)
+    assert WRITE_TOKEN not in repr(registry.operations)
+    with pytest.raises(InvalidInputError, match="operations, not storage primitives"):
+        registry.backend  # noqa: B018 - a server has no primitives to reach around it
     with pytest.raises(InvalidInputError, match="do not apply"):
         ModelRegistry(url, token=WRITE_TOKEN, artifacts="s3://x")
 
@@ -65,29 +71,67 @@ def test_token_from_the_environment(url: str, monkeypatch: pytest.MonkeyPatch) -
     assert ModelRegistry(url).list_versions() == []
 
 
+def _requests(client: ModelRegistry, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every request `client` sends from now on, as "METHOD /path" (file downloads too)."""
+    calls: list[str] = []
+    http = client.operations._client  # type: ignore[attr-defined]
+    original = http.send
+
+    def spy(request: Any, **kwargs: Any) -> Any:
+        calls.append(f"{request.method} {request.url.path}")
+        return original(request, **kwargs)
+
+    monkeypatch.setattr(http, "send", spy)
+    return calls
+
+
 def test_a_promotion_is_one_call_run_by_the_server(
     url: str, served: ModelRegistry, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     names = fill(served, 2)
     client = remote(url)
-    calls: list[str] = []
-    original = client.backend._call  # type: ignore[attr-defined]
-
-    def spy(method: str, path: str, **kwargs: object) -> object:
-        calls.append(f"{method} {path}")
-        return original(method, path, **kwargs)
-
-    monkeypatch.setattr(client.backend, "_call", spy)
+    calls = _requests(client, monkeypatch)
     assert client.promote(names[1], reason="remote") is True
     assert calls == ["POST /api/promote"]
     assert served.channels()["production"] == names[1]
     assert served.history()[-1].user == "alice"
 
 
-def test_raw_writes_are_refused(url: str) -> None:
-    backend = remote(url).backend
-    with pytest.raises(InvalidInputError, match="whole operations"):
-        backend.set_pointer("production", "20260101_000000")
+def test_a_move_answers_where_the_pointer_was(url: str, served: ModelRegistry) -> None:
+    names = fill(served, 3)
+    client = remote(url)
+    assert client.move_pointer(names[0]) == PointerMove("production", names[0], None)
+    assert client.move_pointer(names[2]) == PointerMove("production", names[2], names[0])
+    assert client.rollback() == PointerMove("production", names[0], names[2])
+    with pytest.raises(VersionNotFoundError):
+        client.move_pointer("20200101_000000")
+
+
+def test_version_info_is_one_request(
+    url: str, served: ModelRegistry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    names = fill(served, 2)
+    served.promote(names[0])
+    served.promote(names[1], "staging")
+    client = remote(url)
+    calls = _requests(client, monkeypatch)
+    info = client.get_version_info(names[0])
+    assert calls == [f"GET /api/versions/{names[0]}"]
+    assert info is not None and info["deployment_status"] == "production"
+    assert info["channels"] == ["production"]
+    assert info == {**served.get_version_info(names[0]), "path": f"{url}/{names[0]}"}
+
+
+def test_a_load_fetches_the_metadata_once(
+    url: str, served: ModelRegistry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    name = served.register(rich_result(3))
+    files = sorted(served.stored_metadata(name)["files"])
+    client = remote(url)
+    calls = _requests(client, monkeypatch)
+    assert client.load_version(name, trust_pickle=True) is not None
+    assert calls[0] == f"GET /api/versions/{name}/metadata"
+    assert sorted(calls[1:]) == sorted(f"GET /api/versions/{name}/files/{f}" for f in files)
 
 
 def test_register_and_load_round_trip(url: str, served: ModelRegistry) -> None:

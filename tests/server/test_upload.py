@@ -109,7 +109,7 @@ def test_import_an_export(
         response = client.post(
             "/api/import", files={"archive": (archive.name, handle)}, headers=writer
         )
-    assert response.status_code == 201 and response.json() == {"version": name}
+    assert response.status_code == 201 and response.json() == {"version": name, "added": True}
     assert served.get_version_info(name) is not None
     wrong = client.post("/api/import", files={"archive": ("x.rar", b"zz")}, headers=writer)
     assert wrong.status_code == 422

@@ -25,7 +25,7 @@ def test_promote_moves_the_pointer_and_logs_who(
     response = client.post(
         "/api/promote", json={"version": names[1], "reason": "better"}, headers=writer
     )
-    assert response.json() == {"channel": "production", "version": names[1]}
+    assert response.json() == {"channel": "production", "version": names[1], "previous": None}
     assert _pointer(served).endswith(names[1])
     event = served.history()[-1]
     assert (event.user, event.reason) == ("alice", "better")
@@ -80,7 +80,7 @@ def test_rollback(
     served.promote(names[0])
     served.promote(names[1])
     response = client.post("/api/rollback", json={"reason": "bad latency"}, headers=writer)
-    assert response.json() == {"channel": "production", "version": names[0]}
+    assert response.json() == {"channel": "production", "version": names[0], "previous": names[1]}
     assert _pointer(served).endswith(names[0])
     response = client.post("/api/rollback", json={"version": names[2]}, headers=writer)
     assert response.json()["version"] == names[2]

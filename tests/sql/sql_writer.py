@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import modelreg.registry
+import modelreg.operations.store
 from conftest import make_result
 from modelreg import ModelRegistry
 from modelreg.backends.sql import SqlBackend
@@ -36,7 +36,7 @@ def main(mode: str, url: str, artifacts: str, count: str = "1") -> None:
         SqlBackend._insert_version = die  # type: ignore[method-assign]
     if mode.startswith("register"):
         frozen = datetime(2026, 1, 26, 10, 30, tzinfo=UTC)
-        modelreg.registry.utc_now = lambda: frozen  # type: ignore[attr-defined]
+        modelreg.operations.store.utc_now = lambda: frozen  # type: ignore[attr-defined]
     if mode == "register-unlocked":
         SqlBackend._lock_model = SqlBackend._ensure_model  # type: ignore[assignment]
     for seed in range(int(count)):

@@ -1,7 +1,8 @@
 """Where a registry lives: pick the backend from the location's form.
 
 A plain path is a local folder; `sqlite://` and `postgresql://` URLs are a SQL catalog (with
-`artifacts=` an fsspec URL for the files); `http(s)://` is a `modelreg server`.
+`artifacts=` an fsspec URL for the files). A `modelreg server` (`http(s)://`) is no backend:
+its client is `operations.remote.RemoteOperations`, which `operations.open_operations` picks.
 """
 
 from __future__ import annotations
@@ -12,13 +13,14 @@ from typing import Any
 from ..errors import InvalidInputError, MissingDependencyError
 from .base import Backend
 
-__all__ = ["Backend", "open_backend"]
+__all__ = ["Backend", "check_options", "open_backend", "scheme_of"]
 
 _SQL_SCHEMES = ("sqlite", "postgresql", "postgres", "mysql")
 _SQL_OPTIONS = {"lock_timeout", "model", "artifacts", "storage_options", "cache_dir"}
 
 
-def _scheme(location: str) -> str:
+def scheme_of(location: str) -> str:
+    """The URL scheme of a location, without a driver (`postgresql+psycopg` -> `postgresql`)."""
     head, sep, _ = location.partition("://")
     return head.split("+", 1)[0].lower() if sep else ""
 
@@ -26,12 +28,12 @@ def _scheme(location: str) -> str:
 def open_backend(location: str | os.PathLike[str], **options: Any) -> Backend:
     """The backend for `location`; unknown options are an error, not silently ignored."""
     text = os.fspath(location)
-    scheme = _scheme(text)
+    scheme = scheme_of(text)
     if scheme == "" or scheme == "file":
         from .local import LocalBackend
 
         path = text[len("file://") :] if scheme == "file" else text
-        _reject(options, allowed={"lock_timeout", "model"}, where="a local folder")
+        check_options(options, allowed={"lock_timeout", "model"}, where="a local folder")
         return LocalBackend(path, **options)
     if scheme in _SQL_SCHEMES and scheme != "mysql":
         try:
@@ -40,21 +42,17 @@ def open_backend(location: str | os.PathLike[str], **options: Any) -> Backend:
             raise MissingDependencyError(
                 f"a {scheme} catalog needs the sql extra: pip install 'modelreg[sql]' ({exc})"
             ) from exc
-        _reject(options, allowed=_SQL_OPTIONS, where="a SQL catalog")
+        check_options(options, allowed=_SQL_OPTIONS, where="a SQL catalog")
         return SqlBackend(text, **options)
-    if scheme in ("http", "https"):
-        from .remote import RemoteBackend
-
-        _reject(options, allowed={"lock_timeout", "model", "token", "timeout"}, where="a server")
-        return RemoteBackend(text, **options)
     raise InvalidInputError(
         f"unsupported registry location {text!r}: use a folder path"
-        + ("" if scheme in (*_SQL_SCHEMES, "http", "https") else f" (unknown scheme {scheme!r})"),
+        + ("" if scheme in _SQL_SCHEMES else f" (unknown scheme {scheme!r})"),
         location=text,
     )
 
 
-def _reject(options: dict[str, Any], *, allowed: set[str], where: str) -> None:
+def check_options(options: dict[str, Any], *, allowed: set[str], where: str) -> None:
+    """Refuse options that do not apply to `where`; drop those given as None (defaults)."""
     unknown = sorted(k for k, v in options.items() if k not in allowed and v is not None)
     if unknown:
         raise InvalidInputError(f"option(s) {unknown} do not apply to {where}")

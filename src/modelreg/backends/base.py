@@ -12,7 +12,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
@@ -20,6 +20,7 @@ from typing import IO, Any
 from ..events import Event
 from ..integrity import verify_files
 from ..metadata import parse_timestamp
+from ..query import VersionQuery, matches
 from ..versions import sort_newest_first
 
 __all__ = [
@@ -34,19 +35,6 @@ __all__ = [
 
 #: the model a registry holds when none is named (`ModelRegistry(url, model=...)`)
 DEFAULT_MODEL = "default"
-
-
-@dataclass(frozen=True)
-class VersionQuery:
-    """What `list_versions` asks of a backend; every field optional."""
-
-    min_metrics: Mapping[str, float] = field(default_factory=dict)
-    max_metrics: Mapping[str, float] = field(default_factory=dict)
-    trained_after: datetime | None = None
-    trained_before: datetime | None = None
-    status: str | None = None
-    limit: int | None = None
-    production: str | None = None
 
 
 @dataclass(frozen=True)
@@ -75,26 +63,6 @@ def stamped_before(event: Event, moment: datetime) -> bool:
         return False
 
 
-def matches(meta: Mapping[str, Any], query: VersionQuery) -> bool:
-    """Whether one version's metadata (status already made effective) passes `query`."""
-    metrics = meta.get("metrics") or {}
-    for name, floor in query.min_metrics.items():
-        value = metrics.get(name)
-        if value is None or value < floor:
-            return False
-    for name, ceiling in query.max_metrics.items():
-        value = metrics.get(name)
-        if value is None or value > ceiling:
-            return False
-    if query.trained_after is not None or query.trained_before is not None:
-        trained = parse_timestamp(meta.get("training_date") or meta.get("registered_at"))
-        if query.trained_after is not None and trained < query.trained_after:
-            return False
-        if query.trained_before is not None and trained > query.trained_before:
-            return False
-    return query.status is None or meta.get("deployment_status") == query.status
-
-
 class Backend(ABC):
     """Storage primitives for one model's versions, pointers and events."""
 
@@ -106,8 +74,6 @@ class Backend(ABC):
     trusted_by_default: bool = True
     #: the model format a registry here writes unless configured ("pickle" or "safe")
     default_model_format: str = "pickle"
-    #: whether the facade hands whole write operations to `delegate` (a registry server)
-    delegates_writes: bool = False
 
     # --- versions -------------------------------------------------------------------------
 
@@ -228,14 +194,6 @@ class Backend(ABC):
     def interrupted_writes(self) -> list[Debris]:
         """The leftovers cleanup removes (staging, trash); a backend may find them cheaply."""
         return [d for d in self.debris() if d.kind in ("staging", "trash")]
-
-    def delegate(self, operation: str, **arguments: Any) -> Any:
-        """Run one of the facade's write operations where the data lives, in one call.
-
-        Only for `delegates_writes` backends: over HTTP, "read the pointer, then move it" from
-        two clients would race, so a registry server runs the whole operation under its lock.
-        """
-        raise NotImplementedError(f"{type(self).__name__} writes through its primitives")
 
     def model_names(self) -> list[str]:
         """The named models stored at this backend's location (one catalog, one root)."""

@@ -1,10 +1,13 @@
-"""`modelreg promote` and `modelreg rollback`: move a channel's pointer, with a reason."""
+"""`modelreg promote` and `modelreg rollback`: move a channel's pointer, with a reason.
+
+Each is one call that answers what moved (`PointerMove`), so "was" is the pointer the move
+replaced, not a read made before it that another writer may have overtaken.
+"""
 
 from __future__ import annotations
 
 import click
 
-from ..errors import VersionNotFoundError
 from ..registry import PRODUCTION
 from ._common import Output, complete_versions, emit_json, open_registry, output_options
 
@@ -38,14 +41,8 @@ def promote(
       modelreg promote 20260127_140000 --reason "beats prod on rmse"
       modelreg promote 20260127_140000 --channel staging
     """
-    registry = open_registry(ctx)
-    previous = registry.current_version(channel)
-    if not registry.promote(version, channel, reason=reason):
-        raise VersionNotFoundError(
-            f"cannot promote: version {version} not found in {registry.location}",
-            version=version,
-        )
-    _report(out, "promote", version, channel, previous)
+    move = open_registry(ctx).move_pointer(version, channel, reason=reason)
+    _report(out, "promote", move.version, move.channel, move.previous)
 
 
 @click.command(short_help="Put production back on an earlier version.")
@@ -63,15 +60,5 @@ def rollback(ctx: click.Context, version: str | None, reason: str | None, out: O
       modelreg rollback --reason "latency regression"
       modelreg rollback 20260126_103000
     """
-    registry = open_registry(ctx)
-    previous = registry.current_version()
-    if not registry.rollback_to_version(version, reason=reason):
-        raise VersionNotFoundError(
-            f"cannot roll back: version {version} not found in {registry.location}"
-            if version
-            else f"cannot roll back: the audit log of {registry.location} has no earlier "
-            "production version",
-            version=version,
-        )
-    current = registry.current_version()
-    _report(out, "rollback", current or "", PRODUCTION, previous)
+    move = open_registry(ctx).rollback(version, reason=reason)
+    _report(out, "rollback", move.version, move.channel, move.previous)

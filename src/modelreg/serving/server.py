@@ -1,10 +1,11 @@
 """`modelreg server`: the registry over HTTP, and the web UI served beside it.
 
-Thin on purpose: a route authenticates, parses, calls one public `ModelRegistry` method and
-renders JSON. Policy stays in the facade, which runs here under the registry's lock; that is
-why a remote client (`backends/remote.py`) hands whole write operations to these routes rather
-than moving pointers itself. Every `ModelRegistryError` becomes its class's status and
-`to_dict()` body in one handler; the only module that imports the web framework.
+Thin on purpose: a route authenticates, parses, calls one public `ModelRegistry` method (or
+one of its raising `operations`) and renders JSON. Each write route is the server half of one
+`RemoteOperations` method (`operations/remote.py`): the client sends the whole operation, and
+it runs here, in `StoreOperations`, under the registry's lock. Every `ModelRegistryError`
+becomes its class's status and `to_dict()` body in one handler; the only module that imports
+the web framework.
 
 Every request's work is bounded: the token is checked before a body is read, an upload is
 streamed once into the registry's staging area and refused past `max_upload_size`, a table is
@@ -15,14 +16,12 @@ model that does not exist opens nothing. No answer shows a server path or a data
 from __future__ import annotations
 
 import asyncio
-import csv
-import io
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
-from typing import IO, Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVar
 from urllib.parse import quote
 
 import anyio
@@ -32,33 +31,41 @@ from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .. import __version__
 from ..errors import (
-    CorruptVersionError,
     InvalidInputError,
     ModelNotFoundError,
     ModelRegistryError,
     PayloadTooLargeError,
     VersionNotFoundError,
 )
+from ..events import Event
 from ..metadata import ACTING_USER
+from ..operations import HistoryMerge, Imported
+from ..query import VersionQuery
 from ..registry import PRODUCTION, ModelRegistry
 from ..training.result import TABLES
-from ..versions import validate_model_name, validate_version
+from ..versions import validate_channel, validate_model_name, validate_version
 from .auth import Principal, TokenSet
 from .redaction import Redactor
+from .requests import (
+    IMPORT_DOC,
+    UPLOAD_DOC,
+    CleanupRequest,
+    HistoryRequest,
+    PromoteRequest,
+    RollbackRequest,
+    VerifyRequest,
+)
+from .tables import read_table
 from .uploads import DEFAULT_MAX_UPLOAD, Body, chunks, receive_archive, receive_registration
 
 __all__ = ["DEFAULT_MAX_UPLOAD", "create_app"]
 
 T = TypeVar("T")
-_MAX_TABLE_ROWS = 5000
-#: a table is sampled from at most this many of its bytes (the charts need no more)
-_MAX_TABLE_BYTES = 256 << 20
 #: the largest body of a route that is not an upload (small JSON requests)
 MAX_REQUEST_BODY = 1 << 20
 #: the routes whose bodies stream on to them, bounded by the server's upload limit
@@ -67,33 +74,6 @@ _ERROR = {"model": dict[str, Any], "description": "`{error, message, context}`"}
 _ERRORS: dict[int | str, dict[str, Any]] = {
     code: _ERROR for code in (401, 403, 404, 409, 422, 423, 503)
 }
-
-
-class PromoteRequest(BaseModel):
-    """Move a channel to a version; `expected_current` (even null) makes it conditional."""
-
-    model_config = ConfigDict(extra="forbid", strict=True)
-    version: str = Field(max_length=64)
-    channel: str = Field(PRODUCTION, max_length=64)
-    expected_current: str | None = Field(None, max_length=64)
-    reason: str | None = Field(None, max_length=2000)
-
-
-class RollbackRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
-    version: str | None = Field(None, max_length=64)
-    reason: str | None = Field(None, max_length=2000)
-
-
-class CleanupRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
-    keep_versions: int | None = Field(None, ge=1, le=1_000_000)
-    dry_run: bool = False
-
-
-class VerifyRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
-    repair: bool = False
 
 
 def create_app(
@@ -263,21 +243,6 @@ def _metadata_of(registry: ModelRegistry, version: str) -> dict[str, Any]:
     return meta
 
 
-def _metric_bounds(items: list[str], where: str) -> dict[str, float]:
-    bounds: dict[str, float] = {}
-    for item in items:
-        name, sep, value = item.rpartition(":")
-        try:
-            if not sep or not name:
-                raise ValueError(item)
-            bounds[name] = float(value)
-        except ValueError:
-            raise InvalidInputError(
-                f"{where} takes METRIC:NUMBER, e.g. rmse:0.1; got {item!r}"
-            ) from None
-    return bounds
-
-
 def _reader(request: Request) -> Principal:
     """The caller, from its bearer token (or anonymous, where the server allows it)."""
     guard: TokenSet = request.app.state.guard
@@ -376,14 +341,15 @@ def list_versions(
     limit: Annotated[int | None, Query(ge=0, le=1_000_000)] = None,
 ) -> list[dict[str, Any]]:
     """Versions newest first, filtered by metric thresholds, training date and status."""
-    found = registry.list_versions(
-        min_metrics=_metric_bounds(floors or [], "min"),
-        max_metrics=_metric_bounds(ceilings or [], "max"),
+    query = VersionQuery.from_params(
+        floors=floors or (),
+        ceilings=ceilings or (),
         trained_after=trained_after,
         trained_before=trained_before,
         status=status,
         limit=limit,
     )
+    found = registry.find_versions(query)
     return [_public(asdict(v)) for v in found]
 
 
@@ -438,7 +404,7 @@ def table(version: str, table: str, who: Reader, registry: Registry) -> dict[str
     if filename not in (meta.get("files") or {}):
         return {"columns": [], "rows": [], "truncated": False}
     with registry.open_artifact(meta["version"], filename) as handle:
-        return _read_csv(handle)
+        return read_table(handle)
 
 
 @router.get("/api/compare", tags=["read"], responses=_ERRORS)
@@ -480,34 +446,6 @@ def debris(request: Request, who: Reader, registry: Registry) -> list[dict[str, 
     return [redact.value(asdict(d)) for d in registry.debris()]
 
 
-def _multipart(**parts: dict[str, Any]) -> dict[str, Any]:
-    """The OpenAPI request body of a multipart route that reads its own body (all required)."""
-    schema = {"type": "object", "required": list(parts), "properties": parts}
-    return {
-        "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": schema}}}
-    }
-
-
-_UPLOAD_DOC = _multipart(
-    metadata={
-        "type": "string",
-        "description": "JSON, sent first: metrics, files {name: {sha256}}, ...",
-    },
-    files={
-        "type": "array",
-        "items": {"type": "string", "format": "binary"},
-        "description": "the artifacts; filename = artifact name",
-    },
-)
-_IMPORT_DOC = _multipart(
-    archive={
-        "type": "string",
-        "format": "binary",
-        "description": "an `export` .tar.gz, .tgz or .zip",
-    }
-)
-
-
 def _upload_route(path: str, doc: dict[str, Any]) -> Callable[[T], T]:
     """A write route whose body is an upload: it reads it itself, as it streams in."""
     return router.post(  # type: ignore[return-value]
@@ -519,7 +457,7 @@ def _upload_route(path: str, doc: dict[str, Any]) -> Callable[[T], T]:
     )
 
 
-@_upload_route("/api/versions", _UPLOAD_DOC)
+@_upload_route("/api/versions", UPLOAD_DOC)
 async def register(request: Request, who: Writer, registry: Target) -> dict[str, str]:
     """Register uploaded artifacts; each is checked against its declared sha256 on arrival.
 
@@ -536,18 +474,23 @@ async def register(request: Request, who: Writer, registry: Target) -> dict[str,
     return {"version": await _in_thread(work)}
 
 
-@_upload_route("/api/import", _IMPORT_DOC)
-async def import_archive(request: Request, who: Writer, registry: Target) -> dict[str, str]:
-    """Add a version from an export archive under its own name."""
+@_upload_route("/api/import", IMPORT_DOC)
+async def import_archive(
+    request: Request, who: Writer, registry: Target, record: bool = True
+) -> dict[str, Any]:
+    """Add a version from an export archive under its own name.
+
+    `record=false` logs no import event: a migration sends the source's history after it.
+    """
     body = _body(request)
     content_type = request.headers.get("content-type")
 
-    def work() -> str:
+    def work() -> Imported:
         with registry.staging_folder() as folder, _acting(who):
             archive = receive_archive(body, content_type, folder)
-            return registry.import_version(archive, max_bytes=body.limit)
+            return registry.operations.import_version(archive, max_bytes=body.limit, record=record)
 
-    return {"version": await _in_thread(work)}
+    return asdict(await _in_thread(work))
 
 
 @router.post("/api/promote", tags=["write"], responses=_ERRORS)
@@ -559,27 +502,32 @@ def promote(request: PromoteRequest, who: Writer, registry: Registry) -> dict[st
         else {}
     )
     with _acting(who):
-        moved = registry.promote(request.version, request.channel, reason=request.reason, **options)
-    if not moved:
-        raise VersionNotFoundError(
-            f"cannot promote: version {request.version} not found", version=request.version
+        move = registry.move_pointer(
+            request.version, request.channel, reason=request.reason, **options
         )
-    return {"channel": request.channel, "version": request.version}
+    return asdict(move)
 
 
 @router.post("/api/rollback", tags=["write"], responses=_ERRORS)
 def rollback(request: RollbackRequest, who: Writer, registry: Registry) -> dict[str, Any]:
     """Put production back on a version, or on the one before the current production."""
     with _acting(who):
-        moved = registry.rollback_to_version(request.version, reason=request.reason)
-    if not moved:
-        raise VersionNotFoundError(
-            f"cannot roll back to {request.version}: not found"
-            if request.version
-            else "cannot roll back: no earlier production version in the audit log",
-            version=request.version,
-        )
-    return {"channel": PRODUCTION, "version": registry.channels().get(PRODUCTION)}
+        return asdict(registry.rollback(request.version, reason=request.reason))
+
+
+@router.post("/api/history", tags=["write"], responses=_ERRORS)
+def merge_history(request: HistoryRequest, who: Writer, registry: Target) -> dict[str, Any]:
+    """Merge another registry's history in (`migrate`): events, then pointers and statuses."""
+    merge = HistoryMerge(
+        events=[Event.from_dict(e) for e in request.events],
+        pointers={
+            validate_channel(c): validate_version(v, allow_latest=False)
+            for c, v in request.pointers.items()
+        },
+        statuses={validate_version(v, allow_latest=False): s for v, s in request.statuses.items()},
+    )
+    with _acting(who):
+        return {"moved": registry.operations.merge_history(merge)}
 
 
 @router.post("/api/cleanup", tags=["write"], responses=_ERRORS)
@@ -598,10 +546,10 @@ def delete(
     reason: Annotated[str | None, Query(max_length=2000)] = None,
 ) -> dict[str, str]:
     """Delete one version; refused (422) while a channel points to it."""
+    name = validate_version(version, allow_latest=False)
     with _acting(who):
-        if not registry.delete_version(version, reason=reason):
-            raise VersionNotFoundError(f"version {version} not found", version=version)
-    return {"deleted": version}
+        registry.operations.delete(name, reason=reason)
+    return {"deleted": name}
 
 
 @router.post("/api/verify", tags=["read", "write"], responses=_ERRORS)
@@ -627,59 +575,6 @@ async def verify(
     return redact.value(
         {"checked": report.checked, "problems": report.problems, "repaired": report.repaired}
     )
-
-
-def _read_csv(handle: IO[bytes]) -> dict[str, Any]:
-    """Columns and at most `_MAX_TABLE_ROWS` rows, evenly sampled as the file streams by.
-
-    Memory stays bounded whatever the table's size: every `step`-th row is kept, and when
-    twice the limit is held, every other one is dropped and the step doubled.
-    """
-    bounded = io.BufferedReader(_Bounded(handle, _MAX_TABLE_BYTES))
-    text = io.TextIOWrapper(bounded, encoding="utf-8", newline="")
-    reader = csv.reader(text)
-    try:
-        columns = next(reader, [])
-        kept: list[list[str]] = []
-        step = 1
-        for index, row in enumerate(reader):
-            if index % step == 0:
-                kept.append(row)
-                if len(kept) > 2 * _MAX_TABLE_ROWS:
-                    kept, step = kept[::2], step * 2
-        while len(kept) > _MAX_TABLE_ROWS:
-            kept, step = kept[::2], step * 2
-    except (csv.Error, UnicodeDecodeError) as exc:
-        raise CorruptVersionError(f"the table is not a readable CSV file: {exc}") from None
-    truncated = step > 1 or handle.read(1) != b""
-    rows = [[_number(cell) for cell in row] for row in kept]
-    return {"columns": columns, "rows": rows, "truncated": truncated}
-
-
-class _Bounded(io.RawIOBase):
-    """At most `limit` bytes of a stream."""
-
-    def __init__(self, raw: IO[bytes], limit: int) -> None:
-        self._raw, self._left = raw, limit
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        if self._left <= 0:
-            return 0
-        data = self._raw.read(min(len(buffer), self._left))
-        buffer[: len(data)] = data
-        self._left -= len(data)
-        return len(data)
-
-
-def _number(cell: str) -> Any:
-    try:
-        value = float(cell)
-    except ValueError:
-        return cell
-    return value if value == value and abs(value) != float("inf") else None
 
 
 _UI_HEADERS = {

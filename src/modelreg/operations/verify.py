@@ -1,24 +1,23 @@
-"""`verify()`: check a registry end to end, and mend what is safe to mend.
+"""`verify()`: check a stored registry end to end, and mend what is safe to mend.
 
-Kept apart from the facade because it walks every version; the checks themselves are
-policy (what counts as a problem, what repair may touch) and so live above the backends.
+Part of `StoreOperations`, kept apart because it walks every version; the checks are policy
+(what counts as a problem, what repair may touch) and so live above the backends.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from .audit import Gap, find_gaps
-from .backends.base import Backend, effective_status
-from .errors import CorruptVersionError
-from .events import Event, previous_target
-from .metadata import current_user, iso_utc, utc_now
-from .versions import sort_newest_first
-
-if TYPE_CHECKING:
-    from .registry import ModelRegistry, VerifyReport
+from ..audit import Gap, find_gaps
+from ..backends.base import Backend, effective_status
+from ..errors import CorruptVersionError
+from ..events import Event, previous_target
+from ..metadata import current_user, iso_utc, utc_now
+from ..versions import PRODUCTION, sort_newest_first
+from .base import VerifyReport
 
 __all__ = ["run_verify"]
 
@@ -26,14 +25,12 @@ log = logging.getLogger("modelreg")
 
 
 def run_verify(
-    registry: ModelRegistry,
     backend: Backend,
     *,
     repair: bool,
     progress: Callable[[int, int], None] | None = None,
 ) -> VerifyReport:
-    from .registry import PRODUCTION, VerifyReport
-
+    """Check everything; with `repair`, under the writers' lock, mend what is safe to mend."""
     problems: list[dict[str, Any]] = []
     repaired: list[dict[str, Any]] = []
 
@@ -45,7 +42,7 @@ def run_verify(
             repaired.append(problem)
             log.info("repaired %s at %s", kind, where)
 
-    with backend.transaction() if repair else _nothing():
+    with backend.transaction() if repair else contextlib.nullcontext():
         names = sort_newest_first(backend.version_names())
         pointers = {c: backend.get_pointer(c) for c in backend.channel_names()}
         production = pointers.get(PRODUCTION)
@@ -146,11 +143,3 @@ def _check_pointer(
             + (f"; repair moves it to {fallback}" if fallback else "; repair removes it"),
             repoint,
         )
-
-
-class _nothing:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None

@@ -1,11 +1,11 @@
-"""A `modelreg server` as a backend: `ModelRegistry("http://host:8080", token=...)`.
+"""The client of a `modelreg server`: `ModelRegistry("http://host:8080", token=...)`.
 
-Reads are the Backend primitives over HTTP. Writes are not: "read the pointer, check it, move
-it, fix both statuses, log the event" done step by step from two laptops would race, and a
-no-op client `transaction()` could not stop it. So this backend sets `delegates_writes`, and
-the facade hands each whole write operation (register, promote, rollback, cleanup, delete,
-verify, import) to `delegate`, which calls the one route that runs it on the server under the
-registry's lock. The raw write primitives refuse, so nothing can bypass that by accident.
+`RemoteOperations` is the `Operations` seam over HTTP: one typed method per REST route, one
+request where one suffices (a version's info is one GET, a load fetches the metadata once).
+Every write is one call that the server runs whole, with its own `StoreOperations`, under
+the registry's lock: "read the pointer, check it, move it, fix both statuses, log the event"
+done step by step from two laptops would race. Errors come back as the registry error class
+the server names, context included.
 
 Artifacts are checked against their sha256 on the way in (upload, checked by the server) and
 on the way out (download, checked here). Pickles from a server are not trusted by default.
@@ -23,17 +23,18 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any
 from urllib.parse import quote
 
 import httpx
 
+from ..archive import read_folder, write_archive
+from ..backends.base import DEFAULT_MODEL, Debris, VersionQuery
 from ..errors import (
     CorruptVersionError,
     IntegrityError,
-    InvalidInputError,
     ModelNotFoundError,
     ModelRegistryError,
     RemoteError,
@@ -45,21 +46,20 @@ from ..events import Event
 from ..integrity import stored_artifact_path
 from ..metadata import METADATA_FILE, VersionFields, encode_metadata, iso_utc
 from ..versions import validate_model_name
-from .base import DEFAULT_MODEL, Backend, Debris, VersionQuery
+from .base import UNSET, HistoryMerge, Imported, Operations, PointerMove, VerifyReport
 
-__all__ = ["ENV_TOKEN", "RemoteBackend"]
+__all__ = ["ENV_TOKEN", "RemoteOperations"]
 
 #: the bearer token used when `token=` is not given
 ENV_TOKEN = "MODELREG_TOKEN"
 _CHUNK = 1 << 20
 
 
-class RemoteBackend(Backend):
+class RemoteOperations(Operations):
     """The HTTP client of `modelreg server` (one named model of the server's registry)."""
 
     trusted_by_default = False
     default_model_format = "safe"
-    delegates_writes = True
 
     def __init__(
         self,
@@ -82,7 +82,7 @@ class RemoteBackend(Backend):
         )
         self._owns_client = True
 
-    def for_model(self, model: str) -> RemoteBackend:
+    def for_model(self, model: str) -> RemoteOperations:
         """Another model of the same server, over the same connection pool."""
         other = copy.copy(self)
         other.model = validate_model_name(model)
@@ -90,7 +90,7 @@ class RemoteBackend(Backend):
         return other
 
     def __repr__(self) -> str:  # never the token
-        return f"RemoteBackend({self.location!r}, model={self.model!r})"
+        return f"RemoteOperations({self.location!r}, model={self.model!r})"
 
     # --- HTTP -----------------------------------------------------------------------------
 
@@ -136,32 +136,36 @@ class RemoteBackend(Backend):
 
     def query(self, query: VersionQuery) -> list[dict[str, Any]]:
         """One request, filtered on the server, instead of one per version."""
-        params: dict[str, Any] = {
-            "min": [f"{k}:{v!r}" for k, v in query.min_metrics.items()],
-            "max": [f"{k}:{v!r}" for k, v in query.max_metrics.items()],
-        }
-        for key in ("trained_after", "trained_before"):
-            when = getattr(query, key)
-            if when is not None:
-                params[key] = iso_utc(when)
-        if query.status is not None:
-            params["status"] = query.status
-        if query.limit is not None:
-            params["limit"] = query.limit
+        params = query.to_params()
         found: list[dict[str, Any]] = self._json("GET", "/api/versions", params=params, absent=[])
         return found
 
+    def version_info(self, name: str) -> dict[str, Any]:
+        """One request: the server answers metadata, effective status and channels at once."""
+        info: dict[str, Any] = self._json("GET", f"/api/versions/{name}")
+        if not isinstance(info, dict) or info.get("version") != name:
+            raise CorruptVersionError(
+                f"the server at {self.location} answered info that is not version {name}'s",
+                version=name,
+            )
+        info["path"] = self.location_of(name)
+        return info
+
     @contextlib.contextmanager
-    def local_folder(self, name: str) -> Iterator[Path]:
-        """A temporary copy of the version (metadata.json too), each artifact checked on arrival."""
-        meta = self.read_metadata(name)
-        if meta is None:
-            raise VersionNotFoundError(f"version {name} not found at {self.location}", version=name)
+    def checked_folder(self, metadata: Mapping[str, Any]) -> Iterator[Path]:
+        """A temporary copy of the version (metadata.json too), each artifact checked on arrival.
+
+        The metadata is the caller's: nothing is fetched twice, and nothing hashed twice.
+        """
+        name = str(metadata["version"])
         with tempfile.TemporaryDirectory(prefix="modelreg-remote-") as tmp:
             folder = Path(tmp)
-            self._receive(name, meta, folder)
-            (folder / METADATA_FILE).write_bytes(encode_metadata(meta))
+            self._receive(name, metadata, folder)
+            (folder / METADATA_FILE).write_bytes(encode_metadata(metadata))
             yield folder
+
+    def location_of(self, name: str) -> str:
+        return f"{self.location}/{name}"
 
     def _receive(self, name: str, meta: Mapping[str, Any], folder: Path) -> None:
         """Download every artifact `meta` lists into `folder`, and nowhere else.
@@ -236,11 +240,11 @@ class RemoteBackend(Backend):
             )
 
     def get_pointer(self, channel: str) -> str | None:
-        target: str | None = self._json("GET", "/api/channels", absent={}).get(channel)
-        return target
+        return self.pointers().get(channel)
 
-    def channel_names(self) -> list[str]:
-        return sorted(self._json("GET", "/api/channels", absent={}))
+    def pointers(self) -> dict[str, str | None]:
+        found: dict[str, str | None] = self._json("GET", "/api/channels", absent={})
+        return found
 
     def read_events(self) -> list[Event]:
         return [Event.from_dict(e) for e in self._json("GET", "/api/events", absent=[])]
@@ -260,31 +264,24 @@ class RemoteBackend(Backend):
         finally:
             shutil.rmtree(folder, ignore_errors=True)
 
-    @contextlib.contextmanager
-    def transaction(self) -> Iterator[None]:
-        """Nothing to hold here: every write is one server call, atomic under its lock."""
-        yield
+    def create(self) -> None:
+        """Nothing to create from here: a server creates a model's storage on its first write."""
+        return None
 
     def close(self) -> None:
         if self._owns_client:
             self._client.close()
 
-    # --- writes: whole operations, run by the server ---------------------------------------
+    # --- writes: each one route, run whole by the server ------------------------------------
 
-    def delegate(self, operation: str, **arguments: Any) -> Any:
-        handler = getattr(self, f"_op_{operation}", None)
-        if handler is None:
-            raise InvalidInputError(f"a registry server has no {operation!r} operation")
-        return handler(**arguments)
-
-    def _op_register(
+    def register(
         self,
-        *,
-        folder: Path,
+        staged: Path,
         files: Mapping[str, Mapping[str, Any]],
         artifacts: Mapping[str, Any],
         fields: VersionFields,
     ) -> str:
+        """POST /api/versions: the declared metadata first, then the files, streamed."""
         declared = {
             "metrics": fields.metrics,
             "features": fields.features,
@@ -298,7 +295,7 @@ class RemoteBackend(Backend):
         }
         with contextlib.ExitStack() as stack:
             parts = [
-                ("files", (name, stack.enter_context(open(folder / name, "rb")))) for name in files
+                ("files", (name, stack.enter_context(open(staged / name, "rb")))) for name in files
             ]
             body = self._json(
                 "POST",
@@ -308,70 +305,105 @@ class RemoteBackend(Backend):
             )
         return str(body["version"])
 
-    def _op_import(self, *, archive: Path) -> str:
-        with open(archive, "rb") as handle:
-            body = self._json("POST", "/api/import", files={"archive": (archive.name, handle)})
-        return str(body["version"])
-
-    def _op_promote(self, **request: Any) -> bool:
+    def move_pointer(
+        self,
+        name: str,
+        channel: str,
+        *,
+        action: str = "promote",
+        reason: str | None = None,
+        expected_current: str | None = UNSET,
+    ) -> PointerMove:
+        """POST /api/promote, or /api/rollback for a rollback to a named version."""
+        if action == "rollback":
+            return self._moved("/api/rollback", {"version": name, "reason": reason})
+        request: dict[str, Any] = {"version": name, "channel": channel, "reason": reason}
+        if expected_current is not UNSET:
+            request["expected_current"] = expected_current
         return self._moved("/api/promote", request)
 
-    def _op_rollback(self, *, version: str | None, reason: str | None, **_: Any) -> bool:
-        return self._moved("/api/rollback", {"version": version, "reason": reason})
+    def rollback(self, *, reason: str | None = None) -> PointerMove:
+        """POST /api/rollback without a version: the server finds the previous production."""
+        return self._moved("/api/rollback", {"version": None, "reason": reason})
 
-    def _moved(self, path: str, request: Mapping[str, Any]) -> bool:
-        """True once the server moved the pointer; False where the facade says "not found"."""
-        try:
-            self._call("POST", path, json=dict(request))
-        except VersionNotFoundError:
-            return False
-        return True
+    def _moved(self, path: str, request: Mapping[str, Any]) -> PointerMove:
+        answer = self._json("POST", path, json=dict(request))
+        return PointerMove(answer["channel"], answer["version"], answer.get("previous"))
 
-    def _op_cleanup(self, *, keep_versions: int, dry_run: bool) -> list[str]:
+    def cleanup(self, keep_versions: int, *, dry_run: bool = False) -> list[str]:
+        """POST /api/cleanup."""
         request = {"keep_versions": keep_versions, "dry_run": dry_run}
         answer = self._json("POST", "/api/cleanup", json=request, absent={"deleted": []})
         return list(answer["deleted"])
 
-    def _op_delete(self, *, version: str, reason: str | None) -> bool:
+    def delete(self, name: str, *, reason: str | None = None) -> None:
+        """DELETE /api/versions/{name}."""
         params = {"reason": reason} if reason else {}
-        try:
-            self._call("DELETE", f"/api/versions/{version}", params=params)
-        except VersionNotFoundError:
-            return False
-        return True
+        self._call("DELETE", f"/api/versions/{name}", params=params)
 
-    def _op_verify(self, *, repair: bool) -> dict[str, Any]:
+    def import_version(
+        self,
+        src: Path,
+        *,
+        progress: Callable[[int], None] | None = None,
+        max_bytes: int | None = None,
+        record: bool = True,
+    ) -> Imported:
+        """POST /api/import: an archive (an unpacked one is packed again, checked on the way)."""
+        with _as_archive(src) as archive, open(archive, "rb") as handle:
+            body = self._json(
+                "POST",
+                "/api/import",
+                params={"record": "true" if record else "false"},
+                files={"archive": (archive.name, handle)},
+            )
+        return Imported(str(body["version"]), bool(body.get("added", True)))
+
+    def adopt(self, folder: Path, metadata: Mapping[str, Any]) -> bool:
+        """POST /api/import without an import event; the status follows in `merge_history`."""
+        with tempfile.TemporaryDirectory(prefix="modelreg-pack-") as tmp:
+            archive = _pack(Path(tmp), folder, metadata)
+            return self.import_version(archive, record=False).added
+
+    def merge_history(self, merge: HistoryMerge) -> dict[str, str]:
+        """POST /api/history: events, pointers and statuses, merged under the server's lock."""
+        request = {
+            "events": [e.to_dict() for e in merge.events],
+            "pointers": dict(merge.pointers),
+            "statuses": {k: dict(v) for k, v in merge.statuses.items()},
+        }
+        answer = self._json("POST", "/api/history", json=request)
+        return dict(answer["moved"])
+
+    def verify(
+        self, *, repair: bool = False, progress: Callable[[int, int], None] | None = None
+    ) -> VerifyReport:
+        """POST /api/verify; the server reports no progress, so `progress` is called once."""
         empty = {"checked": 0, "problems": [], "repaired": []}
-        report: dict[str, Any] = self._json(
-            "POST", "/api/verify", json={"repair": repair}, absent=empty
-        )
-        return report
-
-    # --- raw writes: refused, see the module docstring ---------------------------------------
-
-    def publish(self, staged: Path, name: str, metadata: Mapping[str, Any]) -> None:
-        _refuse("publish")
-
-    def write_metadata(self, name: str, metadata: Mapping[str, Any]) -> None:
-        _refuse("write_metadata")
-
-    def delete_version(self, name: str) -> None:
-        _refuse("delete_version")
-
-    def set_pointer(self, channel: str, name: str | None) -> None:
-        _refuse("set_pointer")
-
-    def append_event(self, event: Event) -> None:
-        _refuse("append_event")
-
-    def remove_debris(self, item: Debris) -> None:
-        _refuse("remove_debris")
+        report = self._json("POST", "/api/verify", json={"repair": repair}, absent=empty)
+        if progress is not None:
+            progress(report["checked"], report["checked"])
+        return VerifyReport(report["checked"], report["problems"], report["repaired"])
 
 
-def _refuse(primitive: str) -> None:
-    raise InvalidInputError(
-        f"a registry server takes whole operations (ModelRegistry methods), not raw "
-        f"{primitive} calls: each runs on the server under its lock"
+@contextlib.contextmanager
+def _as_archive(src: Path) -> Iterator[Path]:
+    """`src` itself, or an unpacked archive packed again (a server takes archives only)."""
+    if not src.is_dir():
+        yield src
+        return
+    with tempfile.TemporaryDirectory(prefix="modelreg-pack-") as tmp:
+        staged = Path(tmp) / "version"
+        meta = read_folder(src, staged)  # checked here, so the server gets what was checked
+        yield _pack(Path(tmp), staged, meta)
+
+
+def _pack(where: Path, folder: Path, metadata: Mapping[str, Any]) -> Path:
+    """`folder`'s artifacts and `metadata` as one export archive in `where`."""
+    return write_archive(
+        where / f"{metadata['version']}.tar.gz",
+        metadata,
+        lambda filename: open(folder / filename, "rb"),
     )
 
 

@@ -1,0 +1,259 @@
+"""The operations seam: what the `ModelRegistry` facade asks of wherever a registry lives.
+
+Two implementations sit behind it. `StoreOperations` runs each operation over a `Backend`'s
+storage primitives and holds the policy that needs them (naming, protecting what a channel
+points to, undo on failure, the audit log, verify, import, migration). `RemoteOperations` is
+the client of a `modelreg server`: one typed method per REST route, the server running the
+same `StoreOperations` under its lock. The facade above keeps configuration, argument checks,
+`latest` resolution and the original API's None/False returns; every operation here raises
+(VersionNotFoundError, PromotionConflict, ...) instead.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from ..backends.base import Debris, VersionQuery
+from ..events import Event
+from ..metadata import VersionFields
+
+__all__ = ["UNSET", "HistoryMerge", "Imported", "Operations", "PointerMove", "VerifyReport"]
+
+
+class _Unset:
+    """The type of UNSET: "no expectation given", distinct from None ("expects nothing")."""
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+#: `expected_current` not given: the move is unconditional
+UNSET: Any = _Unset()
+
+
+@dataclass(frozen=True)
+class PointerMove:
+    """What a promotion or rollback did: `channel` moved from `previous` to `version`.
+
+    `previous == version` means it already pointed there and nothing changed.
+    """
+
+    channel: str
+    version: str
+    previous: str | None
+
+    @property
+    def changed(self) -> bool:
+        return self.previous != self.version
+
+
+@dataclass(frozen=True)
+class Imported:
+    """What an import did: the version's name, and whether it was added (False: already here)."""
+
+    version: str
+    added: bool
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    """What `verify()` found, and what `verify(repair=True)` mended."""
+
+    checked: int
+    problems: list[dict[str, Any]] = field(default_factory=list)
+    repaired: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing is wrong (or everything wrong was repaired)."""
+        return len(self.problems) == len(self.repaired)
+
+
+@dataclass(frozen=True)
+class HistoryMerge:
+    """A batch of another registry's history to merge in (`migrate`).
+
+    `events` are appended as they are (the caller sends only those missing); `pointers` are
+    set where the version is present; `statuses` ({version: {deployment_status, promoted_at}})
+    are written over the versions' metadata where they differ.
+    """
+
+    events: Sequence[Event] = ()
+    pointers: Mapping[str, str] = field(default_factory=dict)
+    statuses: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+
+class Operations(ABC):
+    """Everything the facade does to one model of one registry location.
+
+    Names given here are real version names (never `latest`) and already validated.
+    """
+
+    #: a human-readable location, used in messages ("models/", "postgresql://...")
+    location: str = ""
+    #: which of the location's named models these operations act on
+    model: str = ""
+    #: whether loading pickles from here is trusted unless the caller says otherwise
+    trusted_by_default: bool = True
+    #: the model format a registry here writes unless configured ("pickle" or "safe")
+    default_model_format: str = "pickle"
+
+    # --- reads ----------------------------------------------------------------------------
+
+    @abstractmethod
+    def version_names(self) -> list[str]:
+        """Names of the published versions, in no particular order."""
+
+    @abstractmethod
+    def read_metadata(self, name: str) -> dict[str, Any] | None:
+        """A version's metadata exactly as stored; None when it does not exist."""
+
+    @abstractmethod
+    def version_info(self, name: str) -> dict[str, Any]:
+        """Metadata with the effective `deployment_status`, its `channels` and `path`.
+
+        Raises VersionNotFoundError when the version does not exist.
+        """
+
+    @abstractmethod
+    def query(self, query: VersionQuery) -> list[dict[str, Any]]:
+        """Metadata of the versions matching `query`, newest first, status made effective."""
+
+    @abstractmethod
+    def get_pointer(self, channel: str) -> str | None:
+        """The version `channel` points to, or None."""
+
+    @abstractmethod
+    def pointers(self) -> dict[str, str | None]:
+        """Every channel with a pointer, and the version it points to."""
+
+    @abstractmethod
+    def read_events(self) -> list[Event]:
+        """The whole audit log, oldest first."""
+
+    @abstractmethod
+    def debris(self) -> list[Debris]:
+        """Leftovers of interrupted writes."""
+
+    @abstractmethod
+    def open_artifact(self, name: str, filename: str) -> IO[bytes]:
+        """Stream one registered artifact (the caller has checked the name is registered)."""
+
+    @abstractmethod
+    def checked_folder(self, metadata: Mapping[str, Any]) -> AbstractContextManager[Path]:
+        """A local folder holding the version `metadata` describes, every file checked.
+
+        Each artifact's sha256 is checked against `metadata["files"]` on the way: an
+        IntegrityError (or CorruptVersionError) when one differs, VersionNotFoundError when
+        the version was deleted meanwhile.
+        """
+
+    @abstractmethod
+    def location_of(self, name: str) -> Path | str:
+        """Where a version lives, for people and for `ModelVersion.path`."""
+
+    @abstractmethod
+    def staging(self) -> AbstractContextManager[Path]:
+        """A fresh local folder to write a new version's artifacts into; gone after the block."""
+
+    # --- writes ---------------------------------------------------------------------------
+
+    @abstractmethod
+    def register(
+        self,
+        staged: Path,
+        files: Mapping[str, Mapping[str, Any]],
+        artifacts: Mapping[str, Any],
+        fields: VersionFields,
+    ) -> str:
+        """Publish the staged artifacts as a new version under a fresh name; return the name.
+
+        `files` are the staged files' records ({sha256, bytes}), `artifacts` the description
+        of how they were written, `fields` the caller's validated metadata.
+        """
+
+    @abstractmethod
+    def move_pointer(
+        self,
+        name: str,
+        channel: str,
+        *,
+        action: str = "promote",
+        reason: str | None = None,
+        expected_current: str | None = UNSET,
+    ) -> PointerMove:
+        """Point `channel` at version `name`; `action` ("promote", "rollback") is logged.
+
+        Raises VersionNotFoundError when the version does not exist, and PromotionConflict
+        when `expected_current` is given and the channel points elsewhere.
+        """
+
+    @abstractmethod
+    def rollback(self, *, reason: str | None = None) -> PointerMove:
+        """Put production back on the version it served before the current one.
+
+        Raises VersionNotFoundError when the audit log has no such version still present.
+        """
+
+    @abstractmethod
+    def cleanup(self, keep_versions: int, *, dry_run: bool = False) -> list[str]:
+        """Delete all but the newest `keep_versions`, never one a channel points to."""
+
+    @abstractmethod
+    def delete(self, name: str, *, reason: str | None = None) -> None:
+        """Delete one version: VersionNotFoundError if absent, InvalidInputError if pointed to."""
+
+    @abstractmethod
+    def import_version(
+        self,
+        src: Path,
+        *,
+        progress: Callable[[int], None] | None = None,
+        max_bytes: int | None = None,
+        record: bool = True,
+    ) -> Imported:
+        """Add a version from an export archive (or one unpacked) under its own name.
+
+        `record=False` logs no import event: a migration copies the source's history instead.
+        Refused (PayloadTooLargeError) past `max_bytes` before anything is unpacked.
+        """
+
+    @abstractmethod
+    def adopt(self, folder: Path, metadata: Mapping[str, Any]) -> bool:
+        """Publish a copy of another registry's version, metadata kept, no event logged.
+
+        False when the same version is here already; VersionExistsError for a different one.
+        """
+
+    @abstractmethod
+    def merge_history(self, merge: HistoryMerge) -> dict[str, str]:
+        """Append `merge.events`, then set pointers and statuses; returns the pointers moved."""
+
+    @abstractmethod
+    def verify(
+        self, *, repair: bool = False, progress: Callable[[int, int], None] | None = None
+    ) -> VerifyReport:
+        """Check every version's files, the pointers, the log and leftovers; mend with repair."""
+
+    # --- the location ---------------------------------------------------------------------
+
+    @abstractmethod
+    def model_names(self) -> list[str]:
+        """The named models stored at this location."""
+
+    @abstractmethod
+    def for_model(self, model: str) -> Operations:
+        """The same location's operations for another named model, sharing connections."""
+
+    @abstractmethod
+    def create(self) -> None:
+        """Create the storage where it does not exist yet; harmless where it does."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release connections."""

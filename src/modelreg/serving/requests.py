@@ -1,0 +1,87 @@
+"""The JSON bodies the registry server's write routes take, and its upload routes' docs.
+
+Strict pydantic models: an unknown field or a wrong type is a 422 naming it, before a route
+runs. Each is the wire form of one `RemoteOperations` call's arguments.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..versions import PRODUCTION
+
+__all__ = [
+    "IMPORT_DOC",
+    "UPLOAD_DOC",
+    "CleanupRequest",
+    "HistoryRequest",
+    "PromoteRequest",
+    "RollbackRequest",
+    "VerifyRequest",
+]
+
+
+class PromoteRequest(BaseModel):
+    """Move a channel to a version; `expected_current` (even null) makes it conditional."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+    version: str = Field(max_length=64)
+    channel: str = Field(PRODUCTION, max_length=64)
+    expected_current: str | None = Field(None, max_length=64)
+    reason: str | None = Field(None, max_length=2000)
+
+
+class RollbackRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    version: str | None = Field(None, max_length=64)
+    reason: str | None = Field(None, max_length=2000)
+
+
+class CleanupRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    keep_versions: int | None = Field(None, ge=1, le=1_000_000)
+    dry_run: bool = False
+
+
+class HistoryRequest(BaseModel):
+    """A batch of another registry's history; the client keeps each batch under 1 MiB."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+    events: list[dict[str, Any]] = Field(default_factory=list, max_length=10_000)
+    pointers: dict[str, str] = Field(default_factory=dict, max_length=1000)
+    statuses: dict[str, dict[str, Any]] = Field(default_factory=dict, max_length=100_000)
+
+
+class VerifyRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    repair: bool = False
+
+
+def _multipart(**parts: dict[str, Any]) -> dict[str, Any]:
+    """The OpenAPI request body of a multipart route that reads its own body (all required)."""
+    schema = {"type": "object", "required": list(parts), "properties": parts}
+    return {
+        "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": schema}}}
+    }
+
+
+UPLOAD_DOC = _multipart(
+    metadata={
+        "type": "string",
+        "description": "JSON, sent first: metrics, files {name: {sha256}}, ...",
+    },
+    files={
+        "type": "array",
+        "items": {"type": "string", "format": "binary"},
+        "description": "the artifacts; filename = artifact name",
+    },
+)
+IMPORT_DOC = _multipart(
+    archive={
+        "type": "string",
+        "format": "binary",
+        "description": "an `export` .tar.gz, .tgz or .zip",
+    }
+)
