@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from memory_backend import MemoryBackend, MemoryStore
 from modelreg import ModelRegistry
 
 PG_ADMIN_URL = os.environ.get("MODELREG_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
@@ -88,6 +89,25 @@ def s3_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Target:
     return Target("s3", opener, url)
 
 
+class _MemoryOpener(Opener):
+    """Registries over one in-memory store (`tests/memory_backend.py`)."""
+
+    def __init__(self) -> None:
+        super().__init__("memory")
+        self.store = MemoryStore()
+
+    def __call__(self, **options: Any) -> ModelRegistry:
+        registry = ModelRegistry(backend=MemoryBackend(self.store), **_options(**options))
+        self.opened.append(registry)
+        return registry
+
+
+def memory_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Target:
+    """The in-memory backend written from the Backend docstrings alone."""
+    opener = _MemoryOpener()
+    return Target("memory", opener, opener.location)
+
+
 def remote_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Target:
     """A real `modelreg server` over a local folder, on a loopback port, with a write token."""
     from server.support import WRITE_TOKEN, running_server
@@ -106,6 +126,7 @@ FACTORIES: dict[str, tuple[Factory, tuple[pytest.MarkDecorator, ...]]] = {
     "postgresql": (postgres_factory, (pytest.mark.postgres,)),
     "s3": (s3_factory, (pytest.mark.postgres, pytest.mark.s3)),
     "remote": (remote_factory, ()),
+    "memory": (memory_factory, ()),
 }
 
 

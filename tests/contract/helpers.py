@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from memory_backend import MemoryBackend
 from modelreg import ModelRegistry
 from modelreg.backends.local import LocalBackend
 from modelreg.operations.remote import RemoteOperations
@@ -21,6 +22,9 @@ def damage_artifact(
         damage_artifact(served_at(registry.location), version, filename)
         return
     backend = registry.backend
+    if isinstance(backend, MemoryBackend):
+        backend.damage(version, filename)
+        return
     if isinstance(backend, LocalBackend):
         (backend.location_of(version) / filename).write_bytes(b"tampered")
         return

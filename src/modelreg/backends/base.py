@@ -64,7 +64,21 @@ def stamped_before(event: Event, moment: datetime) -> bool:
 
 
 class Backend(ABC):
-    """Storage primitives for one model's versions, pointers and events."""
+    """Storage primitives for one model's versions, pointers and events.
+
+    The rules every backend keeps (the shipped suite `modelreg.testing` checks each one):
+
+    - Only `StoreOperations` calls these methods, and names reach them already validated
+      (versions, channels, artifact names): a backend checks nothing about a name's form.
+    - A missing version is `None` from `read_metadata` and `VersionNotFoundError` from
+      `local_folder` and `open_artifact`; never a nonexistent path or a bare OSError.
+    - Unreadable stored data is `CorruptVersionError` (or `IntegrityError` for bytes that do
+      not match their hash); storage failures are `StorageError` (disk, database, network).
+    - `transaction()` is re-entrant (a nested block joins the outer one) and creates the
+      storage when it does not exist yet; `ModelRegistry.create()` relies on that.
+    - A reader never sees a version half-published or half-deleted, nor a pointer half-set.
+    - `read_metadata` returns a fresh dict each call: callers may change it.
+    """
 
     #: a human-readable location, used in messages ("models/", "postgresql://...")
     location: str = ""
@@ -79,14 +93,20 @@ class Backend(ABC):
 
     @abstractmethod
     def staging(self) -> AbstractContextManager[Path]:
-        """A fresh local folder to write a version's artifacts into; gone after the block."""
+        """A fresh, empty local folder to write a version's artifacts into; gone after the block.
+
+        Each call gets its own folder (concurrent writers stage side by side). A process that
+        dies inside the block may leave it behind: `debris()` must then report it.
+        """
 
     @abstractmethod
     def publish(self, staged: Path, name: str, metadata: Mapping[str, Any]) -> None:
-        """Make the staged folder visible as version `name`, all at once.
+        """Make the staged folder visible as version `name`, with `metadata`, all at once.
 
-        Raises VersionExistsError when `name` is taken (checked atomically, not by a lookup
-        beforehand), so the caller can move on to the next name.
+        Called inside `transaction()`. Raises VersionExistsError when `name` is taken (checked
+        atomically, not by a lookup beforehand), so the caller can move on to the next name;
+        the staged folder is then left as it was. `metadata["files"]` lists every artifact
+        (relative paths, possibly in subfolders) with its sha256 and size.
         """
 
     def prepare_publish(self, staged: Path, files: Mapping[str, Mapping[str, Any]]) -> None:
@@ -99,63 +119,91 @@ class Backend(ABC):
 
     @abstractmethod
     def version_names(self) -> list[str]:
-        """Names of the published versions, in no particular order."""
+        """Names of the published versions, in no particular order (deleted ones excluded)."""
 
     @abstractmethod
     def read_metadata(self, name: str) -> dict[str, Any] | None:
-        """A version's metadata; None when it does not exist; CorruptVersionError when broken."""
+        """A version's metadata, as published or last written; None when it does not exist.
+
+        CorruptVersionError when it exists but cannot be read.
+        """
 
     @abstractmethod
     def write_metadata(self, name: str, metadata: Mapping[str, Any]) -> None:
-        """Replace an existing version's metadata atomically (status bookkeeping only)."""
+        """Replace an existing version's metadata atomically (status bookkeeping only).
+
+        Called inside `transaction()`; the artifacts are untouched.
+        """
 
     @abstractmethod
     def local_folder(self, name: str) -> AbstractContextManager[Path]:
-        """A local folder holding the version's artifacts (the version itself, or a copy)."""
+        """A local folder holding the version: every artifact, and `metadata.json` beside them.
+
+        The version's own folder, or a copy that lives as long as the block. Callers only
+        read it. VersionNotFoundError when the version does not exist.
+        """
 
     @abstractmethod
     def open_artifact(self, name: str, filename: str) -> IO[bytes]:
-        """Stream one artifact's bytes (downloads, exports)."""
+        """Stream one artifact's bytes (downloads, exports); the caller closes it.
+
+        VersionNotFoundError when the version, or that artifact of it, does not exist.
+        """
 
     @abstractmethod
     def delete_version(self, name: str) -> None:
-        """Remove a version so that no reader ever sees it half-deleted."""
+        """Remove a version so that no reader ever sees it half-deleted.
+
+        Called inside `transaction()`; afterwards `read_metadata(name)` is None and the name
+        may be published again. Leftovers a crash leaves go to `debris()`.
+        """
 
     # --- pointers -------------------------------------------------------------------------
 
     @abstractmethod
     def get_pointer(self, channel: str) -> str | None:
-        """The version `channel` points to, or None."""
+        """The version `channel` points to, or None. Cheap: a serving process polls it."""
 
     @abstractmethod
     def set_pointer(self, channel: str, name: str | None) -> None:
-        """Point `channel` at `name` (None removes the pointer), atomically."""
+        """Point `channel` at `name` (None removes the pointer), atomically.
+
+        Called inside `transaction()`; a reader sees the old target or the new, never neither.
+        """
 
     @abstractmethod
     def channel_names(self) -> list[str]:
-        """Channels that currently have a pointer."""
+        """Channels that currently have a pointer, in no particular order."""
 
     # --- events and writers ---------------------------------------------------------------
 
     @abstractmethod
     def append_event(self, event: Event) -> None:
-        """Add one record to the audit log, durably."""
+        """Add one record to the audit log, durably, after every earlier one."""
 
     @abstractmethod
     def read_events(self) -> list[Event]:
-        """The whole audit log, oldest first."""
+        """The whole audit log, oldest first (in the order appended)."""
 
     @abstractmethod
     def transaction(self) -> AbstractContextManager[None]:
-        """The writers' critical section: a lock on a folder, a transaction in a database."""
+        """The writers' critical section: a lock on a folder, a transaction in a database.
+
+        Re-entrant: a nested block joins the outer one. Creates the storage on first use.
+        Writers on other machines or processes wait for it (`LockTimeout` after the backend's
+        `lock_timeout`); readers never do.
+        """
 
     @abstractmethod
     def debris(self) -> list[Debris]:
-        """Leftovers of interrupted writes: stale staging folders, trash, orphan blobs."""
+        """Leftovers of interrupted writes: stale staging folders, trash, orphan blobs.
+
+        Never a published version, and never a staging folder a live writer still uses.
+        """
 
     @abstractmethod
     def remove_debris(self, item: Debris) -> None:
-        """Delete one leftover found by `debris()`."""
+        """Delete one leftover found by `debris()`; one already gone is no error."""
 
     # --- derived --------------------------------------------------------------------------
 

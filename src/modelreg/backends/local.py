@@ -23,7 +23,7 @@ from typing import IO, Any
 
 from .. import _fsutil
 from .._locking import RegistryLock
-from ..errors import CorruptVersionError, StorageError, VersionExistsError
+from ..errors import CorruptVersionError, StorageError, VersionExistsError, VersionNotFoundError
 from ..events import Event, decode_event_lines, encode_event
 from ..integrity import open_artifact_file
 from ..metadata import METADATA_FILE, decode_metadata, encode_metadata
@@ -204,10 +204,23 @@ class LocalBackend(Backend):
 
     @contextlib.contextmanager
     def local_folder(self, name: str) -> Iterator[Path]:
-        yield self._version_dir(name)
+        """The version's own folder (metadata.json beside the artifacts): no copy is made."""
+        yield self._present(name)
 
     def open_artifact(self, name: str, filename: str) -> IO[bytes]:
-        return open_artifact_file(self._version_dir(name), filename)
+        folder = self._present(name)
+        try:
+            return open_artifact_file(folder, filename)
+        except FileNotFoundError as exc:
+            raise VersionNotFoundError(
+                f"version {name} in {self.location} has no artifact {filename!r}", version=name
+            ) from exc
+
+    def _present(self, name: str) -> Path:
+        folder = self._version_dir(name)
+        if not (folder / METADATA_FILE).is_file():
+            raise VersionNotFoundError(f"version {name} not found in {self.location}", version=name)
+        return folder
 
     def delete_version(self, name: str) -> None:
         source = self._version_dir(name)

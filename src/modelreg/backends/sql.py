@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import errno
 import logging
 import math
 import os
@@ -27,7 +26,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from .. import _fsutil
-from ..errors import IntegrityError, InvalidInputError, StorageError, VersionExistsError
+from ..errors import (
+    IntegrityError,
+    InvalidInputError,
+    StorageError,
+    VersionExistsError,
+    VersionNotFoundError,
+)
 from ..events import Event
 from ..integrity import artifact_path, stored_artifact_path
 from ..metadata import METADATA_FILE, encode_metadata, parse_timestamp, utc_now
@@ -347,7 +352,7 @@ class SqlBackend(Backend):
         """The version assembled from the download cache (each blob checked as it arrives)."""
         meta = self.read_metadata(name)
         if meta is None:
-            raise FileNotFoundError(errno.ENOENT, f"no version {name} in {self.location}")
+            raise VersionNotFoundError(f"version {name} not found in {self.location}", version=name)
         rows = self._artifact_rows(name)
         with self._scratch("assemble version " + name) as root:
             for row in rows:
@@ -374,7 +379,9 @@ class SqlBackend(Backend):
         for row in self._artifact_rows(name):
             if row.name == filename:
                 return self._store.open(row.uri)
-        raise FileNotFoundError(errno.ENOENT, f"no artifact {filename!r} in version {name}")
+        raise VersionNotFoundError(
+            f"version {name} in {self.location} has no artifact {filename!r}", version=name
+        )
 
     def delete_version(self, name: str) -> None:
         """Rows go in the transaction; blobs nobody references any more go after it commits."""

@@ -1,0 +1,228 @@
+"""BackendContract: every rule of `Backend`'s docstrings, checked on the primitives alone.
+
+A new backend subclasses it and provides a `backend` fixture (a fresh, empty backend). The
+facade-level suite (`modelreg.testing.facade`) then checks the same backend under
+`ModelRegistry`; together they are the proof that a backend needs nothing unwritten.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+import pytest
+
+from ..backends.base import Backend, Debris
+from ..errors import VersionExistsError, VersionNotFoundError
+from ..events import Event
+from ..integrity import hash_folder, verify_files
+from ..metadata import METADATA_FILE, build_metadata, decode_metadata, iso_utc, version_fields
+from ..query import VersionQuery
+from .support import registered_at
+
+__all__ = ["BackendContract"]
+
+_NAME = "20260126_103000"
+_OTHER = "20260126_103001"
+
+
+def _publish(
+    backend: Backend,
+    name: str = _NAME,
+    rmse: float = 0.1,
+    files: Mapping[str, bytes] | None = None,
+) -> dict[str, Any]:
+    """Stage `files` (default one model file and one in a subfolder) and publish them."""
+    files = files or {"model.bin": b"weights", "extra/notes.txt": b"hello"}
+    with backend.staging() as staged:
+        for filename, data in files.items():
+            target = staged / filename
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+        hashed = hash_folder(staged)
+        fields = version_fields(metrics={"rmse": rmse}, features=["a", "b"])
+        meta = build_metadata(
+            fields, version=name, registered_at=registered_at(), files=hashed, artifacts={}
+        )
+        backend.prepare_publish(staged, hashed)
+        with backend.transaction():
+            backend.publish(staged, name, meta)
+    return meta
+
+
+def _event(action: str, version: str | None = _NAME, seconds: int = 0, **more: Any) -> Event:
+    return Event(iso_utc(registered_at(seconds)), action, version=version, user="tester", **more)
+
+
+class BackendContract:
+    """Subclass with a `backend` fixture returning a fresh, empty `Backend`."""
+
+    # --- staging and publishing -----------------------------------------------------------
+
+    def test_staging_folders_are_fresh_empty_and_removed(self, backend: Backend) -> None:
+        with backend.staging() as one, backend.staging() as two:
+            assert one != two and one.is_dir() and two.is_dir()
+            assert list(one.iterdir()) == [] and list(two.iterdir()) == []
+            (one / "x").write_bytes(b"x")
+        assert not one.exists() and not two.exists()
+
+    def test_a_published_version_reads_back(self, backend: Backend) -> None:
+        meta = _publish(backend)
+        assert backend.version_names() == [_NAME]
+        stored = backend.read_metadata(_NAME)
+        assert stored is not None
+        assert stored["version"] == _NAME and stored["files"] == meta["files"]
+        assert stored["metrics"] == {"rmse": 0.1}
+
+    def test_a_taken_name_is_version_exists(self, backend: Backend) -> None:
+        _publish(backend)
+        with pytest.raises(VersionExistsError):
+            _publish(backend, rmse=0.5, files={"model.bin": b"other"})
+        stored = backend.read_metadata(_NAME)
+        assert stored is not None and stored["metrics"] == {"rmse": 0.1}
+
+    def test_read_metadata_is_a_fresh_dict(self, backend: Backend) -> None:
+        _publish(backend)
+        first = backend.read_metadata(_NAME)
+        assert first is not None
+        first["metrics"]["rmse"] = 99.0
+        first["deployment_status"] = "changed"
+        again = backend.read_metadata(_NAME)
+        assert again is not None and again["metrics"] == {"rmse": 0.1}
+        assert again["deployment_status"] == "registered"
+
+    def test_a_missing_version_is_none_or_version_not_found(self, backend: Backend) -> None:
+        assert backend.read_metadata(_NAME) is None
+        with pytest.raises(VersionNotFoundError), backend.local_folder(_NAME):
+            pass
+        with pytest.raises(VersionNotFoundError):
+            backend.open_artifact(_NAME, "model.bin")
+
+    def test_a_missing_artifact_of_a_present_version_is_version_not_found(
+        self, backend: Backend
+    ) -> None:
+        _publish(backend)
+        with pytest.raises(VersionNotFoundError):
+            backend.open_artifact(_NAME, "absent.bin")
+
+    def test_the_local_folder_holds_every_artifact_and_the_metadata(self, backend: Backend) -> None:
+        meta = _publish(backend)
+        with backend.local_folder(_NAME) as folder:
+            verify_files(folder, meta["files"], version=_NAME)
+            assert (folder / "extra" / "notes.txt").read_bytes() == b"hello"
+            stored = decode_metadata((folder / METADATA_FILE).read_bytes(), where=str(folder))
+            assert stored["version"] == _NAME
+
+    def test_open_artifact_streams_the_bytes(self, backend: Backend) -> None:
+        _publish(backend)
+        with backend.open_artifact(_NAME, "extra/notes.txt") as handle:
+            assert handle.read() == b"hello"
+
+    def test_write_metadata_replaces_it(self, backend: Backend) -> None:
+        meta = _publish(backend)
+        with backend.transaction():
+            backend.write_metadata(_NAME, {**meta, "deployment_status": "production"})
+        stored = backend.read_metadata(_NAME)
+        assert stored is not None and stored["deployment_status"] == "production"
+        assert stored["files"] == meta["files"]
+
+    def test_a_deleted_version_is_gone_and_its_name_free(self, backend: Backend) -> None:
+        _publish(backend)
+        _publish(backend, _OTHER)
+        with backend.transaction():
+            backend.delete_version(_NAME)
+        assert backend.read_metadata(_NAME) is None
+        assert backend.version_names() == [_OTHER]
+        _publish(backend, rmse=0.3)
+        stored = backend.read_metadata(_NAME)
+        assert stored is not None and stored["metrics"] == {"rmse": 0.3}
+
+    # --- pointers -------------------------------------------------------------------------
+
+    def test_pointers_are_set_moved_and_removed(self, backend: Backend) -> None:
+        _publish(backend)
+        _publish(backend, _OTHER)
+        assert backend.get_pointer("production") is None and backend.channel_names() == []
+        with backend.transaction():
+            backend.set_pointer("production", _NAME)
+            backend.set_pointer("staging", _OTHER)
+        assert backend.get_pointer("production") == _NAME
+        assert sorted(backend.channel_names()) == ["production", "staging"]
+        with backend.transaction():
+            backend.set_pointer("production", _OTHER)
+            backend.set_pointer("staging", None)
+        assert backend.get_pointer("production") == _OTHER
+        assert backend.get_pointer("staging") is None
+        assert backend.channel_names() == ["production"]
+
+    # --- events and writers ---------------------------------------------------------------
+
+    def test_events_read_back_in_the_order_appended(self, backend: Backend) -> None:
+        events = [
+            _event("register", seconds=5),
+            _event("promote", seconds=1, channel="production", reason="first"),
+            _event("register", _OTHER, seconds=3),
+        ]
+        with backend.transaction():
+            for event in events:
+                backend.append_event(event)
+        assert backend.read_events() == events
+        assert backend.recent_events(registered_at(3)) == [events[0], events[2]]
+
+    def test_transaction_is_reentrant(self, backend: Backend) -> None:
+        with backend.transaction(), backend.transaction():
+            backend.append_event(_event("register"))
+        assert len(backend.read_events()) == 1
+
+    def test_transaction_creates_the_storage(self, backend: Backend) -> None:
+        with backend.transaction():
+            pass
+        assert backend.version_names() == [] and backend.read_events() == []
+
+    def test_transaction_keeps_other_writers_out(self, backend: Backend) -> None:
+        inside = threading.Event()
+        order: list[str] = []
+
+        def other() -> None:
+            inside.wait(10)
+            with backend.transaction():
+                order.append("other")
+
+        thread = threading.Thread(target=other)
+        thread.start()
+        with backend.transaction():
+            inside.set()
+            thread.join(0.3)  # it must still be waiting
+            order.append("first")
+        thread.join(10)
+        assert order == ["first", "other"]
+
+    # --- derived --------------------------------------------------------------------------
+
+    def test_query_filters_and_orders_newest_first(self, backend: Backend) -> None:
+        _publish(backend, _NAME, rmse=0.1)
+        _publish(backend, _OTHER, rmse=0.3)
+        everything = backend.query(VersionQuery(production=_NAME))
+        assert [m["version"] for m in everything] == [_OTHER, _NAME]
+        assert [m["deployment_status"] for m in everything] == ["registered", "production"]
+        cheap = backend.query(VersionQuery(max_metrics={"rmse": 0.2}))
+        assert [m["version"] for m in cheap] == [_NAME]
+
+    def test_check_artifacts_accepts_what_was_published(self, backend: Backend) -> None:
+        meta = _publish(backend)
+        backend.check_artifacts(_NAME, meta["files"])
+
+    def test_no_debris_after_clean_writes(self, backend: Backend) -> None:
+        _publish(backend)
+        with backend.transaction():
+            backend.delete_version(_NAME)
+        leftovers: list[Debris] = [d for d in backend.debris() if d.kind == "staging"]
+        assert leftovers == []
+        for item in backend.debris():
+            backend.remove_debris(item)
+        assert backend.debris() == []
+
+    def test_model_names_include_its_own(self, backend: Backend) -> None:
+        _publish(backend)
+        assert backend.model in backend.model_names()

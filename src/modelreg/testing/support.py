@@ -1,0 +1,49 @@
+"""What both contract suites use: a small real model, and a clock a test can set."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+
+from ..training.result import TrainingResult
+
+__all__ = ["Clock", "make_result", "registered_at"]
+
+#: the moment `Clock` starts at, and so the name of the first version a test registers
+START = datetime(2026, 1, 26, 10, 30, 0, tzinfo=UTC)
+
+
+class Clock:
+    """Stands in for `modelreg.operations.store.utc_now`: a fixed moment, moved by hand."""
+
+    def __init__(self, start: datetime = START) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def tick(self, seconds: float = 1.0) -> datetime:
+        self.now += timedelta(seconds=seconds)
+        return self.now
+
+
+def make_result(seed: int = 0, **metrics: float) -> TrainingResult:
+    """A small, real scikit-learn model with the seed's metrics."""
+    from sklearn.linear_model import Ridge
+
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(40, 3))
+    y = X @ np.array([0.5, -0.2, 0.1]) + rng.normal(scale=0.01, size=40)
+    model = Ridge(alpha=1.0).fit(X, y)
+    return TrainingResult(
+        model=model,
+        metrics=metrics or {"rmse": 0.01 + seed / 1000, "direction_accuracy": 0.5 + seed / 100},
+        features=["ema_20", "rsi_14", "vol_20"],
+        hyperparameters={"alpha": 1.0},
+    )
+
+
+def registered_at(seconds: int = 0) -> datetime:
+    """A registration moment `seconds` after START (primitive tests build metadata with it)."""
+    return START + timedelta(seconds=seconds)
