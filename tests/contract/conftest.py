@@ -23,6 +23,8 @@ import pytest
 from memory_backend import MemoryBackend, MemoryStore
 from modelreg import ModelRegistry
 
+from .helpers import damage_artifact
+
 PG_ADMIN_URL = os.environ.get("MODELREG_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 
 
@@ -142,6 +144,12 @@ def target(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Target]:
 def backend_factory(target: Target) -> Callable[..., ModelRegistry]:
     """`backend_factory(**options)` opens the backend under test (same storage every call)."""
     return target.open
+
+
+@pytest.fixture
+def damage() -> Callable[..., None]:
+    """`damage(registry, version, filename)`: overwrite a stored artifact where it is kept."""
+    return damage_artifact
 
 
 # --- services ---------------------------------------------------------------------------------

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..training.result import TrainingResult
 
-__all__ = ["Clock", "make_result", "registered_at"]
+if TYPE_CHECKING:
+    from ..registry import ModelRegistry
+
+__all__ = ["Clock", "Damage", "Open", "make_result", "registered_at"]
+
+#: `backend_factory(**options)`: a `ModelRegistry` on the storage under test, the same each call
+Open = Callable[..., "ModelRegistry"]
+#: `damage(registry, version, filename, cached_copies=True)`: overwrite one stored artifact
+Damage = Callable[..., None]
 
 #: the moment `Clock` starts at, and so the name of the first version a test registers
 START = datetime(2026, 1, 26, 10, 30, 0, tzinfo=UTC)

@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 
-from clock import Clock
-from conftest import make_result
-from modelreg import ModelRegistry, PromotionConflict
-
-Open = Callable[..., ModelRegistry]
+from ... import ModelRegistry, PromotionConflict
+from ..support import Clock, Open, make_result
 
 
 def _three(registry: ModelRegistry, clock: Clock) -> list[str]:

@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 
-from clock import Clock
-from conftest import make_result
-from modelreg import InvalidInputError, ModelRegistry
-
-Open = Callable[..., ModelRegistry]
+from ... import InvalidInputError, ModelRegistry
+from ..support import Clock, Open, make_result
 
 
 @pytest.fixture

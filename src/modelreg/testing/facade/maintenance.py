@@ -2,17 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 
-from clock import Clock
-from conftest import make_result
-from modelreg import IntegrityError, InvalidInputError, ModelRegistry
-
-from .helpers import damage_artifact
-
-Open = Callable[..., ModelRegistry]
+from ... import IntegrityError, InvalidInputError, ModelRegistry
+from ..support import Clock, Damage, Open, make_result
 
 
 def _register(registry: ModelRegistry, clock: Clock, count: int) -> list[str]:
@@ -74,14 +67,14 @@ def test_deleting_one_of_two_identical_versions_keeps_the_bytes(
     assert registry.verify().ok
 
 
-def test_verify_clean_then_damaged(backend_factory: Open, clock: Clock) -> None:
+def test_verify_clean_then_damaged(backend_factory: Open, clock: Clock, damage: Damage) -> None:
     registry = backend_factory(model_format="pickle")  # it damages model.pkl
     a, b, c = _register(registry, clock, 3)
     registry.promote(a)
     registry.load_version(a)  # fills any download cache: verify must look past it
     assert registry.verify().ok
-    damage_artifact(registry, a, "model.pkl", cached_copies=False)
-    damage_artifact(registry, c, "model.pkl")
+    damage(registry, a, "model.pkl", cached_copies=False)
+    damage(registry, c, "model.pkl")
     report = backend_factory().verify()
     assert not report.ok
     assert sorted((p["kind"], p["where"]) for p in report.problems)[:2] == [

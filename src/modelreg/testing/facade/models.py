@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 
-from clock import Clock
-from conftest import make_result
-from modelreg import InvalidVersionError, ModelRegistry
-
-Open = Callable[..., ModelRegistry]
+from ... import InvalidVersionError
+from ..support import Clock, Open, make_result
 
 
 def test_models_are_isolated_and_listed(backend_factory: Open, clock: Clock) -> None:

@@ -8,14 +8,11 @@ is such a version. Nothing is written by any of these calls.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 
-from conftest import make_result
-from modelreg import InvalidVersionError, ModelRegistry, VersionNotFoundError
+from ... import InvalidVersionError, VersionNotFoundError
+from ..support import Open, make_result
 
-Open = Callable[..., ModelRegistry]
 MISSING = "20200101_000000"
 
 

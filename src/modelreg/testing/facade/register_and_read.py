@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 import pytest
 
-from clock import Clock
-from conftest import make_result
-from modelreg import ModelRegistry
-
-Open = Callable[..., ModelRegistry]
+from ..support import Clock, Open, make_result
 
 
 def test_register_names_by_utc_time_and_lists_newest_first(

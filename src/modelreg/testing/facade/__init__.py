@@ -1,0 +1,16 @@
+"""The facade-level contract suite: the public `ModelRegistry` API over one backend.
+
+Import every test into a test module of yours (`from modelreg.testing.facade import *`) and
+provide the fixtures it uses: `backend_factory` (`support.Open`), `damage` (`support.Damage`)
+and `clock` (`pytest_plugins = ["modelreg.testing.fixtures"]`).
+"""
+
+from __future__ import annotations
+
+from .concurrent_writers import *  # noqa: F403
+from .list_filters import *  # noqa: F403
+from .maintenance import *  # noqa: F403
+from .models import *  # noqa: F403
+from .not_found import *  # noqa: F403
+from .pointers import *  # noqa: F403
+from .register_and_read import *  # noqa: F403
