@@ -6,12 +6,13 @@ from pathlib import Path
 
 import pytest
 
+from clock import Clock
 from modelreg import ModelRegistry, TrainingResult
 from modelreg.testing.support import make_result
 
 pytest_plugins = ["clock"]
 
-__all__ = ["make_result"]
+__all__ = ["make_result", "source_registry"]
 
 
 @pytest.fixture(autouse=True)
@@ -30,3 +31,21 @@ def registry(tmp_path: Path) -> ModelRegistry:
 @pytest.fixture
 def result() -> TrainingResult:
     return make_result()
+
+
+def source_registry(root: Path, clock: Clock) -> list[str]:
+    """Three versions of `default` (promoted, rolled back, a staging channel), one of `eth`."""
+    registry = ModelRegistry(root, trust_pickle=True)
+    names = []
+    for seed in range(3):
+        names.append(registry.register(make_result(seed)))
+        clock.tick(60)
+    registry.promote(names[0])
+    clock.tick()
+    registry.promote(names[1])
+    clock.tick()
+    registry.promote(names[2], channel="staging")
+    clock.tick()
+    registry.rollback_to_version()
+    names.append(ModelRegistry(root, model="eth", trust_pickle=True).register(make_result(9)))
+    return names

@@ -5,29 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from clock import Clock
-from conftest import make_result
+from conftest import source_registry
 from modelreg import ModelRegistry
 from modelreg.migration import migrate
 
 from .support import WRITE_TOKEN, running_server
-
-
-def _source(root: Path, clock: Clock) -> list[str]:
-    """Three versions (promoted twice, rolled back, a staging channel) and one of `eth`."""
-    registry = ModelRegistry(root, trust_pickle=True)
-    names = []
-    for seed in range(3):
-        names.append(registry.register(make_result(seed)))
-        clock.tick(60)
-    registry.promote(names[0])
-    clock.tick()
-    registry.promote(names[1])
-    clock.tick()
-    registry.promote(names[2], channel="staging")
-    clock.tick()
-    registry.rollback_to_version()
-    names.append(ModelRegistry(root, model="eth").register(make_result(9)))
-    return names
 
 
 def _state(registry: ModelRegistry) -> tuple:
@@ -41,7 +23,7 @@ def _state(registry: ModelRegistry) -> tuple:
 
 
 def test_to_a_server_and_back(tmp_path: Path, clock: Clock) -> None:
-    names = _source(tmp_path / "models", clock)
+    names = source_registry(tmp_path / "models", clock)
     served = ModelRegistry(tmp_path / "served")
     source = ModelRegistry(tmp_path / "models")
     with running_server(served) as url:

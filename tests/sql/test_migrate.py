@@ -9,28 +9,10 @@ import pytest
 from click.testing import CliRunner
 
 from clock import Clock
-from conftest import make_result
+from conftest import make_result, source_registry
 from modelreg import ModelRegistry, VersionExistsError
 from modelreg.cli import cli
 from modelreg.migration import migrate
-
-
-def _source(root: Path, clock: Clock) -> list[str]:
-    """Three versions of `default` (promoted, rolled back, a staging channel), one of `eth`."""
-    registry = ModelRegistry(root, trust_pickle=True)
-    names = []
-    for seed in range(3):
-        names.append(registry.register(make_result(seed)))
-        clock.tick(60)
-    registry.promote(names[0])
-    clock.tick()
-    registry.promote(names[1])
-    clock.tick()
-    registry.promote(names[2], channel="staging")
-    clock.tick()
-    registry.rollback_to_version()
-    names.append(ModelRegistry(root, model="eth", trust_pickle=True).register(make_result(9)))
-    return names
 
 
 def _state(registry: ModelRegistry) -> tuple:
@@ -46,7 +28,7 @@ def _state(registry: ModelRegistry) -> tuple:
 
 
 def test_local_to_sqlite_and_back(tmp_path: Path, clock: Clock) -> None:
-    names = _source(tmp_path / "models", clock)
+    names = source_registry(tmp_path / "models", clock)
     catalog = f"sqlite:///{tmp_path / 'registry.db'}"
     reports = migrate(tmp_path / "models", catalog)
     assert [(r.model, r.copied) for r in reports] == [("default", names[:3]), ("eth", names[3:])]
@@ -64,7 +46,7 @@ def test_local_to_sqlite_and_back(tmp_path: Path, clock: Clock) -> None:
 
 
 def test_rerun_skips_and_picks_up_what_is_new(tmp_path: Path, clock: Clock) -> None:
-    names = _source(tmp_path / "models", clock)[:3]
+    names = source_registry(tmp_path / "models", clock)[:3]
     catalog = f"sqlite:///{tmp_path / 'registry.db'}"
     migrate(tmp_path / "models", catalog, models=["default"])
     again = migrate(tmp_path / "models", catalog, models=["default"])[0]
@@ -87,7 +69,7 @@ def test_a_different_version_under_the_same_name_is_refused(tmp_path: Path, cloc
 
 
 def test_cli_migrate(tmp_path: Path, clock: Clock) -> None:
-    names = _source(tmp_path / "models", clock)[:3]
+    names = source_registry(tmp_path / "models", clock)[:3]
     catalog = f"sqlite:///{tmp_path / 'registry.db'}"
     args = ["migrate", "--from", str(tmp_path / "models"), "--to", catalog]
     args += ["--artifacts", str(tmp_path / "blobs"), "--model", "default"]
@@ -109,7 +91,7 @@ def test_cli_migrate(tmp_path: Path, clock: Clock) -> None:
 def test_local_to_postgres_and_s3(
     tmp_path: Path, clock: Clock, postgres_schema_url: str, s3_endpoint: str
 ) -> None:
-    _source(tmp_path / "models", clock)
+    source_registry(tmp_path / "models", clock)
     options = {
         "artifacts": "s3://modelreg-test/migrated",
         "storage_options": {"client_kwargs": {"endpoint_url": s3_endpoint}},
