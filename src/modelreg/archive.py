@@ -44,7 +44,13 @@ from .errors import (
     StorageError,
 )
 from .integrity import hash_limited
-from .metadata import METADATA_FILE, decode_metadata, encode_metadata, version_fields
+from .metadata import (
+    METADATA_FILE,
+    Status,
+    decode_metadata,
+    encode_metadata,
+    version_fields,
+)
 from .versions import validate_artifact_name, validate_version
 
 __all__ = [
@@ -550,7 +556,7 @@ class _Unpacker:
             config=meta.get("config"),
         )
         self._check_files(name, meta.get("files") or {})
-        return {**meta, "deployment_status": "registered", "promoted_at": None}
+        return {**meta, "deployment_status": Status.REGISTERED.value, "promoted_at": None}
 
     def _manifest(self) -> dict[str, Any]:
         try:

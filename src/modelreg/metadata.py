@@ -27,6 +27,7 @@ from collections.abc import Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from enum import StrEnum
 from typing import Any
 
 from .errors import CorruptVersionError, InvalidInputError, ReservedKeyError
@@ -38,8 +39,10 @@ __all__ = [
     "MAX_JSON_DEPTH",
     "METADATA_FILE",
     "RESERVED_KEYS",
+    "SERVED",
     "SERVER_KEYS",
     "STATUSES",
+    "Status",
     "VersionFields",
     "build_metadata",
     "current_user",
@@ -60,7 +63,24 @@ __all__ = [
 
 FORMAT_VERSION = 1
 METADATA_FILE = "metadata.json"
-STATUSES = ("registered", "production", "archived")
+
+
+class Status(StrEnum):
+    """A version's `deployment_status`: the production pointer is the truth, this its echo.
+
+    `registered` never served; `production` is what production points to; `archived` served
+    once and no longer does (`effective_status` derives it from the pointer).
+    """
+
+    REGISTERED = "registered"
+    PRODUCTION = "production"
+    ARCHIVED = "archived"
+
+
+#: every status, in order of a version's life
+STATUSES = tuple(s.value for s in Status)
+#: the statuses of a version that has served (and so is archived once it does no more)
+SERVED = (Status.PRODUCTION.value, Status.ARCHIVED.value)
 #: what the registry records about a version itself; never taken from a caller
 SERVER_KEYS = frozenset(
     {
@@ -384,7 +404,7 @@ def build_metadata(
     """
     own: dict[str, Any] = {
         "version": version,
-        "deployment_status": "registered",
+        "deployment_status": Status.REGISTERED.value,
         "promoted_at": None,
         "registered_at": iso_utc(registered_at),
         "format_version": FORMAT_VERSION,

@@ -19,7 +19,7 @@ from typing import IO, Any
 
 from ..events import Event
 from ..integrity import verify_files
-from ..metadata import parse_timestamp
+from ..metadata import SERVED, Status, parse_timestamp
 from ..query import VersionQuery, matches
 from ..versions import sort_newest_first
 
@@ -49,10 +49,10 @@ class Debris:
 def effective_status(stored: str | None, name: str, production: str | None) -> str:
     """The pointer is the truth: it overrides whatever status a crash left in the metadata."""
     if name == production:
-        return "production"
-    if stored in ("production", "archived"):
-        return "archived"
-    return "registered"
+        return Status.PRODUCTION.value
+    if stored in SERVED:
+        return Status.ARCHIVED.value
+    return Status.REGISTERED.value
 
 
 def stamped_before(event: Event, moment: datetime) -> bool:

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import CorruptVersionError, InvalidInputError
-from ..metadata import METADATA_FILE, parse_timestamp
+from ..metadata import METADATA_FILE, SERVED, Status, parse_timestamp
 from ..versions import is_version_name, parse_version
 from .base import VersionQuery
 
@@ -65,7 +65,7 @@ LISTED = (
     "features",
     "data_range",
 )
-_WAS_PRODUCTION = "('production', 'archived')"
+_WAS_PRODUCTION = "(" + ", ".join(f"'{s}'" for s in SERVED) + ")"
 
 ReadMetadata = Callable[[str], "dict[str, Any] | None"]
 
@@ -427,9 +427,9 @@ def _select(query: VersionQuery) -> tuple[str, list[Any]]:
         if moment is not None:
             where.append(f"v.trained {op} ?")
             params.append(_micros(moment))
-    if query.status == "production":
+    if query.status == Status.PRODUCTION:
         where.append("v.name = ?")
-    elif query.status == "archived":
+    elif query.status == Status.ARCHIVED:
         where.append(f"v.name IS NOT ? AND v.status IN {_WAS_PRODUCTION}")
     elif query.status is not None:
         where.append(f"v.name IS NOT ? AND (v.status IS NULL OR v.status NOT IN {_WAS_PRODUCTION})")

@@ -35,7 +35,7 @@ from ..errors import (
 )
 from ..events import Event
 from ..integrity import artifact_path, stored_artifact_path
-from ..metadata import METADATA_FILE, encode_metadata, parse_timestamp, utc_now
+from ..metadata import METADATA_FILE, Status, encode_metadata, parse_timestamp, utc_now
 from ..versions import parse_version, validate_model_name
 from .artifact_store import ArtifactStore, Blob, link_or_copy
 from .base import DEFAULT_MODEL, Backend, Debris, VersionQuery, effective_status
@@ -547,7 +547,7 @@ class SqlBackend(Backend):
 
 
 def _status_of(metadata: Mapping[str, Any]) -> str:
-    return str(metadata.get("deployment_status") or "registered")
+    return str(metadata.get("deployment_status") or Status.REGISTERED.value)
 
 
 def _referenced(conn: Connection, uris: list[str]) -> set[str]:

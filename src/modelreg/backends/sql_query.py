@@ -11,6 +11,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from ..metadata import SERVED, Status
 from .base import VersionQuery
 from .sql_schema import version_metrics, versions
 
@@ -43,10 +44,10 @@ def _has_metric(name: str, condition: Any) -> Any:
 def _status_clause(status: str, production: str | None) -> Any:
     """`effective_status` as SQL: the production pointer overrides the stored status."""
     current = versions.c.name == production if production else sa.false()
-    was_live = versions.c.status.in_(("production", "archived"))
-    if status == "production":
+    was_live = versions.c.status.in_(SERVED)
+    if status == Status.PRODUCTION:
         return current
-    if status == "archived":
+    if status == Status.ARCHIVED:
         return sa.and_(sa.not_(current), was_live)
     return sa.and_(sa.not_(current), sa.not_(was_live))
 

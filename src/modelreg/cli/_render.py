@@ -7,10 +7,16 @@ import sys
 from rich.console import Console
 from rich.text import Text
 
+from ..metadata import Status
+
 __all__ = ["STATUS_STYLES", "console", "status_text"]
 
 _PIPE_WIDTH = 4096
-STATUS_STYLES = {"production": "bold green", "archived": "dim", "registered": ""}
+STATUS_STYLES: dict[str, str] = {
+    Status.PRODUCTION: "bold green",
+    Status.ARCHIVED: "dim",
+    Status.REGISTERED: "",
+}
 
 
 def console() -> Console:
@@ -21,5 +27,5 @@ def console() -> Console:
 
 def status_text(status: str) -> Text:
     """`production` stands out (with a star, so it shows without colour too)."""
-    label = f"★ {status}" if status == "production" else status
+    label = f"★ {status}" if status == Status.PRODUCTION else status
     return Text(label, style=STATUS_STYLES.get(status, ""))

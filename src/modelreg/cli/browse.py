@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from ..errors import VersionNotFoundError
+from ..metadata import STATUSES
 from ..versions import ModelVersion
 from ._common import Output, complete_versions, emit_json, open_registry, output_options
 from ._params import METRIC
@@ -30,7 +31,7 @@ def version_row(version: ModelVersion, channels: dict[str, str | None]) -> dict[
 @click.option("--max", "ceilings", multiple=True, type=METRIC, help="Metric at most (repeat).")
 @click.option("--after", metavar="DATE", help="Trained at or after this ISO date/time.")
 @click.option("--before", metavar="DATE", help="Trained at or before this ISO date/time.")
-@click.option("--status", type=click.Choice(["registered", "production", "archived"]))
+@click.option("--status", type=click.Choice(STATUSES))
 @click.option("--limit", type=click.IntRange(min=0), help="At most this many, newest first.")
 @output_options
 @click.pass_context

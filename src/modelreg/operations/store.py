@@ -26,7 +26,7 @@ from ..errors import (
 )
 from ..events import Event, previous_target
 from ..integrity import verify_files
-from ..metadata import VersionFields, build_metadata, current_user, iso_utc, utc_now
+from ..metadata import Status, VersionFields, build_metadata, current_user, iso_utc, utc_now
 from ..versions import PRODUCTION, format_version_name, next_candidates, sort_newest_first
 from . import transfer, verify
 from ._writes import all_or_nothing, exists, log_or_undo
@@ -195,9 +195,9 @@ class StoreOperations(Operations):
 
     def _mend_status(self, meta: dict[str, Any], channel: str) -> None:
         """Production already points here, but a crash may have left the status stale."""
-        if channel == PRODUCTION and meta.get("deployment_status") != "production":
+        if channel == PRODUCTION and meta.get("deployment_status") != Status.PRODUCTION:
             when = meta.get("promoted_at") or iso_utc(utc_now())
-            self._set_status(meta, "production", [], promoted_at=when)
+            self._set_status(meta, Status.PRODUCTION.value, [], promoted_at=when)
 
     def _move(
         self,
@@ -217,7 +217,7 @@ class StoreOperations(Operations):
         with all_or_nothing(action) as undo:
             old = backend.read_metadata(current) if channel == PRODUCTION and current else None
             if old is not None:
-                self._set_status(old, "archived", undo)
+                self._set_status(old, Status.ARCHIVED.value, undo)
             undo.append(lambda: backend.set_pointer(channel, current))
             backend.set_pointer(channel, move.version)
             change.made(
@@ -225,7 +225,7 @@ class StoreOperations(Operations):
                 lambda: backend.get_pointer(channel) == move.version,
             )
             if channel == PRODUCTION:
-                self._set_status(meta, "production", undo, promoted_at=now)
+                self._set_status(meta, Status.PRODUCTION.value, undo, promoted_at=now)
             backend.append_event(
                 Event(
                     now,
