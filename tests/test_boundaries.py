@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
@@ -60,3 +61,122 @@ def test_registry_facade_has_no_storage_detail() -> None:
     for forbidden in ("open(", "shutil", "sqlalchemy", "fsspec", "httpx"):
         assert forbidden not in source, f"registry.py contains {forbidden!r}"
     assert not re.findall(r"\bos\.(?!PathLike|fspath)\w+", source)
+
+
+# --- the import graph: who may import whom ---------------------------------------------------
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imports(path: Path) -> list[tuple[str, bool]]:
+    """(imported module, does it run?) for every import in `path`.
+
+    Imports under `if TYPE_CHECKING:` never run; those inside functions run when called.
+    """
+    name = _module_name(path)
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found: list[tuple[str, bool]] = []
+
+    def visit(node: ast.AST, eager: bool) -> None:
+        for child in ast.iter_child_nodes(node):
+            runs = eager
+            if isinstance(child, ast.If) and "TYPE_CHECKING" in ast.unparse(child.test):
+                runs = False
+            if isinstance(child, ast.Import):
+                found.extend((alias.name, runs) for alias in child.names)
+            elif isinstance(child, ast.ImportFrom):
+                base = package.split(".")
+                if child.level:
+                    base = base[: len(base) - child.level + 1]
+                    target = ".".join([*base, child.module] if child.module else base)
+                else:
+                    target = child.module or ""
+                for alias in child.names:
+                    sub = f"{target}.{alias.name}"
+                    found.append((sub if _is_module(sub) else target, runs))
+            visit(child, runs)
+
+    visit(tree, True)
+    return [(m, runs) for m, runs in found if m == "modelreg" or m.startswith("modelreg.")]
+
+
+def _is_module(dotted: str) -> bool:
+    relative = Path(*dotted.split(".")[1:])
+    return (PACKAGE / relative).with_suffix(".py").exists() or (PACKAGE / relative).is_dir()
+
+
+def _graph() -> dict[str, list[tuple[str, bool]]]:
+    return {_module_name(p): _imports(p) for p in _modules()}
+
+
+_UPPER = ("modelreg.cli", "modelreg.serving", "modelreg.training", "modelreg.importers")
+_CORE_EXEMPT = (*_UPPER, "modelreg.testing", "modelreg.__main__")
+
+
+def _under(module: str, prefixes: tuple[str, ...]) -> bool:
+    return any(module == p or module.startswith(p + ".") for p in prefixes)
+
+
+def test_the_core_never_imports_from_a_higher_floor() -> None:
+    """The registry, its operations and backends know nothing of the CLI, server or trainer."""
+    crossings = [
+        f"{module} -> {target}"
+        for module, imports in _graph().items()
+        if not _under(module, _CORE_EXEMPT) and module != "modelreg"
+        for target, _runs in imports
+        if _under(target, _UPPER)
+    ]
+    assert crossings == []
+
+
+def test_backend_internals_are_reached_only_through_the_backends_package() -> None:
+    """Outside backends/ and operations/, only `modelreg.backends` and its `base` are public."""
+    allowed = ("modelreg.backends", "modelreg.backends.base")
+    crossings = [
+        f"{module} -> {target}"
+        for module, imports in _graph().items()
+        if not _under(module, ("modelreg.backends", "modelreg.operations"))
+        for target, _runs in imports
+        if _under(target, ("modelreg.backends",)) and target not in allowed
+    ]
+    assert crossings == []
+
+
+def test_the_filesystem_helper_stays_below_the_facade() -> None:
+    """`_fsutil` is for the storage and artifact layers; the facade and operations use theirs."""
+    users = {
+        module
+        for module, imports in _graph().items()
+        for target, _runs in imports
+        if target == "modelreg._fsutil"
+    }
+    assert not users & {"modelreg.registry", "modelreg.migration"}
+    assert not any(_under(m, ("modelreg.operations", "modelreg.cli")) for m in users)
+
+
+def test_no_import_cycles() -> None:
+    """No module imports a module that imports it back, directly or not, even lazily."""
+    graph = {
+        module: {t for t, runs in imports if runs and t != module and t in _names()}
+        for module, imports in _graph().items()
+    }
+    cycles = []
+    for start in graph:
+        stack, seen = [(start, [start])], set()
+        while stack:
+            node, path = stack.pop()
+            for nxt in graph.get(node, ()):
+                if nxt == start:
+                    cycles.append(" -> ".join([*path, start]))
+                elif nxt not in seen:
+                    seen.add(nxt)
+                    stack.append((nxt, [*path, nxt]))
+    assert sorted(set(cycles))[:5] == []
+
+
+def _names() -> set[str]:
+    return {_module_name(p) for p in _modules()}

@@ -29,7 +29,7 @@ from .errors import (
 from .events import Event
 from .gate import PromotionDecision
 from .registry import ModelRegistry, VerifyReport
-from .training.result import TrainingResult
+from .result import TrainingResult
 from .versions import ModelVersion
 
 __version__ = "0.1.0"

@@ -13,7 +13,7 @@ import contextlib
 import hashlib
 import os
 import stat
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any, Protocol
 
@@ -24,6 +24,7 @@ from .versions import validate_artifact_name
 
 __all__ = [
     "artifact_path",
+    "copy_hashed",
     "hash_folder",
     "hash_limited",
     "open_artifact_file",
@@ -120,6 +121,16 @@ def hash_limited(handle: Readable, limit: int) -> tuple[str, int]:
         digest.update(chunk)
         size += len(chunk)
     return digest.hexdigest(), size
+
+
+def copy_hashed(
+    source: Path, dest: Path, progress: Callable[[int], None] | None = None
+) -> dict[str, dict[str, object]]:
+    """Copy a file, or a folder's artifacts (not its metadata.json), into `dest`.
+
+    Each is hashed as it is written, so nothing is read twice; returns their records.
+    """
+    return _fsutil.copy_into(source, dest, progress)
 
 
 def hash_folder(folder: Path, known: Mapping[str, Mapping[str, Any]] | None = None) -> dict:

@@ -18,7 +18,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
-from ._fsutil import copy_into
 from .archive import write_archive
 from .backends.base import Backend, Debris
 from .config import RegistryConfig, resolve_config
@@ -29,7 +28,7 @@ from .errors import (
 )
 from .events import Event, live_at, pointer_history
 from .gate import PromotionDecision, run_gate
-from .integrity import hash_folder, stored_name
+from .integrity import copy_hashed, hash_folder, stored_name
 from .metadata import parse_timestamp, validate_description, version_fields
 from .metrics import MetricDirections, compare_metrics, validate_metrics
 from .operations import (
@@ -41,7 +40,7 @@ from .operations import (
     open_operations,
 )
 from .query import VersionQuery
-from .training.result import TrainingResult, write_artifacts
+from .result import TrainingResult, write_artifacts
 from .versions import (
     LATEST,
     PRODUCTION,
@@ -243,7 +242,7 @@ class ModelRegistry:
         )
         with self._ops.staging() as staged:
             written: Mapping[str, Mapping[str, Any]] = (
-                source(staged) if callable(source) else copy_into(Path(source), staged, progress)
+                source(staged) if callable(source) else copy_hashed(Path(source), staged, progress)
             )
             files = hash_folder(staged, {**written, **(known_hashes or {})})
             record = validate_description(dict(artifacts or {}), files)

@@ -13,7 +13,7 @@ from typing import Any
 from ..errors import InvalidInputError, MissingDependencyError
 from .base import Backend
 
-__all__ = ["Backend", "check_options", "open_backend", "scheme_of"]
+__all__ = ["Backend", "check_options", "open_backend", "scheme_of", "upgrade_catalog"]
 
 _SQL_SCHEMES = ("sqlite", "postgresql", "postgres", "mysql")
 _SQL_OPTIONS = {"lock_timeout", "model", "artifacts", "storage_options", "cache_dir"}
@@ -49,6 +49,17 @@ def open_backend(location: str | os.PathLike[str], **options: Any) -> Backend:
         + ("" if scheme in _SQL_SCHEMES else f" (unknown scheme {scheme!r})"),
         location=text,
     )
+
+
+def upgrade_catalog(url: str) -> tuple[str | None, str]:
+    """Bring a SQL catalog's schema to this release's; returns (revision before, after)."""
+    try:
+        from .sql_engine import upgrade_catalog as upgrade
+    except ImportError as exc:
+        raise MissingDependencyError(
+            f"SQL catalogs need the sql extra: pip install 'modelreg[sql]' ({exc})"
+        ) from exc
+    return upgrade(url)
 
 
 def check_options(options: dict[str, Any], *, allowed: set[str], where: str) -> None:

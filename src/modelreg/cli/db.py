@@ -6,7 +6,8 @@ import dataclasses
 
 import click
 
-from ..errors import InvalidInputError, MissingDependencyError
+from ..backends import upgrade_catalog
+from ..errors import InvalidInputError
 from ._common import Output, emit_json, note, output_options
 from .mlflow_migrate import MLFLOW_PREFIX, migrate_from_mlflow
 
@@ -46,12 +47,6 @@ def upgrade(ctx: click.Context, url: str | None, out: Output) -> None:
         raise InvalidInputError(
             "db upgrade needs a catalog URL: --registry postgresql://... or sqlite:///..."
         )
-    try:
-        from ..backends.sql_engine import upgrade_catalog
-    except ImportError as exc:
-        raise MissingDependencyError(
-            f"SQL catalogs need the sql extra: pip install 'modelreg[sql]' ({exc})"
-        ) from exc
     before, after = upgrade_catalog(url)
     if out.json:
         emit_json({"registry": url, "from": before, "to": after})

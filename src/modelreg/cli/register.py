@@ -134,7 +134,7 @@ def register(
             )
     else:
         from ..flavors import ModelFiles
-        from ..training.result import TrainingResult
+        from ..result import TrainingResult
 
         with spinner(f"copying {source.name}", _size(source), enabled=out.human):
             name = registry.register(

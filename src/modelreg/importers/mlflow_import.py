@@ -52,7 +52,7 @@ from ..metadata import (
     version_fields,
 )
 from ..registry import ModelRegistry
-from ..training.result import TrainingResult, write_artifacts
+from ..result import TrainingResult, write_artifacts
 from .mlflow_source import (
     CONVERTIBLE_FLAVORS,
     MlflowSource,

@@ -12,13 +12,12 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from .._fsutil import copy_into
 from ..archive import read_archive, read_folder, same_version
 from ..audit import ChangeRecord
 from ..backends.base import Backend
 from ..errors import InvalidInputError, VersionExistsError
 from ..events import Event
-from ..integrity import verify_files
+from ..integrity import copy_hashed, verify_files
 from ..metadata import STATUSES, current_user, iso_utc, parse_timestamp, utc_now
 from ..versions import validate_version
 from ._writes import log_or_undo
@@ -60,7 +59,7 @@ def adopt(backend: Backend, folder: Path, metadata: Mapping[str, Any]) -> bool:
     meta = dict(metadata)
     name = validate_version(meta.get("version"), allow_latest=False)
     with backend.staging() as staged:
-        copy_into(Path(folder), staged)
+        copy_hashed(Path(folder), staged)
         verify_files(staged, meta.get("files") or {}, version=name)
         return _publish_once(backend, staged, meta, f"version {name} from {folder}", None)
 

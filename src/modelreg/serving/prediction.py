@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidInputError, ModelRegistryError, VersionNotFoundError
 from ..registry import PRODUCTION, ModelRegistry
+from ..result import TrainingResult
 from ..training.data import PRICE_COLUMNS
-from ..training.result import TrainingResult
 from ..versions import validate_channel
 
 if TYPE_CHECKING:

@@ -18,7 +18,7 @@ from .prediction import model_inputs
 if TYPE_CHECKING:
     import pandas as pd
 
-    from ..training.result import TrainingResult
+    from ..result import TrainingResult
 
 __all__ = ["Answer", "ServedModel"]
 

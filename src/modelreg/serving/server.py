@@ -47,7 +47,7 @@ from ..metadata import ACTING_USER
 from ..operations import HistoryMerge, Imported
 from ..query import VersionQuery
 from ..registry import PRODUCTION, ModelRegistry
-from ..training.result import TABLES
+from ..result import TABLES
 from ..versions import validate_channel, validate_model_name, validate_version
 from .auth import Principal, TokenSet
 from .redaction import Redactor

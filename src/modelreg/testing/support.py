@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..training.result import TrainingResult
+from ..result import TrainingResult
 
 if TYPE_CHECKING:
     from ..registry import ModelRegistry

@@ -26,8 +26,8 @@ from .._fsutil import make_dirs, remove_tree
 from ..errors import InvalidInputError
 from ..gate import PromotionDecision
 from ..registry import ModelRegistry, VerifyReport
+from ..result import TrainingResult
 from .features import TARGET
-from .result import TrainingResult
 
 if TYPE_CHECKING:
     import pandas as pd

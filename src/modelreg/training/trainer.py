@@ -18,9 +18,9 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidInputError, MissingDependencyError
+from ..result import TrainingResult
 from ..signature import infer_signature
 from .evaluation import evaluate
-from .result import TrainingResult
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -14,10 +14,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import CorruptVersionError, InvalidInputError
-from ..flavors import PICKLE_FILE, load_model, save_model
-from ..metadata import METADATA_FILE, iso_utc, parse_timestamp
-from ..signature import validate_signature
+from .errors import CorruptVersionError, InvalidInputError
+from .flavors import PICKLE_FILE, load_model, save_model
+from .metadata import METADATA_FILE, iso_utc, parse_timestamp
+from .signature import validate_signature
 
 if TYPE_CHECKING:
     import pandas as pd
