@@ -6,9 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from clock import Clock
 from modelreg import ModelRegistry, TrainingResult
-from modelreg.testing.support import make_result
+from modelreg.testing.support import Clock, make_result
 
 pytest_plugins = ["clock"]
 
@@ -18,7 +17,7 @@ __all__ = ["make_result", "source_registry"]
 @pytest.fixture(autouse=True)
 def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No test reads the developer's config or registry, or writes into the work tree."""
-    for name in ("MODELREG_CONFIG", "MODELREG_REGISTRY", "MODELREG_TOKEN"):
+    for name in ("MODELREG_CONFIG", "MODELREG_REGISTRY", "MODELREG_MODEL", "MODELREG_TOKEN"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)
 

@@ -13,6 +13,12 @@ The file's `registry` section::
       metric_directions: {sharpe: higher, drawdown: lower}
       model_format: pickle         # or "safe"
       trust_pickle: true
+      model: default               # which named model of the location ($MODELREG_MODEL)
+      metadata: [training_date, data_range, metrics, features, hyperparameters]
+                                   # the caller-supplied fields to store (default: all)
+
+The environment: `$MODELREG_REGISTRY` (path), `$MODELREG_MODEL` (model), `$MODELREG_CONFIG`
+(this file). Every setting is read here and nowhere else.
 """
 
 from __future__ import annotations
@@ -25,10 +31,23 @@ from typing import Any
 
 from .errors import InvalidInputError
 
-__all__ = ["CONFIG_ENV", "REGISTRY_ENV", "RegistryConfig", "load_config_file", "resolve_config"]
+__all__ = [
+    "CONFIG_ENV",
+    "METADATA_FIELDS",
+    "MODEL_ENV",
+    "REGISTRY_ENV",
+    "RegistryConfig",
+    "load_config_file",
+    "resolve_config",
+]
 
 CONFIG_ENV = "MODELREG_CONFIG"
 REGISTRY_ENV = "MODELREG_REGISTRY"
+MODEL_ENV = "MODELREG_MODEL"
+#: the caller-supplied fields `registry.metadata` may list (what a version stores of them)
+METADATA_FIELDS = ("training_date", "data_range", "metrics", "features", "hyperparameters")
+#: setting -> environment variable, read in `resolve_config` only
+_ENVIRONMENT = {"path": REGISTRY_ENV, "model": MODEL_ENV}
 DEFAULT_CONFIG = Path("config") / "model.yaml"
 
 
@@ -43,7 +62,8 @@ class RegistryConfig:
     metric_directions: dict[str, str] = field(default_factory=dict)
     model_format: str | None = None
     trust_pickle: bool | None = None
-    metadata: list[str] = field(default_factory=list)
+    metadata: list[str] = field(default_factory=lambda: list(METADATA_FIELDS))
+    model: str | None = None
     source: str | None = None
 
     def __post_init__(self) -> None:
@@ -67,6 +87,12 @@ class RegistryConfig:
                 "true or false",
             ),
             ("model_format", self.model_format in (None, "pickle", "safe"), "'pickle' or 'safe'"),
+            (
+                "metadata",
+                isinstance(self.metadata, list) and set(self.metadata) <= set(METADATA_FIELDS),
+                f"a list of {', '.join(METADATA_FIELDS)}",
+            ),
+            ("model", self.model is None or isinstance(self.model, str), "a model name"),
             (
                 "metric_directions",
                 _is_directions(self.metric_directions),
@@ -145,9 +171,9 @@ def resolve_config(
     """Merge arguments (None means "not given") over the environment over the config file."""
     path = _config_path(config_path)
     settings: dict[str, Any] = load_config_file(path) if path is not None else {}
-    env_registry = os.environ.get(REGISTRY_ENV)
-    if env_registry:
-        settings["path"] = env_registry
+    for setting, variable in _ENVIRONMENT.items():
+        if os.environ.get(variable):
+            settings[setting] = os.environ[variable]
     settings.update({k: v for k, v in arguments.items() if v is not None})
     if isinstance(settings.get("path"), os.PathLike):
         settings["path"] = os.fspath(settings["path"])

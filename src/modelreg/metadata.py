@@ -25,7 +25,7 @@ import subprocess
 import sys
 from collections.abc import Mapping, Sequence
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
@@ -285,6 +285,17 @@ class VersionFields:
     hyperparameters: dict[str, Any]
     config: dict[str, Any]
     extra: dict[str, Any]
+
+    def only(self, stored: Sequence[str]) -> VersionFields:
+        """These fields with those not in `stored` (config `registry.metadata`) left empty."""
+        empty: dict[str, Any] = {
+            "training_date": None,
+            "data_range": None,
+            "metrics": {},
+            "features": [],
+            "hyperparameters": {},
+        }
+        return replace(self, **{k: v for k, v in empty.items() if k not in stored})
 
 
 def version_fields(

@@ -91,12 +91,13 @@ class ModelRegistry:
             auto_cleanup=auto_cleanup,
             model_format=model_format,
             trust_pickle=trust_pickle,
+            model=model,
         )
         self._ops: Operations = open_operations(
             self.config.path,
             backend=backend,
             lock_timeout=self.config.lock_timeout,
-            model=model,
+            model=self.config.model,
             **backend_options,
         )
         self.directions = MetricDirections(self.config.metric_directions)
@@ -200,7 +201,7 @@ class ModelRegistry:
             hyperparameters=getattr(training_result, "hyperparameters", None),
             config=getattr(training_result, "config", None),
             metadata_extra=metadata_extra,
-        )
+        ).only(self.config.metadata)
         with self._ops.staging() as folder:
             record = write_artifacts(training_result, folder, model_format=self.model_format)
             known = record["model"].pop("hashes", None)
@@ -239,7 +240,7 @@ class ModelRegistry:
             hyperparameters=hyperparameters,
             config=config,
             metadata_extra=metadata_extra,
-        )
+        ).only(self.config.metadata)
         with self._ops.staging() as staged:
             written: Mapping[str, Mapping[str, Any]] = (
                 source(staged) if callable(source) else copy_hashed(Path(source), staged, progress)

@@ -133,6 +133,9 @@ BAD_SETTINGS: list[tuple[str, Any]] = [
     ("path", ""),
     ("path", ["models"]),
     ("flavour", "typo"),
+    ("metadata", ["metrics", "colour"]),
+    ("metadata", "metrics"),
+    ("model", 7),
 ]
 
 
@@ -170,3 +173,36 @@ def test_missing_named_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
 def test_bad_arguments(kwargs: dict[str, Any]) -> None:
     with pytest.raises(InvalidInputError):
         ModelRegistry(**kwargs)
+
+
+def test_the_model_comes_from_the_environment_in_the_library(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """$MODELREG_MODEL works for `ModelRegistry` as it does for the CLI; an argument wins."""
+    monkeypatch.setenv("MODELREG_MODEL", "eth")
+    registry = ModelRegistry(tmp_path / "models")
+    assert registry.model == "eth"
+    registry.register(make_result(1))
+    assert ModelRegistry(tmp_path / "models", model="default").list_versions() == []
+    assert ModelRegistry(tmp_path / "models", model="eth").list_versions() != []
+    config = _write(tmp_path / "model.yaml", {"path": str(tmp_path / "models"), "model": "btc"})
+    assert ModelRegistry(config_path=config).model == "eth"
+    monkeypatch.delenv("MODELREG_MODEL")
+    assert ModelRegistry(config_path=config).model == "btc"
+
+
+def test_metadata_lists_the_fields_a_version_stores(tmp_path: Path) -> None:
+    """`registry.metadata` (the original spec's setting) leaves the unlisted fields empty."""
+    config = _write(
+        tmp_path / "model.yaml",
+        {"path": str(tmp_path / "models"), "metadata": ["metrics", "data_range"]},
+    )
+    registry = ModelRegistry(config_path=config)
+    half_year = {"start": "2025-01-01", "end": "2025-06-30"}
+    meta = registry.stored_metadata(registry.register(make_result(1), data_range=half_year))
+    assert meta is not None
+    assert meta["metrics"] and sorted(meta["data_range"]) == ["end", "start"]
+    assert meta["features"] == [] and meta["hyperparameters"] == {}
+    everything = ModelRegistry(tmp_path / "all").register(make_result(1))
+    full = ModelRegistry(tmp_path / "all").stored_metadata(everything)
+    assert full is not None and full["features"] and full["hyperparameters"]
