@@ -2,53 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import click
 
-from ..errors import InvalidInputError, ModelRegistryError
-from ..flavors import PICKLE_FILE
-from ..metadata import METADATA_FILE
+from ..errors import ModelRegistryError
+from ..saved import copies_files, register_saved
 from ._common import Output, emit_json, open_registry, output_options
 from ._params import DATA_RANGE, METRIC, VALUE
 from ._progress import progress_bar, spinner
-
-#: metadata.json keys of a `TrainingResult.save` folder that describe its artifacts
-ARTIFACT_KEYS = ("model", "tables", "signature")
-
-
-def saved_description(source: Path) -> dict[str, Any]:
-    """What a folder written by `TrainingResult.save` says about itself ({} for a file)."""
-    path = source / METADATA_FILE
-    if not source.is_dir() or not path.is_file():
-        return {}
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise InvalidInputError(f"cannot read {path}: {exc}", path=str(path)) from exc
-    if not isinstance(data, dict):
-        raise InvalidInputError(f"{path} must hold a JSON object", path=str(path))
-    return data
-
-
-def _artifacts(saved: dict[str, Any]) -> dict[str, Any]:
-    record = {key: saved[key] for key in ARTIFACT_KEYS if saved.get(key) is not None}
-    if isinstance(record.get("model"), dict):
-        record["model"] = {k: v for k, v in record["model"].items() if k != "hashes"}
-    return record
-
-
-def _is_seed_layout(source: Path) -> bool:
-    """`model.pkl`, alone or in a folder: the original layout, loaded back as a pickle.
-
-    Anything else the registry cannot read is kept as it is (the `files` flavor), and loads
-    back as a `ModelFiles` pointing at a private copy.
-    """
-    if source.is_file():
-        return source.name == PICKLE_FILE
-    return (source / PICKLE_FILE).is_file()
 
 
 def _size(source: Path) -> int:
@@ -113,35 +76,19 @@ def register(
         raise click.UsageError(
             "--metric-gate, --min-improvement and --reason need --promote-if-better"
         )
-    saved = saved_description(source)
     registry = open_registry(ctx, must_exist=False)
-    fields: dict[str, Any] = {
-        "metrics": {**(saved.get("metrics") or {}), **dict(metrics)},
-        "features": list(features) or saved.get("features") or [],
-        "hyperparameters": {**(saved.get("hyperparameters") or {}), **dict(params)},
-    }
-    if saved or _is_seed_layout(source):
-        with progress_bar(f"copying {source.name}", _size(source), enabled=out.human) as progress:
-            name = registry.register_files(
-                source,
-                **fields,
-                config=saved.get("config"),
-                training_date=saved.get("training_date"),
-                data_range=data_range,
-                metadata_extra=dict(extras) or None,
-                artifacts=_artifacts(saved),
-                progress=progress,
-            )
-    else:
-        from ..flavors import ModelFiles
-        from ..result import TrainingResult
-
-        with spinner(f"copying {source.name}", _size(source), enabled=out.human):
-            name = registry.register(
-                TrainingResult(model=ModelFiles(source), **fields),
-                data_range=data_range,
-                metadata_extra=dict(extras) or None,
-            )
+    show = progress_bar if copies_files(source) else spinner
+    with show(f"copying {source.name}", _size(source), enabled=out.human) as progress:
+        name = register_saved(
+            registry,
+            source,
+            metrics=dict(metrics),
+            hyperparameters=dict(params),
+            features=features,
+            data_range=data_range,
+            metadata_extra=dict(extras) or None,
+            progress=progress,
+        )
     decision = None
     if promote_if_better:
         try:
