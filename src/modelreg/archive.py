@@ -44,13 +44,7 @@ from .errors import (
     StorageError,
 )
 from .integrity import hash_limited
-from .metadata import (
-    METADATA_FILE,
-    Status,
-    decode_metadata,
-    encode_metadata,
-    version_fields,
-)
+from .metadata import METADATA_FILE, Status, decode_metadata, encode_metadata, version_fields
 from .versions import validate_artifact_name, validate_version
 
 __all__ = [
@@ -60,7 +54,6 @@ __all__ = [
     "archive_path",
     "read_archive",
     "read_folder",
-    "same_version",
     "write_archive",
 ]
 
@@ -69,7 +62,6 @@ ARCHIVE_FORMAT = "modelreg-archive"
 ARCHIVE_VERSION = 1
 SUFFIXES = (".tar.gz", ".tgz", ".zip")
 #: per-registry state: an imported version starts unpromoted wherever it lands
-_LOCAL_STATE = ("deployment_status", "promoted_at")
 _MAX_SMALL_MEMBER = 16 * 1024 * 1024
 
 Progress = Callable[[int], None]
@@ -602,12 +594,3 @@ class _Unpacker:
                 version=version,
                 path=unexpected[0],
             )
-
-
-def same_version(stored: Mapping[str, Any], imported: Mapping[str, Any]) -> bool:
-    """Whether two registries' copies of a version are the same version (status aside)."""
-
-    def content(meta: Mapping[str, Any]) -> dict[str, Any]:
-        return {k: v for k, v in meta.items() if k not in _LOCAL_STATE}
-
-    return content(stored) == content(imported)

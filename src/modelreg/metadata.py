@@ -36,6 +36,7 @@ __all__ = [
     "ACTING_USER",
     "DESCRIPTION_KEYS",
     "FORMAT_VERSION",
+    "LOCAL_STATE",
     "MAX_JSON_DEPTH",
     "METADATA_FILE",
     "RESERVED_KEYS",
@@ -54,6 +55,7 @@ __all__ = [
     "parse_data_range",
     "parse_json",
     "parse_timestamp",
+    "same_version",
     "utc_now",
     "validate_description",
     "validate_extra",
@@ -81,6 +83,8 @@ class Status(StrEnum):
 STATUSES = tuple(s.value for s in Status)
 #: the statuses of a version that has served (and so is archived once it does no more)
 SERVED = (Status.PRODUCTION.value, Status.ARCHIVED.value)
+#: what one registry records about its copy of a version: not part of the version itself
+LOCAL_STATE = ("deployment_status", "promoted_at")
 #: what the registry records about a version itself; never taken from a caller
 SERVER_KEYS = frozenset(
     {
@@ -507,3 +511,12 @@ def _git_commit() -> str | None:
     except (OSError, subprocess.SubprocessError):
         return None
     return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+def same_version(stored: Mapping[str, Any], imported: Mapping[str, Any]) -> bool:
+    """Whether two registries' copies of a version are the same version (status aside)."""
+
+    def content(meta: Mapping[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in meta.items() if k not in LOCAL_STATE}
+
+    return content(stored) == content(imported)

@@ -17,9 +17,9 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .archive import same_version
 from .errors import VersionExistsError
 from .events import Event
+from .metadata import LOCAL_STATE, same_version
 from .operations import HistoryMerge, Operations
 from .registry import ModelRegistry
 from .versions import sort_newest_first
@@ -124,7 +124,7 @@ def _copy_history(src: Operations, dst: Operations) -> tuple[int, dict[str, str]
     for name in sorted(present):
         theirs = src.read_metadata(name)
         if theirs is not None:
-            statuses[name] = {k: theirs.get(k) for k in ("deployment_status", "promoted_at")}
+            statuses[name] = {k: theirs.get(k) for k in LOCAL_STATE}
     moved: dict[str, str] = {}
     for events in _batches(missing):
         dst.merge_history(HistoryMerge(events=events))

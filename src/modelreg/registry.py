@@ -18,18 +18,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
-from .archive import write_archive
 from .backends.base import Backend, Debris
 from .config import RegistryConfig, resolve_config
-from .errors import (
-    CorruptVersionError,
-    InvalidInputError,
-    VersionNotFoundError,
-)
+from .errors import CorruptVersionError, InvalidInputError, VersionNotFoundError
 from .events import Event, live_at, pointer_history
 from .gate import PromotionDecision, run_gate
 from .integrity import copy_hashed, hash_folder, stored_name
-from .metadata import parse_timestamp, validate_description, version_fields
+from .metadata import VersionFields, parse_timestamp, validate_description, version_fields
 from .metrics import MetricDirections, compare_metrics, validate_metrics
 from .operations import (
     UNSET,
@@ -41,6 +36,7 @@ from .operations import (
 )
 from .query import VersionQuery
 from .result import TrainingResult, write_artifacts
+from .transfer import TransferMethods
 from .versions import (
     LATEST,
     PRODUCTION,
@@ -55,7 +51,7 @@ __all__ = ["PRODUCTION", "ModelRegistry", "PromotionDecision", "VerifyReport"]
 log = logging.getLogger("modelreg")
 
 
-class ModelRegistry:
+class ModelRegistry(TransferMethods):
     """Versions, metadata, promotion, rollback and cleanup of trained models.
 
     Args:
@@ -201,13 +197,13 @@ class ModelRegistry:
             hyperparameters=getattr(training_result, "hyperparameters", None),
             config=getattr(training_result, "config", None),
             metadata_extra=metadata_extra,
-        ).only(self.config.metadata)
-        with self._ops.staging() as folder:
+        )
+
+        def write(folder: Path) -> tuple[dict[str, Any], dict[str, Any]]:
             record = write_artifacts(training_result, folder, model_format=self.model_format)
-            known = record["model"].pop("hashes", None)
-            files = hash_folder(folder, known)
-            name = self._ops.register(folder, files, validate_description(record, files), fields)
-        return self._registered(name)
+            return hash_folder(folder, record["model"].pop("hashes", None)), record
+
+        return self._store(fields, write)
 
     def register_files(
         self,
@@ -240,18 +236,29 @@ class ModelRegistry:
             hyperparameters=hyperparameters,
             config=config,
             metadata_extra=metadata_extra,
-        ).only(self.config.metadata)
-        with self._ops.staging() as staged:
+        )
+
+        def write(staged: Path) -> tuple[dict[str, Any], dict[str, Any]]:
             written: Mapping[str, Mapping[str, Any]] = (
                 source(staged) if callable(source) else copy_hashed(Path(source), staged, progress)
             )
-            files = hash_folder(staged, {**written, **(known_hashes or {})})
-            record = validate_description(dict(artifacts or {}), files)
-            name = self._ops.register(staged, files, record, fields)
-        return self._registered(name)
+            return hash_folder(staged, {**written, **(known_hashes or {})}), dict(artifacts or {})
 
-    def _registered(self, name: str) -> str:
-        """After every registration: say so, and clean up when configured to."""
+        return self._store(fields, write)
+
+    def _store(
+        self, fields: VersionFields, write: Callable[[Path], tuple[dict[str, Any], dict[str, Any]]]
+    ) -> str:
+        """Stage, write and hash the artifacts, register them; clean up when configured to.
+
+        Every registration takes this path, so each stores only the configured fields and
+        runs the auto-cleanup.
+        """
+        with self._ops.staging() as staged:
+            files, record = write(staged)
+            record = validate_description(record, files)
+            kept = fields.only(self.config.metadata)
+            name = self._ops.register(staged, files, record, kept)
         log.info("registered version %s in %s", name, self.location)
         if self.config.auto_cleanup:
             self.cleanup_old_versions()
@@ -540,69 +547,6 @@ class ModelRegistry:
 
     def debris(self) -> list[Debris]:
         return self._ops.debris()
-
-    # --- moving versions between registries -------------------------------------------------
-
-    def export_version(
-        self,
-        version: str,
-        dest: str | os.PathLike[str],
-        *,
-        overwrite: bool = False,
-        progress: Callable[[int], None] | None = None,
-    ) -> Path:
-        """Write `version` (or `latest`) as one archive with its metadata and hashes.
-
-        `dest` is a `*.tar.gz`, `*.tgz` or `*.zip` file, or a folder (which gets
-        `<version>.tar.gz`). Every artifact is checked against its sha256 on the way out.
-        Raises VersionNotFoundError when the version does not exist.
-        """
-        meta = self.stored_metadata(version)
-        if meta is None:
-            raise VersionNotFoundError(
-                f"cannot export: version {version} not found in {self.location}",
-                version=version,
-            )
-        name = str(meta["version"])
-        path = write_archive(
-            Path(dest),
-            meta,
-            lambda filename: self._ops.open_artifact(name, filename),
-            overwrite=overwrite,
-            progress=progress,
-        )
-        log.info("exported version %s of %s to %s", name, self.location, path)
-        return path
-
-    def import_version(
-        self,
-        src: str | os.PathLike[str],
-        *,
-        progress: Callable[[int], None] | None = None,
-        max_bytes: int | None = None,
-    ) -> str:
-        """Add a version from an `export_version` archive under its own name; returns the name.
-
-        `src` may also be such an archive unpacked: a folder named after the version, holding
-        `metadata.json` beside the artifacts (what importers from other registries write).
-        Every artifact is checked against its sha256 before anything is published. Importing
-        the same version again is a no-op; a different version already holding the name is a
-        VersionExistsError. The version keeps its `registered_at` and arrives unpromoted.
-        With `max_bytes`, an archive whose artifacts add up to more is refused
-        (PayloadTooLargeError) before any of them is unpacked.
-        """
-        return self._ops.import_version(Path(src), progress=progress, max_bytes=max_bytes).version
-
-    def adopt_version(self, folder: Path, metadata: Mapping[str, Any]) -> bool:
-        """Publish a copy of another registry's version under its own name (`migrate`).
-
-        `metadata` is kept as it is (name, dates, status, hashes); the files are checked
-        against its hashes first. Returns False when the same version is here already; a
-        different version holding the name is a VersionExistsError. No event is logged: the
-        caller copies the source's history with it.
-        """
-        validate_version(metadata.get("version"), allow_latest=False)
-        return self._ops.adopt(Path(folder), metadata)
 
 
 def _found(operation: Callable[[], object]) -> bool:

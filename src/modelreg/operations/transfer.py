@@ -12,13 +12,13 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from ..archive import read_archive, read_folder, same_version
+from ..archive import read_archive, read_folder
 from ..audit import ChangeRecord
 from ..backends.base import Backend
 from ..errors import InvalidInputError, VersionExistsError
 from ..events import Event
 from ..integrity import copy_hashed, verify_files
-from ..metadata import STATUSES, current_user, iso_utc, parse_timestamp, utc_now
+from ..metadata import STATUSES, current_user, iso_utc, parse_timestamp, same_version, utc_now
 from ..versions import validate_version
 from ._writes import log_or_undo
 from .base import HistoryMerge, Imported
