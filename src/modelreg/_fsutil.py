@@ -137,19 +137,38 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[written:]
 
 
+class Digest:
+    """The sha256 and size of a stream fed chunk by chunk: every streaming hasher's core.
+
+    Reading, writing, uploading and downloading all count and hash through this one class
+    (in `CHUNK`-sized pieces), so an artifact's record means the same wherever it is made.
+    """
+
+    def __init__(self) -> None:
+        self._sha = hashlib.sha256()
+        self.bytes = 0
+
+    def update(self, chunk: bytes | memoryview) -> None:
+        self._sha.update(chunk)
+        self.bytes += len(chunk)
+
+    def hexdigest(self) -> str:
+        return self._sha.hexdigest()
+
+
 class HashingWriter:
     """A binary file that hashes what is written to it, so large artifacts are read once."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.sha256 = hashlib.sha256()
+        self.sha256 = Digest()
         self.bytes = 0
         self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
 
     def write(self, data: bytes) -> int:
         self.sha256.update(data)
         _write_all(self._fd, data)
-        self.bytes += len(data)
+        self.bytes = self.sha256.bytes
         return len(data)
 
     def close(self) -> None:
@@ -208,17 +227,15 @@ def copy_into(
 
 def hash_file(path: Path, progress: Callable[[int], None] | None = None) -> tuple[str, int]:
     """sha256 hex digest and size of a file, read in chunks."""
-    digest = hashlib.sha256()
-    size = 0
+    digest = Digest()
     with open(path, "rb", buffering=0) as handle:
         buffer = bytearray(CHUNK)
         view = memoryview(buffer)
         while n := handle.readinto(buffer):
             digest.update(view[:n])
-            size += n
             if progress is not None:
                 progress(n)
-    return digest.hexdigest(), size
+    return digest.hexdigest(), digest.bytes
 
 
 def fsync_tree(root: Path) -> None:

@@ -219,8 +219,7 @@ class _CheckedReader:
     ) -> None:
         self._source, self._name, self._version = source, name, version
         self._record, self._progress = record, progress
-        self._sha = hashlib.sha256()
-        self._bytes = 0
+        self._digest = _fsutil.Digest()
 
     def read(self, size: int = -1) -> bytes:
         """Up to `size` bytes, fewer only at the end, which must be where the record says."""
@@ -234,14 +233,13 @@ class _CheckedReader:
                     f"could not read artifact {self._name} of version {self._version}: {exc}"
                 ) from exc
             if not chunk:
-                if self._bytes < int(self._record["bytes"]):
+                if self._digest.bytes < int(self._record["bytes"]):
                     self._mismatch(
-                        f"is {self._bytes} bytes, {self._record['bytes']} were registered"
+                        f"is {self._digest.bytes} bytes, {self._record['bytes']} were registered"
                     )
                 break
             parts.append(chunk)
-            self._sha.update(chunk)
-            self._bytes += len(chunk)
+            self._digest.update(chunk)
             if self._progress is not None:
                 self._progress(len(chunk))
             wanted = wanted - len(chunk) if wanted > 0 else wanted
@@ -250,7 +248,7 @@ class _CheckedReader:
     def finish(self) -> None:
         if self._source.read(1):
             self._mismatch(f"is longer than the {self._record['bytes']} bytes registered")
-        if self._sha.hexdigest() != self._record.get("sha256"):
+        if self._digest.hexdigest() != self._record.get("sha256"):
             self._mismatch("does not match its registered sha256")
 
     def _mismatch(self, what: str) -> None:

@@ -10,7 +10,6 @@ stored `files` entry naming `/dev/zero` or `../../etc/passwd` is an integrity er
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import stat
 from collections.abc import Callable, Iterator, Mapping
@@ -22,7 +21,14 @@ from .errors import IntegrityError, InvalidInputError
 from .metadata import METADATA_FILE
 from .versions import validate_artifact_name
 
+#: how much of an artifact is read, written or sent at once, everywhere
+CHUNK = _fsutil.CHUNK
+#: sha256 and size of a stream, fed chunk by chunk (for layers above the filesystem helper)
+Digest = _fsutil.Digest
+
 __all__ = [
+    "CHUNK",
+    "Digest",
     "artifact_path",
     "copy_hashed",
     "hash_folder",
@@ -112,15 +118,13 @@ def hash_limited(handle: Readable, limit: int) -> tuple[str, int]:
     The one bounded hashing reader: a size past `limit` shows as `limit + 1`, so a file that
     grew, or a device that never ends, costs no more than the size it was registered with.
     """
-    digest = hashlib.sha256()
-    size = 0
-    while size <= limit:
-        chunk = handle.read(min(_fsutil.CHUNK, limit + 1 - size))
+    digest = _fsutil.Digest()
+    while digest.bytes <= limit:
+        chunk = handle.read(min(CHUNK, limit + 1 - digest.bytes))
         if not chunk:
             break
         digest.update(chunk)
-        size += len(chunk)
-    return digest.hexdigest(), size
+    return digest.hexdigest(), digest.bytes
 
 
 def copy_hashed(

@@ -30,7 +30,6 @@ from .base import Debris
 
 __all__ = ["ArtifactStore", "Blob", "default_cache_dir", "link_or_copy"]
 
-_CHUNK = 4 * 1024 * 1024
 _HEX = frozenset("0123456789abcdef")
 #: temporary names: an upload beside its blob, a download in the cache, a staging folder,
 #: and the cache folder noting which uploads a process began
@@ -200,15 +199,13 @@ class ArtifactStore:
         return marker
 
     def _send(self, path: Path, key: str) -> tuple[str, int]:
-        digest = hashlib.sha256()
-        sent = 0
+        digest = _fsutil.Digest()
         sink = self.fs.open(key, "wb", autocommit=False)
         try:
             with open(path, "rb") as source:
-                while chunk := source.read(_CHUNK):
+                while chunk := source.read(_fsutil.CHUNK):
                     digest.update(chunk)
                     sink.write(chunk)
-                    sent += len(chunk)
             sink.close()
         except BaseException:
             with contextlib.suppress(Exception):
@@ -221,7 +218,7 @@ class ArtifactStore:
                 self.fs.rm_file(key)
         else:
             sink.commit()
-        return digest.hexdigest(), sent
+        return digest.hexdigest(), digest.bytes
 
     def _stored_size(self, key: str) -> int | None:
         self.fs.invalidate_cache(key)

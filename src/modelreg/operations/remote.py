@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import hashlib
 import json
 import os
 import shutil
@@ -43,7 +42,7 @@ from ..errors import (
     error_class_by_code,
 )
 from ..events import Event
-from ..integrity import stored_artifact_path
+from ..integrity import CHUNK, Digest, stored_artifact_path
 from ..metadata import METADATA_FILE, VersionFields, encode_metadata, iso_utc
 from ..versions import validate_model_name
 from .base import UNSET, HistoryMerge, Imported, Operations, PointerMove, VerifyReport
@@ -52,7 +51,6 @@ __all__ = ["ENV_TOKEN", "RemoteOperations"]
 
 #: the bearer token used when `token=` is not given
 ENV_TOKEN = "MODELREG_TOKEN"
-_CHUNK = 1 << 20
 
 
 class RemoteOperations(Operations):
@@ -204,16 +202,15 @@ class RemoteOperations(Operations):
         path = f"/api/versions/{name}/files/{quote(filename)}"
         size = record.get("bytes") if isinstance(record, Mapping) else None
         limit = size if isinstance(size, int) and not isinstance(size, bool) else None
-        digest, got = hashlib.sha256(), 0
+        digest = Digest()
         try:
             with self._client.stream("GET", path, params={"model": self.model}) as response:
                 if response.status_code >= 400:
                     response.read()
                     raise _error_from(response)
                 expected = response.headers.get("x-checksum-sha256")
-                for chunk in response.iter_bytes(_CHUNK):
-                    got += len(chunk)
-                    if limit is not None and got > limit:
+                for chunk in response.iter_bytes(CHUNK):
+                    if limit is not None and digest.bytes + len(chunk) > limit:
                         raise IntegrityError(
                             f"the server at {self.location} sent more than the {limit} bytes "
                             f"recorded for {filename} of version {name}; nothing was loaded",
