@@ -19,7 +19,10 @@ from modelreg.serving.server import create_app
 
 READ_TOKEN = "read-secret-0001"
 WRITE_TOKEN = "write-secret-0001"
-TOKENS = TokenSet.parse(f"{READ_TOKEN}:read:viewer\n{WRITE_TOKEN}:write:alice")
+ADMIN_TOKEN = "admin-secret-0001"
+TOKENS = TokenSet.parse(
+    f"{READ_TOKEN}:read:viewer\n{WRITE_TOKEN}:write:alice\n{ADMIN_TOKEN}:admin:ops"
+)
 FEATURES = ["ema_20", "rsi_14", "vol_20", "momentum_5"]
 _SERVED: dict[str, ModelRegistry] = {}
 

@@ -60,7 +60,7 @@ def test_token_file_and_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert load_tokens().authenticate("Bearer zyxwvuts98").name == "ci"
 
 
-@pytest.mark.parametrize("text", ["short:read", "longenough:admin", ":write", "nocolon1234"])
+@pytest.mark.parametrize("text", ["short:read", "longenough:root", ":write", "nocolon1234"])
 def test_bad_token_entries_are_refused(text: str) -> None:
     with pytest.raises(InvalidInputError):
         TokenSet.parse(text)

@@ -9,7 +9,7 @@ from conftest import source_registry
 from modelreg import ModelRegistry
 from modelreg.migration import migrate
 
-from .support import WRITE_TOKEN, running_server
+from .support import ADMIN_TOKEN, running_server
 
 
 def _state(registry: ModelRegistry) -> tuple:
@@ -27,7 +27,7 @@ def test_to_a_server_and_back(tmp_path: Path, clock: Clock) -> None:
     served = ModelRegistry(tmp_path / "served")
     source = ModelRegistry(tmp_path / "models")
     with running_server(served) as url:
-        reports = migrate(tmp_path / "models", url, dest_options={"token": WRITE_TOKEN})
+        reports = migrate(tmp_path / "models", url, dest_options={"token": ADMIN_TOKEN})
         assert [r.model for r in reports] == ["default", "eth"]
         assert [r.copied for r in reports] == [names[:3], names[3:]]
         assert reports[0].pointers == {"production": names[0], "staging": names[2]}
@@ -35,10 +35,10 @@ def test_to_a_server_and_back(tmp_path: Path, clock: Clock) -> None:
         assert _state(served.for_model("eth")) == _state(source.for_model("eth"))
         assert served.verify().ok
 
-        again = migrate(tmp_path / "models", url, dest_options={"token": WRITE_TOKEN})
+        again = migrate(tmp_path / "models", url, dest_options={"token": ADMIN_TOKEN})
         assert [(r.copied, r.events, r.pointers) for r in again] == [([], 0, {})] * 2
 
-        back = migrate(url, tmp_path / "back", source_options={"token": WRITE_TOKEN})
+        back = migrate(url, tmp_path / "back", source_options={"token": ADMIN_TOKEN})
         assert [r.copied for r in back] == [names[:3], names[3:]]
     assert _state(ModelRegistry(tmp_path / "back")) == _state(source)
     assert ModelRegistry(tmp_path / "back", trust_pickle=True).load_version() is not None

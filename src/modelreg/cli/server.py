@@ -34,7 +34,7 @@ STOP_WITHIN = 5.0
 @click.option(
     "--tokens-file",
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="Bearer tokens, one SECRET:read|write[:NAME] a line (else $MODELREG_TOKENS).",
+    help="Bearer tokens, one SECRET:read|write|admin[:NAME] a line (else $MODELREG_TOKENS).",
 )
 @click.option(
     "--anonymous-read", is_flag=True, help="Let callers without a token read (never write)."

@@ -1,7 +1,9 @@
 """Bearer tokens for `modelreg server`: where they come from, and what each may do.
 
 Kept free of the web framework so it is tested (and reused by the CLI) on its own. A token has
-a scope, `read` or `write` (write implies read), and a name that the audit log shows as "who".
+a scope, `read`, `write` or `admin` (each implies the ones before it), and a name that the audit
+log shows as "who". `admin` adds what rewrites the record itself: merging another registry's
+history in, and importing without an import event (`migrate` to a server).
 Secrets are compared in constant time with every known token, and never logged or repr'd.
 """
 
@@ -18,7 +20,7 @@ from ..errors import AuthError, ForbiddenError, InvalidInputError
 __all__ = ["ENV_TOKENS", "SCOPES", "Principal", "TokenSet", "load_tokens"]
 
 ENV_TOKENS = "MODELREG_TOKENS"
-SCOPES = ("read", "write")
+SCOPES = ("read", "write", "admin")  # in order: each implies the ones before it
 _ANONYMOUS = "anonymous"
 
 
@@ -30,7 +32,7 @@ class Principal:
     scope: str
 
     def can(self, scope: str) -> bool:
-        return self.scope == "write" or scope == self.scope
+        return SCOPES.index(self.scope) >= SCOPES.index(scope)
 
 
 @dataclass(frozen=True)
@@ -115,7 +117,7 @@ def _parse_entry(line: str, where: str) -> _Token:
     scope, _, name = rest.partition(":")
     scope = scope.strip().lower()
     if not secret or scope not in SCOPES:
-        raise InvalidInputError(f"{where}: expected SECRET:read|write[:NAME]")
+        raise InvalidInputError(f"{where}: expected SECRET:read|write|admin[:NAME]")
     if len(secret) < 8:
         raise InvalidInputError(f"{where}: a token needs at least 8 characters")
     return _Token(secret=secret.strip(), scope=scope, name=name.strip() or f"{scope}-token")

@@ -254,6 +254,12 @@ def _writer(who: Annotated[Principal, Depends(_reader)]) -> Principal:
     return who
 
 
+def _admin(who: Annotated[Principal, Depends(_reader)]) -> Principal:
+    """What rewrites the audit record itself (a migration's history) needs an admin token."""
+    TokenSet.require(who, "admin")
+    return who
+
+
 _MODEL = Query(max_length=128, description="a named model")
 
 
@@ -271,6 +277,7 @@ def _target(request: Request, model: Annotated[str | None, _MODEL] = None) -> Mo
 
 Reader = Annotated[Principal, Depends(_reader)]
 Writer = Annotated[Principal, Depends(_writer)]
+Admin = Annotated[Principal, Depends(_admin)]
 Registry = Annotated[ModelRegistry, Depends(_registry)]
 Target = Annotated[ModelRegistry, Depends(_target)]
 router = APIRouter()
@@ -481,7 +488,10 @@ async def import_archive(
     """Add a version from an export archive under its own name.
 
     `record=false` logs no import event: a migration sends the source's history after it.
+    Leaving no record of who added a version takes an admin token.
     """
+    if not record:
+        TokenSet.require(who, "admin")
     body = _body(request)
     content_type = request.headers.get("content-type")
 
@@ -516,8 +526,11 @@ def rollback(request: RollbackRequest, who: Writer, registry: Registry) -> dict[
 
 
 @router.post("/api/history", tags=["write"], responses=_ERRORS)
-def merge_history(request: HistoryRequest, who: Writer, registry: Target) -> dict[str, Any]:
-    """Merge another registry's history in (`migrate`): events, then pointers and statuses."""
+def merge_history(request: HistoryRequest, who: Admin, registry: Target) -> dict[str, Any]:
+    """Merge another registry's history in (`migrate`): events, then pointers and statuses.
+
+    The events keep the source's "who", so only an admin token may send them.
+    """
     merge = HistoryMerge(
         events=[Event.from_dict(e) for e in request.events],
         pointers={
