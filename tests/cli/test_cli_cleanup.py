@@ -88,3 +88,33 @@ def test_versions_registered_while_asking_are_reported(
     result = run(models, "cleanup", "--keep", "1", input="y\n")
     assert f"Also deleted {names[3]}" in result.stderr
     assert names[3] not in _names(models) and names[0] in _names(models)
+
+
+def test_delete_removes_one_version_and_logs_why(tmp_path: Path) -> None:
+    models, names = _four(tmp_path)
+    result = run(models, "delete", names[2], "--reason", "leaked data", "--yes", "--json")
+    assert result.stdout and run_json(models, "history", "--all")[-1]["reason"] == "leaked data"
+    assert _names(models) == sorted(n for n in names if n != names[2])
+
+
+def test_delete_refuses_production_and_unknown_versions(tmp_path: Path) -> None:
+    models, names = _four(tmp_path)
+    refused = run(models, "delete", names[0], "--yes", ok=False)
+    assert refused.exit_code == 2 and "production" in refused.stderr
+    unknown = run(models, "delete", "20990101_000000", "--yes", ok=False)
+    assert unknown.exit_code == 1 and "not found" in unknown.stderr
+    assert _names(models) == sorted(names)
+
+
+def test_delete_asks_and_needs_a_terminal_or_yes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    models, names = _four(tmp_path)
+    unasked = run(models, "delete", names[1], ok=False)
+    assert unasked.exit_code == 1 and "--yes" in unasked.stderr
+    monkeypatch.setattr("modelreg.cli.cleanup.stdin_is_interactive", lambda: True)
+    declined = run(models, "delete", names[1], input="n\n", ok=False)
+    assert declined.exit_code == 1
+    assert _names(models) == sorted(names)
+    run(models, "delete", names[1], input="y\n")
+    assert names[1] not in _names(models)

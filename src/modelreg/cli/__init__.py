@@ -8,13 +8,15 @@ and the exit code their class names (0 ok, 1 failed, 2 usage); `--debug` shows t
 
 from __future__ import annotations
 
+import errno
 import importlib
-import sys
 from typing import Any
 
 import click
 
 from ..errors import ModelRegistryError
+from ._globals import accept_global_options
+from ._outcome import INTERRUPTED, flush_quietly, report_error, silence_stdout, wants_json
 
 __all__ = ["COMMANDS", "cli", "main"]
 
@@ -29,6 +31,7 @@ COMMANDS: dict[str, str] = {
     "promote": "pointers:promote",
     "rollback": "pointers:rollback",
     "cleanup": "cleanup:cleanup",
+    "delete": "cleanup:delete",
     "verify": "verify:verify",
     "export": "transfer:export",
     "import": "transfer:import_",
@@ -51,22 +54,35 @@ class LazyGroup(click.Group):
             module_name, attr = COMMANDS[cmd_name].split(":")
             module = importlib.import_module(f"{__name__}.{module_name}")
             command: click.Command = getattr(module, attr)
-            return command
+            return accept_global_options(command, self.params)
         return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
-        """The one place a registry error becomes a message and an exit code (gto's habit)."""
+        """The one place an error becomes a message and an exit code (gto's habit)."""
+        as_json = wants_json([*ctx._protected_args, *ctx.args])
         try:
             return super().invoke(ctx)
         except ModelRegistryError as exc:  # one line on stderr, the error class's exit code
             if (ctx.obj or {}).get("debug"):
                 raise
-            click.echo(f"Error: {exc}", err=True)
+            report_error(exc, as_json=as_json)
+            ctx.exit(exc.exit_code)
+        except click.ClickException as exc:  # usage errors: JSON too, under --json
+            if not as_json:
+                raise
+            report_error(exc, as_json=True)
             ctx.exit(exc.exit_code)
         except OSError as exc:  # a file the user named, not the registry (that is StorageError)
+            if exc.errno == errno.EPIPE:  # the reader has what it wanted (`| head -1`)
+                silence_stdout()
+                ctx.exit(0)
             if (ctx.obj or {}).get("debug"):
                 raise
-            raise click.ClickException(str(exc)) from exc
+            report_error(click.ClickException(str(exc)), as_json=as_json)
+            ctx.exit(1)
+        except KeyboardInterrupt:  # Ctrl-C: the shell convention, 128 + SIGINT
+            click.echo("\nInterrupted.", err=True)
+            ctx.exit(INTERRUPTED)
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -137,6 +153,9 @@ def main(argv: list[str] | None = None) -> Any:
     """Console entry point (`modelreg`, `python -m modelreg`); errors are handled in LazyGroup."""
     try:
         return cli.main(args=argv, prog_name="modelreg")
-    except KeyboardInterrupt:  # pragma: no cover - click turns most into Abort already
+    except KeyboardInterrupt:  # pragma: no cover - between click's handlers and ours
         click.echo("Interrupted.", err=True)
-        sys.exit(130)
+        raise SystemExit(INTERRUPTED) from None
+    finally:
+        if not flush_quietly():  # `modelreg list -q | head -1`: quiet, like any Unix tool
+            raise SystemExit(0)  # a closed pipe overrides the earlier outcome

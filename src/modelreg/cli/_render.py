@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import sys
 
 from rich.console import Console
@@ -19,10 +20,18 @@ STATUS_STYLES: dict[str, str] = {
 }
 
 
+class _Console(Console):
+    """rich exits 1 on a closed pipe; the CLI's one handler makes that a quiet exit 0."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        raise BrokenPipeError(errno.EPIPE, "Broken pipe")
+
+
 def console() -> Console:
     """stdout; into a pipe or a file nothing is cut short, since no one can widen those."""
     width = None if sys.stdout.isatty() else _PIPE_WIDTH
-    return Console(highlight=False, width=width)
+    return _Console(highlight=False, width=width)
 
 
 def status_text(status: str) -> Text:

@@ -1,10 +1,19 @@
-"""`modelreg cleanup`: delete old versions, after showing them and asking."""
+"""`modelreg cleanup` and `modelreg delete`: remove versions, after showing them and asking."""
 
 from __future__ import annotations
 
 import click
 
-from ._common import Output, emit_json, note, open_registry, output_options, stdin_is_interactive
+from ..errors import VersionNotFoundError
+from ._common import (
+    Output,
+    complete_versions,
+    emit_json,
+    note,
+    open_registry,
+    output_options,
+    stdin_is_interactive,
+)
 
 
 @click.command(short_help="Delete old versions (shows them, asks first).")
@@ -34,13 +43,7 @@ def cleanup(ctx: click.Context, keep: int | None, dry_run: bool, yes: bool, out:
     if not yes:
         if out.human:
             _list(doomed, keep, registry.location)
-        if not stdin_is_interactive():
-            note(
-                f"Not deleting {len(doomed)} version(s): stdin is not a terminal, so nobody "
-                "can confirm; pass --yes to delete without asking."
-            )
-            ctx.exit(1)
-        click.confirm(f"Delete {len(doomed)} version(s)?", abort=True, err=True)
+        _confirm(ctx, f"{len(doomed)} version(s)")
     deleted = registry.cleanup_old_versions(keep)
     unlisted = sorted(set(deleted) - set(doomed))
     if unlisted:  # versions registered while the question was open pushed these past --keep
@@ -67,3 +70,48 @@ def _report(out: Output, names: list[str], keep: int, *, dry_run: bool, location
         click.echo("Dry run: nothing was deleted.")
     else:
         click.echo(f"Deleted {len(names)} version(s): {', '.join(names)}")
+
+
+def _confirm(ctx: click.Context, what: str) -> None:
+    """Ask at a terminal; without one nobody can answer, so refuse (exit 1) and say so."""
+    if not stdin_is_interactive():
+        note(
+            f"Not deleting {what}: stdin is not a terminal, so nobody can confirm; "
+            "pass --yes to delete without asking."
+        )
+        ctx.exit(1)
+    click.confirm(f"Delete {what}?", abort=True, err=True)
+
+
+@click.command(short_help="Delete one version (asks first).")
+@click.argument("version", shell_complete=complete_versions)
+@click.option("--reason", help="Why, for the audit log.")
+@click.option("--yes", "-y", is_flag=True, help="Delete without asking (scripts, cron).")
+@output_options
+@click.pass_context
+def delete(ctx: click.Context, version: str, reason: str | None, yes: bool, out: Output) -> None:
+    """Delete VERSION and its files; refused while a channel (production too) points to it.
+
+    The deletion is logged with the user and --reason; `modelreg history --all` shows it.
+    --json prints {"deleted": VERSION}.
+
+    \b
+    Example:
+      modelreg delete 20260126_103000 --reason "trained on leaked data" --yes
+    """
+    registry = open_registry(ctx)
+    missing = VersionNotFoundError(
+        f"cannot delete: version {version} not found in {registry.location}", version=version
+    )
+    if registry.get_version_info(version) is None:
+        raise missing
+    if not yes:
+        _confirm(ctx, f"version {version} from {registry.location}")
+    if not registry.delete_version(version, reason=reason):  # gone meanwhile
+        raise missing
+    if out.json:
+        emit_json({"deleted": version})
+    elif out.quiet:
+        click.echo(version)
+    else:
+        click.echo(f"Deleted {version} from {registry.location}")
