@@ -39,7 +39,7 @@ def model_file(folder: Path, payload: object = None, name: str = "model.pkl") ->
 def register(registry: Path, source: Path, *metrics: str) -> str:
     """Register `source` with `name=value` metrics; returns the new version's name."""
     args = [arg for metric in metrics for arg in ("--metric", metric)]
-    return str(run(registry, "register", str(source), *args, "--quiet").stdout.strip())
+    return str(run(registry, "register", str(source), *args, "--create", "--quiet").stdout.strip())
 
 
 def console(

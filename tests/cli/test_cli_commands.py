@@ -33,6 +33,7 @@ def test_register_a_single_file_with_options(tmp_path: Path) -> None:
     out = run_json(
         models,
         "register",
+        "--create",
         str(source),
         "--metric",
         "rmse=0.012",
@@ -82,7 +83,9 @@ def test_register_a_saved_training_result_uses_its_metadata(tmp_path: Path) -> N
 def test_register_promote_if_better(tmp_path: Path) -> None:
     models = tmp_path / "models"
     source = model_file(tmp_path / "src")
-    first = run_json(models, "register", str(source), "-m", "rmse=0.02", "--promote-if-better")
+    first = run_json(
+        models, "register", "--create", str(source), "-m", "rmse=0.02", "--promote-if-better"
+    )
     assert first["promotion"]["promoted"] is True
     worse = run_json(models, "register", str(source), "-m", "rmse=0.03", "--promote-if-better")
     assert worse["promotion"] == {
@@ -94,6 +97,7 @@ def test_register_promote_if_better(tmp_path: Path) -> None:
     human = run(
         models,
         "register",
+        "--create",
         str(source),
         "-m",
         "rmse=0.01",
@@ -246,7 +250,9 @@ def test_every_command_has_help_with_an_example(tmp_path: Path) -> None:
 def test_named_models_and_backend_options(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     models = tmp_path / "models"
     source = model_file(tmp_path / "src")
-    name = run(models, "--model", "churn", "register", str(source), "-m", "auc=0.8", "-q")
+    name = run(
+        models, "--model", "churn", "register", "--create", str(source), "-m", "auc=0.8", "-q"
+    )
     assert [v.version for v in ModelRegistry(models, model="churn").list_versions()] == [
         name.stdout.strip()
     ]

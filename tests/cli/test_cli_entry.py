@@ -16,7 +16,9 @@ def test_a_script_session_through_the_console_entry(tmp_path: Path) -> None:
     models = str(tmp_path / "models")
     source = str(model_file(tmp_path / "src"))
     assert console("--registry", models, "init", cwd=tmp_path).returncode == 0
-    made = console("-r", models, "register", source, "-m", "rmse=0.01", "-q", cwd=tmp_path)
+    made = console(
+        "-r", models, "register", "--create", source, "-m", "rmse=0.01", "-q", cwd=tmp_path
+    )
     assert made.returncode == 0, made.stderr
     name = made.stdout.strip()
     env = {"MODELREG_REGISTRY": models}
@@ -36,7 +38,9 @@ def test_exit_codes_and_one_line_errors(tmp_path: Path) -> None:
     assert missing.stderr.strip().splitlines() == [
         f"Error: version 20990101_000000 not found in {models}"
     ]
-    malformed = console("-r", models, "register", source, "--metric", "acc=abc", cwd=tmp_path)
+    malformed = console(
+        "-r", models, "register", "--create", source, "--metric", "acc=abc", cwd=tmp_path
+    )
     assert malformed.returncode == 2
     assert "'abc' is not a number" in malformed.stderr and "Traceback" not in malformed.stderr
     nowhere = console("-r", str(tmp_path / "nowhere"), "list", cwd=tmp_path)
@@ -48,7 +52,16 @@ def test_exit_codes_and_one_line_errors(tmp_path: Path) -> None:
 def test_list_json_imports_nothing_heavy(tmp_path: Path) -> None:
     models = str(tmp_path / "models")
     console("-r", models, "init", cwd=tmp_path)
-    console("-r", models, "register", str(model_file(tmp_path / "src")), "-m", "a=1", cwd=tmp_path)
+    console(
+        "-r",
+        models,
+        "register",
+        "--create",
+        str(model_file(tmp_path / "src")),
+        "-m",
+        "a=1",
+        cwd=tmp_path,
+    )
     probe = (
         "import sys\n"
         "from modelreg.cli import main\n"
@@ -78,7 +91,9 @@ def test_shell_completion_is_built_in(tmp_path: Path) -> None:
 
 def test_version_arguments_complete_from_the_registry(tmp_path: Path) -> None:
     models = str(tmp_path / "models")
-    made = console("-r", models, "register", str(model_file(tmp_path / "src")), "-q", cwd=tmp_path)
+    made = console(
+        "-r", models, "register", "--create", str(model_file(tmp_path / "src")), "-q", cwd=tmp_path
+    )
     name = made.stdout.strip()
     words = console(
         cwd=tmp_path,

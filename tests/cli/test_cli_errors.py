@@ -138,3 +138,33 @@ def test_a_failed_gate_still_names_the_registered_version(
     line = _one_error_line(result.stderr)
     newest = ModelRegistry(models).list_versions()[0].version
     assert f"registered {newest}, but not promoted: production moved meanwhile" in line
+
+
+@pytest.mark.parametrize("command", ["register SRC", "import ARCHIVE"])
+def test_a_mistyped_path_creates_nothing(tmp_path: Path, command: str) -> None:
+    models, name = _registry(tmp_path)
+    run(models, "export", name, str(tmp_path / "v.tar.gz"))
+    values = {"SRC": str(model_file(tmp_path / "src")), "ARCHIVE": str(tmp_path / "v.tar.gz")}
+    typo = tmp_path / "modles"
+    result = run(typo, *(values.get(a, a) for a in command.split()), ok=False)
+    assert result.exit_code == 1
+    line = _one_error_line(result.stderr)
+    assert f"no registry at {typo}" in line and "modelreg init" in line and "--create" in line
+    assert not typo.exists()
+    created = run(typo, *(values.get(a, a) for a in command.split()), "--create", "-q")
+    assert created.stdout.strip() and typo.is_dir()
+
+
+@pytest.mark.parametrize(
+    "command", ["list", "init", "register SRC --create", "import ARCHIVE --create"]
+)
+def test_a_registry_path_that_is_a_file_says_so(tmp_path: Path, command: str) -> None:
+    models, name = _registry(tmp_path)
+    run(models, "export", name, str(tmp_path / "v.tar.gz"))
+    values = {"SRC": str(model_file(tmp_path / "src")), "ARCHIVE": str(tmp_path / "v.tar.gz")}
+    afile = tmp_path / "notes.txt"
+    afile.write_text("not a registry")
+    result = run(afile, *(values.get(a, a) for a in command.split()), ok=False)
+    assert result.exit_code == 2
+    assert "is a file, not a registry folder" in _one_error_line(result.stderr)
+    assert afile.read_text() == "not a registry"

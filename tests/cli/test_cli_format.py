@@ -91,7 +91,10 @@ def test_big_copies_draw_a_progress_bar_at_a_terminal(
     other = register(models, opaque, "rmse=0.2")  # the files flavor: a spinner, not a bar
     assert (models / other / "model" / "weights.bin").stat().st_size == size
     run(models, "export", name, str(tmp_path / "v.tar.gz"))
-    assert run(tmp_path / "b", "import", str(tmp_path / "v.tar.gz"), "-q").stdout.strip() == name
+    assert (
+        run(tmp_path / "b", "import", "--create", str(tmp_path / "v.tar.gz"), "-q").stdout.strip()
+        == name
+    )
 
 
 def test_verify_counts_versions_for_its_bar(

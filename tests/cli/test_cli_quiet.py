@@ -54,7 +54,9 @@ def test_each_command_prints_what_the_reference_says(tmp_path: Path) -> None:
     assert [e[1:] for e in events] == [["promote", old], ["promote", new], ["rollback", old]]
     archive = quiet("export", new, str(tmp_path / "out.tar.gz"))
     assert archive == [str(tmp_path / "out.tar.gz")]
-    assert run(tmp_path / "copy", "import", archive[0], "--quiet").stdout.splitlines() == [new]
+    assert run(
+        tmp_path / "copy", "import", "--create", archive[0], "--quiet"
+    ).stdout.splitlines() == [new]
     newest = register(models, source, "rmse=0.03")
     assert quiet("cleanup", "--keep", "1", "--yes") == [new]  # not newest, not production
     assert quiet("list") == [newest, old]

@@ -30,7 +30,10 @@ def test_round_trip_between_two_registries(tmp_path: Path, suffix: str) -> None:
     assert out["version"] == name and out["archive"] == str(archive) and archive.is_file()
     assert zipfile.is_zipfile(archive) == (suffix == ".zip")
     target = tmp_path / "b"
-    assert run_json(target, "import", str(archive)) == {"version": name, "registry": str(target)}
+    assert run_json(target, "import", "--create", str(archive)) == {
+        "version": name,
+        "registry": str(target),
+    }
     a, b = ModelRegistry(source), ModelRegistry(target)
     info_a, info_b = a.get_version_info(name), b.get_version_info(name)
     assert info_a is not None and info_b is not None
@@ -40,7 +43,9 @@ def test_round_trip_between_two_registries(tmp_path: Path, suffix: str) -> None:
     loaded = b.load_version(name)
     assert loaded is not None and loaded.model == {"coef": [0.5, -0.2]}
     assert [e.action for e in b.events()] == ["import"]
-    assert run(target, "import", str(archive), "--quiet").stdout.strip() == name  # idempotent
+    assert (
+        run(target, "import", "--create", str(archive), "--quiet").stdout.strip() == name
+    )  # idempotent
     assert [e.action for e in b.events()] == ["import"]
 
 
@@ -73,7 +78,7 @@ def test_tampered_artifact_is_refused_and_nothing_is_imported(tmp_path: Path) ->
     size = (source / name / "model.pkl").stat().st_size
     _rewrite_tar(archive, {"model.pkl": b"e" * size})  # same size, other bytes
     target = tmp_path / "b"
-    result = run(target, "import", str(archive), ok=False)
+    result = run(target, "import", "--create", str(archive), ok=False)
     assert result.exit_code == 1
     assert "does not match its recorded sha256" in result.stderr
     assert ModelRegistry(target).list_versions() == []
@@ -103,7 +108,7 @@ def test_same_name_different_content_is_version_exists(tmp_path: Path) -> None:
     other.backend.write_metadata(name, {**stored, "metrics": {"rmse": 9.0}})
     with pytest.raises(VersionExistsError, match="different version"):
         other.import_version(archive)
-    result = run(tmp_path / "b", "import", str(archive), ok=False)
+    result = run(tmp_path / "b", "import", "--create", str(archive), ok=False)
     assert result.exit_code == 1 and "already has a different version" in result.stderr
 
 
@@ -146,13 +151,13 @@ def test_links_are_refused(tmp_path: Path) -> None:
 def test_not_an_archive_and_truncated_archives(tmp_path: Path) -> None:
     junk = tmp_path / "junk.tar.gz"
     junk.write_bytes(b"this is not an archive")
-    result = run(tmp_path / "b", "import", str(junk), ok=False)
+    result = run(tmp_path / "b", "import", "--create", str(junk), ok=False)
     assert result.exit_code == 2 and "not a modelreg archive" in result.stderr
     source, name = _source_registry(tmp_path)
     archive = tmp_path / "v.tar.gz"
     run(source, "export", name, str(archive))
     archive.write_bytes(archive.read_bytes()[:-40])
-    result = run(tmp_path / "b", "import", str(archive), ok=False)
+    result = run(tmp_path / "b", "import", "--create", str(archive), ok=False)
     assert result.exit_code == 1 and "damaged or truncated" in result.stderr
 
 
@@ -187,7 +192,7 @@ def test_nested_artifacts_survive_the_round_trip(tmp_path: Path) -> None:
     name = register(models, folder, "rmse=0.1")
     archive = tmp_path / "v.zip"
     run(models, "export", name, str(archive))
-    run(tmp_path / "b", "import", str(archive))
+    run(tmp_path / "b", "import", "--create", str(archive))
     copied = tmp_path / "b" / name / "weights" / "layer1" / "w.bin"
     assert copied.read_bytes() == b"\x00\x01" * 1000
     assert run_json(tmp_path / "b", "verify")["ok"] is True

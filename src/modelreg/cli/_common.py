@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from ..errors import ModelRegistryError, VersionNotFoundError
+from ..errors import InvalidInputError, ModelRegistryError, VersionNotFoundError
 
 if TYPE_CHECKING:
     from click.shell_completion import CompletionItem
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Output",
     "complete_versions",
+    "create_option",
     "emit_json",
     "note",
     "open_registry",
@@ -47,18 +48,44 @@ def _registry(options: Mapping[str, Any]) -> ModelRegistry:
     )
 
 
-def open_registry(ctx: click.Context, *, must_exist: bool = True) -> ModelRegistry:
-    """The registry the global options name; a folder that is not there is an error."""
+def open_registry(
+    ctx: click.Context, *, must_exist: bool = True, create_hint: bool = False
+) -> ModelRegistry:
+    """The registry the global options name; a folder that is not there is an error.
+
+    Only `init` (and `--create` on the commands that write) may make a new one: a typo in a
+    path must not silently start a second, empty registry.
+    """
     options = ctx.find_object(dict) or {}
     registry = _registry(options)
     ctx.call_on_close(registry.close)
-    if must_exist and isinstance(registry.path, Path) and not registry.path.is_dir():
+    path = registry.path
+    if not isinstance(path, Path):
+        return registry
+    if path.exists() and not path.is_dir():
+        raise InvalidInputError(
+            f"{registry.location} is a file, not a registry folder: point --registry / "
+            "MODELREG_REGISTRY at the folder (or at a new path, with `modelreg init PATH`)",
+            path=registry.location,
+        )
+    if must_exist and not path.is_dir():
         raise VersionNotFoundError(
             f"no registry at {registry.location}: create it with `modelreg init "
-            f"{registry.location}`, or point --registry / MODELREG_REGISTRY at an existing one",
+            f"{registry.location}`"
+            + (" (or pass --create)" if create_hint else "")
+            + ", or point --registry / MODELREG_REGISTRY at an existing one",
             path=registry.location,
         )
     return registry
+
+
+def create_option(command: F) -> F:
+    """`--create`: a command that writes may start a new registry, but only when asked."""
+    return click.option(
+        "--create",
+        is_flag=True,
+        help="Create the registry if it does not exist (else only `modelreg init` does).",
+    )(command)
 
 
 def complete_versions(

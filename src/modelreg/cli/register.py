@@ -9,7 +9,7 @@ import click
 
 from ..errors import ModelRegistryError
 from ..saved import copies_files, register_saved
-from ._common import Output, emit_json, open_registry, output_options
+from ._common import Output, create_option, emit_json, open_registry, output_options
 from ._params import DATA_RANGE, METRIC, VALUE
 from ._progress import progress_bar, spinner
 
@@ -43,6 +43,7 @@ def _size(source: Path) -> int:
     help="With --promote-if-better: the margin, in each metric's units and direction.",
 )
 @click.option("--reason", help="Why, for the audit log (with --promote-if-better).")
+@create_option
 @output_options
 @click.pass_context
 def register(
@@ -57,6 +58,7 @@ def register(
     gates: tuple[str, ...],
     min_improvement: float,
     reason: str | None,
+    create: bool,
     out: Output,
 ) -> None:
     """Register SOURCE, a folder saved by TrainingResult.save or a single model file.
@@ -76,7 +78,7 @@ def register(
         raise click.UsageError(
             "--metric-gate, --min-improvement and --reason need --promote-if-better"
         )
-    registry = open_registry(ctx, must_exist=False)
+    registry = open_registry(ctx, must_exist=not create, create_hint=True)
     show = progress_bar if copies_files(source) else spinner
     with show(f"copying {source.name}", _size(source), enabled=out.human) as progress:
         name = register_saved(

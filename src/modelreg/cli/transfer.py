@@ -6,7 +6,14 @@ from pathlib import Path
 
 import click
 
-from ._common import Output, complete_versions, emit_json, open_registry, output_options
+from ._common import (
+    Output,
+    complete_versions,
+    create_option,
+    emit_json,
+    open_registry,
+    output_options,
+)
 from ._progress import progress_bar
 
 
@@ -44,9 +51,10 @@ def export(ctx: click.Context, version: str, dest: Path, force: bool, out: Outpu
 
 @click.command("import", short_help="Add a version from an exported archive.")
 @click.argument("src", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@create_option
 @output_options
 @click.pass_context
-def import_(ctx: click.Context, src: Path, out: Output) -> None:
+def import_(ctx: click.Context, src: Path, create: bool, out: Output) -> None:
     """Add the version in archive SRC (from `modelreg export`) under its own name.
 
     Every artifact is checked against its sha256 before anything is added. Importing the
@@ -57,7 +65,7 @@ def import_(ctx: click.Context, src: Path, out: Output) -> None:
     Example:
       modelreg --registry other-models/ import /tmp/20260126_103000.tar.gz
     """
-    registry = open_registry(ctx, must_exist=False)
+    registry = open_registry(ctx, must_exist=not create, create_hint=True)
     with progress_bar(f"importing {src.name}", src.stat().st_size, enabled=out.human) as progress:
         name = registry.import_version(src, progress=progress)
     if out.json:
