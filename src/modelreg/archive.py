@@ -74,8 +74,8 @@ def archive_path(dest: Path, version: str) -> Path:
         return dest / f"{version}.tar.gz"
     if not dest.name.lower().endswith(SUFFIXES):
         raise InvalidInputError(
-            f"cannot export to {dest}: name the archive *.tar.gz, *.tgz or *.zip, "
-            "or give an existing folder",
+            f"cannot export to {dest}: it is not a folder, and not an archive name; name the "
+            "archive *.tar.gz, *.tgz or *.zip, or give a folder (end it with / to create a folder)",
             path=str(dest),
         )
     return dest

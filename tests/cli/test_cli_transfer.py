@@ -33,6 +33,7 @@ def test_round_trip_between_two_registries(tmp_path: Path, suffix: str) -> None:
     assert run_json(target, "import", "--create", str(archive)) == {
         "version": name,
         "registry": str(target),
+        "imported": True,
     }
     a, b = ModelRegistry(source), ModelRegistry(target)
     info_a, info_b = a.get_version_info(name), b.get_version_info(name)
@@ -207,3 +208,30 @@ def test_an_oversized_member_is_refused_before_it_is_unpacked(tmp_path: Path) ->
         IntegrityError, match=r"holds model.pkl of 100000 bytes, but its metadata records \d+ bytes"
     ):
         ModelRegistry(tmp_path / "b").import_version(archive)
+
+
+def test_importing_twice_says_already_present(tmp_path: Path) -> None:
+    source, name = _source_registry(tmp_path)
+    archive = tmp_path / "v.tar.gz"
+    run(source, "export", name, str(archive))
+    target = tmp_path / "b"
+    first = run(target, "import", "--create", str(archive)).stdout
+    assert first.startswith(f"Imported {name}")
+    again = run(target, "import", str(archive)).stdout
+    assert again.startswith(f"{name} is already present in {target}")
+    assert run_json(target, "import", str(archive))["imported"] is False
+
+
+def test_export_to_a_new_folder_creates_it(tmp_path: Path) -> None:
+    source, name = _source_registry(tmp_path)
+    folder = tmp_path / "exports" / "today"
+    out = run_json(source, "export", name, f"{folder}/")
+    assert out["archive"] == str(folder / f"{name}.tar.gz") and folder.is_dir()
+
+
+def test_export_to_a_name_that_is_neither_says_so(tmp_path: Path) -> None:
+    source, name = _source_registry(tmp_path)
+    result = run(source, "export", name, str(tmp_path / "nowhere"), ok=False)
+    assert result.exit_code == 2
+    assert "end it with / to create a folder" in result.stderr
+    assert not (tmp_path / "nowhere").exists()
