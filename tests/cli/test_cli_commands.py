@@ -279,3 +279,33 @@ def test_other_model_files_are_kept_as_they_are(tmp_path: Path, kind: str) -> No
     root = loaded.model.path if kind == "folder" else loaded.model.path.parent
     assert (root / "model.onnx").read_bytes() == b"\x08\x07onnx"
     assert ((root / "vocab.txt").exists()) == (kind == "folder")
+
+
+def _mixed_metrics(tmp_path: Path) -> Path:
+    """Three versions with direction_accuracy, one of them without profit_factor."""
+    models = tmp_path / "models"
+    source = model_file(tmp_path / "src")
+    register(models, source, "direction_accuracy=0.51", "profit_factor=1.1")
+    register(models, source, "direction_accuracy=0.55", "profit_factor=1.3")
+    register(models, source, "direction_accuracy=0.58")
+    return models
+
+
+def test_a_mistyped_metric_filter_is_an_error_naming_the_metrics(tmp_path: Path) -> None:
+    models = _mixed_metrics(tmp_path)
+    result = run(models, "list", "--min", "direction_acuracy=0.5", ok=False)
+    assert result.exit_code == 2
+    assert "did you mean 'direction_accuracy'" in result.stderr
+    assert "the metrics are: direction_accuracy, profit_factor" in result.stderr
+    assert "No versions match" not in result.stdout
+
+
+def test_a_metric_some_versions_lack_warns_and_strict_fails(tmp_path: Path) -> None:
+    models = _mixed_metrics(tmp_path)
+    warned = run(models, "list", "--min", "profit_factor=1", "-q")
+    assert "1 of 3 versions have no metric 'profit_factor'" in warned.stderr
+    assert len(warned.stdout.split()) == 2
+    strict = run(models, "list", "--min", "profit_factor=1", "--strict", ok=False)
+    assert strict.exit_code == 2 and "--strict" in strict.stderr
+    everywhere = run(models, "list", "--min", "direction_accuracy=0.5", "--strict", "-q")
+    assert everywhere.stderr == "" and len(everywhere.stdout.split()) == 3

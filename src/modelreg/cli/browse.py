@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import difflib
+from collections import Counter
 from dataclasses import fields
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..errors import VersionNotFoundError
+from ..errors import InvalidInputError, VersionNotFoundError
 from ..metadata import STATUSES
 from ..versions import ModelVersion
-from ._common import Output, complete_versions, emit_json, open_registry, output_options
+from ._common import Output, complete_versions, emit_json, note, open_registry, output_options
+
+if TYPE_CHECKING:
+    from ..registry import ModelRegistry
 from ._params import METRIC
 
 #: metrics shown as columns in the human table (all of them are in --json)
@@ -33,6 +38,9 @@ def version_row(version: ModelVersion, channels: dict[str, str | None]) -> dict[
 @click.option("--before", metavar="DATE", help="Trained at or before this ISO date/time.")
 @click.option("--status", type=click.Choice(STATUSES))
 @click.option("--limit", type=click.IntRange(min=0), help="At most this many, newest first.")
+@click.option(
+    "--strict", is_flag=True, help="Fail (exit 2) when a --min/--max metric is missing anywhere."
+)
 @output_options
 @click.pass_context
 def list_versions(
@@ -43,12 +51,15 @@ def list_versions(
     before: str | None,
     status: str | None,
     limit: int | None,
+    strict: bool,
     out: Output,
 ) -> None:
     """List versions, newest first, filtered by metrics, training date and status.
 
     --json prints a list of objects with the keys version, training_date, registered_at,
-    deployment_status, channels, metrics, features, data_range and path.
+    deployment_status, channels, metrics, features, data_range and path. A --min/--max
+    metric no version has is an error naming the metrics there are (a typo); one that some
+    versions lack is a warning on stderr, and an error with --strict.
 
     \b
     Example:
@@ -56,6 +67,8 @@ def list_versions(
       modelreg list --after 2026-01-01 --status archived --json
     """
     registry = open_registry(ctx)
+    if floors or ceilings:
+        check_metric_names(registry, {n for n, _ in (*floors, *ceilings)}, strict=strict)
     versions = registry.list_versions(
         limit=limit,
         min_metrics=dict(floors),
@@ -72,6 +85,33 @@ def list_versions(
             click.echo(version.version)
     else:
         _print_table([version_row(v, channels) for v in versions], registry.location)
+
+
+def check_metric_names(registry: ModelRegistry, names: set[str], *, strict: bool) -> None:
+    """A filter on a metric no version has is a typo; one some versions lack, a warning."""
+    every = registry.list_versions()
+    counts = Counter(name for version in every for name in version.metrics)
+    known = ", ".join(sorted(counts)) or "none"
+    for name in sorted(names):
+        if counts[name] == len(every):
+            continue
+        if counts[name] == 0 and every:
+            close = difflib.get_close_matches(name, list(counts), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise InvalidInputError(
+                f"no version in {registry.location} has a metric {name!r}{hint}; "
+                f"the metrics are: {known}",
+                metric=name,
+            )
+        if counts[name] < len(every):
+            message = (
+                f"{len(every) - counts[name]} of {len(every)} versions have no metric {name!r} "
+                f"and are left out; the metrics all versions have: "
+                + (", ".join(sorted(m for m, c in counts.items() if c == len(every))) or "none")
+            )
+            if strict:
+                raise InvalidInputError(message + " (--strict)", metric=name)
+            note(f"Warning: {message}")
 
 
 def _print_table(rows: list[dict[str, Any]], location: str) -> None:
