@@ -61,7 +61,7 @@ def judge_challenger(
         wins = wins and ok
         reasons.append(
             f"{metric}: {row['value1']:.6g} vs {row['value2']:.6g} "
-            f"({'+' if gain >= 0 else ''}{gain:.6g}, needs > {needed:g}) "
+            f"(gain {gain:+.6g}, needs > {needed:g}) "
             f"{'better' if ok else 'not better'}"
         )
     return reasons, wins

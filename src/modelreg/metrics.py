@@ -111,7 +111,12 @@ def compare_metrics(
     metrics2: Mapping[str, float],
     directions: MetricDirections,
 ) -> dict[str, dict[str, Any]]:
-    """Per metric of either side: both values, value1 - value2, and the winner (or None)."""
+    """Per metric of either side: both values, value1 - value2, the gain, and the winner.
+
+    `gain` is the one signed figure people read (the CLI, the gate, the UI): how much
+    version1 beats version2 in the metric's own direction, positive when version1 is better.
+    `difference` stays the raw value1 - value2 for scripts.
+    """
     result: dict[str, dict[str, Any]] = {}
     for name in sorted(set(metrics1) | set(metrics2)):
         a, b = metrics1.get(name), metrics2.get(name)
@@ -126,6 +131,7 @@ def compare_metrics(
             version1: a,
             version2: b,
             "difference": None if a is None or b is None else a - b,
+            "gain": None if a is None or b is None else directions.improvement(name, a, b),
             "winner": winner,
             "higher_is_better": directions.higher_is_better(name),
         }

@@ -144,7 +144,7 @@ def test_list_human_marks_production(tmp_path: Path) -> None:
     run(models, "promote", old)
     out = run(models, "list").stdout
     assert new in out and old in out
-    line = next(line for line in out.splitlines() if f" {old} " in line)
+    line = next(line for line in out.splitlines() if line.split()[:1] == [old])
     assert "★ production" in line
     assert "ago" in out or "just now" in out
     assert run(models, "list", "--quiet").stdout.split() == [new, old]
@@ -158,7 +158,9 @@ def test_show_json_and_human(tmp_path: Path) -> None:
     assert info["files"]["model.pkl"]["bytes"] > 0
     assert info["deployment_status"] == "registered"
     human = run(models, "show", old).stdout
-    assert info["files"]["model.pkl"]["sha256"] in human
+    digest = info["files"]["model.pkl"]["sha256"]
+    assert digest[:16] + "…" in human and digest not in human  # 80 columns: the start
+    assert digest in run(models, "show", old, "--wide").stdout
     assert "model.pkl" in human and "registered" in human
     assert f"{info['lineage']['user']}@{info['lineage']['host']}" in human
 

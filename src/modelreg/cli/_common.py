@@ -31,6 +31,7 @@ __all__ = [
     "open_registry",
     "output_options",
     "stdin_is_interactive",
+    "wide_option",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -136,6 +137,15 @@ def output_options(command: F) -> F:
         help="Print JSON for scripts (keys: docs/reference/cli.md).",
     )(wrapper)
     return wrapper  # type: ignore[return-value]
+
+
+def wide_option(command: F) -> F:
+    """`--wide`: every column at full width, past the terminal's edge if need be."""
+    return click.option(
+        "--wide",
+        is_flag=True,
+        help="Every column, uncut, however wide (tables are fitted to the terminal otherwise).",
+    )(command)
 
 
 def emit_json(data: Any) -> None:

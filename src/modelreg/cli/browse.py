@@ -12,14 +12,23 @@ import click
 from ..errors import InvalidInputError, VersionNotFoundError
 from ..metadata import STATUSES
 from ..versions import ModelVersion
-from ._common import Output, complete_versions, emit_json, note, open_registry, output_options
+from ._common import (
+    Output,
+    complete_versions,
+    emit_json,
+    note,
+    open_registry,
+    output_options,
+    wide_option,
+)
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from rich.table import Table
+
     from ..registry import ModelRegistry
 from ._params import METRIC
-
-#: metrics shown as columns in the human table (all of them are in --json)
-_MAX_METRIC_COLUMNS = 6
 
 
 def version_row(version: ModelVersion, channels: dict[str, str | None]) -> dict[str, Any]:
@@ -41,6 +50,7 @@ def version_row(version: ModelVersion, channels: dict[str, str | None]) -> dict[
 @click.option(
     "--strict", is_flag=True, help="Fail (exit 2) when a --min/--max metric is missing anywhere."
 )
+@wide_option
 @output_options
 @click.pass_context
 def list_versions(
@@ -52,6 +62,7 @@ def list_versions(
     status: str | None,
     limit: int | None,
     strict: bool,
+    wide: bool,
     out: Output,
 ) -> None:
     """List versions, newest first, filtered by metrics, training date and status.
@@ -84,7 +95,9 @@ def list_versions(
         for version in versions:
             click.echo(version.version)
     else:
-        _print_table([version_row(v, channels) for v in versions], registry.location)
+        filtered = [name for name, _ in (*floors, *ceilings)]
+        rows = [version_row(v, channels) for v in versions]
+        _print_table(rows, registry.location, first=filtered, wide=wide)
 
 
 def check_metric_names(registry: ModelRegistry, names: set[str], *, strict: bool) -> None:
@@ -114,40 +127,55 @@ def check_metric_names(registry: ModelRegistry, names: set[str], *, strict: bool
             note(f"Warning: {message}")
 
 
-def _print_table(rows: list[dict[str, Any]], location: str) -> None:
-    from rich.table import Table
-
+def _print_table(
+    rows: list[dict[str, Any]], location: str, *, first: list[str], wide: bool
+) -> None:
+    """Version, status, trained, then as many metrics as fit (filtered ones first)."""
     from ._format import number, relative_time
-    from ._render import console, status_text
+    from ._render import console, fit_columns, header, left_out, new_table, status_text
 
     if not rows:
         click.echo(f"No versions match in {location}.")
         return
-    metrics = sorted({name for row in rows for name in row["metrics"]})[:_MAX_METRIC_COLUMNS]
-    table = Table(title=f"{len(rows)} version(s) in {location}", title_justify="left")
-    table.add_column("version", no_wrap=True, min_width=max(len(r["version"]) for r in rows))
-    table.add_column("status", no_wrap=True)
-    table.add_column("trained", no_wrap=True)
-    table.add_column("registered", no_wrap=True)
-    for name in metrics:
-        table.add_column(name, justify="right", no_wrap=True)
-    for row in rows:
-        channels = [c for c in row["channels"] if c != "production"]
-        table.add_row(
-            row["version"] + "".join(f" [{c}]" for c in channels),
-            status_text(row["deployment_status"]),
-            relative_time(row["training_date"]),
-            relative_time(row["registered_at"]),
-            *(number(row["metrics"].get(name)) for name in metrics),
-        )
-    console().print(table)
+    every = sorted({name for row in rows for name in row["metrics"]})
+    metrics = [
+        *dict.fromkeys(m for m in first if m in every),
+        *(m for m in every if m not in first),
+    ]
+
+    def build(shown: Sequence[str], limit: int | None) -> Table:
+        table = new_table(f"{len(rows)} version(s) in {location}")
+        table.add_column("version", no_wrap=True)
+        table.add_column("status", no_wrap=True)
+        table.add_column("trained", no_wrap=True)
+        if wide:
+            table.add_column("registered", no_wrap=True)
+        for name in shown:
+            table.add_column(name if wide else header(name), justify="right", no_wrap=True)
+        for row in rows[:limit]:
+            channels = [c for c in row["channels"] if c != "production"]
+            table.add_row(
+                row["version"] + "".join(f" [{c}]" for c in channels),
+                status_text(row["deployment_status"]),
+                relative_time(row["training_date"]),
+                *([relative_time(row["registered_at"])] if wide else []),
+                *(number(row["metrics"].get(name)) for name in shown),
+            )
+        return table
+
+    screen = console(wide=wide)
+    table, dropped = fit_columns(screen, build, metrics)
+    screen.print(table)
+    if dropped:
+        screen.print(left_out(dropped, "metrics"), style="dim")
 
 
 @click.command(short_help="Show a version: metadata, files, hashes, status.")
 @click.argument("version", shell_complete=complete_versions)
+@wide_option
 @output_options
 @click.pass_context
-def show(ctx: click.Context, version: str, out: Output) -> None:
+def show(ctx: click.Context, version: str, wide: bool, out: Output) -> None:
     """Show VERSION (or `latest`, the production one): metadata, files, hashes and status.
 
     --json prints the version's metadata.json content plus `channels` and `path`.
@@ -170,17 +198,18 @@ def show(ctx: click.Context, version: str, out: Output) -> None:
     elif out.quiet:
         click.echo(info["version"])
     else:
-        _print_info(info)
+        _print_info(info, wide=wide)
 
 
-def _print_info(info: dict[str, Any]) -> None:
+def _print_info(info: dict[str, Any], *, wide: bool) -> None:
+    """A summary, the metrics and the files; at 80 columns a hash shows its first 16 digits."""
     from rich.table import Table
 
     from ..metadata import RESERVED_KEYS
     from ._format import human_bytes, number, relative_time
-    from ._render import console, status_text
+    from ._render import console, new_table, status_text
 
-    screen = console()
+    screen = console(wide=wide)
     summary = Table.grid(padding=(0, 2))
     summary.add_column(style="bold")
     summary.add_column()
@@ -207,18 +236,19 @@ def _print_info(info: dict[str, Any]) -> None:
     for key, value in sorted(extra.items()):
         summary.add_row(key, str(value))
     screen.print(summary)
-    metrics = Table(title="metrics", title_justify="left")
+    metrics = new_table("metrics")
     metrics.add_column("metric")
     metrics.add_column("value", justify="right")
     for name, value in sorted((info.get("metrics") or {}).items()):
         metrics.add_row(name, number(value))
     screen.print(metrics)
-    files = Table(title="files", title_justify="left")
-    files.add_column("file", no_wrap=True)
+    files = new_table("files")
+    files.add_column("file", overflow="fold")
     files.add_column("size", justify="right", no_wrap=True)
     files.add_column("sha256", no_wrap=True)
     for name, record in sorted((info.get("files") or {}).items()):
-        files.add_row(name, human_bytes(record.get("bytes")), str(record.get("sha256")))
+        digest = str(record.get("sha256"))
+        files.add_row(name, human_bytes(record.get("bytes")), digest if wide else digest[:16] + "…")
     screen.print(files)
 
 
