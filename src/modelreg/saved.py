@@ -76,7 +76,7 @@ def register_saved(
     }
     if not copies_files(source):
         return registry.register(
-            TrainingResult(model=ModelFiles(source), **fields),
+            TrainingResult(model=ModelFiles(source, progress=progress), **fields),
             data_range=data_range,
             metadata_extra=metadata_extra,
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cli_support import model_file, register, run
@@ -88,7 +89,7 @@ def test_big_copies_draw_a_progress_bar_at_a_terminal(
     models = tmp_path / "models"
     name = register(models, big, "rmse=0.1")
     assert (models / name / "model.pkl").stat().st_size > size
-    other = register(models, opaque, "rmse=0.2")  # the files flavor: a spinner, not a bar
+    other = register(models, opaque, "rmse=0.2")  # the files flavor: a bar too
     assert (models / other / "model" / "weights.bin").stat().st_size == size
     run(models, "export", name, str(tmp_path / "v.tar.gz"))
     assert (
@@ -111,3 +112,28 @@ def test_verify_counts_versions_for_its_bar(
     assert seen == [(1, 2), (2, 2)]
     monkeypatch.setattr(_progress.sys.stderr, "isatty", lambda: True)
     assert "no problems" in run(models, "verify").stdout
+
+
+@pytest.mark.parametrize("kind", ["model.pkl", "weights.bin"])
+def test_register_reports_bytes_as_they_are_copied(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    """Both paths (a pickle, and any other file kept as it is) feed a byte bar, so ETA works."""
+    import contextlib
+
+    import modelreg.cli.register as command
+
+    seen: dict[str, int] = {"total": 0, "done": 0}
+
+    @contextlib.contextmanager
+    def recording_bar(_description: str, total: int, *, enabled: bool = True) -> Any:
+        seen["total"] = total
+        yield lambda n: seen.__setitem__("done", seen["done"] + n)
+
+    monkeypatch.setattr(command, "progress_bar", recording_bar)
+    size = 3 * 1024 * 1024 + 17
+    source = tmp_path / "src" / kind
+    source.parent.mkdir()
+    source.write_bytes(b"\x03" * size)
+    register(tmp_path / "models", source, "rmse=0.1")
+    assert seen == {"total": size, "done": size}

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable, Iterator
 from typing import Any
 
-__all__ = ["MIN_BYTES", "counting_bar", "progress_bar", "spinner"]
+__all__ = ["MIN_BYTES", "counting_bar", "progress_bar"]
 
 #: below this many bytes a copy is over before a bar would be worth drawing
 MIN_BYTES = 4 * 1024 * 1024
@@ -26,18 +26,6 @@ def progress_bar(
     with _bar(DownloadColumn(), TransferSpeedColumn()) as bar:
         task = bar.add_task(description, total=total)
         yield lambda n: bar.advance(task, n)
-
-
-@contextlib.contextmanager
-def spinner(description: str, total: int, *, enabled: bool = True) -> Iterator[None]:
-    """For a big copy the library cannot report byte by byte: at least show it is working."""
-    if not enabled or total < MIN_BYTES or not sys.stderr.isatty():
-        yield
-        return
-    from rich.console import Console
-
-    with Console(stderr=True).status(description):
-        yield
 
 
 @contextlib.contextmanager

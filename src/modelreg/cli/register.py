@@ -8,10 +8,10 @@ from typing import Any
 import click
 
 from ..errors import ModelRegistryError
-from ..saved import copies_files, register_saved
+from ..saved import register_saved
 from ._common import Output, create_option, emit_json, open_registry, output_options
 from ._params import DATA_RANGE, METRIC, VALUE
-from ._progress import progress_bar, spinner
+from ._progress import progress_bar
 
 
 def _size(source: Path) -> int:
@@ -79,8 +79,7 @@ def register(
             "--metric-gate, --min-improvement and --reason need --promote-if-better"
         )
     registry = open_registry(ctx, must_exist=not create, create_hint=True)
-    show = progress_bar if copies_files(source) else spinner
-    with show(f"copying {source.name}", _size(source), enabled=out.human) as progress:
+    with progress_bar(f"copying {source.name}", _size(source), enabled=out.human) as progress:
         name = register_saved(
             registry,
             source,

@@ -12,7 +12,7 @@ import os
 import shutil
 import tempfile
 import weakref
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +29,13 @@ FILES_DIR = "model"
 class ModelFiles:
     """A model that is a folder of files (or one file) the registry keeps as they are."""
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(
+        self, path: str | os.PathLike[str], *, progress: Callable[[int], None] | None = None
+    ) -> None:
+        """`progress`, if given, hears the bytes copied while the registry stores the files
+        (a CLI's progress bar for a 1.5 GB model); it is not stored with the version."""
         self.path = Path(path)
+        self.progress = progress
         if not self.path.exists():
             raise InvalidInputError(f"ModelFiles: {self.path} does not exist", path=str(path))
 
@@ -54,7 +59,7 @@ class FilesFlavor(Flavor):
         return isinstance(model, ModelFiles)
 
     def save(self, model: Any, folder: Path) -> dict[str, Any]:
-        hashes = _copy_tree(model.path, folder / FILES_DIR)
+        hashes = _copy_tree(model.path, folder / FILES_DIR, model.progress)
         named = {f"{FILES_DIR}/{name}": record for name, record in hashes.items()}
         record: dict[str, Any] = {"files": sorted(named), "hashes": named}
         if model.path.is_file():
@@ -97,13 +102,15 @@ def _walk(root: Path) -> Iterator[tuple[str, Path]]:
             yield path.relative_to(root).as_posix(), path
 
 
-def _copy_tree(source: Path, dest: Path) -> dict[str, dict[str, Any]]:
+def _copy_tree(
+    source: Path, dest: Path, progress: Callable[[int], None] | None = None
+) -> dict[str, dict[str, Any]]:
     """Copy every file below `source` (or the file itself) into `dest`, hashing as it goes."""
     hashes: dict[str, dict[str, Any]] = {}
     for name, path in _walk(source):
         target = dest / name
         _fsutil.make_dirs(target.parent)
         with open(path, "rb") as handle:
-            digest, size = _fsutil.copy_file_hashed(handle, target)
+            digest, size = _fsutil.copy_file_hashed(handle, target, progress)
         hashes[name] = {"sha256": digest, "bytes": size}
     return hashes
