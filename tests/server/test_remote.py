@@ -3,6 +3,7 @@ one request where one suffices."""
 
 from __future__ import annotations
 
+import json
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -204,3 +205,24 @@ def test_a_server_in_front_of_a_sql_catalog(tmp_path: Path) -> None:
         assert client.promote(name, expected_current=None) is True
         assert catalog.channels() == {"production": name}
         assert client.load_version("latest", trust_pickle=True) is not None
+
+
+@pytest.mark.parametrize(
+    ("token", "hint"),
+    [(None, "export MODELREG_TOKEN=<token>"), ("wrong-token-123", "$MODELREG_TOKEN was refused")],
+)
+def test_the_cli_says_where_its_token_comes_from(
+    url: str, monkeypatch: pytest.MonkeyPatch, token: str | None, hint: str
+) -> None:
+    from click.testing import CliRunner
+
+    from modelreg.cli import cli
+
+    monkeypatch.delenv("MODELREG_TOKEN", raising=False)
+    env = {"MODELREG_TOKEN": token} if token else {}
+    result = CliRunner().invoke(cli, ["-r", url, "list"], env=env)
+    assert result.exit_code == 1
+    assert hint in result.stderr
+    assert "wrong-token-123" not in result.stderr  # the token itself is never echoed
+    as_json = CliRunner().invoke(cli, ["-r", url, "list", "--json"], env=env)
+    assert json.loads(as_json.stderr)["error"] == "unauthorized"

@@ -12,9 +12,22 @@ import sys
 
 import click
 
-from ..errors import InvalidInputError, ModelRegistryError, StorageError
+from ..errors import (
+    AuthError,
+    ForbiddenError,
+    InvalidInputError,
+    ModelRegistryError,
+    StorageError,
+)
 
-__all__ = ["INTERRUPTED", "flush_quietly", "report_error", "silence_stdout", "wants_json"]
+__all__ = [
+    "INTERRUPTED",
+    "flush_quietly",
+    "report_error",
+    "silence_stdout",
+    "wants_json",
+    "with_hint",
+]
 
 #: the shell's exit status for a process stopped by Ctrl-C (128 + SIGINT)
 INTERRUPTED = 130
@@ -32,6 +45,8 @@ def wants_json(args: list[str]) -> bool:
 
 def report_error(exc: ModelRegistryError | click.ClickException, *, as_json: bool) -> None:
     """One line for people, or one JSON object for scripts, on stderr."""
+    if isinstance(exc, ModelRegistryError):
+        exc = with_hint(exc)
     if not as_json:
         if isinstance(exc, click.ClickException):
             exc.show()
@@ -42,6 +57,20 @@ def report_error(exc: ModelRegistryError | click.ClickException, *, as_json: boo
         cls = InvalidInputError if isinstance(exc, click.UsageError) else StorageError
         exc = cls(exc.format_message())
     click.echo(json.dumps(exc.to_dict()), err=True)
+
+
+def with_hint(exc: ModelRegistryError) -> ModelRegistryError:
+    """A server's "who are you?" answered with where the CLI takes its token from."""
+    if not isinstance(exc, AuthError) or isinstance(exc, ForbiddenError):
+        return exc
+    from ..backends.remote import ENV_TOKEN  # only a server asks for a token: httpx is loaded
+
+    hint = (
+        "the token in $MODELREG_TOKEN was refused: set it to a token the server accepts"
+        if os.environ.get(ENV_TOKEN)
+        else "the CLI sends the token in $MODELREG_TOKEN: export MODELREG_TOKEN=<token>"
+    )
+    return type(exc)(f"{exc.message} ({hint})", **exc.context)
 
 
 def silence_stdout() -> None:
