@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -47,11 +48,20 @@ def test_server_command_serves_the_registry(tmp_path: Path) -> None:
         assert [r["version"] for r in rows] == names
         assert httpx.get(f"{url}/api/versions").status_code == 401
         assert "<title>modelreg</title>" in httpx.get(url).text
+        httpx.get(f"{url}/api/versions?limit=5&token=reader-secret-1", headers=headers)
     finally:
         process.send_signal(signal.SIGINT)
         _, err = process.communicate(timeout=20)
     assert "reader-secret-1" not in err
     assert f"http://127.0.0.1:{port}/" in err
+    combined = re.compile(
+        r"^127\.0\.0\.1 - - \[\d\d/\w{3}/\d{4}:\d\d:\d\d:\d\d \+0000\] "
+        r'"(GET|POST) (\S+) HTTP/1\.1" (\d{3}) (\d+|-) "[^"]*" "[^"]*"$'
+    )
+    logged = [m.groups() for m in map(combined.match, err.splitlines()) if m]
+    assert ("GET", "/api/versions", "200") in [g[:3] for g in logged]
+    assert ("GET", "/api/versions", "401") in [g[:3] for g in logged]
+    assert ("GET", "/api/versions?limit=5&token=***", "200") in [g[:3] for g in logged]
 
 
 def test_server_without_tokens_is_a_usage_error(tmp_path: Path) -> None:

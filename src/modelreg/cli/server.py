@@ -46,6 +46,12 @@ STOP_WITHIN = 5.0
     metavar="SIZE",
     help="Largest upload (register, import) stored, e.g. 500M, 4G; larger ones get 413.",
 )
+@click.option(
+    "--access-log/--no-access-log",
+    default=True,
+    show_default=True,
+    help="One line a request on stderr, in the Combined Log Format (tokens never logged).",
+)
 @click.pass_context
 def server(
     ctx: click.Context,
@@ -55,6 +61,7 @@ def server(
     tokens_file: Path | None,
     anonymous_read: bool,
     max_upload_size: str,
+    access_log: bool,
 ) -> None:
     """Serve the registry's REST API (/api, OpenAPI at /openapi.json) and its web UI (/).
 
@@ -89,6 +96,8 @@ def server(
         f"Serving {registry.location} on http://{host}:{port}/ ({len(tokens)} token(s)"
         f"{', anonymous reads' if anonymous_read else ''}); Ctrl+C stops"
     )
+    if access_log:
+        _log_access_to_stderr()
     app = create_app(registry, tokens=tokens, max_upload_size=limit)
     config = uvicorn.Config(
         app,
@@ -98,6 +107,19 @@ def server(
         timeout_graceful_shutdown=int(STOP_WITHIN) - 2,
     )
     _serve(config)
+
+
+def _log_access_to_stderr() -> None:
+    import logging
+
+    from ..serving.access_log import ACCESS_LOGGER
+
+    logger = logging.getLogger(ACCESS_LOGGER)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
 
 
 def _serve(config: Any) -> None:

@@ -49,6 +49,7 @@ from ..query import VersionQuery
 from ..registry import PRODUCTION, ModelRegistry
 from ..result import TABLES
 from ..versions import validate_channel, validate_model_name, validate_version
+from .access_log import AccessLog
 from .auth import Principal, TokenSet
 from .redaction import Redactor
 from .requests import (
@@ -126,6 +127,7 @@ def create_app(
     app.state.max_upload_size = max_upload_size
     app.state.redact = redact
     app.add_middleware(_BodyGuard)
+    app.add_middleware(AccessLog)  # outermost: a request the guard refuses is logged too
     app.include_router(router)
     _add_ui(app)
     return app
