@@ -93,3 +93,31 @@ def test_a_blob_removed_between_upload_and_publish_is_uploaded_again(
     assert len(store.blobs()) == 1
     assert registry.load_version(name, trust_pickle=True) is not None
     assert registry.verify().ok
+
+
+@pytest.mark.postgres
+def test_the_catalog_remembers_its_artifact_store(
+    postgres_schema_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only the first set-up names the store; `show` without --artifacts works afterwards."""
+    from click.testing import CliRunner
+
+    from modelreg.cli import cli
+    from modelreg.errors import InvalidInputError
+
+    monkeypatch.delenv("MODELREG_ARTIFACTS", raising=False)
+    with pytest.raises(InvalidInputError, match="--artifacts") as caught:
+        ModelRegistry(postgres_schema_url)
+    assert "artifacts='s3://" in str(caught.value)  # the Python spelling is named too
+    store = tmp_path / "store"
+    first = ModelRegistry(postgres_schema_url, artifacts=str(store), trust_pickle=True)
+    name = first.register(make_result(1))
+    first.close()
+    again = ModelRegistry(postgres_schema_url, trust_pickle=True)
+    try:
+        assert again.load_version(name) is not None
+    finally:
+        again.close()
+    shown = CliRunner().invoke(cli, ["-r", postgres_schema_url, "show", name, "--json"])
+    assert shown.exit_code == 0, shown.output
+    assert shown.stdout and name in shown.stdout

@@ -86,6 +86,7 @@ class SqlBackend(Backend):
         self._store = ArtifactStore(
             artifacts
             or os.environ.get("MODELREG_ARTIFACTS")
+            or _remembered_store(self._engine)
             or _default_artifacts(self._engine.url),
             storage_options=storage_options,
             cache_dir=cache_dir,
@@ -571,12 +572,30 @@ def _insert_ignore(conn: Connection, table: sa.Table, values: Mapping[str, Any])
         conn.execute(sqlite_insert(table).values(**values).on_conflict_do_nothing())
 
 
+def _remembered_store(engine: sa.Engine) -> str | None:
+    """The store this catalog's artifacts live in, read back from any one of their URIs.
+
+    A blob's URI is `<store>/sha256/<ab>/<sha256>` (`ArtifactStore.uri`), so once a version is
+    in, the catalog names its own store: only the first set-up has to give `--artifacts`.
+    """
+    try:
+        with engine.connect() as conn:
+            uri = conn.execute(sa.select(artifacts.c.uri).limit(1)).scalar()
+    except sa.exc.SQLAlchemyError:  # no tables yet (a new catalog), or not reachable: say so later
+        return None
+    if not isinstance(uri, str) or "/sha256/" not in uri:
+        return None
+    return uri.rsplit("/sha256/", 1)[0]
+
+
 def _default_artifacts(url: sa.URL) -> str:
     db_file = sqlite_path(url)
     if db_file is None:
         raise InvalidInputError(
-            f"a {url.get_backend_name()} catalog needs an artifact store: pass "
-            "artifacts='s3://bucket/prefix' (or any fsspec URL or folder)",
+            f"a new {url.get_backend_name()} catalog needs an artifact store the first time: "
+            "give --artifacts s3://bucket/prefix (CLI), artifacts='s3://bucket/prefix' "
+            "(Python) or $MODELREG_ARTIFACTS (any fsspec URL or folder); once it holds a "
+            "version, the catalog remembers its store",
             location=url.render_as_string(hide_password=True),
         )
     return str(db_file.with_name(db_file.stem + "-artifacts"))
