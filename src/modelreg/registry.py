@@ -20,7 +20,12 @@ from typing import IO, Any
 
 from .backends.base import Backend, Debris
 from .config import RegistryConfig, resolve_config
-from .errors import CorruptVersionError, InvalidInputError, VersionNotFoundError
+from .errors import (
+    CorruptVersionError,
+    InvalidInputError,
+    UntrustedModelError,
+    VersionNotFoundError,
+)
 from .events import Event, live_at, pointer_history
 from .gate import PromotionDecision, run_gate
 from .integrity import copy_hashed, hash_folder, stored_name
@@ -328,7 +333,10 @@ class ModelRegistry(TransferMethods):
             if meta is not None:
                 try:
                     with self._ops.checked_folder(meta) as folder:
-                        return TrainingResult.load(folder, trust_pickle=trust)
+                        try:
+                            return TrainingResult.load(folder, trust_pickle=trust)
+                        except UntrustedModelError as exc:  # a cache's scratch path means nothing
+                            raise _naming_version(exc, folder, name, self.location) from exc
                 except (CorruptVersionError, VersionNotFoundError, OSError):
                     if self._ops.read_metadata(name) is not None:
                         raise  # still there, so really broken
@@ -557,3 +565,16 @@ def _found(operation: Callable[[], object]) -> bool:
         log.error("%s", exc)
         return False
     return True
+
+
+def _naming_version(
+    exc: UntrustedModelError, folder: Path, name: str, location: str
+) -> UntrustedModelError:
+    """The refusal with the version's name where the flavor saw only a (temporary) folder."""
+    where = f"version {name}"
+    context = {
+        k: v.replace(str(folder), where) if isinstance(v, str) else v
+        for k, v in exc.context.items()
+    }
+    message = f"{location}: {exc.message.replace(str(folder), where)}"
+    return UntrustedModelError(message, **context, version=name)

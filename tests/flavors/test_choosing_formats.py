@@ -187,3 +187,19 @@ def test_a_single_file_comes_back_as_that_file(tmp_path: Path) -> None:
 def test_model_files_must_exist(tmp_path: Path) -> None:
     with pytest.raises(InvalidInputError, match="does not exist"):
         ModelFiles(tmp_path / "nowhere")
+
+
+@pytest.mark.parametrize("kind", ["folder", "sqlite"])
+def test_an_untrusted_pickle_names_the_version_not_a_scratch_path(
+    tmp_path: Path, kind: str
+) -> None:
+    """A SQL catalog loads through a cache folder; the refusal must name the version."""
+    location = str(tmp_path / "models") if kind == "folder" else f"sqlite:///{tmp_path}/c.db"
+    registry = ModelRegistry(location, trust_pickle=False, model_format="pickle")
+    name = registry.register(TrainingResult(model={"a": 1}, metrics={"rmse": 0.1}, features=[]))
+    with pytest.raises(UntrustedModelError) as caught:
+        registry.load_version(name)
+    message = str(caught.value)
+    assert message.startswith(f"{registry.location}: version {name}/model.pkl: ")
+    assert caught.value.version == name and caught.value.path == f"version {name}/model.pkl"
+    assert message.count(str(tmp_path)) == 1  # in the location only, no scratch folder
