@@ -119,7 +119,16 @@ def test_the_cli_refuses_the_bomb_before_writing_it(tmp_path: Path) -> None:
     says what is wrong with the archive."""
     archive = _bomb(tmp_path / "bomb.tar.gz", metadata_first=False)
     result = subprocess.run(
-        [sys.executable, "-m", "modelreg", "-r", str(tmp_path / "models"), "import", str(archive)],
+        [
+            sys.executable,
+            "-m",
+            "modelreg",
+            "-r",
+            str(tmp_path / "models"),
+            "import",
+            "--create",
+            str(archive),
+        ],
         capture_output=True,
         text=True,
         timeout=120,

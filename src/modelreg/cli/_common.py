@@ -80,13 +80,23 @@ def open_registry(
     return registry
 
 
-def create_option(command: F) -> F:
-    """`--create`: a command that writes may start a new registry, but only when asked."""
-    return click.option(
-        "--create",
-        is_flag=True,
-        help="Create the registry if it does not exist (else only `modelreg init` does).",
-    )(command)
+def _flag(name: str, help_text: str) -> Callable[[F], F]:
+    """A decorator adding one boolean `--name` option."""
+
+    def add(command: F) -> F:
+        return click.option(name, is_flag=True, help=help_text)(command)
+
+    return add
+
+
+#: `--create`: a command that writes may start a new registry, but only when asked
+create_option = _flag(
+    "--create", "Create the registry if it does not exist (else only `modelreg init` does)."
+)
+#: `--wide`: every column at full width, past the terminal's edge if need be
+wide_option = _flag(
+    "--wide", "Every column, uncut, however wide (tables are fitted to the terminal otherwise)."
+)
 
 
 def complete_versions(
@@ -137,15 +147,6 @@ def output_options(command: F) -> F:
         help="Print JSON for scripts (keys: docs/reference/cli.md).",
     )(wrapper)
     return wrapper  # type: ignore[return-value]
-
-
-def wide_option(command: F) -> F:
-    """`--wide`: every column at full width, past the terminal's edge if need be."""
-    return click.option(
-        "--wide",
-        is_flag=True,
-        help="Every column, uncut, however wide (tables are fitted to the terminal otherwise).",
-    )(command)
 
 
 def emit_json(data: Any) -> None:
