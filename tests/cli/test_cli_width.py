@@ -14,9 +14,8 @@ from pathlib import Path
 
 import pytest
 from cli_support import run, run_json
-from modelreg.training.result import TrainingResult
 
-from modelreg import ModelRegistry
+from modelreg import ModelRegistry, TrainingResult
 
 METRICS = ("rmse", "direction_accuracy", "sharpe", "profit_factor", "test_rmse", "max_drawdown")
 REASON = "beats production on rmse and direction accuracy in the January walk-forward backtest"
