@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from ..errors import ModelRegistryError
-from ._globals import accept_global_options
+from ._globals import accept_global_options, configure_logging
 from ._outcome import INTERRUPTED, flush_quietly, report_error, silence_stdout, wants_json
 
 __all__ = ["COMMANDS", "cli", "main"]
@@ -134,19 +134,7 @@ def cli(
         "artifacts": artifacts,
         "debug": debug,
     }
-    _configure_logging(debug)
-
-
-def _configure_logging(debug: bool) -> None:
-    """Library logs only with --debug: otherwise each command reports its own outcome."""
-    import logging
-
-    logger = logging.getLogger("modelreg")
-    if debug:
-        logging.basicConfig(level=logging.DEBUG, format="%(levelname)s %(name)s: %(message)s")
-        logger.setLevel(logging.DEBUG)
-    elif not any(isinstance(h, logging.NullHandler) for h in logger.handlers):
-        logger.addHandler(logging.NullHandler())
+    configure_logging(debug)
 
 
 def main(argv: list[str] | None = None) -> Any:

@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-__all__ = ["GLOBAL_OPTIONS", "accept_global_options"]
+__all__ = ["GLOBAL_OPTIONS", "accept_global_options", "configure_logging"]
 
 #: the group options a command also accepts after its name
 GLOBAL_OPTIONS = ("registry", "config_path", "model", "artifacts", "debug")
@@ -51,8 +51,18 @@ def _recorder(name: str) -> Any:
         if options is not None:
             options[name] = value
         if name == "debug":
-            from . import _configure_logging
-
-            _configure_logging(True)
+            configure_logging(True)
 
     return record
+
+
+def configure_logging(debug: bool) -> None:
+    """Library logs only with --debug: otherwise each command reports its own outcome."""
+    import logging
+
+    logger = logging.getLogger("modelreg")
+    if debug:
+        logging.basicConfig(level=logging.DEBUG, format="%(levelname)s %(name)s: %(message)s")
+        logger.setLevel(logging.DEBUG)
+    elif not any(isinstance(h, logging.NullHandler) for h in logger.handlers):
+        logger.addHandler(logging.NullHandler())

@@ -63,7 +63,7 @@ def with_hint(exc: ModelRegistryError) -> ModelRegistryError:
     """A server's "who are you?" answered with where the CLI takes its token from."""
     if not isinstance(exc, AuthError) or isinstance(exc, ForbiddenError):
         return exc
-    from ..backends.remote import ENV_TOKEN  # only a server asks for a token: httpx is loaded
+    from ..operations.remote import ENV_TOKEN  # only a server asks for a token: httpx is loaded
 
     hint = (
         "the token in $MODELREG_TOKEN was refused: set it to a token the server accepts"
