@@ -180,3 +180,56 @@ def test_no_import_cycles() -> None:
 
 def _names() -> set[str]:
     return {_module_name(p) for p in _modules()}
+
+
+# --- lower-layer errors: translated in one module -------------------------------------------
+
+_DOORS = (
+    "_locking.py",
+    "archive.py",
+    "backends/artifact_store.py",
+    "backends/local.py",
+    "backends/sql.py",
+    "backends/sql_engine.py",
+    "importers/mlflow_source.py",
+    "operations/remote.py",
+    "serving/uploads.py",
+)
+
+
+_BROAD = re.compile(
+    r"\b((sa|sqlalchemy)\.exc\.(SQLAlchemyError|DBAPIError|OperationalError)|httpx\.\w+|botocore\.\w+)"
+)
+
+
+def test_lower_errors_are_translated_only_by_lower_errors() -> None:
+    """No ad-hoc translator: no handler elsewhere raises a StorageError or LockTimeout, nor
+    raises anything from a broad SQLAlchemy, httpx or botocore class. A handler may still
+    swallow one (a lookup that falls back), or catch a specific class where it means
+    something else (a UNIQUE violation is VersionExistsError)."""
+    offenders = []
+    for path in _modules():
+        relative = path.relative_to(PACKAGE).as_posix()
+        if relative == "lower_errors.py":
+            continue
+        for handler in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(handler, ast.ExceptHandler):
+                continue
+            broad = handler.type is not None and _BROAD.search(ast.unparse(handler.type))
+            for node in ast.walk(handler):
+                if not isinstance(node, ast.Raise) or node.exc is None:
+                    continue
+                raised = node.exc.func if isinstance(node.exc, ast.Call) else node.exc
+                if broad or (
+                    isinstance(raised, ast.Name) and raised.id in ("StorageError", "LockTimeout")
+                ):
+                    offenders.append(f"{relative}:{node.lineno}: translates {ast.unparse(raised)}")
+    assert offenders == []
+
+
+@pytest.mark.parametrize("door", _DOORS)
+def test_every_door_uses_the_one_translator(door: str) -> None:
+    source = (PACKAGE / door).read_text(encoding="utf-8")
+    assert "from .lower_errors import translated" in source or (
+        "from ..lower_errors import translated" in source
+    )

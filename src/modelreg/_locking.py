@@ -18,13 +18,15 @@ from pathlib import Path
 from filelock import FileLock
 from filelock import Timeout as _FileLockTimeout
 
-from .errors import LockTimeout, StorageError
+from .errors import LockTimeout
+from .lower_errors import translated
 
 __all__ = ["RegistryLock"]
 
 log = logging.getLogger("modelreg")
 
 _WAIT_LOG_EVERY = 5.0
+_WRITE_ACCESS = "writing needs write access to the registry folder (reading does not)"
 _registry_guard = threading.Lock()
 _by_path: dict[str, tuple[threading.RLock, FileLock]] = {}
 
@@ -61,26 +63,21 @@ class RegistryLock:
 
     def _acquire_file(self, file_lock: FileLock, deadline: float) -> None:
         started = time.monotonic()
-        while True:
-            remaining = deadline - time.monotonic()
-            try:
-                file_lock.acquire(timeout=max(0.0, min(_WAIT_LOG_EVERY, remaining)))
-                return
-            except _FileLockTimeout:
-                if time.monotonic() >= deadline:
-                    raise self._timeout("another process") from None
-                log.info(
-                    "still waiting for the registry lock %s (%.0fs so far)",
-                    self.path,
-                    time.monotonic() - started,
-                )
-            except OSError as exc:  # a read-only folder, a full disk: say so, not [Errno 13]
-                raise StorageError(
-                    f"cannot take the registry lock {self.path}: {exc.strerror or exc}; writing "
-                    "needs write access to the registry folder (reading does not)",
-                    path=str(self.path),
-                    errno_code=exc.errno,
-                ) from exc
+        # a read-only folder, a full disk: say so, not [Errno 13]
+        with translated("take the registry lock", self.path, note=_WRITE_ACCESS):
+            while True:
+                remaining = deadline - time.monotonic()
+                try:
+                    file_lock.acquire(timeout=max(0.0, min(_WAIT_LOG_EVERY, remaining)))
+                    return
+                except _FileLockTimeout:
+                    if time.monotonic() >= deadline:
+                        raise self._timeout("another process") from None
+                    log.info(
+                        "still waiting for the registry lock %s (%.0fs so far)",
+                        self.path,
+                        time.monotonic() - started,
+                    )
 
     def _timeout(self, holder: str) -> LockTimeout:
         return LockTimeout(

@@ -39,11 +39,10 @@ from .errors import (
     CorruptVersionError,
     IntegrityError,
     InvalidInputError,
-    ModelRegistryError,
     PayloadTooLargeError,
-    StorageError,
 )
 from .integrity import hash_limited
+from .lower_errors import translated
 from .metadata import METADATA_FILE, Status, decode_metadata, encode_metadata, version_fields
 from .versions import validate_artifact_name, validate_version
 
@@ -85,18 +84,6 @@ def _is_zip(path: Path) -> bool:
     return path.name.lower().endswith(".zip")
 
 
-@contextlib.contextmanager
-def _storage_errors(action: str, where: Path) -> Iterator[None]:
-    try:
-        yield
-    except ModelRegistryError:
-        raise
-    except OSError as exc:
-        raise StorageError(
-            f"could not {action} {where}: {exc.strerror or exc}", path=str(where)
-        ) from exc
-
-
 # --- export ------------------------------------------------------------------------------
 
 
@@ -129,7 +116,7 @@ def write_archive(
     }
     tmp = target.with_name(_fsutil.unique_name(f".{target.name}"))
     try:
-        with _storage_errors("write the archive", target):
+        with translated("write the archive", target):
             with _writer(tmp, as_zip=_is_zip(target)) as add:
                 add(f"{version}/{MANIFEST}", io.BytesIO(_json_bytes(manifest)), None)
                 add(f"{version}/{METADATA_FILE}", io.BytesIO(meta_bytes), None)
@@ -226,12 +213,8 @@ class _CheckedReader:
         parts: list[bytes] = []
         wanted = size
         while wanted != 0:
-            try:
+            with translated(f"read artifact {self._name} of version", self._version):
                 chunk = self._source.read(wanted if wanted > 0 else _fsutil.CHUNK)
-            except OSError as exc:
-                raise StorageError(
-                    f"could not read artifact {self._name} of version {self._version}: {exc}"
-                ) from exc
             if not chunk:
                 if self._digest.bytes < int(self._record["bytes"]):
                     self._mismatch(
@@ -304,12 +287,11 @@ def read_archive(
     PayloadTooLargeError when its artifacts add up to more than `max_bytes`.
     """
     src = Path(src)
-    try:
-        raw: IO[bytes] = open(src, "rb")  # noqa: SIM115 - closed below
-    except FileNotFoundError:
-        raise InvalidInputError(f"archive {src} does not exist", path=str(src)) from None
-    except OSError as exc:
-        raise StorageError(f"cannot read archive {src}: {exc}", path=str(src)) from exc
+    with translated("read archive", src):
+        try:
+            raw: IO[bytes] = open(src, "rb")  # noqa: SIM115 - closed below
+        except FileNotFoundError:
+            raise InvalidInputError(f"archive {src} does not exist", path=str(src)) from None
     with raw:
         stream: IO[bytes] = (
             io.BufferedReader(_CountingFile(raw, progress), _fsutil.CHUNK)
@@ -349,7 +331,7 @@ def read_folder(
     if not src.is_dir():
         raise InvalidInputError(f"{src} is not a folder", path=str(src))
     unpacker = _Unpacker(src, into, max_bytes=max_bytes, manifest_required=False)
-    with _storage_errors("read", src):
+    with translated("read", src):
         members = sorted(p for p in src.rglob("*") if not p.is_dir() or p.is_symlink())
         # the records first, so every artifact is held against them before it is copied
         members.sort(key=lambda p: p.parent != src or p.name not in (MANIFEST, METADATA_FILE))
@@ -500,7 +482,7 @@ class _Unpacker:
         assert self.recorded is not None  # check() refused artifacts before the metadata
         size = int(self.recorded[name]["bytes"])
         target = self.into / name
-        with _storage_errors("unpack into", target):
+        with translated("unpack into", target):
             _fsutil.make_dirs(target.parent)
             with _fsutil.HashingWriter(target) as out:
                 digest, got = hash_limited(_Tee(handle, out, progress), size)

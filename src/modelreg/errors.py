@@ -26,7 +26,9 @@ The tree::
     └── NotReadyError                           a serving process with no model to answer with yet
 
 Each class knows its HTTP status and CLI exit code, so the CLI and the server translate
-errors in exactly one place each. Context travels as attributes and survives pickling.
+errors in exactly one place each. Errors from below (OSError, SQLAlchemy, httpx, botocore,
+MLflow) enter this tree in one place too: `modelreg.lower_errors`. Context travels as
+attributes and survives pickling.
 """
 
 from __future__ import annotations

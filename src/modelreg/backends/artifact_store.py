@@ -18,7 +18,7 @@ import contextlib
 import hashlib
 import os
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -26,6 +26,7 @@ from typing import IO, Any
 from .. import _fsutil
 from ..errors import IntegrityError, MissingDependencyError, StorageError
 from ..integrity import hash_limited
+from ..lower_errors import translated
 from .base import Debris
 
 __all__ = ["ArtifactStore", "Blob", "default_cache_dir", "link_or_copy"]
@@ -58,20 +59,6 @@ def default_cache_dir() -> Path:
     return Path(base) / "modelreg" / "blobs"
 
 
-@contextlib.contextmanager
-def _storage_errors(action: str, where: str) -> Iterator[None]:
-    """fsspec and its drivers raise OSError, botocore errors and more: one StorageError."""
-    try:
-        yield
-    except (StorageError, IntegrityError):
-        raise
-    except Exception as exc:
-        raise StorageError(
-            f"could not {action} at {where}: {type(exc).__name__}: {exc}",
-            path=where,
-        ) from exc
-
-
 def _check_sha(sha256: str) -> str:
     if len(sha256) != 64 or not set(sha256) <= _HEX:
         raise IntegrityError(f"{sha256!r} is not a sha256 hex digest", expected_sha256=sha256)
@@ -98,7 +85,7 @@ class ArtifactStore:
         if fsspec.utils.get_protocol(url) in ("file", "local"):
             url = os.path.abspath(url.removeprefix("file://"))
             options.setdefault("auto_mkdir", True)
-        with _storage_errors("open the artifact store", url):
+        with translated("open the artifact store at", url, unknown=True):
             self.fs, root = fsspec.core.url_to_fs(url, **options)
         self.url = url
         self.root = root.rstrip("/")
@@ -132,7 +119,7 @@ class ArtifactStore:
         IntegrityError and nothing appears under the key.
         """
         key = self.key(sha256)
-        with _storage_errors("upload an artifact", key):
+        with translated("upload an artifact at", key, unknown=True):
             if self._stored_size(key) == size:
                 return Blob(sha256, size, self.uri(sha256))
             digest, sent = self._upload(path, key)
@@ -228,19 +215,22 @@ class ArtifactStore:
             return None
 
     def exists(self, uri: str) -> bool:
-        with _storage_errors("look up an artifact", uri):
+        with translated("look up an artifact at", uri, unknown=True):
             return self._stored_size(self._strip(uri)) is not None
 
     def delete(self, uri: str) -> None:
         """Remove one blob; one already gone is fine."""
         key = self._strip(uri)
-        with _storage_errors("delete an artifact", key), contextlib.suppress(FileNotFoundError):
+        with (
+            translated("delete an artifact at", key, unknown=True),
+            contextlib.suppress(FileNotFoundError),
+        ):
             self.fs.rm_file(key)
 
     def blobs(self) -> list[Blob]:
         """Every blob under this store's root, with its age when the filesystem knows it."""
         base = f"{self.root}/sha256"
-        with _storage_errors("list artifacts", base):
+        with translated("list artifacts at", base, unknown=True):
             self.fs.invalidate_cache(base)
             try:
                 found = self.fs.find(base, detail=True)
@@ -311,7 +301,7 @@ class ArtifactStore:
         if call is None:
             return []
         bucket, _, rest = prefix.partition("/")
-        with _storage_errors("list unfinished uploads", prefix):
+        with translated("list unfinished uploads at", prefix, unknown=True):
             answer = call("list_multipart_uploads", Bucket=bucket, Prefix=rest)
         return [
             (f"{bucket}/{u['Key']}", u["UploadId"], _age({"created": u.get("Initiated")}))
@@ -320,7 +310,7 @@ class ArtifactStore:
 
     def remove_leftover(self, item: Debris) -> None:
         """Remove one of `leftovers()`; an unfinished upload is aborted at the store."""
-        with _storage_errors("remove leftover", item.path):
+        with translated("remove leftover at", item.path, unknown=True):
             if item.kind != "unfinished-upload":
                 _fsutil.remove_tree(Path(item.path))
                 return
@@ -345,7 +335,7 @@ class ArtifactStore:
     def open(self, uri: str) -> IO[bytes]:
         """Stream a blob's bytes."""
         key = self._strip(uri)
-        with _storage_errors("open an artifact", key):
+        with translated("open an artifact at", key, unknown=True):
             try:
                 return self.fs.open(key, "rb")
             except FileNotFoundError as exc:
@@ -359,7 +349,7 @@ class ArtifactStore:
 
     def check(self, uri: str, sha256: str, size: int) -> None:
         """Stream the stored blob, no further than `size`; IntegrityError unless it matches."""
-        with self.open(uri) as source, _storage_errors("read an artifact", uri):
+        with self.open(uri) as source, translated("read an artifact at", uri, unknown=True):
             digest, got = hash_limited(source, size)
         _check_digest(uri, sha256, size, digest, got)
 
@@ -368,14 +358,14 @@ class ArtifactStore:
         target = self._cache_path(sha256)
         if target.is_file() and _fsutil.hash_file(target) == (sha256, size):
             return target
-        with _storage_errors("create the artifact cache", str(self.cache_dir)):
+        with translated("create the artifact cache at", str(self.cache_dir), unknown=True):
             _fsutil.make_dirs(target.parent)
         tmp = target.parent / self._owned(_DOWNLOADING)
         try:
-            with self.open(uri) as source, _storage_errors("download an artifact", uri):
+            with self.open(uri) as source, translated("download an artifact at", uri, unknown=True):
                 digest, got = _fsutil.copy_file_hashed(source, tmp)
             _check_digest(uri, sha256, size, digest, got)
-            with _storage_errors("fill the artifact cache", str(target)):
+            with translated("fill the artifact cache at", str(target), unknown=True):
                 _fsutil.publish_file(tmp, target, replace=True)
         finally:
             with contextlib.suppress(OSError):

@@ -13,7 +13,6 @@ Nothing stored holds an absolute path, so the folder can be copied or moved.
 from __future__ import annotations
 
 import contextlib
-import errno
 import json
 import os
 from collections.abc import Iterator, Mapping
@@ -23,9 +22,10 @@ from typing import IO, Any
 
 from .. import _fsutil
 from .._locking import RegistryLock
-from ..errors import CorruptVersionError, StorageError, VersionExistsError, VersionNotFoundError
+from ..errors import CorruptVersionError, VersionExistsError, VersionNotFoundError
 from ..events import Event, decode_event_lines, encode_event
 from ..integrity import open_artifact_file
+from ..lower_errors import translated
 from ..metadata import METADATA_FILE, decode_metadata, encode_metadata
 from ..versions import is_version_name, validate_channel, validate_model_name
 from .base import (
@@ -47,28 +47,6 @@ _MODELS = "models"
 _TAIL_BLOCK = 64 * 1024
 _SKEW = timedelta(hours=1)
 _HOST_TAG = _fsutil.HOST_TAG
-
-
-@contextlib.contextmanager
-def _storage_errors(action: str, where: Path | str) -> Iterator[None]:
-    """Turn an OSError into a StorageError that says what was being done, and where."""
-    try:
-        yield
-    except OSError as exc:
-        if isinstance(exc, StorageError):
-            raise
-        hint = {
-            errno.ENOSPC: "the disk is full; free space and retry",
-            errno.EDQUOT: "the disk quota is exceeded",
-            errno.EACCES: "permission denied; check the folder's owner and mode",
-            errno.EROFS: "the filesystem is read-only",
-        }.get(exc.errno or 0, "retry, and run `modelreg verify` if it persists")
-        raise StorageError(
-            f"could not {action} at {where}: {exc.strerror or exc} ({hint}); "
-            "the registry was left unchanged by this step",
-            path=str(where),
-            errno_code=exc.errno,
-        ) from exc
 
 
 class LocalBackend(Backend):
@@ -101,7 +79,7 @@ class LocalBackend(Backend):
         return self.root / name
 
     def _ensure_root(self) -> None:
-        with _storage_errors("create the registry folder", self.root):
+        with translated("create the registry folder at", self.root):
             _fsutil.make_dirs(self.root)
 
     def location_of(self, name: str) -> Path:
@@ -114,10 +92,10 @@ class LocalBackend(Backend):
         self._ensure_root()
         area = self.root / ".staging"
         folder = area / _fsutil.owned_name("v")
-        with _storage_errors("create a staging folder", folder):
+        with translated("create a staging folder at", folder):
             _fsutil.make_dirs(folder)
         try:
-            with _storage_errors("write the new version's files", folder):
+            with translated("write the new version's files at", folder):
                 yield folder
         finally:
             if folder.exists():
@@ -126,7 +104,7 @@ class LocalBackend(Backend):
 
     def publish(self, staged: Path, name: str, metadata: Mapping[str, Any]) -> None:
         target = self._version_dir(name)
-        with _storage_errors("publish version " + name, target):
+        with translated(f"publish version {name} at", target):
             meta_file = staged / METADATA_FILE
             _fsutil.atomic_write_bytes(meta_file, encode_metadata(metadata))
             _fsutil.fsync_tree(staged)
@@ -145,12 +123,11 @@ class LocalBackend(Backend):
         return names if names is not None else self._scan_version_names()
 
     def _scan_version_names(self) -> list[str]:
-        try:
-            entries = list(os.scandir(self.root))
-        except FileNotFoundError:
-            return []
-        except OSError as exc:
-            raise StorageError(f"cannot list {self.root}: {exc}", path=str(self.root)) from exc
+        with translated("list", self.root):
+            try:
+                entries = list(os.scandir(self.root))
+            except FileNotFoundError:
+                return []
         return [
             e.name
             for e in entries
@@ -180,7 +157,7 @@ class LocalBackend(Backend):
     def write_metadata(self, name: str, metadata: Mapping[str, Any]) -> None:
         path = self._version_dir(name) / METADATA_FILE
         with (
-            _storage_errors(f"update the metadata of {name}", path),
+            translated(f"update the metadata of {name} at", path),
             self.index.changing(name, metadata) if self.index else contextlib.nullcontext(),
         ):
             data = encode_metadata(metadata)
@@ -226,7 +203,7 @@ class LocalBackend(Backend):
         source = self._version_dir(name)
         trash = self.root / ".trash"
         aside = trash / _fsutil.unique_name(name)
-        with _storage_errors(f"delete version {name}", source):
+        with translated(f"delete version {name} at", source):
             _fsutil.make_dirs(trash)
             before = _stat_or_none(self.root)
             _fsutil.rename(source, aside)
@@ -314,7 +291,7 @@ class LocalBackend(Backend):
 
     def set_pointer(self, channel: str, name: str | None) -> None:
         link = self._pointer(channel)
-        with _storage_errors(f"move the {channel} pointer", link):
+        with translated(f"move the {channel} pointer at", link):
             _fsutil.make_dirs(link.parent)
             self._mend_interrupted_copy(link)
             if name is None:
@@ -352,7 +329,7 @@ class LocalBackend(Backend):
 
     def append_event(self, event: Event) -> None:
         path = self.root / "events.jsonl"
-        with _storage_errors("append to the audit log", path):
+        with translated("append to the audit log at", path):
             _fsutil.append_line(path, encode_event(event))
 
     def recent_events(self, since: datetime) -> list[Event]:
@@ -410,7 +387,7 @@ class LocalBackend(Backend):
         return found
 
     def remove_debris(self, item: Debris) -> None:
-        with _storage_errors("remove leftover", item.path):
+        with translated("remove leftover at", item.path):
             _fsutil.remove_tree(Path(item.path))
 
     @property

@@ -35,11 +35,12 @@ from ..errors import (
 )
 from ..events import Event
 from ..integrity import artifact_path, stored_artifact_path
+from ..lower_errors import translated
 from ..metadata import METADATA_FILE, Status, encode_metadata, parse_timestamp, utc_now
 from ..versions import parse_version, validate_model_name
 from .artifact_store import ArtifactStore, Blob, link_or_copy
 from .base import DEFAULT_MODEL, Backend, Debris, VersionQuery, effective_status
-from .sql_engine import create_engine, db_errors, ensure_schema, sqlite_path
+from .sql_engine import create_engine, ensure_schema, sqlite_path
 from .sql_query import naive_utc, version_filters
 from .sql_schema import artifacts, events, models, pointers, version_metrics, versions
 
@@ -128,7 +129,7 @@ class SqlBackend(Backend):
         if self._tx.conn is not None:
             yield
             return
-        with db_errors("write to", self.location), self._engine.connect() as conn:
+        with translated("write to", self.location), self._engine.connect() as conn:
             conn.info["writer"] = True
             try:
                 with conn.begin():
@@ -165,10 +166,10 @@ class SqlBackend(Backend):
     def _read(self) -> Iterator[Connection]:
         """The writer's connection inside a transaction, else a short read-only one."""
         if self._tx.conn is not None:
-            with db_errors("read from", self.location):
+            with translated("read from", self.location):
                 yield self._tx.conn
             return
-        with db_errors("read from", self.location), self._engine.connect() as conn:
+        with translated("read from", self.location), self._engine.connect() as conn:
             yield conn
 
     def _writer(self) -> Connection:
@@ -212,7 +213,7 @@ class SqlBackend(Backend):
     def _scratch(self, action: str) -> Iterator[Path]:
         """A folder named for this process, so `debris()` knows it is abandoned if we die."""
         folder = self._store.scratch_path()
-        with _local_errors(action, folder):
+        with translated(action + " in", folder):
             _fsutil.make_dirs(folder)
         try:
             yield folder
@@ -358,7 +359,7 @@ class SqlBackend(Backend):
         with self._scratch("assemble version " + name) as root:
             for row in rows:
                 blob = self._store.cached(row.uri, row.sha256, int(row.bytes))
-                with _local_errors("assemble version " + name, root):
+                with translated(f"assemble version {name} in", root):
                     link_or_copy(blob, stored_artifact_path(root, row.name, version=name))
             (root / METADATA_FILE).write_bytes(encode_metadata(meta))
             yield root
@@ -406,7 +407,7 @@ class SqlBackend(Backend):
 
     def _collect(self, uris: list[str]) -> None:
         """Delete the blobs among `uris` that no row references (under the exclusive lock)."""
-        with db_errors("clean up artifacts of", self.location), self._engine.connect() as conn:
+        with translated("clean up artifacts of", self.location), self._engine.connect() as conn:
             conn.info["writer"] = True
             with conn.begin():
                 self._lock_blobs(conn, exclusive=True)
@@ -599,13 +600,3 @@ def _default_artifacts(url: sa.URL) -> str:
             location=url.render_as_string(hide_password=True),
         )
     return str(db_file.with_name(db_file.stem + "-artifacts"))
-
-
-@contextlib.contextmanager
-def _local_errors(action: str, where: Path) -> Iterator[None]:
-    try:
-        yield
-    except OSError as exc:
-        if isinstance(exc, StorageError):
-            raise
-        raise StorageError(f"could not {action} in {where}: {exc}", path=str(where)) from exc

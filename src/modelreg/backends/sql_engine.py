@@ -9,9 +9,7 @@ was written by a newer one and is refused with SchemaVersionError.
 
 from __future__ import annotations
 
-import contextlib
 import functools
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,13 +17,13 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
-from ..errors import InvalidInputError, LockTimeout, SchemaVersionError, StorageError
+from ..errors import InvalidInputError, SchemaVersionError
+from ..lower_errors import translated
 from .sql_schema import SCHEMA_VERSION_TABLE, metadata
 
 __all__ = [
     "MIGRATIONS",
     "create_engine",
-    "db_errors",
     "ensure_schema",
     "head_revision",
     "sqlite_path",
@@ -55,10 +53,10 @@ def create_engine(url: str, *, lock_timeout: float) -> Engine:
     if backend in ("postgresql", "postgres"):
         if parsed.get_driver_name() in ("", "psycopg2") and "+" not in parsed.drivername:
             parsed = parsed.set(drivername="postgresql+psycopg")
-        with db_errors("connect to", url):
+        with translated("connect to", url):
             return sa.create_engine(parsed, pool_pre_ping=True, future=True)
     if backend == "sqlite":
-        with db_errors("open", url):
+        with translated("open", url):
             engine = sa.create_engine(parsed, future=True)
         _configure_sqlite(engine, lock_timeout)
         return engine
@@ -83,27 +81,6 @@ def _configure_sqlite(engine: Engine, lock_timeout: float) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get("writer") else "BEGIN")
-
-
-@contextlib.contextmanager
-def db_errors(action: str, where: str) -> Iterator[None]:
-    """Translate SQLAlchemy and driver errors into modelreg's tree, once, here."""
-    try:
-        yield
-    except sa.exc.DBAPIError as exc:
-        text = str(exc.orig) if exc.orig is not None else str(exc)
-        sqlstate = getattr(exc.orig, "sqlstate", None)
-        if sqlstate == "55P03" or "database is locked" in text:
-            raise LockTimeout(
-                f"could not {action} {where}: another writer held the lock too long; retry",
-                path=where,
-            ) from exc
-        raise StorageError(
-            f"could not {action} {where}: {text.strip().splitlines()[0] if text else exc}",
-            path=where,
-        ) from exc
-    except sa.exc.SQLAlchemyError as exc:
-        raise StorageError(f"could not {action} {where}: {exc}", path=where) from exc
 
 
 def _alembic_config(conn: Connection | None = None) -> Any:
@@ -158,7 +135,7 @@ def _upgrade(conn: Connection) -> None:
 
 def ensure_schema(engine: Engine, where: str) -> None:
     """Check the catalog's revision; create the tables in an empty database."""
-    with db_errors("check the schema of", where):
+    with translated("check the schema of", where):
         with engine.connect() as conn:
             current = _current_revision(conn)
         if current == head_revision():
@@ -197,7 +174,7 @@ def _refuse_newer(current: str | None, where: str) -> None:
 
 def upgrade_schema(engine: Engine, where: str) -> tuple[str | None, str]:
     """Bring the catalog to the newest revision (`modelreg db upgrade`); returns (from, to)."""
-    with db_errors("upgrade the schema of", where), engine.connect() as conn:
+    with translated("upgrade the schema of", where), engine.connect() as conn:
         conn.info["writer"] = True
         with conn.begin():
             _lock_schema(conn)

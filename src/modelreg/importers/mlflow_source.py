@@ -27,7 +27,8 @@ from urllib.parse import unquote, urlsplit
 
 import yaml
 
-from ..errors import InvalidInputError, MissingDependencyError, StorageError
+from ..errors import InvalidInputError, MissingDependencyError
+from ..lower_errors import translated
 from .naming import redact_uri
 
 __all__ = [
@@ -122,19 +123,16 @@ class MlflowSource:
     def __repr__(self) -> str:  # never the credentials
         return f"MlflowSource({self.location!r})"
 
-    @contextlib.contextmanager
-    def _errors(self, action: str) -> Iterator[None]:
-        """MLflow's exceptions become ours once, here, naming the store without secrets."""
-        try:
-            yield
-        except (InvalidInputError, MissingDependencyError):
-            raise
-        except Exception as exc:
-            message = str(exc).replace(self.uri, self.location)
-            raise StorageError(
-                f"could not {action} the MLflow registry at {self.location}: {message}",
-                location=self.location,
-            ) from exc
+    def _errors(self, action: str) -> contextlib.AbstractContextManager[None]:
+        """MLflow's exceptions (any its stores raise) become ours, naming the store without
+        secrets."""
+        return translated(
+            f"{action} the MLflow registry at",
+            self.location,
+            unknown=True,
+            hide=self.uri,
+            location=self.location,
+        )
 
     # --- the registry ---------------------------------------------------------------------
 
@@ -178,14 +176,13 @@ class MlflowSource:
         """The run that produced a version; None when it has none, or it was purged."""
         if not run_id:
             return None
-        try:
-            run = self._client.get_run(run_id)
-        except self._mlflow.exceptions.MlflowException as exc:
-            if getattr(exc, "error_code", "") == "RESOURCE_DOES_NOT_EXIST":
-                return None
-            raise StorageError(
-                f"could not read run {run_id} from the MLflow registry at {self.location}: {exc}"
-            ) from exc
+        with self._errors(f"read run {run_id} from"):
+            try:
+                run = self._client.get_run(run_id)
+            except self._mlflow.exceptions.MlflowException as exc:
+                if getattr(exc, "error_code", "") == "RESOURCE_DOES_NOT_EXIST":
+                    return None
+                raise
         return SourceRun(
             run_id=run.info.run_id,
             name=run.info.run_name or "",

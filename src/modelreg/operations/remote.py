@@ -37,12 +37,12 @@ from ..errors import (
     ModelNotFoundError,
     ModelRegistryError,
     RemoteError,
-    StorageError,
     VersionNotFoundError,
     error_class_by_code,
 )
 from ..events import Event
 from ..integrity import CHUNK, Digest, stored_artifact_path
+from ..lower_errors import translated
 from ..metadata import METADATA_FILE, VersionFields, encode_metadata, iso_utc
 from ..versions import validate_model_name
 from .base import UNSET, HistoryMerge, Imported, Operations, PointerMove, VerifyReport
@@ -95,12 +95,8 @@ class RemoteOperations(Operations):
     def _call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """One request; an error answer is raised as the registry error it names."""
         kwargs["params"] = {**dict(kwargs.get("params") or {}), "model": self.model}
-        try:
+        with translated(f"{method} {path} at", self.location, url=self.location):
             response = self._client.request(method, path, **kwargs)
-        except httpx.TransportError as exc:
-            raise StorageError(
-                f"cannot reach the registry server at {self.location}: {exc}", url=self.location
-            ) from exc
         if response.status_code >= 400:
             raise _error_from(response)
         return response
@@ -203,27 +199,25 @@ class RemoteOperations(Operations):
         size = record.get("bytes") if isinstance(record, Mapping) else None
         limit = size if isinstance(size, int) and not isinstance(size, bool) else None
         digest = Digest()
-        try:
-            with self._client.stream("GET", path, params={"model": self.model}) as response:
-                if response.status_code >= 400:
-                    response.read()
-                    raise _error_from(response)
-                expected = response.headers.get("x-checksum-sha256")
-                for chunk in response.iter_bytes(CHUNK):
-                    if limit is not None and digest.bytes + len(chunk) > limit:
-                        raise IntegrityError(
-                            f"the server at {self.location} sent more than the {limit} bytes "
-                            f"recorded for {filename} of version {name}; nothing was loaded",
-                            version=name,
-                            path=filename,
-                        )
-                    digest.update(chunk)
-                    out.write(chunk)
-        except httpx.TransportError as exc:
-            raise StorageError(
-                f"download of {filename} ({name}) from {self.location} failed: {exc}",
-                version=name,
-            ) from exc
+        doing = f"download {filename} of version {name} from"
+        with (
+            translated(doing, self.location, version=name),
+            self._client.stream("GET", path, params={"model": self.model}) as response,
+        ):
+            if response.status_code >= 400:
+                response.read()
+                raise _error_from(response)
+            expected = response.headers.get("x-checksum-sha256")
+            for chunk in response.iter_bytes(CHUNK):
+                if limit is not None and digest.bytes + len(chunk) > limit:
+                    raise IntegrityError(
+                        f"the server at {self.location} sent more than the {limit} bytes "
+                        f"recorded for {filename} of version {name}; nothing was loaded",
+                        version=name,
+                        path=filename,
+                    )
+                digest.update(chunk)
+                out.write(chunk)
         if isinstance(record, Mapping) and isinstance(record.get("sha256"), str):
             expected = record["sha256"]
         if expected and digest.hexdigest() != expected:

@@ -22,6 +22,7 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from .._fsutil import HashingWriter, make_dirs
 from ..errors import InvalidInputError, PayloadTooLargeError
 from ..integrity import artifact_path
+from ..lower_errors import translated
 from ..metadata import parse_json, validate_description, version_fields
 
 __all__ = [
@@ -260,7 +261,7 @@ def receive_archive(body: Body, content_type: str | None, folder: Path) -> Path:
     if part is None or part.name != "archive" or part.filename is None:
         raise InvalidInputError("send the archive as the multipart file part 'archive'")
     path = folder / f"upload{archive_suffix(part.filename)}"
-    with HashingWriter(path) as out:
+    with translated("receive the archive into", folder), HashingWriter(path) as out:
         for chunk in part.data:
             out.write(chunk)
     if next(parts, None) is not None:
