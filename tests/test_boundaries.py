@@ -233,3 +233,40 @@ def test_every_door_uses_the_one_translator(door: str) -> None:
     assert "from .lower_errors import translated" in source or (
         "from ..lower_errors import translated" in source
     )
+
+
+# --- the environment: read in the configuration module only ---------------------------------
+
+
+def _environment_reads(tree: ast.AST) -> list[tuple[int, str]]:
+    """(line, variable) of each `os.environ[...]`, `os.environ.get(...)`, `os.getenv(...)`;
+    the variable is "?" when it is not a literal (it could be any MODELREG_ one)."""
+    found = []
+    for node in ast.walk(tree):
+        argument: ast.expr | None = None
+        if isinstance(node, ast.Subscript) and ast.unparse(node.value) == "os.environ":
+            argument = node.slice
+        elif isinstance(node, ast.Call) and ast.unparse(node.func) in (
+            "os.environ.get",
+            "os.getenv",
+            "os.environ.setdefault",
+            "environ.get",
+            "getenv",
+        ):
+            argument = node.args[0] if node.args else None
+        else:
+            continue
+        literal = isinstance(argument, ast.Constant) and isinstance(argument.value, str)
+        found.append((node.lineno, argument.value if literal else "?"))  # type: ignore[union-attr]
+    return found
+
+
+def test_modelreg_variables_are_read_only_by_the_configuration_module() -> None:
+    offenders = [
+        f"{path.relative_to(PACKAGE).as_posix()}:{line}: {variable}"
+        for path in _modules()
+        if path.relative_to(PACKAGE).as_posix() != "config.py"
+        for line, variable in _environment_reads(ast.parse(path.read_text(encoding="utf-8")))
+        if variable == "?" or "MODELREG" in variable
+    ]
+    assert offenders == []

@@ -18,7 +18,9 @@ The file's `registry` section::
                                    # the caller-supplied fields to store (default: all)
 
 The environment: `$MODELREG_REGISTRY` (path), `$MODELREG_MODEL` (model), `$MODELREG_CONFIG`
-(this file). Every setting is read here and nowhere else.
+(this file), and for the layers that need them `$MODELREG_ARTIFACTS`, `$MODELREG_CACHE`,
+`$MODELREG_TOKEN` (a client's) and `$MODELREG_TOKENS` (a server's). Every variable is read here
+(`from_environment`) and nowhere else: a test forbids reading one elsewhere.
 """
 
 from __future__ import annotations
@@ -33,10 +35,12 @@ from .errors import InvalidInputError
 
 __all__ = [
     "CONFIG_ENV",
+    "ENVIRONMENT",
     "METADATA_FIELDS",
     "MODEL_ENV",
     "REGISTRY_ENV",
     "RegistryConfig",
+    "from_environment",
     "load_config_file",
     "resolve_config",
 ]
@@ -46,8 +50,18 @@ REGISTRY_ENV = "MODELREG_REGISTRY"
 MODEL_ENV = "MODELREG_MODEL"
 #: the caller-supplied fields `registry.metadata` may list (what a version stores of them)
 METADATA_FIELDS = ("training_date", "data_range", "metrics", "features", "hyperparameters")
-#: setting -> environment variable, read in `resolve_config` only
-_ENVIRONMENT = {"path": REGISTRY_ENV, "model": MODEL_ENV}
+#: every variable modelreg reads, by what it sets (docs/reference/configuration.md lists them)
+ENVIRONMENT = {
+    "path": REGISTRY_ENV,
+    "model": MODEL_ENV,
+    "config": CONFIG_ENV,
+    "artifacts": "MODELREG_ARTIFACTS",
+    "cache": "MODELREG_CACHE",
+    "token": "MODELREG_TOKEN",
+    "tokens": "MODELREG_TOKENS",
+}
+#: the settings of `RegistryConfig` the environment may set
+_REGISTRY_SETTINGS = ("path", "model")
 DEFAULT_CONFIG = Path("config") / "model.yaml"
 
 
@@ -157,7 +171,7 @@ def load_config_file(path: Path) -> dict[str, Any]:
 def _config_path(config_path: str | os.PathLike[str] | None) -> Path | None:
     if config_path is not None:
         return Path(config_path)
-    env = os.environ.get(CONFIG_ENV)
+    env = from_environment("config")
     if env:
         return Path(env)
     return DEFAULT_CONFIG if DEFAULT_CONFIG.is_file() else None
@@ -171,10 +185,19 @@ def resolve_config(
     """Merge arguments (None means "not given") over the environment over the config file."""
     path = _config_path(config_path)
     settings: dict[str, Any] = load_config_file(path) if path is not None else {}
-    for setting, variable in _ENVIRONMENT.items():
-        if os.environ.get(variable):
-            settings[setting] = os.environ[variable]
+    for setting in _REGISTRY_SETTINGS:
+        value = from_environment(setting)
+        if value:
+            settings[setting] = value
     settings.update({k: v for k, v in arguments.items() if v is not None})
     if isinstance(settings.get("path"), os.PathLike):
         settings["path"] = os.fspath(settings["path"])
     return RegistryConfig(**settings, source=str(path) if path else None)
+
+
+def from_environment(setting: str) -> str | None:
+    """The environment's value for `setting` (a key of `ENVIRONMENT`); None when unset or empty.
+
+    Read when called, never at import, so a test or a long-running process sees the current one.
+    """
+    return os.environ.get(ENVIRONMENT[setting]) or None

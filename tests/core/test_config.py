@@ -14,6 +14,7 @@ import yaml
 
 from conftest import make_result
 from modelreg import InvalidInputError, ModelRegistry
+from modelreg.config import ENVIRONMENT, from_environment
 
 
 def _write(path: Path, registry: Any) -> Path:
@@ -206,3 +207,15 @@ def test_metadata_lists_the_fields_a_version_stores(tmp_path: Path) -> None:
     everything = ModelRegistry(tmp_path / "all").register(make_result(1))
     full = ModelRegistry(tmp_path / "all").stored_metadata(everything)
     assert full is not None and full["features"] and full["hyperparameters"]
+
+
+@pytest.mark.parametrize("setting", sorted(ENVIRONMENT))
+def test_each_variable_is_read_when_asked_and_empty_means_unset(
+    setting: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    variable = ENVIRONMENT[setting]
+    assert variable.startswith("MODELREG_")
+    monkeypatch.setenv(variable, "")
+    assert from_environment(setting) is None
+    monkeypatch.setenv(variable, "value-now")
+    assert from_environment(setting) == "value-now"

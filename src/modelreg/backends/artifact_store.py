@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from .. import _fsutil
+from ..config import from_environment
 from ..errors import IntegrityError, MissingDependencyError, StorageError
 from ..integrity import hash_limited
 from ..lower_errors import translated
@@ -52,7 +53,7 @@ class Blob:
 
 def default_cache_dir() -> Path:
     """Where downloaded blobs are kept: `$MODELREG_CACHE`, else the user's cache folder."""
-    env = os.environ.get("MODELREG_CACHE")
+    env = from_environment("cache")
     if env:
         return Path(env)
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")

@@ -16,7 +16,6 @@ import contextlib
 import copy
 import logging
 import math
-import os
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -26,6 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from .. import _fsutil
+from ..config import from_environment
 from ..errors import (
     IntegrityError,
     InvalidInputError,
@@ -86,7 +86,7 @@ class SqlBackend(Backend):
         self.location = self._engine.url.render_as_string(hide_password=True)
         self._store = ArtifactStore(
             artifacts
-            or os.environ.get("MODELREG_ARTIFACTS")
+            or from_environment("artifacts")
             or _remembered_store(self._engine)
             or _default_artifacts(self._engine.url),
             storage_options=storage_options,

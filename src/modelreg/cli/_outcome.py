@@ -12,6 +12,7 @@ import sys
 
 import click
 
+from ..config import from_environment
 from ..errors import (
     AuthError,
     ForbiddenError,
@@ -63,11 +64,9 @@ def with_hint(exc: ModelRegistryError) -> ModelRegistryError:
     """A server's "who are you?" answered with where the CLI takes its token from."""
     if not isinstance(exc, AuthError) or isinstance(exc, ForbiddenError):
         return exc
-    from ..operations.remote import ENV_TOKEN  # only a server asks for a token: httpx is loaded
-
     hint = (
         "the token in $MODELREG_TOKEN was refused: set it to a token the server accepts"
-        if os.environ.get(ENV_TOKEN)
+        if from_environment("token")
         else "the CLI sends the token in $MODELREG_TOKEN: export MODELREG_TOKEN=<token>"
     )
     return type(exc)(f"{exc.message} ({hint})", **exc.context)

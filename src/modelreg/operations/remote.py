@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import copy
 import json
-import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
@@ -31,6 +30,7 @@ import httpx
 
 from ..archive import read_folder, write_archive
 from ..backends.base import DEFAULT_MODEL, Debris, VersionQuery
+from ..config import from_environment
 from ..errors import (
     CorruptVersionError,
     IntegrityError,
@@ -47,10 +47,9 @@ from ..metadata import METADATA_FILE, VersionFields, encode_metadata, iso_utc
 from ..versions import validate_model_name
 from .base import UNSET, HistoryMerge, Imported, Operations, PointerMove, VerifyReport
 
-__all__ = ["ENV_TOKEN", "RemoteOperations"]
+__all__ = ["RemoteOperations"]
 
 #: the bearer token used when `token=` is not given
-ENV_TOKEN = "MODELREG_TOKEN"
 
 
 class RemoteOperations(Operations):
@@ -70,7 +69,7 @@ class RemoteOperations(Operations):
     ) -> None:
         self.location = url.rstrip("/")
         self.model = validate_model_name(DEFAULT_MODEL if model is None else model)
-        secret = token or os.environ.get(ENV_TOKEN)
+        secret = token or from_environment("token")
         # a write may wait for the server's lock: give it that long, and then some
         wait = timeout if timeout is not None else max(60.0, 2 * (lock_timeout or 0))
         self._client = httpx.Client(

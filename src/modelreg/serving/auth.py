@@ -15,11 +15,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..config import ENVIRONMENT, from_environment
 from ..errors import AuthError, ForbiddenError, InvalidInputError
 
 __all__ = ["ENV_TOKENS", "SCOPES", "Principal", "TokenSet", "load_tokens"]
 
-ENV_TOKENS = "MODELREG_TOKENS"
+ENV_TOKENS = ENVIRONMENT["tokens"]
 SCOPES = ("read", "write", "admin")  # in order: each implies the ones before it
 _ANONYMOUS = "anonymous"
 
@@ -134,5 +135,5 @@ def load_tokens(
         except OSError as exc:
             raise InvalidInputError(f"cannot read tokens file {path}: {exc.strerror}") from exc
         return TokenSet.parse(text, anonymous_read=anonymous_read, where=str(path))
-    text = os.environ.get(ENV_TOKENS, "")
+    text = from_environment("tokens") or ""
     return TokenSet.parse(text, anonymous_read=anonymous_read, where=ENV_TOKENS)
