@@ -31,6 +31,7 @@ __all__ = [
     "Digest",
     "artifact_path",
     "copy_hashed",
+    "file_records",
     "hash_folder",
     "hash_limited",
     "open_artifact_file",
@@ -195,6 +196,11 @@ def verify_files(
                 expected_sha256=expected,
                 actual_sha256=digest,
             )
+
+
+def file_records(files: Mapping[str, Any], *, version: str | None) -> dict[str, tuple[str, int]]:
+    """(sha256, size) of each artifact a version's `files` lists; IntegrityError if damaged."""
+    return {name: _record(name, record, version) for name, record in files.items()}
 
 
 def _record(name: object, record: object, version: str | None) -> tuple[str, int]:

@@ -6,9 +6,10 @@ import hashlib
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from conftest import make_result
-from modelreg import IntegrityError, ModelRegistry
+from modelreg import IntegrityError, ModelRegistry, _fsutil
 from modelreg.backends.artifact_store import ArtifactStore
 from modelreg.errors import StorageError
 
@@ -112,3 +113,37 @@ def test_a_failed_blob_cleanup_does_not_undo_the_delete(
     monkeypatch.undo()
     assert [p["kind"] for p in registry.verify(repair=True).repaired] == ["orphan-blob"]
     assert store.blobs() == []
+
+
+@pytest.mark.parametrize("cache", ["cache", "cold"], ids=["cache-hit", "download"])
+def test_a_load_hashes_each_artifact_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cache: str
+) -> None:
+    """The cache is checked as it is hit or filled; the load trusts that and hashes no more."""
+    name = _registry(tmp_path).register(make_result())
+    registry = _registry(tmp_path, cache)  # "cache" was seeded by the upload, "cold" is empty
+    meta = registry.stored_metadata(name)
+    assert meta is not None
+    stored = sum(int(record["bytes"]) for record in meta["files"].values())
+    hashed: list[int] = []
+    update = _fsutil.Digest.update
+
+    def counting(self: _fsutil.Digest, chunk: bytes | memoryview) -> None:
+        hashed.append(len(chunk))
+        update(self, chunk)
+
+    monkeypatch.setattr(_fsutil.Digest, "update", counting)
+    assert registry.load_version(name) is not None
+    assert stored > 0 and sum(hashed) == stored
+
+
+def test_a_catalog_row_that_differs_from_the_metadata_is_refused(tmp_path: Path) -> None:
+    """Trusting the cache needs the rows it checks against to say what the metadata says."""
+    registry = _registry(tmp_path)
+    name = registry.register(make_result())
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'registry.db'}")
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE modelreg_artifacts SET bytes = bytes + 1"))
+    engine.dispose()
+    with pytest.raises(IntegrityError, match="differ from what its metadata records"):
+        registry.load_version(name)

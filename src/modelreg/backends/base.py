@@ -86,6 +86,10 @@ class Backend(ABC):
     model: str = DEFAULT_MODEL
     #: whether loading pickles from here is trusted unless the caller says otherwise
     trusted_by_default: bool = True
+    #: True when `local_folder` hashes each artifact as it places it (a download cache checked
+    #: as it is filled or hit) and refuses one that differs from the sha256 and size that
+    #: `read_metadata` records: a load then trusts the folder instead of hashing it twice
+    verifies_local_folder: bool = False
     #: the model format a registry here writes unless configured ("pickle" or "safe")
     default_model_format: str = "pickle"
 

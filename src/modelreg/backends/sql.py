@@ -34,7 +34,7 @@ from ..errors import (
     VersionNotFoundError,
 )
 from ..events import Event
-from ..integrity import artifact_path, stored_artifact_path
+from ..integrity import artifact_path, file_records, stored_artifact_path
 from ..lower_errors import translated
 from ..metadata import METADATA_FILE, Status, encode_metadata, parse_timestamp, utc_now
 from ..versions import parse_version, validate_model_name
@@ -69,6 +69,7 @@ class SqlBackend(Backend):
 
     trusted_by_default = False
     default_model_format = "safe"
+    verifies_local_folder = True
 
     def __init__(
         self,
@@ -351,11 +352,20 @@ class SqlBackend(Backend):
 
     @contextlib.contextmanager
     def local_folder(self, name: str) -> Iterator[Path]:
-        """The version assembled from the download cache (each blob checked as it arrives)."""
+        """The version assembled from the download cache, each blob hashed as it is placed
+        against the catalog's row, and the rows matching the metadata's records (so
+        `verifies_local_folder`: a load hashes each artifact once)."""
         meta = self.read_metadata(name)
         if meta is None:
             raise VersionNotFoundError(f"version {name} not found in {self.location}", version=name)
         rows = self._artifact_rows(name)
+        recorded = file_records(meta.get("files") or {}, version=name)
+        if recorded != {row.name: (row.sha256, int(row.bytes)) for row in rows}:
+            raise IntegrityError(
+                f"version {name}'s artifacts in {self.location} differ from what its metadata "
+                "records; run `modelreg verify`",
+                version=name,
+            )
         with self._scratch("assemble version " + name) as root:
             for row in rows:
                 blob = self._store.cached(row.uri, row.sha256, int(row.bytes))
