@@ -46,6 +46,7 @@ from .versions import (
     LATEST,
     PRODUCTION,
     ModelVersion,
+    alias_channel,
     validate_channel,
     validate_model_name,
     validate_version,
@@ -271,19 +272,27 @@ class ModelRegistry(TransferMethods):
 
     # --- read -----------------------------------------------------------------------------
 
-    def _resolve(self, version: str, channel: str = PRODUCTION) -> str | None:
-        """A real version name for `version` (`latest` = the channel's pointer), or None."""
+    def _resolve(self, version: str) -> str | None:
+        """A real version name for `version` or an alias (`latest`, `@staging`), or None."""
         name = validate_version(version)
-        if name == LATEST:
-            return self._ops.get_pointer(channel)
-        return name
+        channel = alias_channel(name)
+        return name if channel is None else self._ops.get_pointer(channel)
+
+    def describe_missing(self, version: str) -> str:
+        """ "version X not found in Y", saying when X is an alias whose channel is empty.
+
+        For the CLI and the server, which answer "not found" with the same words.
+        """
+        channel = alias_channel(version) if isinstance(version, str) else None
+        empty = f" (no {channel} version yet)" if channel else ""
+        return f"version {version} not found in {self.location}{empty}"
 
     def current_version(self, channel: str = PRODUCTION) -> str | None:
         """The version `channel` points to now, or None; one pointer read, cheap to poll."""
         return self._ops.get_pointer(validate_channel(channel))
 
     def stored_metadata(self, version: str) -> dict[str, Any] | None:
-        """A version's metadata.json exactly as stored (`latest` = production); None if absent.
+        """A version's metadata.json exactly as stored (aliases resolved); None if absent.
 
         Unlike `get_version_info`, nothing is overlaid and nothing is logged: this is the
         file's content, for readers that serve or copy it.
@@ -313,21 +322,25 @@ class ModelRegistry(TransferMethods):
         name = self._resolve(version)
         try:
             if name is None:
-                raise VersionNotFoundError(f"version {version} not found in {self.location}")
+                raise VersionNotFoundError(self.describe_missing(version), version=version)
             return self._ops.version_info(name)
         except VersionNotFoundError:
-            log.error("version %s not found in %s", version, self.location)
+            log.error("%s", self.describe_missing(version))
             return None
 
     def load_version(
         self, version: str = LATEST, *, trust_pickle: bool | None = None
     ) -> TrainingResult | None:
-        """Load a version (default: production) after checking every artifact's sha256."""
+        """Load a version (default: production; `@staging`: what staging points to).
+
+        Every artifact's sha256 is checked before anything is unpickled.
+        """
         trust = self.trust_pickle if trust_pickle is None else trust_pickle
-        for _attempt in range(3):  # `latest` may move, and the old one be cleaned up, meanwhile
+        channel = alias_channel(validate_version(version))
+        for _attempt in range(3):  # an alias may move, and the old one be cleaned up, meanwhile
             name = self._resolve(version)
             if name is None:
-                log.error("no production version in %s; promote one first", self.location)
+                log.error("%s; promote one first", self.describe_missing(version))
                 return None
             meta = self._ops.read_metadata(name)
             if meta is not None:
@@ -341,10 +354,10 @@ class ModelRegistry(TransferMethods):
                     if self._ops.read_metadata(name) is not None:
                         raise  # still there, so really broken
                     # else a cleanup deleted it while we read: readers take no lock
-            if version != LATEST:
-                log.error("version %s not found in %s", version, self.location)
+            if channel is None:
+                log.error("%s", self.describe_missing(version))
                 return None
-        log.error("production in %s kept moving while loading; retry", self.location)
+        log.error("%s in %s kept moving while loading; retry", channel, self.location)
         return None
 
     def list_versions(
@@ -384,9 +397,10 @@ class ModelRegistry(TransferMethods):
         """`list_versions` for a query already built (`VersionQuery.from_params`: the server)."""
         if query.limit == 0:
             return []
-        query = query.at(self.current_version())
+        pointers = self._ops.pointers()
+        query = query.at(pointers.get(PRODUCTION))
         return [
-            ModelVersion.from_metadata(meta, self._ops.location_of(meta["version"]))
+            ModelVersion.from_metadata(meta, self._ops.location_of(meta["version"]), pointers)
             for meta in self._ops.query(query)
         ]
 
@@ -396,9 +410,9 @@ class ModelRegistry(TransferMethods):
         """Per metric of either version: both values, value1 - value2, and the winner.
 
         `winner` is the real version name (so `winner == version` works even when you passed
-        `latest`), or None on a tie or when one side lacks the metric. A version that does not
-        exist (`latest` too, before any promotion) lacks every metric, so its values and every
-        winner are None, and an ERROR log names it; `missing_ok=False` raises
+        an alias, `latest` or `@staging`), or None on a tie or when one side lacks the metric.
+        A version that does not exist (an empty alias too) lacks every metric, so its values and
+        every winner is None, and an ERROR log names it; `missing_ok=False` raises
         VersionNotFoundError instead (the CLI and the server, which answer "not found").
         """
         metas = []
@@ -406,9 +420,7 @@ class ModelRegistry(TransferMethods):
             name = self._resolve(version)
             meta = self._ops.read_metadata(name) if name else None
             if meta is None:
-                problem = f"version {version} not found in {self.location}" + (
-                    " (no production version yet)" if version == LATEST else ""
-                )
+                problem = self.describe_missing(version)
                 if not missing_ok:
                     raise VersionNotFoundError(f"cannot compare: {problem}", version=version)
                 log.error("compare: %s; its side counts as having no metrics", problem)
@@ -459,7 +471,7 @@ class ModelRegistry(TransferMethods):
 
         Raises VersionNotFoundError where `promote` answers False (the CLI and the server).
         """
-        name = validate_version(version, allow_latest=False)
+        name = self._source(version)
         return self._ops.move_pointer(
             name,
             validate_channel(channel),
@@ -467,17 +479,36 @@ class ModelRegistry(TransferMethods):
             expected_current=expected_current,
         )
 
-    def rollback_to_version(self, version: str | None = None, *, reason: str | None = None) -> bool:
-        """Put production back on `version`, or with no argument on the previous production."""
-        return _found(lambda: self.rollback(version, reason=reason))
+    def _source(self, version: str) -> str:
+        """What to promote: a version name, or `@channel` for the version it points to.
 
-    def rollback(self, version: str | None = None, *, reason: str | None = None) -> PointerMove:
+        `latest` stays refused here: promoting "latest" reads as "the newest version".
+        """
+        if version == LATEST:
+            return validate_version(version, allow_latest=False)  # raises, saying why
+        name = self._resolve(version)
+        if name is None:
+            raise VersionNotFoundError(
+                f"cannot promote: {self.describe_missing(version)}", version=version
+            )
+        return name
+
+    def rollback_to_version(
+        self, version: str | None = None, *, reason: str | None = None, channel: str = PRODUCTION
+    ) -> bool:
+        """Put production (or `channel`) back on `version`, or with none on the one before."""
+        return _found(lambda: self.rollback(version, reason=reason, channel=channel))
+
+    def rollback(
+        self, version: str | None = None, *, reason: str | None = None, channel: str = PRODUCTION
+    ) -> PointerMove:
         """`rollback_to_version`, answering what moved; VersionNotFoundError where it is False."""
+        channel = validate_channel(channel)
         if version is None:
-            return self._ops.rollback(reason=reason)
+            return self._ops.rollback(reason=reason, channel=channel)
         name = validate_version(version, allow_latest=False)
-        log.warning("rolling production back to %s in %s", name, self.location)
-        return self._ops.move_pointer(name, PRODUCTION, action="rollback", reason=reason)
+        log.warning("rolling %s back to %s in %s", channel, name, self.location)
+        return self._ops.move_pointer(name, channel, action="rollback", reason=reason)
 
     def channels(self) -> dict[str, str | None]:
         """Every channel with a pointer, and the version it points to."""

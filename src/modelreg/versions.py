@@ -20,11 +20,13 @@ from typing import Any
 from .errors import InvalidInputError, InvalidVersionError
 
 __all__ = [
+    "ALIAS_PREFIX",
     "LATEST",
     "MAX_ARTIFACT_NAME",
     "PRODUCTION",
     "ModelVersion",
     "VersionName",
+    "alias_channel",
     "format_version_name",
     "is_version_name",
     "next_candidates",
@@ -37,6 +39,8 @@ __all__ = [
 ]
 
 LATEST = "latest"
+#: `@staging` names the version the channel `staging` points to: never a version name
+ALIAS_PREFIX = "@"
 #: the channel `latest` names, and the one promotion and rollback move unless told
 PRODUCTION = "production"
 # the clash counter starts at _2: `X_1` would be a second spelling of `X`, sorting equal to it
@@ -81,7 +85,8 @@ def parse_version(name: object) -> VersionName:
     if match is None:
         raise InvalidVersionError(
             f"invalid version name {_shown(name)}: expected YYYYMMDD_HHMMSS (UTC), "
-            "optionally followed by _N, or 'latest' for production",
+            "optionally followed by _N, '@<channel>' (e.g. '@staging') for the version a "
+            "channel points to, or 'latest' for production",
             version=_shown(name),
         )
     day, clock, counter = match.groups()
@@ -108,20 +113,45 @@ def is_version_name(name: object) -> bool:
 
 
 def validate_version(name: object, *, allow_latest: bool = True) -> str:
-    """Return `name` when it is a version name (or `latest`), else raise InvalidVersionError.
+    """Return `name` when it is a version name or an alias, else raise InvalidVersionError.
 
-    Where `latest` is not allowed (what to promote or roll back to), it is refused by name:
-    it means production itself, and is easily taken for "the newest version".
+    Aliases are `latest` (production, as the original API says) and `@<channel>` (the
+    version that channel points to). Where they are not allowed (what to roll back to, what
+    to delete), they are refused by name: `latest` is easily taken for "the newest version".
     """
-    if name == LATEST:
+    if name == LATEST or (isinstance(name, str) and name.startswith(ALIAS_PREFIX)):
         if allow_latest:
-            return LATEST
+            alias_channel(name)  # checks the channel's form
+            return name
+        what = (
+            "'latest' is the production version itself"
+            if name == LATEST
+            else (f"{_shown(name)} is whatever that channel points to")
+        )
         raise InvalidVersionError(
-            "'latest' is the production version itself: name the version to use here "
+            f"{what}: name the version to use here "
             "(e.g. 20260126_103000, as list_versions() or `modelreg list` show)",
-            version=LATEST,
+            version=_shown(name),
         )
     return parse_version(name).name
+
+
+def alias_channel(name: str) -> str | None:
+    """The channel an alias names (`latest` -> production, `@staging` -> staging), else None.
+
+    A version name is no alias; an `@` followed by no valid channel is an InvalidVersionError.
+    """
+    if name == LATEST:
+        return PRODUCTION
+    if not name.startswith(ALIAS_PREFIX):
+        return None
+    try:
+        return validate_channel(name[len(ALIAS_PREFIX) :])
+    except InvalidVersionError as exc:
+        raise InvalidVersionError(
+            f"invalid alias {_shown(name)}: after '@' comes a channel name ({exc})",
+            version=_shown(name),
+        ) from exc
 
 
 def validate_channel(channel: object) -> str:
@@ -229,12 +259,24 @@ class ModelVersion:
     deployment_status: str = "registered"
     registered_at: str = ""
     data_range: dict[str, str] | None = None
+    #: every channel pointing here, sorted: each is an alias of this version (`@staging`)
+    channels: list[str] = field(default_factory=list)
 
     @classmethod
-    def from_metadata(cls, meta: Mapping[str, Any], path: Path | str) -> ModelVersion:
-        """The listing's view of one version's metadata (status already made effective)."""
+    def from_metadata(
+        cls,
+        meta: Mapping[str, Any],
+        path: Path | str,
+        pointers: Mapping[str, str | None] | None = None,
+    ) -> ModelVersion:
+        """The listing's view of one version's metadata (status already made effective).
+
+        `pointers` ({channel: version}) gives the channels that hold it.
+        """
+        name = meta["version"]
         return cls(
-            version=meta["version"],
+            channels=sorted(c for c, target in (pointers or {}).items() if target == name),
+            version=name,
             training_date=meta.get("training_date") or "",
             metrics=dict(meta.get("metrics") or {}),
             features=list(meta.get("features") or []),

@@ -102,12 +102,14 @@ wide_option = _flag(
 def complete_versions(
     ctx: click.Context, _param: click.Parameter, incomplete: str
 ) -> list[CompletionItem]:
-    """Shell completion for a VERSION argument: `latest` and the registry's version names."""
+    """Shell completion for a VERSION argument: `latest`, `@channel` aliases, version names."""
     from click.shell_completion import CompletionItem
 
     options = ctx.find_root().params
     try:
-        names = ["latest", *(v.version for v in _registry(options).list_versions())]
+        registry = _registry(options)
+        aliases = [f"@{channel}" for channel in sorted(registry.channels())]
+        names = ["latest", *aliases, *(v.version for v in registry.list_versions())]
     except ModelRegistryError:  # completion must never fail loudly
         return []
     return [CompletionItem(name) for name in names if name.startswith(incomplete)]

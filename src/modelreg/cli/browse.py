@@ -31,12 +31,11 @@ if TYPE_CHECKING:
 from ._params import METRIC
 
 
-def version_row(version: ModelVersion, channels: dict[str, str | None]) -> dict[str, Any]:
+def version_row(version: ModelVersion) -> dict[str, Any]:
     """One `list --json` row; the keys are documented in docs/reference/cli.md and kept stable."""
     # shallow: asdict's deep copy was a third of a cold `list --json` at 1,000 versions
     row = {f.name: getattr(version, f.name) for f in fields(version)}
     row["path"] = str(row["path"])
-    row["channels"] = sorted(c for c, target in channels.items() if target == version.version)
     return row
 
 
@@ -88,15 +87,14 @@ def list_versions(
         trained_before=before,
         status=status,
     )
-    channels = registry.channels()
     if out.json:
-        emit_json([version_row(v, channels) for v in versions])
+        emit_json([version_row(v) for v in versions])
     elif out.quiet:
         for version in versions:
             click.echo(version.version)
     else:
         filtered = [name for name, _ in (*floors, *ceilings)]
-        rows = [version_row(v, channels) for v in versions]
+        rows = [version_row(v) for v in versions]
         _print_table(rows, registry.location, first=filtered, wide=wide)
 
 
@@ -153,9 +151,8 @@ def _print_table(
         for name in shown:
             table.add_column(name if wide else header(name), justify="right", no_wrap=True)
         for row in rows[:limit]:
-            channels = [c for c in row["channels"] if c != "production"]
-            table.add_row(
-                row["version"] + "".join(f" [{c}]" for c in channels),
+            table.add_row(  # every channel as its alias; `[x]` would be read as markup
+                " ".join([row["version"], *(f"@{c}" for c in row["channels"])]),
                 status_text(row["deployment_status"]),
                 relative_time(row["training_date"]),
                 *([relative_time(row["registered_at"])] if wide else []),
@@ -176,7 +173,7 @@ def _print_table(
 @output_options
 @click.pass_context
 def show(ctx: click.Context, version: str, wide: bool, out: Output) -> None:
-    """Show VERSION (or `latest`, the production one): metadata, files, hashes and status.
+    """Show VERSION (`latest`: production; `@staging`: what a channel holds) in full.
 
     --json prints the version's metadata.json content plus `channels` and `path`.
 
@@ -184,15 +181,12 @@ def show(ctx: click.Context, version: str, wide: bool, out: Output) -> None:
     Example:
       modelreg show 20260126_103000
       modelreg show latest --json
+      modelreg show @staging
     """
     registry = open_registry(ctx)
     info = registry.get_version_info(version)
     if info is None:
-        raise VersionNotFoundError(
-            f"version {version} not found in {registry.location}"
-            + (" (no production version yet)" if version == "latest" else ""),
-            version=version,
-        )
+        raise VersionNotFoundError(registry.describe_missing(version), version=version)
     if out.json:
         emit_json(info)
     elif out.quiet:

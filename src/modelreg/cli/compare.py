@@ -27,7 +27,7 @@ GAIN_NOTE = "gain: how much {a} beats {b}, in each metric's direction (+ means {
 @output_options
 @click.pass_context
 def compare(ctx: click.Context, version1: str, version2: str, wide: bool, out: Output) -> None:
-    """Compare two versions (either may be `latest`) on every metric either has.
+    """Compare two versions (either may be `latest` or `@channel`) on every metric either has.
 
     The gain is how much VERSION1 beats VERSION2 in each metric's own direction: positive
     means VERSION1 is better (the gate of `register --promote-if-better` uses the same sign).
@@ -38,6 +38,7 @@ def compare(ctx: click.Context, version1: str, version2: str, wide: bool, out: O
     \b
     Example:
       modelreg compare 20260127_140000 latest
+      modelreg compare @staging @production
     """
     registry = open_registry(ctx)
     comparison = registry.compare_versions(version1, version2, missing_ok=False)

@@ -25,7 +25,7 @@ from ._progress import progress_bar
 @output_options
 @click.pass_context
 def export(ctx: click.Context, version: str, dest: str, force: bool, out: Output) -> None:
-    """Write VERSION (or `latest`) to DEST: a .tar.gz, .tgz or .zip file, or a folder.
+    """Write VERSION (or `latest`, `@staging`) to DEST: a .tar.gz, .tgz or .zip file, or a folder.
 
     The archive holds the artifacts, metadata.json and their sha256 hashes; each artifact
     is checked on the way out. A folder gets <version>.tar.gz; a DEST ending in / is a

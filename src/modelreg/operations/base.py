@@ -21,6 +21,7 @@ from typing import IO, Any
 from ..backends.base import Debris, VersionQuery
 from ..events import Event
 from ..metadata import VersionFields
+from ..versions import PRODUCTION
 
 __all__ = ["UNSET", "HistoryMerge", "Imported", "Operations", "PointerMove", "VerifyReport"]
 
@@ -194,8 +195,8 @@ class Operations(ABC):
         """
 
     @abstractmethod
-    def rollback(self, *, reason: str | None = None) -> PointerMove:
-        """Put production back on the version it served before the current one.
+    def rollback(self, *, reason: str | None = None, channel: str = PRODUCTION) -> PointerMove:
+        """Put `channel` back on the version it held before the current one.
 
         Raises VersionNotFoundError when the audit log has no such version still present.
         """

@@ -44,7 +44,7 @@ from ..events import Event
 from ..integrity import CHUNK, Digest, stored_artifact_path
 from ..lower_errors import translated
 from ..metadata import METADATA_FILE, VersionFields, encode_metadata, iso_utc
-from ..versions import validate_model_name
+from ..versions import PRODUCTION, validate_model_name
 from .base import UNSET, HistoryMerge, Imported, Operations, PointerMove, VerifyReport
 
 __all__ = ["RemoteOperations"]
@@ -306,15 +306,15 @@ class RemoteOperations(Operations):
     ) -> PointerMove:
         """POST /api/promote, or /api/rollback for a rollback to a named version."""
         if action == "rollback":
-            return self._moved("/api/rollback", {"version": name, "reason": reason})
+            return self._moved("/api/rollback", _rollback_request(name, channel, reason))
         request: dict[str, Any] = {"version": name, "channel": channel, "reason": reason}
         if expected_current is not UNSET:
             request["expected_current"] = expected_current
         return self._moved("/api/promote", request)
 
-    def rollback(self, *, reason: str | None = None) -> PointerMove:
-        """POST /api/rollback without a version: the server finds the previous production."""
-        return self._moved("/api/rollback", {"version": None, "reason": reason})
+    def rollback(self, *, reason: str | None = None, channel: str = PRODUCTION) -> PointerMove:
+        """POST /api/rollback without a version: the server finds the channel's previous one."""
+        return self._moved("/api/rollback", _rollback_request(None, channel, reason))
 
     def _moved(self, path: str, request: Mapping[str, Any]) -> PointerMove:
         answer = self._json("POST", path, json=dict(request))
@@ -374,6 +374,14 @@ class RemoteOperations(Operations):
         if progress is not None:
             progress(report["checked"], report["checked"])
         return VerifyReport(report["checked"], report["problems"], report["repaired"])
+
+
+def _rollback_request(name: str | None, channel: str, reason: str | None) -> dict[str, Any]:
+    """The rollback body; `channel` only when not production, as servers before it expect."""
+    request: dict[str, Any] = {"version": name, "reason": reason}
+    if channel != PRODUCTION:
+        request["channel"] = channel
+    return request
 
 
 @contextlib.contextmanager

@@ -252,21 +252,19 @@ class StoreOperations(Operations):
         undo.append(lambda: backend.write_metadata(name, before))
         backend.write_metadata(name, {**meta, "deployment_status": status, **fields})
 
-    def rollback(self, *, reason: str | None = None) -> PointerMove:
+    def rollback(self, *, reason: str | None = None, channel: str = PRODUCTION) -> PointerMove:
         backend = self.backend
         with backend.transaction():  # the log and the pointer read as one moment
-            current = backend.get_pointer(PRODUCTION)
-            previous = previous_target(
-                backend.read_events(), PRODUCTION, current, exists=self._exists
-            )
+            current = backend.get_pointer(channel)
+            previous = previous_target(backend.read_events(), channel, current, exists=self._exists)
             if previous is None:
                 raise VersionNotFoundError(
-                    f"cannot roll back in {self.location}: no earlier production version in "
-                    "the audit log"
+                    f"cannot roll back {channel} in {self.location}: no earlier version of it "
+                    "in the audit log"
                 )
-            log.warning("rolling production back to %s in %s", previous, self.location)
+            log.warning("rolling %s back to %s in %s", channel, previous, self.location)
             return self.move_pointer(
-                previous, PRODUCTION, action="rollback", reason=reason, expected_current=current
+                previous, channel, action="rollback", reason=reason, expected_current=current
             )
 
     def _exists(self, name: str) -> bool:

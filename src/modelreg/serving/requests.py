@@ -34,8 +34,11 @@ class PromoteRequest(BaseModel):
 
 
 class RollbackRequest(BaseModel):
+    """Put a channel back on a version, or (no version) on the one it held before."""
+
     model_config = ConfigDict(extra="forbid", strict=True)
     version: str | None = Field(None, max_length=64)
+    channel: str = Field(PRODUCTION, max_length=64)
     reason: str | None = Field(None, max_length=2000)
 
 

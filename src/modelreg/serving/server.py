@@ -522,9 +522,10 @@ def promote(request: PromoteRequest, who: Writer, registry: Registry) -> dict[st
 
 @router.post("/api/rollback", tags=["write"], responses=_ERRORS)
 def rollback(request: RollbackRequest, who: Writer, registry: Registry) -> dict[str, Any]:
-    """Put production back on a version, or on the one before the current production."""
+    """Put a channel (default production) back on a version, or on the one it held before."""
     with _acting(who):
-        return asdict(registry.rollback(request.version, reason=request.reason))
+        move = registry.rollback(request.version, reason=request.reason, channel=request.channel)
+    return asdict(move)
 
 
 @router.post("/api/history", tags=["write"], responses=_ERRORS)

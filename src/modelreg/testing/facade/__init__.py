@@ -7,6 +7,7 @@ and `clock` (`pytest_plugins = ["modelreg.testing.fixtures"]`).
 
 from __future__ import annotations
 
+from .aliases import *  # noqa: F403
 from .concurrent_writers import *  # noqa: F403
 from .list_filters import *  # noqa: F403
 from .maintenance import *  # noqa: F403
