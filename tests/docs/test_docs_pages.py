@@ -89,6 +89,8 @@ def test_tutorial(tmp_path: Path) -> None:
     assert f"serving {first} = {first}" in done.stdout  # the HTTP server followed the rollback
     kept = [v.version for v in registry.list_versions()]
     assert len(kept) == 4 and kept[-1] == first  # the newest 3, and production, the oldest
+    assert registry.current_version("staging") == kept[0]
+    assert f"staging holds {kept[0]}" in done.stdout and "@staging" in done.stdout
 
 
 def test_configuration(tmp_path: Path) -> None:
