@@ -75,3 +75,19 @@ def test_a_read_token_gets_no_write_buttons(browser: object, site: Site) -> None
     expect(page.locator("#promote")).to_have_count(0)
     expect(page.locator("#delete")).to_have_count(0)
     page.context.close()
+
+
+def test_a_channel_chip_opens_its_alias(browser: object, site: Site) -> None:
+    """Every channel a version holds is a chip; `@staging` in the address is that version."""
+    staged = site.names[2]
+    site.registry.promote(staged, channel="staging")
+    page = open_page(browser, site, "/m/default")
+    row = page.locator(f'#versions-table tr[data-version="{staged}"]')
+    expect(row.locator("a.chip")).to_have_text("@staging")
+    expect(page.locator(f'tr[data-version="{site.names[1]}"] a.chip')).to_have_text("@production")
+    row.locator("a.chip").click()
+    expect(page).to_have_url(f"{site.url}/#/m/default/v/@staging")
+    expect(page.locator("td.hash").first).to_be_visible()
+    expect(page.locator("h1, h2", has_text=staged).first).to_be_visible()
+    assert page.errors == []
+    page.context.close()

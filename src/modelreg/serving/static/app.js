@@ -219,7 +219,7 @@ async function versionsPage(main, query) {
         compareButton.disabled = picked.size !== 2;
       } })),
       h("td", {}, h("a", { href: link(`/v/${row.version}`), class: "mono" }, row.version),
-        holders(row.version).filter((c) => c !== "production").map((c) => h("span", { class: "chip" }, c))),
+        holders(row.version).map((c) => h("a", { class: "chip", href: link(`/v/@${c}`), title: `@${c}: what ${c} holds` }, `@${c}`))),
       h("td", {}, badge(row.deployment_status)),
       h("td", { class: "nowrap" }, day(row.training_date)),
       h("td", { class: "nowrap" }, range(row.data_range)),
