@@ -13,7 +13,7 @@ from ..result import TrainingResult
 if TYPE_CHECKING:
     from ..registry import ModelRegistry
 
-__all__ = ["Clock", "Damage", "Open", "make_result", "registered_at"]
+__all__ = ["Clock", "Damage", "Open", "make_result", "registered", "registered_at"]
 
 #: `backend_factory(**options)`: a `ModelRegistry` on the storage under test, the same each call
 Open = Callable[..., "ModelRegistry"]
@@ -52,6 +52,15 @@ def make_result(seed: int = 0, **metrics: float) -> TrainingResult:
         features=["ema_20", "rsi_14", "vol_20"],
         hyperparameters={"alpha": 1.0},
     )
+
+
+def registered(registry: ModelRegistry, clock: Clock, count: int = 3) -> list[str]:
+    """`count` versions registered a minute apart (seeds 0, 1, ...), oldest first."""
+    names = []
+    for seed in range(count):
+        names.append(registry.register(make_result(seed)))
+        clock.tick(60)
+    return names
 
 
 def registered_at(seconds: int = 0) -> datetime:

@@ -4,21 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from ... import InvalidVersionError, ModelRegistry, PromotionConflict, VersionNotFoundError
-from ..support import Clock, Open, make_result
-
-
-def _three(registry: ModelRegistry, clock: Clock) -> list[str]:
-    names = []
-    for seed in range(3):
-        names.append(registry.register(make_result(seed)))
-        clock.tick(60)
-    return names
+from ... import InvalidVersionError, PromotionConflict, VersionNotFoundError
+from ..support import Clock, Open, make_result, registered
 
 
 def test_an_alias_reads_the_version_its_channel_holds(backend_factory: Open, clock: Clock) -> None:
     registry = backend_factory()
-    a, b, _ = _three(registry, clock)
+    a, b, _ = registered(registry, clock)
     registry.promote(a)
     registry.promote(b, channel="staging")
     reader = backend_factory()
@@ -33,7 +25,7 @@ def test_an_alias_reads_the_version_its_channel_holds(backend_factory: Open, clo
 
 def test_an_empty_alias_is_not_found(backend_factory: Open, clock: Clock) -> None:
     registry = backend_factory()
-    _three(registry, clock)
+    registered(registry, clock)
     assert registry.get_version_info("@champion") is None
     assert registry.load_version("@champion") is None
     with pytest.raises(VersionNotFoundError, match="no champion version yet"):
@@ -48,7 +40,7 @@ def test_a_malformed_alias_is_refused(backend_factory: Open, bad: str) -> None:
 
 def test_promote_from_an_alias_is_conditional(backend_factory: Open, clock: Clock) -> None:
     registry = backend_factory()
-    a, b, _ = _three(registry, clock)
+    a, b, _ = registered(registry, clock)
     registry.promote(b, channel="staging")
     move = registry.move_pointer("@staging", expected_current=None, reason="staging passed")
     assert (move.channel, move.version, move.previous) == ("production", b, None)
@@ -63,7 +55,7 @@ def test_promote_from_an_alias_is_conditional(backend_factory: Open, clock: Cloc
 
 def test_any_channel_rolls_back_and_is_audited(backend_factory: Open, clock: Clock) -> None:
     registry = backend_factory()
-    a, b, c = _three(registry, clock)
+    a, b, c = registered(registry, clock)
     registry.promote(a)
     for name in (b, c):
         registry.promote(name, channel="staging", reason=f"try {name}")
@@ -85,7 +77,7 @@ def test_any_channel_rolls_back_and_is_audited(backend_factory: Open, clock: Clo
 
 def test_cleanup_keeps_every_alias_target(backend_factory: Open, clock: Clock) -> None:
     registry = backend_factory()
-    a, b, c = _three(registry, clock)
+    a, b, c = registered(registry, clock)
     registry.promote(a, channel="champion")
     registry.promote(b, channel="staging")
     assert registry.cleanup_old_versions(1) == []

@@ -4,21 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from ... import ModelRegistry, PromotionConflict
-from ..support import Clock, Open, make_result
-
-
-def _three(registry: ModelRegistry, clock: Clock) -> list[str]:
-    names = []
-    for seed in range(3):
-        names.append(registry.register(make_result(seed)))
-        clock.tick(60)
-    return names
+from ... import PromotionConflict
+from ..support import Clock, Open, registered
 
 
 def test_promote_moves_pointer_and_statuses(backend_factory: Open, clock: Clock) -> None:
     registry = backend_factory()
-    a, b, _ = _three(registry, clock)
+    a, b, _ = registered(registry, clock)
     assert registry.promote_to_production(a) is True
     assert registry.promote_to_production(b) is True
     reader = backend_factory()
@@ -32,7 +24,7 @@ def test_promote_moves_pointer_and_statuses(backend_factory: Open, clock: Clock)
 
 def test_promoting_production_again_is_a_no_op(backend_factory: Open, clock: Clock) -> None:
     registry = backend_factory()
-    a, _, _ = _three(registry, clock)
+    a, _, _ = registered(registry, clock)
     registry.promote_to_production(a)
     assert registry.promote_to_production(a) is True
     assert len(registry.history()) == 1
@@ -40,7 +32,7 @@ def test_promoting_production_again_is_a_no_op(backend_factory: Open, clock: Clo
 
 def test_rollback_walks_back_through_history(backend_factory: Open, clock: Clock) -> None:
     registry = backend_factory()
-    a, b, c = _three(registry, clock)
+    a, b, c = registered(registry, clock)
     for name in (a, b, c):
         registry.promote_to_production(name)
         clock.tick()
@@ -54,7 +46,7 @@ def test_rollback_walks_back_through_history(backend_factory: Open, clock: Clock
 
 def test_production_at_a_past_moment(backend_factory: Open, clock: Clock) -> None:
     registry = backend_factory()
-    a, b, _ = _three(registry, clock)
+    a, b, _ = registered(registry, clock)
     registry.promote_to_production(a)
     between = clock.tick(30)
     clock.tick(30)
@@ -66,7 +58,7 @@ def test_production_at_a_past_moment(backend_factory: Open, clock: Clock) -> Non
 
 def test_channels_are_independent(backend_factory: Open, clock: Clock) -> None:
     registry = backend_factory()
-    a, b, _ = _three(registry, clock)
+    a, b, _ = registered(registry, clock)
     registry.promote(a)
     registry.promote(b, channel="staging")
     assert registry.channels() == {"production": a, "staging": b}
@@ -77,7 +69,7 @@ def test_channels_are_independent(backend_factory: Open, clock: Clock) -> None:
 
 def test_expected_current_guards_promotion(backend_factory: Open, clock: Clock) -> None:
     registry = backend_factory()
-    a, b, c = _three(registry, clock)
+    a, b, c = registered(registry, clock)
     registry.promote(a, expected_current=None)
     with pytest.raises(PromotionConflict):
         registry.promote(b, expected_current=c)
@@ -86,7 +78,7 @@ def test_expected_current_guards_promotion(backend_factory: Open, clock: Clock) 
 
 def test_every_write_is_in_the_log(backend_factory: Open, clock: Clock) -> None:
     registry = backend_factory()
-    a, b, _ = _three(registry, clock)
+    a, b, _ = registered(registry, clock)
     registry.promote(a)
     registry.promote(b)
     registry.delete_version(a)
