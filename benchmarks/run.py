@@ -13,6 +13,7 @@ writes; scratch data lives under /tmp/modelreg-bench-* and is removed at the end
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import pickle
@@ -22,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -189,6 +191,13 @@ def _operations(
     row("list, 2 metric filters, limit 10", measure(filtered, repeat), filtered)
     slow = lambda: plain.list_versions(**workload.FILTER, limit=workload.LIMIT)  # noqa: E731
     row("  same, without the index (reads the folder)", measure(slow, 3 if big else few), slow)
+    tagged = lambda: registry.list_versions(tags=workload.TAG_FILTER, limit=workload.LIMIT)  # noqa: E731
+    row("list, 2 tag filters, limit 10", measure(tagged, repeat), tagged)
+    with _sql_catalog(root.parent / "catalog", model, size) as catalog:
+        in_sql = lambda: catalog.list_versions(tags=workload.TAG_FILTER, limit=workload.LIMIT)  # noqa: E731
+        row(
+            "  same, SQLite catalog", measure(in_sql, repeat), in_sql, "SQL EXISTS on the tag index"
+        )
     by_name = names[len(names) // 2]
     load = lambda: registry.load_version(by_name)  # noqa: E731
     row("load by version (sha256 checked)", measure(load, repeat), load)
@@ -244,6 +253,22 @@ def _operations(
     row("  floor: `python -c pass`", startup)
     plain.close()
     return rows
+
+
+@contextlib.contextmanager
+def _sql_catalog(area: Path, model: Any, size: int) -> Iterator[ModelRegistry]:
+    """A SQLite catalog of `size` versions (one registered, the rest copied in by SQL)."""
+    area.mkdir(parents=True, exist_ok=True)
+    url = f"sqlite:///{area / 'registry.db'}"
+    catalog = ModelRegistry(url, auto_cleanup=False, cache_dir=area / "cache")
+    try:
+        template = catalog.register(workload.training_result(model, 0), workload.DATA_RANGE)
+        catalog.set_tags(template, workload.tags(size))
+        workload.fill_catalog(url, template, size - 1)
+        yield catalog
+    finally:
+        catalog.close()
+        remove(area)
 
 
 def _run(command: list[str]) -> None:

@@ -20,6 +20,16 @@ HYPERPARAMETERS = {"n_estimators": 10, "max_depth": 5, "random_state": 0}
 #: the filter `list` is measured with: about a quarter of the versions pass it
 FILTER = {"min_metrics": {"direction_accuracy": 0.55}, "max_metrics": {"rmse": 0.03}}
 LIMIT = 10
+#: the tag filter timed beside the metric one: one version in 35 holds both tags
+TAG_FILTER = {"owner": "alice", "dataset": "v3"}
+_OWNERS = ("alice", "bob", "carol", "dan", "erin", "frank", "grace")
+
+
+def tags(i: int) -> dict[str, str]:
+    """Version `i`'s tags: an owner of seven and a dataset of five, as a team's would spread."""
+    return {"owner": _OWNERS[i % len(_OWNERS)], "dataset": f"v{i % 5}"}
+
+
 _LINKS_PER_FILE = 50_000
 
 
@@ -85,6 +95,7 @@ def build_registry(root: Path, count: int, model: Any, *, seed: int = 0) -> list
             files={"model.pkl": {"sha256": digest, "bytes": size}},
             artifacts={"model": {"flavor": "pickle", "files": ["model.pkl"]}},
         )
+        meta["tags"] = tags(i)
         folder = root / name
         folder.mkdir()
         if i % _LINKS_PER_FILE == 0:  # ext4 allows 65,000 links to one file
@@ -109,7 +120,13 @@ def fill_catalog(url: str, template: str, count: int, *, first: int = 0, seed: i
     """
     import sqlalchemy as sa
 
-    from modelreg.backends.sql_schema import artifacts, events, version_metrics, versions
+    from modelreg.backends.sql_schema import (
+        artifacts,
+        events,
+        version_metrics,
+        version_tags,
+        versions,
+    )
     from modelreg.events import Event
     from modelreg.metadata import iso_utc
 
@@ -137,6 +154,7 @@ def fill_catalog(url: str, template: str, count: int, *, first: int = 0, seed: i
                         "registered_at": iso_utc(moment),
                         "training_date": iso_utc(moment),
                         "deployment_status": "registered",
+                        "tags": tags(i),
                     }
                     rows.append(
                         {
@@ -166,8 +184,14 @@ def fill_catalog(url: str, template: str, count: int, *, first: int = 0, seed: i
                     versions.insert().returning(versions.c.id, sort_by_parameter_order=True),
                     rows,
                 ).scalars()
-                details_metrics, details_files = [], []
-                for version_id, numbers in zip(ids, values, strict=True):
+                details_metrics, details_files, details_tags = [], [], []
+                for version_id, numbers, meta in zip(
+                    ids, values, (r["meta"] for r in rows), strict=True
+                ):
+                    details_tags += [
+                        {"version_id": version_id, "key": k, "value": v}
+                        for k, v in meta["tags"].items()
+                    ]
                     details_metrics += [
                         {"version_id": version_id, "name": k, "value": v}
                         for k, v in numbers.items()
@@ -175,6 +199,7 @@ def fill_catalog(url: str, template: str, count: int, *, first: int = 0, seed: i
                     details_files += [{**f, "version_id": version_id} for f in files]
                 conn.execute(version_metrics.insert(), details_metrics)
                 conn.execute(artifacts.insert(), details_files)
+                conn.execute(version_tags.insert(), details_tags)
                 conn.execute(events.insert(), logged)
     finally:
         engine.dispose()

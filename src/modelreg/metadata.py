@@ -110,6 +110,7 @@ RESERVED_KEYS = (
         "hyperparameters",
         "config",
         "channels",
+        "tags",
     }
 )
 #: nesting any stored JSON value may have: deep enough for any config, shallow enough that no

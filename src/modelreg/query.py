@@ -16,6 +16,7 @@ from typing import Any
 from .errors import InvalidInputError
 from .metadata import STATUSES, iso_utc, parse_timestamp
 from .metrics import validate_metrics
+from .tags import parse_tag, tags_of, validate_tags
 
 __all__ = ["VersionQuery", "matches"]
 
@@ -35,6 +36,8 @@ class VersionQuery:
     status: str | None = None
     limit: int | None = None
     production: str | None = None
+    #: every one of these key=value tags (a version may hold others too)
+    tags: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def checked(
@@ -46,6 +49,7 @@ class VersionQuery:
         trained_before: datetime | str | None = None,
         status: str | None = None,
         limit: int | None = None,
+        tags: Mapping[str, str] | None = None,
     ) -> VersionQuery:
         """A query from a caller's arguments, each checked (InvalidInputError naming it)."""
         if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int)):
@@ -61,6 +65,7 @@ class VersionQuery:
             trained_before=_when(trained_before, "trained_before"),
             status=status,
             limit=limit,
+            tags=validate_tags(tags),
         )
 
     def at(self, production: str | None) -> VersionQuery:
@@ -81,6 +86,8 @@ class VersionQuery:
             params["status"] = self.status
         if self.limit is not None:
             params["limit"] = self.limit
+        if self.tags:
+            params["tag"] = [f"{k}={v}" for k, v in self.tags.items()]
         return params
 
     @classmethod
@@ -93,8 +100,9 @@ class VersionQuery:
         trained_before: str | None = None,
         status: str | None = None,
         limit: int | None = None,
+        tags: Sequence[str] = (),
     ) -> VersionQuery:
-        """A query from `GET /api/versions` parameters (`min`/`max` are METRIC:NUMBER)."""
+        """A query from `GET /api/versions` parameters (`min`/`max` METRIC:NUMBER, `tag` K=V)."""
         return cls.checked(
             min_metrics=_bounds(floors, "min"),
             max_metrics=_bounds(ceilings, "max"),
@@ -102,11 +110,14 @@ class VersionQuery:
             trained_before=trained_before,
             status=status,
             limit=limit,
+            tags=dict(parse_tag(t) for t in tags),
         )
 
 
 def matches(meta: Mapping[str, Any], query: VersionQuery) -> bool:
     """Whether one version's metadata (status already made effective) passes `query`."""
+    if query.tags and not query.tags.items() <= tags_of(meta).items():
+        return False
     metrics = meta.get("metrics") or {}
     for name, floor in query.min_metrics.items():
         value = metrics.get(name)

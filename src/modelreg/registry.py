@@ -20,6 +20,7 @@ from typing import IO, Any
 
 from .backends.base import Backend, Debris
 from .config import RegistryConfig, resolve_config
+from .edits import EditMethods
 from .errors import (
     CorruptVersionError,
     InvalidInputError,
@@ -57,7 +58,7 @@ __all__ = ["PRODUCTION", "ModelRegistry", "PromotionDecision", "VerifyReport"]
 log = logging.getLogger("modelreg")
 
 
-class ModelRegistry(TransferMethods):
+class ModelRegistry(TransferMethods, EditMethods):
     """Versions, metadata, promotion, rollback and cleanup of trained models.
 
     Args:
@@ -371,8 +372,9 @@ class ModelRegistry(TransferMethods):
         trained_after: datetime | str | None = None,
         trained_before: datetime | str | None = None,
         status: str | None = None,
+        tags: Mapping[str, str] | None = None,
     ) -> list[ModelVersion]:
-        """Versions newest first, filtered by metric thresholds, training date and status."""
+        """Versions newest first, filtered by metrics, training date, status and tags."""
         seed_floors = {
             "direction_accuracy": min_direction_accuracy,
             "profit_factor": min_profit_factor,
@@ -390,6 +392,7 @@ class ModelRegistry(TransferMethods):
             trained_before=trained_before,
             status=status,
             limit=limit,
+            tags=tags,
         )
         return self.find_versions(query)
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InvalidInputError, InvalidVersionError
+from .tags import tags_of
 
 __all__ = [
     "ALIAS_PREFIX",
@@ -261,6 +262,8 @@ class ModelVersion:
     data_range: dict[str, str] | None = None
     #: every channel pointing here, sorted: each is an alias of this version (`@staging`)
     channels: list[str] = field(default_factory=list)
+    #: key=value tags set after registration (`set_tags`)
+    tags: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_metadata(
@@ -284,4 +287,5 @@ class ModelVersion:
             deployment_status=meta.get("deployment_status", "registered"),
             registered_at=meta.get("registered_at") or "",
             data_range=meta.get("data_range"),
+            tags=tags_of(meta),
         )

@@ -91,6 +91,9 @@ def test_tutorial(tmp_path: Path) -> None:
     assert len(kept) == 4 and kept[-1] == first  # the newest 3, and production, the oldest
     assert registry.current_version("staging") == kept[0]
     assert f"staging holds {kept[0]}" in done.stdout and "@staging" in done.stdout
+    assert f"alice owns ['{kept[0]}']" in done.stdout
+    assert [v.tags for v in registry.list_versions(tags={"owner": "bob"})] == [{"owner": "bob"}]
+    assert registry.list_versions(tags={"owner": "alice"})[0].tags == {"owner": "alice"}
 
 
 def test_configuration(tmp_path: Path) -> None:

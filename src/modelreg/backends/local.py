@@ -37,7 +37,7 @@ from .base import (
     matches,
     stamped_before,
 )
-from .local_index import VersionIndex, file_stat
+from .local_index import VersionIndex, file_stat, fingerprint, racy
 
 __all__ = ["LocalBackend"]
 
@@ -72,6 +72,8 @@ class LocalBackend(Backend):
         self._lock = RegistryLock(self.root / ".lock", lock_timeout)
         #: the derived listing cache (None: always read the folder, as with index=False)
         self.index = VersionIndex(self.root, self.read_metadata) if index else None
+        #: (root fingerprint, its folders whose names start with a letter)
+        self._folders_seen: tuple[str, list[str]] | None = None
 
     # --- helpers --------------------------------------------------------------------------
 
@@ -313,17 +315,35 @@ class LocalBackend(Backend):
                 _fsutil.rename(aside, link)
 
     def channel_names(self) -> list[str]:
-        try:
-            entries = list(os.scandir(self.root))
-        except FileNotFoundError:
-            return []
         names = []
-        for entry in entries:
-            if entry.name[0].isalpha() and entry.is_dir(follow_symlinks=False):
-                link = Path(entry.path) / POINTER
-                if link.is_symlink() or link.exists() or (Path(entry.path) / _ASIDE).exists():
-                    names.append(entry.name)
+        for name in self._channel_folders():
+            folder = self.root / name
+            link = folder / POINTER
+            if link.is_symlink() or link.exists() or (folder / _ASIDE).exists():
+                names.append(name)
         return sorted(names)
+
+    def _channel_folders(self) -> list[str]:
+        """Folders of the root that may be channels (a letter first: versions start with a digit).
+
+        Listing them scans the root, 100,000 versions and all; the answer is kept while the
+        root's fingerprint holds, as the index keeps its own (a listing shows every channel).
+        """
+        st = _stat_or_none(self.root)
+        if st is None:
+            return []
+        key = fingerprint(st)
+        if self._folders_seen is not None and self._folders_seen[0] == key:
+            return self._folders_seen[1]
+        with contextlib.suppress(FileNotFoundError):
+            folders = [
+                entry.name
+                for entry in os.scandir(self.root)
+                if entry.name[0].isalpha() and entry.is_dir(follow_symlinks=False)
+            ]
+            self._folders_seen = None if racy(st) else (key, folders)
+            return folders
+        return []
 
     # --- events and writers ---------------------------------------------------------------
 

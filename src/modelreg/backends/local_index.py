@@ -1,7 +1,8 @@
 """A derived index of a folder registry's versions, so listing stays fast at 100,000 versions.
 
 The folder is the truth; `.index/versions.sqlite` (stdlib sqlite3, WAL) caches what
-`list_versions` filters on: each version's sort key, training date, stored status and metrics.
+`list_versions` filters on: each version's sort key, training date, stored status, metrics and
+tags.
 `LocalBackend` keeps it in step under the writers' lock. Before every use a reader compares a
 fingerprint of the root folder (one `stat`: inode, mtime, link count, size) with the one
 recorded; when the folder changed behind the index's back (a version copied in or removed by
@@ -32,16 +33,17 @@ from typing import Any
 
 from ..errors import CorruptVersionError, InvalidInputError
 from ..metadata import METADATA_FILE, SERVED, Status, parse_timestamp
+from ..tags import TAGS_KEY, tags_of
 from ..versions import is_version_name, parse_version
 from .base import VersionQuery
 
-__all__ = ["INDEX_DIR", "LISTED", "VersionIndex", "file_stat"]
+__all__ = ["INDEX_DIR", "LISTED", "VersionIndex", "file_stat", "fingerprint", "racy"]
 
 log = logging.getLogger("modelreg")
 
 INDEX_DIR = ".index"
 _DB = "versions.sqlite"
-_SCHEMA_VERSION = 2
+_SCHEMA_VERSION = 3
 _SCHEMA = """
 CREATE TABLE state (id INTEGER PRIMARY KEY CHECK (id = 1), fingerprint TEXT,
                     dirty INTEGER NOT NULL, generation INTEGER NOT NULL);
@@ -52,6 +54,9 @@ CREATE TABLE versions (name TEXT PRIMARY KEY, ts INTEGER NOT NULL, counter INTEG
 CREATE INDEX versions_order ON versions (ts, counter, name);
 CREATE TABLE metrics (name TEXT NOT NULL, key TEXT NOT NULL, value REAL NOT NULL,
                       PRIMARY KEY (name, key)) WITHOUT ROWID;
+CREATE TABLE tags (name TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,
+                   PRIMARY KEY (name, key)) WITHOUT ROWID;
+CREATE INDEX tags_lookup ON tags (key, value, name);
 CREATE TABLE pending (name TEXT PRIMARY KEY) WITHOUT ROWID;
 """
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -64,6 +69,7 @@ LISTED = (
     "metrics",
     "features",
     "data_range",
+    TAGS_KEY,
 )
 _WAS_PRODUCTION = "(" + ", ".join(f"'{s}'" for s in SERVED) + ")"
 
@@ -75,7 +81,7 @@ def fingerprint(st: os.stat_result) -> str:
     return f"{st.st_dev}.{st.st_ino}.{st.st_mtime_ns}.{st.st_nlink}.{st.st_size}"
 
 
-def _racy(st: os.stat_result) -> bool:
+def racy(st: os.stat_result) -> bool:
     """Whether the root changed so recently that a change in the same clock tick could follow
     unseen (the mtime would not move); such a fingerprint is recorded so it never matches, and
     the next reader scans again (git's "racily clean" rule). Whole-second mtimes mean a coarse
@@ -97,10 +103,8 @@ def file_stat(root: Path, name: str) -> str | None:
     return f"{st.st_ino}.{st.st_mtime_ns}.{st.st_size}"
 
 
-def _row(
-    name: str, meta: Mapping[str, Any], stat: str | None
-) -> tuple[tuple[Any, ...], list[tuple[Any, ...]]]:
-    """The `versions` row and `metrics` rows of one version (`stat`: its file when read)."""
+def _row(name: str, meta: Mapping[str, Any], stat: str | None) -> _Rows:
+    """The `versions`, `metrics` and `tags` rows of one version (`stat`: its file when read)."""
     parsed = parse_version(name)
     try:
         trained: int | None = _micros(
@@ -117,7 +121,7 @@ def _row(
         for key, value in metrics.items()
         if isinstance(value, (int, float)) and not isinstance(value, bool)
     ]
-    return row, numbers
+    return row, numbers, [(name, key, value) for key, value in tags_of(meta).items()]
 
 
 class IndexUnusable(Exception):
@@ -171,7 +175,7 @@ class VersionIndex:
         conn.execute("BEGIN IMMEDIATE")
         try:
             if conn.execute("PRAGMA user_version").fetchone()[0] != _SCHEMA_VERSION:
-                for table in ("state", "versions", "metrics", "pending"):
+                for table in ("state", "versions", "metrics", "tags", "pending"):
                     conn.execute(f"DROP TABLE IF EXISTS {table}")
                 for statement in _SCHEMA.split(";"):
                     if statement.strip():
@@ -282,11 +286,12 @@ class VersionIndex:
             if full:
                 conn.execute("DELETE FROM versions")
                 conn.execute("DELETE FROM metrics")
+                conn.execute("DELETE FROM tags")
             _forget(conn, indexed - on_disk)
             _put(conn, rows)
             conn.execute("DELETE FROM pending")
             conn.executemany("INSERT INTO pending VALUES (?)", [(n,) for n in pending])
-            recorded = fingerprint(before) + ("~racy" if _racy(before) else "")
+            recorded = fingerprint(before) + ("~racy" if racy(before) else "")
             conn.execute("UPDATE state SET fingerprint = ?, dirty = 0", (recorded,))
             conn.execute("COMMIT")
         except BaseException:
@@ -395,7 +400,7 @@ class VersionIndex:
             return False
 
 
-_Rows = tuple[tuple[Any, ...], list[tuple[Any, ...]]]
+_Rows = tuple[tuple[Any, ...], list[tuple[Any, ...]], list[tuple[Any, ...]]]
 _UNDATED = "SELECT 1 FROM versions WHERE trained IS NULL LIMIT 1"
 
 
@@ -403,13 +408,15 @@ def _forget(conn: sqlite3.Connection, names: set[str]) -> None:
     params = [(n,) for n in names]
     conn.executemany("DELETE FROM versions WHERE name = ?", params)
     conn.executemany("DELETE FROM metrics WHERE name = ?", params)
+    conn.executemany("DELETE FROM tags WHERE name = ?", params)
     conn.executemany("DELETE FROM pending WHERE name = ?", params)
 
 
 def _put(conn: sqlite3.Connection, rows: list[_Rows]) -> None:
-    _forget(conn, {row[0] for row, _metrics in rows})
-    conn.executemany("INSERT INTO versions VALUES (?, ?, ?, ?, ?, ?, ?)", [r for r, _ in rows])
-    conn.executemany("INSERT INTO metrics VALUES (?, ?, ?)", [m for _, ms in rows for m in ms])
+    _forget(conn, {row[0] for row, _metrics, _tags in rows})
+    conn.executemany("INSERT INTO versions VALUES (?, ?, ?, ?, ?, ?, ?)", [r[0] for r in rows])
+    conn.executemany("INSERT INTO metrics VALUES (?, ?, ?)", [m for r in rows for m in r[1]])
+    conn.executemany("INSERT INTO tags VALUES (?, ?, ?)", [t for r in rows for t in r[2]])
 
 
 def _select(query: VersionQuery) -> tuple[str, list[Any]]:
@@ -423,6 +430,11 @@ def _select(query: VersionQuery) -> tuple[str, list[Any]]:
                 f"AND m.value {op} ?)"
             )
             params += [key, bound]
+    for key, value in query.tags.items():
+        where.append(
+            "EXISTS (SELECT 1 FROM tags t WHERE t.name = v.name AND t.key = ? AND t.value = ?)"
+        )
+        params += [key, value]
     for moment, op in ((query.trained_after, ">="), (query.trained_before, "<=")):
         if moment is not None:
             where.append(f"v.trained {op} ?")

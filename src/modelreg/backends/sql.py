@@ -41,8 +41,16 @@ from ..versions import parse_version, validate_model_name
 from .artifact_store import ArtifactStore, Blob, link_or_copy
 from .base import DEFAULT_MODEL, Backend, Debris, VersionQuery, effective_status
 from .sql_engine import create_engine, ensure_schema, sqlite_path
-from .sql_query import naive_utc, version_filters
-from .sql_schema import artifacts, events, models, pointers, version_metrics, versions
+from .sql_query import index_tags, naive_utc, version_filters
+from .sql_schema import (
+    OWNED_BY_VERSION,
+    artifacts,
+    events,
+    models,
+    pointers,
+    version_metrics,
+    versions,
+)
 
 __all__ = ["SqlBackend"]
 
@@ -292,6 +300,7 @@ class SqlBackend(Backend):
         ]
         if metrics:
             conn.execute(version_metrics.insert(), metrics)
+        index_tags(conn, version_id, metadata)
         if blobs:
             conn.execute(
                 artifacts.insert(),
@@ -331,11 +340,14 @@ class SqlBackend(Backend):
     def write_metadata(self, name: str, metadata: Mapping[str, Any]) -> None:
         with self.transaction():
             conn = self._writer()
-            conn.execute(
+            version_id = conn.execute(
                 versions.update()
                 .where(self._version_clause(self._ensure_model(conn), name))
                 .values(meta=dict(metadata), status=_status_of(metadata))
-            )
+                .returning(versions.c.id)
+            ).scalar_one_or_none()
+            if version_id is not None:
+                index_tags(conn, version_id, metadata, replace=True)
 
     def _artifact_rows(self, name: str) -> list[Any]:
         with self._read() as conn:
@@ -409,7 +421,7 @@ class SqlBackend(Backend):
                     sa.select(artifacts.c.uri).where(artifacts.c.version_id == row.id)
                 ).scalars()
             )
-            for table in (artifacts, version_metrics):
+            for table in OWNED_BY_VERSION:
                 conn.execute(table.delete().where(table.c.version_id == row.id))
             conn.execute(versions.delete().where(versions.c.id == row.id))
             if uris:

@@ -1,4 +1,4 @@
-"""`list_versions` filters as SQL, so metric, date and status filters run in the database.
+"""`list_versions` filters as SQL, so metric, date, status and tag filters run in the database.
 
 Each filter mirrors `backends.base.matches` (and the status one `effective_status`); the
 contract suite runs the same listings against the folder backend, which uses those.
@@ -6,16 +6,19 @@ contract suite runs the same listings against the folder backend, which uses tho
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 from ..metadata import SERVED, Status
+from ..tags import tags_of
 from .base import VersionQuery
-from .sql_schema import version_metrics, versions
+from .sql_schema import version_metrics, version_tags, versions
 
-__all__ = ["naive_utc", "version_filters"]
+__all__ = ["index_tags", "naive_utc", "version_filters"]
 
 
 def version_filters(query: VersionQuery) -> list[Any]:
@@ -31,6 +34,14 @@ def version_filters(query: VersionQuery) -> list[Any]:
         clauses.append(versions.c.training_date <= naive_utc(query.trained_before))
     if query.status is not None:
         clauses.append(_status_clause(query.status, query.production))
+    clauses += [
+        sa.exists().where(
+            version_tags.c.version_id == versions.c.id,
+            version_tags.c.key == key,
+            version_tags.c.value == value,
+        )
+        for key, value in query.tags.items()
+    ]
     return clauses
 
 
@@ -57,3 +68,17 @@ def naive_utc(moment: datetime) -> datetime:
     if moment.tzinfo is not None:
         moment = moment.astimezone(UTC).replace(tzinfo=None)
     return moment
+
+
+def index_tags(
+    conn: Connection, version_id: int, metadata: Mapping[str, Any], *, replace: bool = False
+) -> None:
+    """Write the rows the tag filter reads, from the tags in `metadata` (`replace`: drop old)."""
+    if replace:
+        conn.execute(version_tags.delete().where(version_tags.c.version_id == version_id))
+    rows = [
+        {"version_id": version_id, "key": key, "value": value}
+        for key, value in tags_of(metadata).items()
+    ]
+    if rows:
+        conn.execute(version_tags.insert(), rows)

@@ -24,6 +24,7 @@ from sqlalchemy import (
 )
 
 __all__ = [
+    "OWNED_BY_VERSION",
     "SCHEMA_VERSION_TABLE",
     "artifacts",
     "events",
@@ -31,6 +32,7 @@ __all__ = [
     "models",
     "pointers",
     "version_metrics",
+    "version_tags",
     "versions",
 ]
 
@@ -81,6 +83,21 @@ version_metrics = Table(
     Index("ix_modelreg_metrics_value", "name", "value"),
 )
 
+#: an index of each version's tags (the tags themselves are in `versions.meta`)
+version_tags = Table(
+    "modelreg_version_tags",
+    metadata,
+    Column(
+        "version_id",
+        BigId,
+        ForeignKey("modelreg_versions.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("key", String(64), primary_key=True),
+    Column("value", String(256), nullable=False),
+    Index("ix_modelreg_tags_lookup", "key", "value"),
+)
+
 pointers = Table(
     "modelreg_pointers",
     metadata,
@@ -118,3 +135,6 @@ artifacts = Table(
     Column("uri", Text, nullable=False),
     Index("ix_modelreg_artifacts_sha256", "sha256"),
 )
+
+#: the tables whose rows belong to one version, deleted with it
+OWNED_BY_VERSION = (artifacts, version_metrics, version_tags)

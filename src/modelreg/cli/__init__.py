@@ -30,6 +30,7 @@ COMMANDS: dict[str, str] = {
     "history": "history:history",
     "promote": "pointers:promote",
     "rollback": "pointers:rollback",
+    "tag": "tags:tag",
     "cleanup": "cleanup:cleanup",
     "delete": "cleanup:delete",
     "verify": "verify:verify",

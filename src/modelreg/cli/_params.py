@@ -8,7 +8,16 @@ from typing import Any
 
 import click
 
-__all__ = ["DATA_RANGE", "METRIC", "VALUE", "DataRange", "MetricValue", "NamedValue"]
+__all__ = [
+    "DATA_RANGE",
+    "METRIC",
+    "TAG",
+    "VALUE",
+    "DataRange",
+    "MetricValue",
+    "NamedValue",
+    "TagValue",
+]
 
 
 def _split(value: str, param: click.Parameter | None, ctx: click.Context | None) -> tuple[str, str]:
@@ -77,6 +86,26 @@ class DataRange(click.ParamType):
             self.fail(str(exc), param, ctx)
 
 
+class TagValue(click.ParamType):
+    """`key=value`, checked by the registry's one tag rule (a usage error naming it)."""
+
+    name = "key=value"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> tuple[str, str]:
+        from ..errors import InvalidInputError
+        from ..tags import parse_tag
+
+        if isinstance(value, tuple):
+            return value
+        try:
+            return parse_tag(str(value))
+        except InvalidInputError as exc:
+            self.fail(str(exc), param, ctx)
+
+
 METRIC = MetricValue()
 VALUE = NamedValue()
 DATA_RANGE = DataRange()
+TAG = TagValue()

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from rich.table import Table
 
     from ..registry import ModelRegistry
-from ._params import METRIC
+from ._params import METRIC, TAG
 
 
 def version_row(version: ModelVersion) -> dict[str, Any]:
@@ -50,6 +50,7 @@ def version_row(version: ModelVersion) -> dict[str, Any]:
     "--strict", is_flag=True, help="Fail (exit 2) when a --min/--max metric is missing anywhere."
 )
 @wide_option
+@click.option("--tag", "tags", multiple=True, type=TAG, help="Has tag KEY=VALUE (repeat: all).")
 @output_options
 @click.pass_context
 def list_versions(
@@ -62,12 +63,13 @@ def list_versions(
     limit: int | None,
     strict: bool,
     wide: bool,
+    tags: tuple[tuple[str, str], ...],
     out: Output,
 ) -> None:
-    """List versions, newest first, filtered by metrics, training date and status.
+    """List versions, newest first, filtered by metrics, training date, status and tags.
 
     --json prints a list of objects with the keys version, training_date, registered_at,
-    deployment_status, channels, metrics, features, data_range and path. A --min/--max
+    deployment_status, channels, tags, metrics, features, data_range and path. A --min/--max
     metric no version has is an error naming the metrics there are (a typo); one that some
     versions lack is a warning on stderr, and an error with --strict.
 
@@ -75,6 +77,7 @@ def list_versions(
     Example:
       modelreg list --min direction_accuracy=0.52 --max rmse=0.02 --limit 10
       modelreg list --after 2026-01-01 --status archived --json
+      modelreg list --tag owner=alice --tag dataset=v3
     """
     registry = open_registry(ctx)
     if floors or ceilings:
@@ -86,6 +89,7 @@ def list_versions(
         trained_after=after,
         trained_before=before,
         status=status,
+        tags=dict(tags),
     )
     if out.json:
         emit_json([version_row(v) for v in versions])
@@ -200,6 +204,7 @@ def _print_info(info: dict[str, Any], *, wide: bool) -> None:
     from rich.table import Table
 
     from ..metadata import RESERVED_KEYS
+    from ..tags import tags_of
     from ._format import human_bytes, number, relative_time
     from ._render import console, new_table, status_text
 
@@ -210,6 +215,7 @@ def _print_info(info: dict[str, Any], *, wide: bool) -> None:
     summary.add_row("version", info["version"])
     summary.add_row("status", status_text(info["deployment_status"]))
     summary.add_row("channels", ", ".join(info.get("channels") or []) or "-")
+    summary.add_row("tags", " ".join(f"{k}={v}" for k, v in sorted(tags_of(info).items())) or "-")
     for key in ("training_date", "registered_at", "promoted_at"):
         if info.get(key):
             summary.add_row(key, f"{info[key]} ({relative_time(info[key])})")

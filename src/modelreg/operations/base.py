@@ -202,6 +202,21 @@ class Operations(ABC):
         """
 
     @abstractmethod
+    def edit_tags(
+        self,
+        name: str,
+        *,
+        set_tags: Mapping[str, str],
+        remove: Sequence[str] = (),
+        reason: str | None = None,
+    ) -> dict[str, str]:
+        """Set `set_tags` and remove the keys `remove` on a version; returns its tags now.
+
+        Only the tags change, never what registration recorded; the edit is a `tag` event.
+        Raises VersionNotFoundError when the version does not exist.
+        """
+
+    @abstractmethod
     def cleanup(self, keep_versions: int, *, dry_run: bool = False) -> list[str]:
         """Delete all but the newest `keep_versions`, never one a channel points to."""
 

@@ -21,7 +21,7 @@ import copy
 import json
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 from urllib.parse import quote
@@ -319,6 +319,19 @@ class RemoteOperations(Operations):
     def _moved(self, path: str, request: Mapping[str, Any]) -> PointerMove:
         answer = self._json("POST", path, json=dict(request))
         return PointerMove(answer["channel"], answer["version"], answer.get("previous"))
+
+    def edit_tags(
+        self,
+        name: str,
+        *,
+        set_tags: Mapping[str, str],
+        remove: Sequence[str] = (),
+        reason: str | None = None,
+    ) -> dict[str, str]:
+        """POST /api/versions/{name}/tags."""
+        request = {"set": dict(set_tags), "remove": list(remove), "reason": reason}
+        answer = self._json("POST", f"/api/versions/{name}/tags", json=request)
+        return dict(answer["tags"])
 
     def cleanup(self, keep_versions: int, *, dry_run: bool = False) -> list[str]:
         """POST /api/cleanup."""

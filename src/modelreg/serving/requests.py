@@ -19,6 +19,7 @@ __all__ = [
     "HistoryRequest",
     "PromoteRequest",
     "RollbackRequest",
+    "TagsRequest",
     "VerifyRequest",
 ]
 
@@ -39,6 +40,15 @@ class RollbackRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
     version: str | None = Field(None, max_length=64)
     channel: str = Field(PRODUCTION, max_length=64)
+    reason: str | None = Field(None, max_length=2000)
+
+
+class TagsRequest(BaseModel):
+    """Set `set` and remove the keys `remove` on a version's tags (checked by the registry)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+    set: dict[str, str] = Field(default_factory=dict, max_length=64)
+    remove: list[str] = Field(default_factory=list, max_length=64)
     reason: str | None = Field(None, max_length=2000)
 
 

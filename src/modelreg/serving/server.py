@@ -59,6 +59,7 @@ from .requests import (
     HistoryRequest,
     PromoteRequest,
     RollbackRequest,
+    TagsRequest,
     VerifyRequest,
 )
 from .tables import read_table
@@ -348,8 +349,9 @@ def list_versions(
     trained_before: Annotated[str | None, Query(max_length=64)] = None,
     status: Annotated[str | None, Query(max_length=32)] = None,
     limit: Annotated[int | None, Query(ge=0, le=1_000_000)] = None,
+    tag: Annotated[list[str] | None, Query(description="KEY=VALUE, all must match")] = None,
 ) -> list[dict[str, Any]]:
-    """Versions newest first, filtered by metric thresholds, training date and status."""
+    """Versions newest first, filtered by metric thresholds, training date, status and tags."""
     query = VersionQuery.from_params(
         floors=floors or (),
         ceilings=ceilings or (),
@@ -357,6 +359,7 @@ def list_versions(
         trained_before=trained_before,
         status=status,
         limit=limit,
+        tags=tag or (),
     )
     found = registry.find_versions(query)
     return [_public(asdict(v)) for v in found]
@@ -552,6 +555,16 @@ def cleanup(request: CleanupRequest, who: Writer, registry: Registry) -> dict[st
     with _acting(who):
         deleted = registry.cleanup_old_versions(request.keep_versions, dry_run=request.dry_run)
     return {"deleted": deleted, "dry_run": request.dry_run}
+
+
+@router.post("/api/versions/{version}/tags", tags=["write"], responses=_ERRORS)
+def edit_tags(version: str, request: TagsRequest, who: Writer, registry: Registry) -> dict:
+    """Set and remove a version's tags in one audited edit; answers all its tags now."""
+    with _acting(who):
+        tags = registry.edit_tags(
+            version, set_tags=request.set, remove=request.remove, reason=request.reason
+        )
+    return {"tags": tags}
 
 
 @router.delete("/api/versions/{version}", tags=["write"], responses=_ERRORS)

@@ -15,3 +15,4 @@ from .models import *  # noqa: F403
 from .not_found import *  # noqa: F403
 from .pointers import *  # noqa: F403
 from .register_and_read import *  # noqa: F403
+from .tags import *  # noqa: F403
