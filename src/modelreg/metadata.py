@@ -31,6 +31,7 @@ from enum import StrEnum
 from typing import Any
 
 from .errors import CorruptVersionError, InvalidInputError, ReservedKeyError
+from .tags import TAGS_KEY, validate_tags
 
 __all__ = [
     "ACTING_USER",
@@ -110,7 +111,6 @@ RESERVED_KEYS = (
         "hyperparameters",
         "config",
         "channels",
-        "tags",
     }
 )
 #: nesting any stored JSON value may have: deep enough for any config, shallow enough that no
@@ -265,7 +265,10 @@ def validate_extra(metadata_extra: object) -> dict[str, Any]:
             "choose another name",
             keys=clash,
         )
-    return dict(_check_jsonable(dict(metadata_extra), "metadata_extra"))
+    extra = dict(_check_jsonable(dict(metadata_extra), "metadata_extra"))
+    if TAGS_KEY in extra:  # the version's first tags: the tag rule holds from the start
+        extra[TAGS_KEY] = validate_tags(extra[TAGS_KEY])
+    return extra
 
 
 def validate_features(features: object) -> list[str]:

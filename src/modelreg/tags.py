@@ -1,9 +1,10 @@
 """Tags: key=value pairs on a version, set and removed after registration (the only tag rule).
 
-They are stored beside what registration recorded, under the metadata key `tags`, which a
-caller's `metadata_extra` may not use; edits rewrite only that key, and each is an event in the
-audit log (`tag`), so the log versions them. A version from an older modelreg has no `tags`
-key and so no tags; a `tags` value of another shape is read as none, never as an error.
+They are stored beside what registration recorded, under the metadata key `tags` (a version's
+first tags may come with it, `metadata_extra={"tags": {...}}`, checked by the same rule); edits
+rewrite only that key, and each is an event in the audit log (`tag`), so the log versions them.
+A version from an older modelreg has no `tags` key and so no tags; a `tags` value of another
+shape is read as none, never as an error.
 """
 
 from __future__ import annotations

@@ -46,3 +46,16 @@ def test_an_older_tags_value_of_another_shape_is_no_tag(tmp_path: Path) -> None:
     assert reader.list_versions()[0].tags == {}
     assert reader.list_versions(tags={"owner": "alice"}) == []
     assert reader.set_tags(name, {"owner": "alice"}) == {"owner": "alice"}
+
+
+def test_first_tags_come_with_the_registration(tmp_path: Path) -> None:
+    import pytest
+
+    from modelreg import InvalidInputError
+
+    registry = ModelRegistry(tmp_path / "models")
+    name = registry.register(make_result(0), metadata_extra={"tags": {"owner": "alice"}})
+    assert [v.version for v in registry.list_versions(tags={"owner": "alice"})] == [name]
+    with pytest.raises(InvalidInputError, match="invalid tag key"):
+        registry.register(make_result(1), metadata_extra={"tags": {"bad key": "x"}})
+    assert len(registry.list_versions()) == 1

@@ -53,6 +53,7 @@ from ..metadata import (
 )
 from ..registry import ModelRegistry
 from ..result import TrainingResult, write_artifacts
+from ..tags import validate_tags
 from .mlflow_source import (
     CONVERTIBLE_FLAVORS,
     MlflowSource,
@@ -319,6 +320,18 @@ class _ModelImport:
             return ModelFiles(folder)
         return self.source.load_native(folder, flavor)
 
+    def _tags(self, tags: dict[str, str], number: int) -> dict[str, Any]:
+        """MLflow's tags as modelreg tags; those the tag rule refuses stay as `mlflow_tags`."""
+        kept, odd = {}, {}
+        for key, value in tags.items():
+            try:
+                kept.update(validate_tags({key: value}))
+            except InvalidInputError:
+                odd[key] = value
+        if odd:
+            self.note(f"v{number}: tag(s) {', '.join(sorted(odd))} kept as mlflow_tags")
+        return {**({"tags": kept} if kept else {}), **({"mlflow_tags": odd} if odd else {})}
+
     def _fields(self, version: SourceVersion, run: SourceRun | None, features: list[str]) -> Any:
         metrics = dict(run.metrics) if run else {}
         dropped = sorted(k for k, v in metrics.items() if not math.isfinite(v))
@@ -327,7 +340,7 @@ class _ModelImport:
         run_tags = dict(run.tags) if run else {}
         tags = {k: v for k, v in run_tags.items() if not k.startswith("mlflow.")}
         description = version.description or run_tags.get("mlflow.note.content", "")
-        extra: dict[str, Any] = {"tags": {**tags, **version.tags}} if tags or version.tags else {}
+        extra = self._tags({**tags, **version.tags}, version.number)
         if description:
             extra["description"] = description
         return version_fields(
