@@ -44,7 +44,7 @@ def test_list_shows_every_channel_a_version_holds(three: tuple[Path, list[str]])
     rows = {row["version"]: row["channels"] for row in run_json(models, "list")}
     assert rows == {names[0]: ["production"], names[1]: ["champion", "staging"], names[2]: []}
     table = run(models, "list").stdout
-    assert "@champion @staging" in table and "@production" in table
+    assert "@champion @staging" in table and "★ production" in table
 
 
 def test_promote_from_a_channel_with_an_expectation(three: tuple[Path, list[str]]) -> None:

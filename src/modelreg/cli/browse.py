@@ -155,8 +155,9 @@ def _print_table(
         for name in shown:
             table.add_column(name if wide else header(name), justify="right", no_wrap=True)
         for row in rows[:limit]:
-            table.add_row(  # every channel as its alias; `[x]` would be read as markup
-                " ".join([row["version"], *(f"@{c}" for c in row["channels"])]),
+            aliases = [f"@{c}" for c in row["channels"] if c != "production"]  # ★ says it
+            table.add_row(  # as aliases: `[staging]` would be read as markup and vanish
+                " ".join([row["version"], *aliases]),
                 status_text(row["deployment_status"]),
                 relative_time(row["training_date"]),
                 *([relative_time(row["registered_at"])] if wide else []),
