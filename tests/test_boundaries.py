@@ -270,3 +270,15 @@ def test_modelreg_variables_are_read_only_by_the_configuration_module() -> None:
         if variable == "?" or "MODELREG" in variable
     ]
     assert offenders == []
+
+
+def test_no_click_option_reads_the_environment_itself() -> None:
+    """`envvar=` would be a second reader beside `config.from_environment`, with its own order."""
+    offenders = [
+        f"{path.relative_to(PACKAGE).as_posix()}:{node.lineno}"
+        for path in _modules()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Call)
+        and any(keyword.arg in ("envvar", "auto_envvar_prefix") for keyword in node.keywords)
+    ]
+    assert offenders == []

@@ -90,7 +90,6 @@ class LazyGroup(click.Group):
 @click.option(
     "--registry",
     "-r",
-    envvar="MODELREG_REGISTRY",
     metavar="PATH_OR_URL",
     help="Registry folder or URL (else $MODELREG_REGISTRY, else the config file, else models/).",
 )
@@ -102,7 +101,6 @@ class LazyGroup(click.Group):
 )
 @click.option(
     "--model",
-    envvar="MODELREG_MODEL",
     metavar="NAME",
     help="Which named model at the location (else $MODELREG_MODEL, else the default one).",
 )

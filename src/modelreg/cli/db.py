@@ -7,6 +7,7 @@ import dataclasses
 import click
 
 from ..backends import upgrade_catalog
+from ..config import resolve_config
 from ..errors import InvalidInputError
 from ._common import Output, emit_json, note, output_options
 from .mlflow_migrate import MLFLOW_PREFIX, migrate_from_mlflow
@@ -42,7 +43,12 @@ def upgrade(ctx: click.Context, url: str | None, out: Output) -> None:
       modelreg db upgrade --registry postgresql://user@db/registry
       modelreg db upgrade --registry sqlite:///registry.db
     """
-    url = url or (ctx.find_object(dict) or {}).get("registry")
+    if url is None:  # the global --registry, else the environment, else the config file
+        options = ctx.find_object(dict) or {}
+        config = resolve_config(
+            config_path=options.get("config_path"), path=options.get("registry")
+        )
+        url = str(config.path)
     if not url or "://" not in url:
         raise InvalidInputError(
             "db upgrade needs a catalog URL: --registry postgresql://... or sqlite:///..."
