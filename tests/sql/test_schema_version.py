@@ -64,6 +64,15 @@ def test_db_upgrade_creates_then_is_a_no_op(tmp_path: Path) -> None:
     assert '"from": "' + head_revision() in again.output
 
 
+def test_db_upgrade_takes_the_catalog_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MODELREG_REGISTRY", _url(tmp_path))
+    result = CliRunner().invoke(cli, ["db", "upgrade", "--json"])
+    assert result.exit_code == 0, result.output
+    assert '"to": "' + head_revision() in result.output
+
+
 def test_db_upgrade_needs_a_url(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["db", "upgrade", "--registry", str(tmp_path / "models")])
     assert result.exit_code == 2
