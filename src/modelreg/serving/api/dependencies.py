@@ -1,0 +1,168 @@
+"""What every route depends on: the caller's scope, the model it names, and off-loop work.
+
+A route declares `who: Writer` or `registry: Registry` and FastAPI resolves it here, so the
+token rules and the model lookup are written once for every router of the server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any, TypeVar
+
+import anyio
+import anyio.from_thread
+import anyio.to_thread
+from fastapi import Depends, Query, Request
+
+from ...errors import ModelNotFoundError, VersionNotFoundError
+from ...metadata import ACTING_USER
+from ...registry import ModelRegistry
+from ...versions import validate_model_name
+from ..auth import Principal, TokenSet
+from ..uploads import Body
+
+__all__ = [
+    "ERROR",
+    "ERRORS",
+    "Admin",
+    "Models",
+    "Reader",
+    "Registry",
+    "Target",
+    "Writer",
+    "acting",
+    "in_thread",
+    "metadata_of",
+    "upload_body",
+]
+
+T = TypeVar("T")
+#: one error answer in the API schema
+ERROR = {"model": dict[str, Any], "description": "`{error, message, context}`"}
+#: the error answers a route documents (each `{error, message, context}`)
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: ERROR for code in (401, 403, 404, 409, 422, 423, 503)
+}
+
+
+class Models:
+    """The served registry, and the other named models at its location, opened on demand.
+
+    They share the served registry's connections (one pool per database, whatever the number
+    of models), and only models that exist are opened for a read: an unknown name is a 404 and
+    leaves nothing behind. A write may create a model, as on a folder.
+    """
+
+    def __init__(self, registry: ModelRegistry) -> None:
+        self.default = registry
+        self._opened: dict[str, ModelRegistry] = {registry.model: registry}
+        self._lock = threading.Lock()
+        self._verifying: dict[str, asyncio.Lock] = {}
+
+    def get(self, model: str | None, *, create: bool) -> ModelRegistry:
+        name = self.default.model if model is None else validate_model_name(model)
+        with self._lock:
+            found = self._opened.get(name)
+        if found is not None:
+            return found
+        if not create and name not in self.default.models():
+            raise ModelNotFoundError(f"model {name} not found", model=name)
+        with self._lock:  # routes run on a thread pool: open each model once
+            return self._opened.setdefault(name, self.default.for_model(name))
+
+    def verifying(self, registry: ModelRegistry) -> asyncio.Lock:
+        """One verify at a time per model: the others wait without holding a thread."""
+        return self._verifying.setdefault(registry.model, asyncio.Lock())
+
+
+@contextmanager
+def acting(principal: Principal) -> Iterator[None]:
+    """Record the token's name, not the server's account, as "who" in the audit log."""
+    token = ACTING_USER.set(principal.name)
+    try:
+        yield
+    finally:
+        ACTING_USER.reset(token)
+
+
+def metadata_of(registry: ModelRegistry, version: str) -> dict[str, Any]:
+    """A version's stored metadata; `latest` is production. 404 when it does not exist."""
+    meta = registry.stored_metadata(version)
+    if meta is None:
+        raise VersionNotFoundError(f"version {version} not found", version=version)
+    return meta
+
+
+def _reader(request: Request) -> Principal:
+    """The caller, from its bearer token (or anonymous, where the server allows it)."""
+    guard: TokenSet = request.app.state.guard
+    return guard.authenticate(request.headers.get("authorization"))
+
+
+def _writer(who: Annotated[Principal, Depends(_reader)]) -> Principal:
+    TokenSet.require(who, "write")
+    return who
+
+
+def _admin(who: Annotated[Principal, Depends(_reader)]) -> Principal:
+    """What rewrites the audit record itself (a migration's history) needs an admin token."""
+    TokenSet.require(who, "admin")
+    return who
+
+
+_MODEL = Query(max_length=128, description="a named model")
+
+
+def _registry(request: Request, model: Annotated[str | None, _MODEL] = None) -> ModelRegistry:
+    """The model a read names: 404 when it does not exist."""
+    models: Models = request.app.state.models
+    return models.get(model, create=False)
+
+
+def _target(request: Request, model: Annotated[str | None, _MODEL] = None) -> ModelRegistry:
+    """The model a write names, created by the write when it does not exist yet."""
+    models: Models = request.app.state.models
+    return models.get(model, create=True)
+
+
+Reader = Annotated[Principal, Depends(_reader)]
+Writer = Annotated[Principal, Depends(_writer)]
+Admin = Annotated[Principal, Depends(_admin)]
+Registry = Annotated[ModelRegistry, Depends(_registry)]
+Target = Annotated[ModelRegistry, Depends(_target)]
+
+
+async def in_thread(work: Callable[[], T]) -> T:
+    """Run blocking work off the event loop; a server stopping does not wait for it."""
+    return await anyio.to_thread.run_sync(work, abandon_on_cancel=True)
+
+
+class _BodyChunks:
+    """The request body as a plain iterator, for work running in a thread (uploads)."""
+
+    def __init__(self, request: Request) -> None:
+        self._stream: AsyncIterator[bytes] = request.stream().__aiter__()
+
+    def __iter__(self) -> Iterator[bytes]:
+        while True:
+            try:
+                chunk = anyio.from_thread.run(self._next)
+            except StopAsyncIteration:
+                return
+            if chunk:
+                yield chunk
+
+    async def _next(self) -> bytes:
+        return await self._stream.__anext__()
+
+
+def upload_body(request: Request) -> Body:
+    """The body of an authenticated upload, refused (413) past the server's limit."""
+    return Body(
+        _BodyChunks(request),
+        limit=request.app.state.max_upload_size,
+        declared=request.headers.get("content-length"),
+    )
