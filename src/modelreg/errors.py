@@ -21,9 +21,11 @@ The tree::
     │   ├── LockTimeout          (TimeoutError) another writer held the lock too long
     │   └── UnloggedChangeError                 a change made, then the audit log failed
     ├── AuthError                (PermissionError) no token, or an unknown one
-    │   └── ForbiddenError                      a token without the scope the call needs
+    │   ├── ForbiddenError                      a token without the scope the call needs
+    │   └── SignatureError                      a webhook delivery whose signature does not hold
     ├── RemoteError                             a server answered with an error we cannot map
-    └── NotReadyError                           a serving process with no model to answer with yet
+    ├── NotReadyError                           a serving process with no model to answer with yet
+    └── ServerBusyError                         a server at its limit of a resource (event streams)
 
 Each class knows its HTTP status and CLI exit code, so the CLI and the server translate
 errors in exactly one place each. Errors from below (OSError, SQLAlchemy, httpx, botocore,
@@ -52,6 +54,8 @@ __all__ = [
     "RemoteError",
     "ReservedKeyError",
     "SchemaVersionError",
+    "ServerBusyError",
+    "SignatureError",
     "StorageError",
     "UnloggedChangeError",
     "UnsupportedMediaTypeError",
@@ -241,6 +245,12 @@ class ForbiddenError(AuthError):
     code = "forbidden"
 
 
+class SignatureError(AuthError):
+    """A webhook delivery whose signature is missing, wrong or too old (a receiver's check)."""
+
+    code = "bad_signature"
+
+
 class RemoteError(ModelRegistryError):
     """A registry server answered with an error this client does not know."""
 
@@ -253,6 +263,13 @@ class NotReadyError(ModelRegistryError):
 
     http_status = 503
     code = "not_ready"
+
+
+class ServerBusyError(ModelRegistryError):
+    """A server already serves as many of something (event streams) as it allows: retry later."""
+
+    http_status = 503
+    code = "busy"
 
 
 def error_class_by_code(code: str) -> type[ModelRegistryError]:

@@ -55,6 +55,7 @@ def test_every_page_with_code_has_its_test() -> None:
         "team-setup.md",
         "reference/cli.md",
         "reference/configuration.md",
+        "webhooks.md",
     }
     assert pages_with_code() == tested | set(RUN_ELSEWHERE)
 
@@ -194,3 +195,17 @@ def test_benchmarks_page_commands_are_the_scripts_ci_runs() -> None:
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     quick = set(re.findall(r"python benchmarks/(\w+\.py) --quick", ci))
     assert named - quick == {"serve.py"}
+
+
+def test_webhooks(tmp_path: Path) -> None:
+    done = run_page(
+        DOCS / "webhooks.md", tmp_path, {**on_free_port(8080), "9000": str(free_port())}
+    )
+    [version] = [v.version for v in ModelRegistry(tmp_path / "models").list_versions()]
+    assert "pending 0, delivered 1" in done.stdout  # `modelreg hooks`
+    received = [line for line in done.stdout.splitlines() if line.startswith("default:2 ")]
+    assert len(received) == 1 and f'"version": "{version}"' in received[0]
+    assert '"registry": "docs-example"' in received[0] and '"who": "alice"' in received[0]
+    assert (tmp_path / "hooks-state" / "deploy.json").exists()
+    secret = (tmp_path / "deploy.secret").read_text().strip()
+    assert secret not in done.stdout + done.stderr

@@ -28,6 +28,8 @@ COMMANDS: dict[str, str] = {
     "show": "browse:show",
     "compare": "compare:compare",
     "history": "history:history",
+    "events": "feed:events",
+    "hooks": "feed:hooks",
     "promote": "pointers:promote",
     "rollback": "pointers:rollback",
     "tag": "tags:tag",

@@ -7,15 +7,19 @@ crash-safe, and `modelreg verify --repair` records or removes what such a cut le
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from ._common import note, open_registry
+
+if TYPE_CHECKING:
+    from ..hooks.dispatcher import Dispatcher
 
 #: seconds from SIGTERM to exit; requests in flight get all but the last one
 STOP_WITHIN = 5.0
@@ -47,6 +51,18 @@ STOP_WITHIN = 5.0
     help="Largest upload (register, import) stored, e.g. 500M, 4G; larger ones get 413.",
 )
 @click.option(
+    "--hooks-file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Webhooks to deliver (YAML: docs/webhooks.md); their cursors live beside it.",
+)
+@click.option(
+    "--max-event-streams",
+    default=32,
+    show_default=True,
+    type=click.IntRange(1, 10_000),
+    help="How many /api/events/stream may be open at once (503 beyond).",
+)
+@click.option(
     "--access-log/--no-access-log",
     default=True,
     show_default=True,
@@ -61,6 +77,8 @@ def server(
     tokens_file: Path | None,
     anonymous_read: bool,
     max_upload_size: str,
+    hooks_file: Path | None,
+    max_event_streams: int,
     access_log: bool,
 ) -> None:
     """Serve the registry's REST API (/api, OpenAPI at /openapi.json) and its web UI (/).
@@ -74,9 +92,12 @@ def server(
     Example:
       export MODELREG_TOKENS="$(openssl rand -hex 16):write:alice"
       modelreg server --registry models/ --port 8080 --anonymous-read
+      modelreg server --registry models/ --hooks-file hooks.yaml
     """
     import uvicorn
 
+    from ..hooks.config import load_hooks
+    from ..hooks.dispatcher import Dispatcher
     from ..serving.auth import load_tokens
     from ..serving.server import create_app
     from ..serving.uploads import parse_size
@@ -98,7 +119,16 @@ def server(
     )
     if access_log:
         _log_access_to_stderr()
-    app = create_app(registry, tokens=tokens, max_upload_size=limit)
+    hooks = Dispatcher(load_hooks(hooks_file), registry) if hooks_file is not None else None
+    if hooks is not None and not hooks.start():
+        note("webhooks: another process delivers for this hooks file; this one only serves")
+    app = create_app(
+        registry,
+        tokens=tokens,
+        max_upload_size=limit,
+        hooks=hooks,
+        max_event_streams=max_event_streams,
+    )
     config = uvicorn.Config(
         app,
         host=host,
@@ -106,7 +136,11 @@ def server(
         log_level="warning",
         timeout_graceful_shutdown=int(STOP_WITHIN) - 2,
     )
-    _serve(config)
+    try:
+        _serve(config, hooks)
+    finally:
+        if hooks is not None:
+            hooks.stop(timeout=STOP_WITHIN - 1)
 
 
 def _log_access_to_stderr() -> None:
@@ -122,11 +156,13 @@ def _log_access_to_stderr() -> None:
     logger.propagate = False
 
 
-def _serve(config: Any) -> None:
+def _serve(config: Any, hooks: Dispatcher | None = None) -> None:
     """uvicorn's server, made to exit within STOP_WITHIN seconds of the first stop signal.
 
     A request running in a worker thread (a lock wait, a long hash) cannot be cancelled; past
-    the grace period the process exits anyway, exactly as a crash would end it.
+    the grace period the process exits anyway, exactly as a crash would end it. Webhook
+    delivery starts no call after the signal, and the calls in flight finish and are recorded
+    before the server's shutdown ends (uvicorn then re-raises the signal).
     """
     import uvicorn
 
@@ -136,10 +172,17 @@ def _serve(config: Any) -> None:
         def handle_exit(self, sig: int, frame: Any) -> None:
             if not armed.is_set():
                 armed.set()
+                if hooks is not None:
+                    hooks.request_stop()
                 timer = threading.Timer(STOP_WITHIN - 0.5, _cut_off)
                 timer.daemon = True
                 timer.start()
             super().handle_exit(sig, frame)
+
+        async def shutdown(self, sockets: Any = None) -> None:
+            await super().shutdown(sockets)
+            if hooks is not None:
+                await asyncio.to_thread(hooks.stop, STOP_WITHIN - 1)
 
     Server(config).run()
 

@@ -41,11 +41,13 @@ from ..errors import (
     error_class_by_code,
 )
 from ..events import Event
+from ..hooks.feed import EventFilter, FeedEvent
 from ..integrity import CHUNK, Digest, stored_artifact_path
 from ..lower_errors import translated
 from ..metadata import METADATA_FILE, VersionFields, encode_metadata, iso_utc
 from ..versions import PRODUCTION, validate_model_name
 from .base import UNSET, HistoryMerge, Imported, Operations, PointerMove, VerifyReport
+from .event_client import stream_events
 
 __all__ = ["RemoteOperations"]
 
@@ -241,6 +243,18 @@ class RemoteOperations(Operations):
 
     def debris(self) -> list[Debris]:
         return [Debris(**d) for d in self._json("GET", "/api/debris", absent=[])]
+
+    def hook_status(self) -> dict[str, Any]:
+        """The server's webhooks and how their delivery goes (a write token's view)."""
+        return dict(self._json("GET", "/api/hooks"))
+
+    def stream_events(
+        self, *, after: int | None, wanted: EventFilter, stop: Callable[[], bool]
+    ) -> Iterator[FeedEvent]:
+        """The server's event stream (SSE), resumed with Last-Event-ID when it drops."""
+        return stream_events(
+            self._client, self.model, after=after, wanted=wanted, stop=stop, error_of=_error_from
+        )
 
     def model_names(self) -> list[str]:
         return list(self._json("GET", "/api/models")["models"])

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 from urllib.parse import quote
 
 from fastapi import APIRouter, FastAPI, Query, Request
@@ -40,6 +40,7 @@ from ..registry import PRODUCTION, ModelRegistry
 from ..result import TABLES
 from ..versions import validate_channel, validate_version
 from .access_log import AccessLog
+from .api import event_stream, webhooks
 from .api.body_guard import BodyGuard
 from .api.dependencies import (
     ERROR,
@@ -70,6 +71,9 @@ from .requests import (
 from .tables import read_table
 from .uploads import DEFAULT_MAX_UPLOAD, chunks, receive_archive, receive_registration
 
+if TYPE_CHECKING:
+    from ..hooks.dispatcher import Dispatcher
+
 __all__ = ["DEFAULT_MAX_UPLOAD", "create_app"]
 
 T = TypeVar("T")
@@ -81,6 +85,9 @@ def create_app(
     tokens: TokenSet | None = None,
     anonymous_read: bool = False,
     max_upload_size: int = DEFAULT_MAX_UPLOAD,
+    hooks: Dispatcher | None = None,
+    max_event_streams: int = event_stream.DEFAULT_MAX_STREAMS,
+    event_poll: float = 0.5,
 ) -> Any:
     """The FastAPI app serving `registry` (and the other models at its location).
 
@@ -89,6 +96,9 @@ def create_app(
             reads, if allowed.
         anonymous_read: let callers without a token read (never write).
         max_upload_size: the largest request body stored, in bytes (413 beyond it).
+        hooks: the webhook dispatcher whose status `/api/hooks` shows (the caller runs it).
+        max_event_streams: how many `/api/events/stream` may be open at once (503 beyond).
+        event_poll: seconds between an event stream's reads of the log.
     """
     app = FastAPI(
         title="modelreg",
@@ -102,7 +112,10 @@ def create_app(
 
     @app.exception_handler(ModelRegistryError)
     def registry_error(request: Request, exc: ModelRegistryError) -> JSONResponse:
-        return JSONResponse(redact.value(exc.to_dict()), status_code=exc.http_status)
+        wait = getattr(exc, "retry_after", None)
+        headers = {"Retry-After": str(wait)} if isinstance(wait, int) else None
+        body = redact.value(exc.to_dict())
+        return JSONResponse(body, status_code=exc.http_status, headers=headers)
 
     @app.exception_handler(StarletteHTTPException)
     def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -124,9 +137,14 @@ def create_app(
     app.state.models = Models(registry)
     app.state.max_upload_size = max_upload_size
     app.state.redact = redact
+    app.state.hooks = hooks
+    app.state.registry_label = hooks.config.registry if hooks is not None else "modelreg"
+    app.state.event_streams = event_stream.StreamSlots(max_event_streams, poll=event_poll)
     app.add_middleware(BodyGuard)
     app.add_middleware(AccessLog)  # outermost: a request the guard refuses is logged too
+    app.include_router(event_stream.router)  # before /api/events/{...}
     app.include_router(router)
+    app.include_router(webhooks.router)
     _add_ui(app)
     return app
 
