@@ -18,6 +18,9 @@ from modelreg.serving.server import create_app
 from .support import TOKENS, WRITE_TOKEN, auth, fill
 
 EXAMPLES_PER_OPERATION = 20
+#: operations whose answer never ends (an event stream): their inputs are attacked, and checked
+#: to be refused before a stream opens, in tests/security/test_webhooks.py
+ENDLESS = {"GET /api/events/stream"}
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +49,9 @@ def fuzz(operation: schemathesis.APIOperation) -> None:
 
 
 def test_no_generated_request_gets_a_server_error(api_schema: schemathesis.BaseSchema) -> None:
-    operations = [result.ok() for result in api_schema.get_all_operations()]
+    operations = [
+        op for op in (r.ok() for r in api_schema.get_all_operations()) if op.label not in ENDLESS
+    ]
     assert len(operations) >= 10, [op.label for op in operations]  # the document was read
     failures = []
     for operation in operations:
