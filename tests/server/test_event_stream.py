@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import queue
@@ -14,7 +15,9 @@ from typing import Any
 
 import httpx
 import pytest
+import uvicorn
 
+from hooks.support import free_port, wait_until
 from modelreg import ModelRegistry
 from modelreg.hooks import EventFilter, follow
 from modelreg.serving.server import create_app
@@ -128,3 +131,62 @@ def test_events_follow_waits_for_production_to_move(
     event = json.loads(line)
     assert event["kind"] == "promote" and event["channel"] == "production"
     assert event["version"] == version and event["reason"] == "ship it"
+
+
+def test_a_stream_opens_with_the_id_it_starts_after(registry: ModelRegistry, live: str) -> None:
+    registry.register(make_result())
+    with httpx.stream(
+        "GET", f"{live}/api/events/stream", headers=auth(READ_TOKEN), timeout=10
+    ) as answer:
+        lines = answer.iter_lines()
+        first = [next(lines) for _ in range(3)]
+    assert first[1:] == ["id: default:1", ""]  # a reconnect before any event resumes here
+
+
+@contextlib.contextmanager
+def on_port(app: Any, port: int) -> Iterator[str]:
+    """`app` under uvicorn on a given loopback port (to stop and start it again there)."""
+    import socket
+
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", port))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    wait_until(lambda: server.started, "uvicorn")
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+
+
+def test_the_client_resumes_across_a_server_restart_without_a_gap(
+    registry: ModelRegistry,
+) -> None:
+    names = [registry.register(make_result(seed)) for seed in range(3)]
+    port = free_port()
+    seen: list[str] = []
+    done = threading.Event()
+    app = create_app(registry, tokens=TOKENS, event_poll=0.05)
+    with on_port(app, port) as url:
+        remote = ModelRegistry(url, token=READ_TOKEN)
+
+        def run() -> None:  # from now on: no id given, the stream's first message has it
+            for item in follow(
+                remote, wanted=EventFilter.of(["promote"]), stop=lambda: len(seen) >= 3
+            ):
+                seen.append(item.event.version or "")
+            done.set()
+
+        threading.Thread(target=run, daemon=True).start()
+        wait_until(lambda: app.state.event_streams.open == 1, "the stream to open")
+        registry.promote(names[0])
+        wait_until(lambda: len(seen) == 1, "the first promotion")
+    registry.promote(names[1])  # while the server is down
+    with on_port(create_app(registry, tokens=TOKENS, event_poll=0.05), port):
+        registry.promote(names[2])
+        assert done.wait(30)
+    assert seen == names

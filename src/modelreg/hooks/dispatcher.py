@@ -145,14 +145,15 @@ class _Worker:
 
     def _pass(self) -> None:
         """Deliver what is pending in each watched model's log, oldest first."""
+        stop = self.owner._stop
         for model in self.owner.models_of(self.spec):
             for item, wanted in self._pending(model):
-                if wanted and not self._deliver(item):
-                    return
+                if stop.is_set() or (wanted and not self._deliver(item)):
+                    break  # stopping: the next call is not started
                 if not wanted:
                     self._advance(item, delivered=None)
             self._flush()
-            if self.owner._stop.is_set():
+            if stop.is_set():
                 return
 
     def _pending(self, model: str) -> list[tuple[FeedEvent, bool]]:

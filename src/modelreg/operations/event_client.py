@@ -45,14 +45,11 @@ def stream_events(
     pause = 0.5
     while not stop():
         try:
-            for item in _one_connection(client, model, last, wanted, error_of):
+            for seen, item in _one_connection(client, model, last, wanted, error_of):
                 connected = True
-                if item is None:  # a keep-alive, or the stream opening
-                    if stop():
-                        return
-                    continue
-                last = item.id
-                yield item
+                last = seen or last
+                if item is not None:
+                    yield item
                 if stop():
                     return
         except ServerBusyError as busy:
@@ -71,7 +68,8 @@ def _one_connection(
     last: str | None,
     wanted: EventFilter,
     error_of: Callable[[httpx.Response], Exception],
-) -> Iterator[FeedEvent | None]:
+) -> Iterator[tuple[str | None, FeedEvent | None]]:
+    """(last id seen, the event if it matches) for each message; (None, None) when opened."""
     params: dict[str, Any] = {
         "model": model,
         "kind": sorted(wanted.kinds),
@@ -86,24 +84,23 @@ def _one_connection(
         if answer.status_code >= 400:
             answer.read()
             raise error_of(answer)
-        yield None
-        for data in _messages(answer.iter_lines()):
-            if data is None:
-                yield None
-                continue
-            item = FeedEvent.from_payload(json.loads(data))
-            if wanted.matches(item.event):
-                yield item
+        yield None, None
+        for seen, data in _messages(answer.iter_lines()):
+            item = FeedEvent.from_payload(json.loads(data)) if data is not None else None
+            yield seen, item if item is not None and wanted.matches(item.event) else None
 
 
-def _messages(lines: Iterator[str]) -> Iterator[str | None]:
-    """Each message's `data` (None for a comment or a message without data)."""
+def _messages(lines: Iterator[str]) -> Iterator[tuple[str | None, str | None]]:
+    """Each message's `id` and `data` (None where it has none; a comment has neither)."""
+    seen: str | None = None
     data: list[str] = []
     for line in lines:
         if line == "":
-            yield "\n".join(data) if data else None
-            data = []
+            yield seen, "\n".join(data) if data else None
+            seen, data = None, []
         elif line.startswith(":"):
-            yield None
+            yield None, None
+        elif line.startswith("id:"):
+            seen = line[3:].strip() or None
         elif line.startswith("data:"):
             data.append(line[5:].removeprefix(" "))
