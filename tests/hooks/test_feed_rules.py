@@ -129,3 +129,24 @@ def test_the_cli_shows_the_status_from_the_hooks_file(
         assert hook["pending"] == 1 and hook["last_success"]["event"] == "default:1"
     finally:
         receiver.stop()
+
+
+def test_readers_of_a_shared_log_share_one_read_per_interval(registry: ModelRegistry) -> None:
+    from modelreg.hooks.feed import SharedLog
+
+    reads = []
+
+    class Counting:
+        model = "default"
+
+        def events(self) -> list[Event]:
+            reads.append(1)
+            return registry.events()
+
+    registry.register(make_result())
+    shared = SharedLog(Counting(), every=60)
+    assert [len(read_feed(shared, 0)) for _ in range(50)] == [1] * 50
+    assert len(reads) == 1  # fifty streams polling: one read of the log
+    fresh = SharedLog(Counting(), every=0)
+    registry.register(make_result(1))
+    assert len(read_feed(fresh, 0)) == 2 and len(reads) == 2

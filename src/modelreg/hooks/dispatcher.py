@@ -30,7 +30,7 @@ from .._fsutil import make_dirs
 from ..metadata import iso_utc, utc_now
 from .config import HooksConfig, HookSpec
 from .cursor import Attempt, HookState, Position
-from .feed import WILDCARD, FeedEvent, read_feed
+from .feed import WILDCARD, FeedEvent, SharedLog, read_feed
 from .network import AddressRule, Outcome, post
 from .signing import SIGNATURE_HEADER, signature_header
 
@@ -55,7 +55,8 @@ class Dispatcher:
         self._lock = filelock.FileLock(str(config.state_dir / ".lock"), timeout=0)
         self._workers = [_Worker(spec, self) for spec in config.hooks]
         self._threads: list[threading.Thread] = []
-        self._opened: dict[str, ModelRegistry] = {registry.model: registry}
+        self._logs: dict[str, SharedLog] = {}
+        self._opening = threading.Lock()
         self.delivering = False
 
     def start(self) -> bool:
@@ -101,11 +102,15 @@ class Dispatcher:
         """Each hook's delivery status; never its secret."""
         return [worker.status() for worker in self._workers]
 
-    def model(self, name: str) -> ModelRegistry:
-        found = self._opened.get(name)
-        if found is None:
-            found = self._opened.setdefault(name, self.registry.for_model(name))
-        return found
+    def model(self, name: str) -> SharedLog:
+        """The model's log, read once per poll for all hooks (a server's streams may share it)."""
+        with self._opening:
+            found = self._logs.get(name)
+            if found is None:
+                opened = self.registry if name == self.registry.model else None
+                found = SharedLog(opened or self.registry.for_model(name), self.config.poll / 2)
+                self._logs[name] = found
+            return found
 
     def models_of(self, spec: HookSpec) -> list[str]:
         if WILDCARD in spec.models:

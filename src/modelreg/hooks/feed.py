@@ -13,10 +13,12 @@ Webhook delivery, the server's SSE stream and `modelreg events --follow` all rea
 from __future__ import annotations
 
 import hashlib
+import math
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..errors import InvalidInputError
 from ..events import Event, encode_event
@@ -28,7 +30,9 @@ if TYPE_CHECKING:
 __all__ = [
     "WILDCARD",
     "EventFilter",
+    "EventSource",
     "FeedEvent",
+    "SharedLog",
     "follow",
     "parse_event_id",
     "read_feed",
@@ -137,7 +141,41 @@ def parse_event_id(value: str, model: str) -> int:
     return int(sequence)
 
 
-def read_feed(registry: ModelRegistry, after: int = 0) -> list[FeedEvent]:
+class EventSource(Protocol):
+    """Where a feed reads a model's log: a `ModelRegistry`, or a `SharedLog` in front of one."""
+
+    @property
+    def model(self) -> str: ...
+
+    def events(self) -> list[Event]: ...
+
+
+class SharedLog:
+    """One model's log read at most once per `every` seconds, however many readers poll it.
+
+    A server's webhook threads and event streams each poll the log; reading it is the cost
+    (it grows with the log: benchmarks/webhooks.py), so they share one read per interval.
+    """
+
+    def __init__(self, registry: EventSource, every: float) -> None:
+        self.registry, self.every = registry, every
+        self._lock = threading.Lock()
+        self._read_at = -math.inf
+        self._events: list[Event] = []
+
+    @property
+    def model(self) -> str:
+        return self.registry.model
+
+    def events(self) -> list[Event]:
+        with self._lock:  # one reader reads; the others wait for its answer, then share it
+            if time.monotonic() - self._read_at >= self.every:
+                self._events = self.registry.events()
+                self._read_at = time.monotonic()
+            return self._events
+
+
+def read_feed(registry: EventSource, after: int = 0) -> list[FeedEvent]:
     """The events of `registry`'s log after sequence `after`, oldest first."""
     events = registry.events()
     return [
@@ -146,7 +184,7 @@ def read_feed(registry: ModelRegistry, after: int = 0) -> list[FeedEvent]:
     ]
 
 
-def log_length(registry: ModelRegistry) -> int:
+def log_length(registry: EventSource) -> int:
     """How many events the log holds: the sequence a reader "from now on" starts after."""
     return len(registry.events())
 

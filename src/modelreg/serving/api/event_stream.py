@@ -30,6 +30,7 @@ from ...errors import ServerBusyError
 from ...hooks.feed import (
     EventFilter,
     FeedEvent,
+    SharedLog,
     log_length,
     parse_event_id,
     read_feed,
@@ -51,6 +52,12 @@ class StreamSlots:
         self.limit, self.poll, self.keepalive = limit, poll, keepalive
         self.open = 0
         self._lock = threading.Lock()
+        self._logs: dict[str, SharedLog] = {}
+
+    def log_of(self, registry: ModelRegistry) -> SharedLog:
+        """The model's log as every stream reads it: once per half poll, for all of them."""
+        with self._lock:
+            return self._logs.setdefault(registry.model, SharedLog(registry, self.poll / 2))
 
     def take(self) -> Callable[[], None]:
         """A slot, and the function that gives it back (safe to call more than once)."""
@@ -95,7 +102,7 @@ async def event_stream(
     wanted = EventFilter.of(kind or (), channel or ())
     resume = request.headers.get("last-event-id") or after
     slots: StreamSlots = request.app.state.event_streams
-    log = model
+    log = slots.log_of(model)
     if resume:
         start = parse_event_id(resume, model.model)
     else:
@@ -112,7 +119,7 @@ async def event_stream(
 
 async def _events(
     request: Request,
-    registry: ModelRegistry,
+    registry: SharedLog,
     cursor: int,
     wanted: EventFilter,
     slots: StreamSlots,
