@@ -150,3 +150,21 @@ def test_readers_of_a_shared_log_share_one_read_per_interval(registry: ModelRegi
     fresh = SharedLog(Counting(), every=0)
     registry.register(make_result(1))
     assert len(read_feed(fresh, 0)) == 2 and len(reads) == 2
+
+
+def test_events_quiet_and_json_print_what_the_reference_says(registry: ModelRegistry) -> None:
+    from click.testing import CliRunner
+
+    from modelreg.cli import cli
+
+    version = registry.register(make_result())
+    registry.promote(version, reason="first")
+    base = ["--registry", str(registry.location), "events", "--kind", "promote"]
+    quiet = CliRunner().invoke(cli, [*base, "--quiet"])
+    assert quiet.exit_code == 0 and quiet.output.splitlines() == [
+        f"default:2 promote production {version}"
+    ]
+    [line] = CliRunner().invoke(cli, [*base, "--json"]).output.splitlines()
+    assert json.loads(line)["id"] == "default:2" and json.loads(line)["reason"] == "first"
+    later = CliRunner().invoke(cli, [*base, "--after", "default:2", "--quiet"])
+    assert later.exit_code == 0 and later.output == ""
