@@ -76,11 +76,12 @@ def auth(token: str) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def running_app(app: Any) -> Iterator[str]:
-    """Any ASGI app under a real uvicorn server on a free loopback port; yields its URL."""
+def running_app(app: Any, port: int = 0) -> Iterator[str]:
+    """Any ASGI app under a real uvicorn server on a loopback port (a free one unless given,
+    to start a server again where a client knows it); yields its URL."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
+    sock.bind(("127.0.0.1", port))
     port = sock.getsockname()[1]
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import queue
@@ -15,7 +14,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 from hooks.support import free_port, wait_until
 from modelreg import ModelRegistry
@@ -143,26 +141,6 @@ def test_a_stream_opens_with_the_id_it_starts_after(registry: ModelRegistry, liv
     assert first[1:] == ["id: default:1", ""]  # a reconnect before any event resumes here
 
 
-@contextlib.contextmanager
-def on_port(app: Any, port: int) -> Iterator[str]:
-    """`app` under uvicorn on a given loopback port (to stop and start it again there)."""
-    import socket
-
-    sock = socket.socket()
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", port))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    wait_until(lambda: server.started, "uvicorn")
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
-
-
 def test_the_client_resumes_across_a_server_restart_without_a_gap(
     registry: ModelRegistry,
 ) -> None:
@@ -171,7 +149,7 @@ def test_the_client_resumes_across_a_server_restart_without_a_gap(
     seen: list[str] = []
     done = threading.Event()
     app = create_app(registry, tokens=TOKENS, event_poll=0.05)
-    with on_port(app, port) as url:
+    with running_app(app, port) as url:
         remote = ModelRegistry(url, token=READ_TOKEN)
 
         def run() -> None:  # from now on: no id given, the stream's first message has it
@@ -186,7 +164,7 @@ def test_the_client_resumes_across_a_server_restart_without_a_gap(
         registry.promote(names[0])
         wait_until(lambda: len(seen) == 1, "the first promotion")
     registry.promote(names[1])  # while the server is down
-    with on_port(create_app(registry, tokens=TOKENS, event_poll=0.05), port):
+    with running_app(create_app(registry, tokens=TOKENS, event_poll=0.05), port):
         registry.promote(names[2])
         assert done.wait(30)
     assert seen == names
