@@ -28,6 +28,7 @@ class _Model:
     versions: dict[str, tuple[dict[str, Any], dict[str, bytes]]] = field(default_factory=dict)
     pointers: dict[str, str] = field(default_factory=dict)
     events: list[Event] = field(default_factory=list)
+    record: dict[str, Any] = field(default_factory=dict)
 
 
 class MemoryStore:
@@ -125,6 +126,15 @@ class MemoryBackend(Backend):
 
     def channel_names(self) -> list[str]:
         return list(self._data().pointers)
+
+    # --- the model's own record -----------------------------------------------------------
+
+    def read_model_metadata(self) -> dict[str, Any]:
+        return copy.deepcopy(self._data().record)
+
+    def write_model_metadata(self, metadata: Mapping[str, Any]) -> None:
+        with self.transaction():
+            self.store.models[self.model].record = copy.deepcopy(dict(metadata))
 
     # --- events and writers ---------------------------------------------------------------
 

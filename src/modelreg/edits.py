@@ -1,4 +1,6 @@
-"""`set_tags`, `remove_tags` and `edit_tags` of `ModelRegistry`: edits beside the registration.
+"""The edits of `ModelRegistry` beside the registration: tags and descriptions, of a version
+(`set_tags`, `remove_tags`, `edit_tags`, `describe_version`) and of the model itself
+(`set_model_tags`, `remove_model_tags`, `edit_model_tags`, `describe_model`, `model_info`).
 
 What registration recorded stays as it was; an edit changes only its own key and is one event
 in the audit log (who, when, why, what changed), so the log versions every edit.
@@ -7,8 +9,9 @@ in the audit log (who, when, why, what changed), so the log versions every edit.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from .descriptions import validate_description_text
 from .errors import VersionNotFoundError
 from .operations import Operations
 from .tags import validate_tag_keys, validate_tags
@@ -51,10 +54,70 @@ class EditMethods:
         reason: str | None = None,
     ) -> dict[str, str]:
         """Set and remove tags in one audited edit (the CLI and the server's one call)."""
-        if isinstance(remove, str):
-            remove = [remove]
-        checked, keys = validate_tags(set_tags), validate_tag_keys(remove)
+        edit = _tag_edit(set_tags, remove, reason)
+        return self._ops.edit_tags(self._edited(version, "tag"), **edit)
+
+    def describe_version(
+        self, version: str, text: str | None, *, reason: str | None = None
+    ) -> str | None:
+        """Set a version's Markdown description (None or "" clears it); returns it now.
+
+        What registration recorded is untouched; the edit, with the text it replaced, who and
+        why, is a `describe` event, so `events()` versions descriptions. Text past
+        `MAX_DESCRIPTION` characters is a TextTooLongError; control characters are refused.
+        """
+        checked = validate_description_text(text)
+        return self._ops.describe(self._edited(version, "describe"), checked, reason=reason)
+
+    # --- the model's own record ------------------------------------------------------------
+
+    def model_info(self) -> dict[str, Any]:
+        """The model's own record: `{"model", "description", "tags"}` (none set: None, {})."""
+        return {"model": self._ops.model, **self._ops.model_record()}
+
+    def describe_model(self, text: str | None, *, reason: str | None = None) -> str | None:
+        """Set the model's Markdown description (None or "" clears it), audited like a version's."""
+        return self._ops.describe(None, validate_description_text(text), reason=reason)
+
+    def set_model_tags(
+        self, tags: Mapping[str, str], *, reason: str | None = None
+    ) -> dict[str, str]:
+        """Set key=value tags on the model itself (the tag rule of versions); returns them all."""
+        return self.edit_model_tags(set_tags=tags, reason=reason)
+
+    def remove_model_tags(
+        self, keys: Sequence[str], *, reason: str | None = None
+    ) -> dict[str, str]:
+        """Remove the model's tags by key (absent keys are no error); returns the tags left."""
+        return self.edit_model_tags(remove=keys, reason=reason)
+
+    def edit_model_tags(
+        self,
+        *,
+        set_tags: Mapping[str, str] | None = None,
+        remove: Sequence[str] = (),
+        reason: str | None = None,
+    ) -> dict[str, str]:
+        """Set and remove the model's tags in one audited `tag` event (its `version` is None)."""
+        return self._ops.edit_tags(None, **_tag_edit(set_tags, remove, reason))
+
+    def _edited(self, version: str, action: str) -> str:
+        """The real version an edit of `version` (or an alias) changes; VersionNotFoundError."""
         name = self._resolve(version)
         if name is None:
-            raise VersionNotFoundError(f"cannot tag: {self.describe_missing(version)}")
-        return self._ops.edit_tags(name, set_tags=checked, remove=keys, reason=reason)
+            raise VersionNotFoundError(
+                f"cannot {action}: {self.describe_missing(version)}", version=version
+            )
+        return name
+
+
+def _tag_edit(
+    set_tags: Mapping[str, str] | None, remove: Sequence[str], reason: str | None
+) -> dict[str, Any]:
+    """A tag edit's arguments, checked by the one tag rule before anything is sent or read."""
+    keys = [remove] if isinstance(remove, str) else remove
+    return {
+        "set_tags": validate_tags(set_tags),
+        "remove": validate_tag_keys(keys),
+        "reason": reason,
+    }

@@ -7,6 +7,7 @@ The tree::
     ├── InvalidInputError        (ValueError)   metrics, metadata, data ranges, arguments
     │   ├── ReservedKeyError                    a key the registry records itself
     │   ├── PayloadTooLargeError                a body, upload or archive past its limit
+    │   ├── TextTooLongError                    a description past its length limit
     │   └── UnsupportedMediaTypeError           a request body in a format the route cannot read
     ├── VersionNotFoundError     (LookupError)  where None/False cannot say it (CLI, server)
     │   └── ModelNotFoundError                  a server has no model of that name
@@ -57,6 +58,7 @@ __all__ = [
     "ServerBusyError",
     "SignatureError",
     "StorageError",
+    "TextTooLongError",
     "UnloggedChangeError",
     "UnsupportedMediaTypeError",
     "UntrustedModelError",
@@ -120,6 +122,12 @@ class InvalidInputError(ModelRegistryError, ValueError):
     http_status = 422
     exit_code = 2
     code = "invalid_input"
+
+
+class TextTooLongError(InvalidInputError):
+    """A description longer than the registry keeps (`length` and `limit`, in characters)."""
+
+    code = "text_too_long"
 
 
 class ReservedKeyError(InvalidInputError):

@@ -30,6 +30,7 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
+from .descriptions import DESCRIPTION_KEY, validate_description_text
 from .errors import CorruptVersionError, InvalidInputError, ReservedKeyError
 from .tags import TAGS_KEY, validate_tags
 
@@ -268,6 +269,10 @@ def validate_extra(metadata_extra: object) -> dict[str, Any]:
     extra = dict(_check_jsonable(dict(metadata_extra), "metadata_extra"))
     if TAGS_KEY in extra:  # the version's first tags: the tag rule holds from the start
         extra[TAGS_KEY] = validate_tags(extra[TAGS_KEY])
+    if DESCRIPTION_KEY in extra:  # the version's first description, by the same rule as edits
+        text = validate_description_text(extra.pop(DESCRIPTION_KEY))
+        if text is not None:
+            extra[DESCRIPTION_KEY] = text
     return extra
 
 

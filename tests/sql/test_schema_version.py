@@ -90,9 +90,9 @@ def test_an_older_schema_asks_for_db_upgrade(
     ModelRegistry(_url(tmp_path)).close()
     from modelreg.backends import sql_engine
 
-    monkeypatch.setattr(sql_engine, "head_revision", lambda: "0003_next")
-    known = frozenset({"0001", "0002", "0003_next"})
+    monkeypatch.setattr(sql_engine, "head_revision", lambda: "0004_next")
+    known = frozenset({"0001", "0002", "0003", "0004_next"})
     monkeypatch.setattr(sql_engine, "_known_revisions", lambda: known)
     with pytest.raises(SchemaVersionError, match="modelreg db upgrade") as caught:
         ModelRegistry(_url(tmp_path))
-    assert (caught.value.current, caught.value.required) == ("0002", "0003_next")
+    assert (caught.value.current, caught.value.required) == ("0003", "0004_next")

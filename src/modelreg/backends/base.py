@@ -179,6 +179,19 @@ class Backend(ABC):
     def channel_names(self) -> list[str]:
         """Channels that currently have a pointer, in no particular order."""
 
+    # --- the model's own record -----------------------------------------------------------
+
+    @abstractmethod
+    def read_model_metadata(self) -> dict[str, Any]:
+        """The model's own record (its description and tags), a fresh dict; {} when unwritten.
+
+        CorruptVersionError when it exists but cannot be read.
+        """
+
+    @abstractmethod
+    def write_model_metadata(self, metadata: Mapping[str, Any]) -> None:
+        """Replace the model's record atomically; called inside `transaction()`."""
+
     # --- events and writers ---------------------------------------------------------------
 
     @abstractmethod

@@ -5,6 +5,7 @@ models/
   20260126_103000/          one version (model.pkl, metadata.json, CSVs); immutable
   production/latest -> ../20260126_103000     relative symlink (or a folder copy)
   events.jsonl              the audit log
+  .model/metadata.json      the model's own description and tags (when set)
   .staging/  .trash/  .lock
 ```
 Nothing stored holds an absolute path, so the folder can be copied or moved.
@@ -47,6 +48,9 @@ _MODELS = "models"
 _TAIL_BLOCK = 64 * 1024
 _SKEW = timedelta(hours=1)
 _HOST_TAG = _fsutil.HOST_TAG
+_MODEL_DIR = ".model"
+#: a model's record holds a description and tags: far below this
+_MAX_MODEL_RECORD = 1 << 20
 
 
 class LocalBackend(Backend):
@@ -344,6 +348,40 @@ class LocalBackend(Backend):
             self._folders_seen = None if racy(st) else (key, folders)
             return folders
         return []
+
+    # --- the model's own record -----------------------------------------------------------
+
+    def _model_record(self) -> Path:
+        """`.model/metadata.json`: in a folder of its own, so writing it leaves the root's
+        fingerprint (and so the index) alone."""
+        return self.root / _MODEL_DIR / METADATA_FILE
+
+    def read_model_metadata(self) -> dict[str, Any]:
+        path = self._model_record()
+        try:
+            with path.open("rb") as stream:
+                raw = stream.read(_MAX_MODEL_RECORD + 1)
+        except (FileNotFoundError, NotADirectoryError):
+            return {}
+        except OSError as exc:
+            raise CorruptVersionError(f"cannot read {path}: {exc}", path=str(path)) from exc
+        try:
+            if len(raw) > _MAX_MODEL_RECORD:
+                raise ValueError(f"larger than {_MAX_MODEL_RECORD} bytes")
+            record = json.loads(raw)
+            if not isinstance(record, dict):
+                raise ValueError("not a JSON object")
+        except ValueError as exc:
+            raise CorruptVersionError(
+                f"{path} cannot be read ({exc}); restore it or delete it", path=str(path)
+            ) from exc
+        return record
+
+    def write_model_metadata(self, metadata: Mapping[str, Any]) -> None:
+        path = self._model_record()
+        with translated("update the model's record at", path):
+            _fsutil.make_dirs(path.parent)
+            _fsutil.atomic_write_bytes(path, encode_metadata(metadata))
 
     # --- events and writers ---------------------------------------------------------------
 

@@ -206,6 +206,19 @@ class SqlBackend(Backend):
         self._model_id = None if row is None else int(row.id)
         return self._model_id
 
+    def read_model_metadata(self) -> dict[str, Any]:
+        with self._read() as conn:
+            stored = conn.execute(
+                sa.select(models.c.meta).where(models.c.name == self.model)
+            ).scalar_one_or_none()
+        return dict(stored) if isinstance(stored, dict) else {}
+
+    def write_model_metadata(self, metadata: Mapping[str, Any]) -> None:
+        with self.transaction():
+            conn = self._writer()
+            model_id = self._ensure_model(conn)
+            conn.execute(models.update().where(models.c.id == model_id).values(meta=dict(metadata)))
+
     def model_names(self) -> list[str]:
         with self._read() as conn:
             return list(conn.execute(sa.select(models.c.name).order_by(models.c.name)).scalars())

@@ -50,6 +50,8 @@ models = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("name", String(128), nullable=False, unique=True),
     Column("created_at", DateTime(), nullable=False),
+    #: the model's own record: its description and tags (None until one is set)
+    Column("meta", JSON, nullable=True),
 )
 
 versions = Table(

@@ -33,6 +33,8 @@ COMMANDS: dict[str, str] = {
     "promote": "pointers:promote",
     "rollback": "pointers:rollback",
     "tag": "tags:tag",
+    "describe": "describe:describe",
+    "model": "describe:model",
     "cleanup": "cleanup:cleanup",
     "delete": "cleanup:delete",
     "verify": "verify:verify",

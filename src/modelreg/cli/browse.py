@@ -203,7 +203,9 @@ def show(ctx: click.Context, version: str, wide: bool, out: Output) -> None:
 def _print_info(info: dict[str, Any], *, wide: bool) -> None:
     """A summary, the metrics and the files; at 80 columns a hash shows its first 16 digits."""
     from rich.table import Table
+    from rich.text import Text
 
+    from ..descriptions import description_of
     from ..metadata import RESERVED_KEYS
     from ..tags import tags_of
     from ._format import human_bytes, number, relative_time
@@ -233,10 +235,13 @@ def _print_info(info: dict[str, Any], *, wide: bool) -> None:
     for key in ("hyperparameters", "config"):
         if info.get(key):
             summary.add_row(key, ", ".join(f"{k}={v}" for k, v in info[key].items()))
-    extra = {k: v for k, v in info.items() if k not in RESERVED_KEYS and k != "path"}
+    extra = {k: v for k, v in info.items() if k not in RESERVED_KEYS | {"path", "description"}}
     for key, value in sorted(extra.items()):
         summary.add_row(key, str(value))
     screen.print(summary)
+    described = description_of(info)
+    if described:  # as written, never as console markup: it is untrusted text
+        screen.print(Text("description", style="bold"), Text(described), sep="\n")
     metrics = new_table("metrics")
     metrics.add_column("metric")
     metrics.add_column("value", justify="right")

@@ -204,17 +204,32 @@ class Operations(ABC):
     @abstractmethod
     def edit_tags(
         self,
-        name: str,
+        name: str | None,
         *,
         set_tags: Mapping[str, str],
         remove: Sequence[str] = (),
         reason: str | None = None,
     ) -> dict[str, str]:
-        """Set `set_tags` and remove the keys `remove` on a version; returns its tags now.
+        """Set `set_tags` and remove the keys `remove` on version `name` (None: on the model
+        itself); returns its tags now.
 
         Only the tags change, never what registration recorded; the edit is a `tag` event.
         Raises VersionNotFoundError when the version does not exist.
         """
+
+    @abstractmethod
+    def describe(
+        self, name: str | None, text: str | None, *, reason: str | None = None
+    ) -> str | None:
+        """Set the Markdown description of version `name` (None: of the model); None clears.
+
+        Returns the description now. Only it changes; the edit is a `describe` event holding
+        the new text and the one replaced. VersionNotFoundError when the version does not exist.
+        """
+
+    @abstractmethod
+    def model_record(self) -> dict[str, Any]:
+        """The model's own record: `{"description": str | None, "tags": {key: value}}`."""
 
     @abstractmethod
     def cleanup(self, keep_versions: int, *, dry_run: bool = False) -> list[str]:

@@ -45,6 +45,7 @@ from ..hooks.feed import EventFilter, FeedEvent
 from ..integrity import CHUNK, Digest, stored_artifact_path
 from ..lower_errors import translated
 from ..metadata import METADATA_FILE, VersionFields, encode_metadata, iso_utc
+from ..tags import tags_of
 from ..versions import PRODUCTION, validate_model_name
 from .base import UNSET, HistoryMerge, Imported, Operations, PointerMove, VerifyReport
 from .event_client import stream_events
@@ -336,16 +337,35 @@ class RemoteOperations(Operations):
 
     def edit_tags(
         self,
-        name: str,
+        name: str | None,
         *,
         set_tags: Mapping[str, str],
         remove: Sequence[str] = (),
         reason: str | None = None,
     ) -> dict[str, str]:
-        """POST /api/versions/{name}/tags."""
+        """POST /api/versions/{name}/tags, or /api/model/tags for the model's own."""
         request = {"set": dict(set_tags), "remove": list(remove), "reason": reason}
-        answer = self._json("POST", f"/api/versions/{name}/tags", json=request)
-        return dict(answer["tags"])
+        answer = self._json("POST", f"{_edited(name)}/tags", json=request)
+        return tags_of(answer)
+
+    def describe(
+        self, name: str | None, text: str | None, *, reason: str | None = None
+    ) -> str | None:
+        """POST /api/versions/{name}/description, or /api/model/description."""
+        request = {"description": text, "reason": reason}
+        answer = self._json("POST", f"{_edited(name)}/description", json=request)
+        described = answer.get("description")
+        return described if isinstance(described, str) else None
+
+    def model_record(self) -> dict[str, Any]:
+        """GET /api/model (a model the server does not hold yet has an empty record)."""
+        empty: dict[str, Any] = {"model": self.model, "description": None, "tags": {}}
+        answer = self._json("GET", "/api/model", absent=empty)
+        described = answer.get("description")
+        return {
+            "description": described if isinstance(described, str) else None,
+            "tags": tags_of(answer),
+        }
 
     def cleanup(self, keep_versions: int, *, dry_run: bool = False) -> list[str]:
         """POST /api/cleanup."""
@@ -447,3 +467,8 @@ def _error_from(response: httpx.Response) -> ModelRegistryError:
     cls = error_class_by_code(str(code))
     known = {k: v for k, v in context.items() if isinstance(k, str) and k != "message"}
     return cls(str(message), **known)
+
+
+def _edited(name: str | None) -> str:
+    """The route an edit of version `name` (None: of the model itself) goes to."""
+    return "/api/model" if name is None else f"/api/versions/{name}"

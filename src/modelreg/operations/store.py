@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from datetime import datetime
 from pathlib import Path
@@ -27,11 +27,11 @@ from ..errors import (
 from ..events import Event, previous_target
 from ..integrity import verify_files
 from ..metadata import Status, VersionFields, build_metadata, current_user, iso_utc, utc_now
-from ..tags import TAGS_KEY, tags_of, validate_tags
 from ..versions import PRODUCTION, format_version_name, next_candidates, sort_newest_first
 from . import transfer, verify
 from ._writes import all_or_nothing, exists, log_or_undo
 from .base import UNSET, HistoryMerge, Imported, Operations, PointerMove, VerifyReport
+from .store_edits import StoreEdits
 
 __all__ = ["StoreOperations"]
 
@@ -40,7 +40,7 @@ log = logging.getLogger("modelreg")
 _MAX_NAME_TRIES = 10_000
 
 
-class StoreOperations(Operations):
+class StoreOperations(StoreEdits, Operations):
     """The operations of one model stored in a folder, a SQL catalog or an object store."""
 
     def __init__(self, backend: Backend) -> None:
@@ -270,58 +270,6 @@ class StoreOperations(Operations):
 
     def _exists(self, name: str) -> bool:
         return exists(self.backend, name)
-
-    # --- edits beside the registration ---------------------------------------------------
-
-    def edit_tags(
-        self,
-        name: str,
-        *,
-        set_tags: Mapping[str, str],
-        remove: Sequence[str] = (),
-        reason: str | None = None,
-    ) -> dict[str, str]:
-        backend = self.backend
-        change = ChangeRecord("tag", self.location)
-        with change.told(), backend.transaction():
-            meta = backend.read_metadata(name)
-            if meta is None:
-                raise VersionNotFoundError(
-                    f"cannot tag {name}: it does not exist in {self.location}", version=name
-                )
-            before = tags_of(meta)
-            after = {k: v for k, v in before.items() if k not in set(remove)}
-            after = validate_tags({**after, **set_tags})
-            if after == before:
-                return after
-            edited = {k: v for k, v in meta.items() if k != TAGS_KEY}
-            if after:
-                edited[TAGS_KEY] = after
-            with all_or_nothing("tag") as undo:
-                undo.append(lambda: backend.write_metadata(name, meta))
-                backend.write_metadata(name, edited)
-                change.made(f"set the tags of {name}", lambda: self._tags(name) == after)
-                details = {
-                    "set": {k: v for k, v in after.items() if before.get(k) != v},
-                    "removed": sorted(set(before) - set(after)),
-                }
-                backend.append_event(
-                    Event(
-                        iso_utc(utc_now()),
-                        "tag",
-                        version=name,
-                        user=current_user(),
-                        reason=reason,
-                        details=details,
-                    )
-                )
-                change.logged()
-        log.info("tags of %s in %s: %s", name, self.location, after)
-        return after
-
-    def _tags(self, name: str) -> dict[str, str] | None:
-        meta = self.backend.read_metadata(name)
-        return None if meta is None else tags_of(meta)
 
     # --- cleanup and delete ---------------------------------------------------------------
 

@@ -10,12 +10,14 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..descriptions import MAX_DESCRIPTION
 from ..versions import PRODUCTION
 
 __all__ = [
     "IMPORT_DOC",
     "UPLOAD_DOC",
     "CleanupRequest",
+    "DescriptionRequest",
     "HistoryRequest",
     "PromoteRequest",
     "RollbackRequest",
@@ -49,6 +51,18 @@ class TagsRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
     set: dict[str, str] = Field(default_factory=dict, max_length=64)
     remove: list[str] = Field(default_factory=list, max_length=64)
+    reason: str | None = Field(None, max_length=2000)
+
+
+class DescriptionRequest(BaseModel):
+    """A new Markdown description (null or "" clears it), checked by the registry's rule.
+
+    The field's own bound is loose on purpose: a text past the registry's limit gets the
+    registry's typed error (text_too_long), which says the limit; the body limit bounds it.
+    """
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+    description: str | None = Field(max_length=4 * MAX_DESCRIPTION)
     reason: str | None = Field(None, max_length=2000)
 
 

@@ -56,6 +56,7 @@ from .api.dependencies import (
     metadata_of,
     upload_body,
 )
+from .api.edits import router as edits_router
 from .auth import TokenSet
 from .redaction import Redactor
 from .requests import (
@@ -65,7 +66,6 @@ from .requests import (
     HistoryRequest,
     PromoteRequest,
     RollbackRequest,
-    TagsRequest,
     VerifyRequest,
 )
 from .tables import read_table
@@ -145,6 +145,7 @@ def create_app(
     app.include_router(event_stream.router)  # before /api/events/{...}
     app.include_router(router)
     app.include_router(webhooks.router)
+    app.include_router(edits_router)
     _add_ui(app)
     return app
 
@@ -388,16 +389,6 @@ def cleanup(request: CleanupRequest, who: Writer, registry: Registry) -> dict[st
     with acting(who):
         deleted = registry.cleanup_old_versions(request.keep_versions, dry_run=request.dry_run)
     return {"deleted": deleted, "dry_run": request.dry_run}
-
-
-@router.post("/api/versions/{version}/tags", tags=["write"], responses=ERRORS)
-def edit_tags(version: str, request: TagsRequest, who: Writer, registry: Registry) -> dict:
-    """Set and remove a version's tags in one audited edit; answers all its tags now."""
-    with acting(who):
-        tags = registry.edit_tags(
-            version, set_tags=request.set, remove=request.remove, reason=request.reason
-        )
-    return {"tags": tags}
 
 
 @router.delete("/api/versions/{version}", tags=["write"], responses=ERRORS)
