@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from .aliases import *  # noqa: F403
 from .concurrent_writers import *  # noqa: F403
+from .descriptions import *  # noqa: F403
 from .list_filters import *  # noqa: F403
 from .maintenance import *  # noqa: F403
 from .models import *  # noqa: F403
@@ -16,3 +17,4 @@ from .not_found import *  # noqa: F403
 from .pointers import *  # noqa: F403
 from .register_and_read import *  # noqa: F403
 from .tags import *  # noqa: F403
+from .users_day import *  # noqa: F403
