@@ -127,6 +127,22 @@ class BackendContract:
         assert stored is not None and stored["deployment_status"] == "production"
         assert stored["files"] == meta["files"]
 
+    def test_the_model_record_is_replaced_whole_and_read_fresh(self, backend: Backend) -> None:
+        assert backend.read_model_metadata() == {}
+        record = {"description": "# Ridge\n*v3*", "tags": {"team": "fx"}}
+        with backend.transaction():
+            backend.write_model_metadata(record)
+        first = backend.read_model_metadata()
+        assert first == record
+        first["tags"]["team"] = "changed"
+        assert backend.read_model_metadata() == record
+        with backend.transaction():
+            backend.write_model_metadata({"tags": {"team": "rates"}})
+        assert backend.read_model_metadata() == {"tags": {"team": "rates"}}
+        _publish(backend)  # versions do not see it, nor it them
+        assert backend.read_model_metadata() == {"tags": {"team": "rates"}}
+        assert "tags" not in (backend.read_metadata(_NAME) or {})
+
     def test_a_deleted_version_is_gone_and_its_name_free(self, backend: Backend) -> None:
         _publish(backend)
         _publish(backend, _OTHER)
