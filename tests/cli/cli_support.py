@@ -15,7 +15,7 @@ from click.testing import CliRunner, Result
 from modelreg.cli import cli
 
 
-def run(registry: Path, *args: str, input: str | None = None, ok: bool = True) -> Result:
+def run(registry: Path | str, *args: str, input: str | None = None, ok: bool = True) -> Result:
     """`modelreg --registry REGISTRY ARGS...` through click's runner; checks exit 0 if `ok`."""
     result = CliRunner().invoke(cli, ["--registry", str(registry), *args], input=input)
     if ok:
@@ -23,7 +23,7 @@ def run(registry: Path, *args: str, input: str | None = None, ok: bool = True) -
     return result
 
 
-def run_json(registry: Path, *args: str) -> Any:
+def run_json(registry: Path | str, *args: str) -> Any:
     """Run a command with `--json` and parse its stdout."""
     return json.loads(run(registry, *args, "--json").stdout)
 
@@ -36,7 +36,7 @@ def model_file(folder: Path, payload: object = None, name: str = "model.pkl") ->
     return path
 
 
-def register(registry: Path, source: Path, *metrics: str) -> str:
+def register(registry: Path | str, source: Path, *metrics: str) -> str:
     """Register `source` with `name=value` metrics; returns the new version's name."""
     args = [arg for metric in metrics for arg in ("--metric", metric)]
     return str(run(registry, "register", str(source), *args, "--create", "--quiet").stdout.strip())
