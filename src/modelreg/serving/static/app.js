@@ -179,8 +179,10 @@ async function versionsPage(main, query) {
   const filters = {
     min: query.getAll("min"), max: query.getAll("max"),
     trained_after: query.get("trained_after") || "", trained_before: query.get("trained_before") || "",
-    status: query.get("status") || "",
+    status: query.get("status") || "", tag: query.getAll("tag"),
   };
+  const withTag = (k, v) => { const p = new URLSearchParams(query); if (!p.getAll("tag").includes(`${k}=${v}`)) p.append("tag", `${k}=${v}`); return `${link("")}?${p}`; };
+  const withoutTag = (t) => { const p = new URLSearchParams(query); p.delete("tag"); filters.tag.filter((x) => x !== t).forEach((x) => p.append("tag", x)); return `${link("")}?${p}`; };
   const [all, rows, channels] = await Promise.all([
     api("/api/versions"),
     api("/api/versions", { params: filters }),
@@ -219,7 +221,8 @@ async function versionsPage(main, query) {
         compareButton.disabled = picked.size !== 2;
       } })),
       h("td", {}, h("a", { href: link(`/v/${row.version}`), class: "mono" }, row.version),
-        holders(row.version).map((c) => h("a", { class: "chip", href: link(`/v/@${c}`), title: `@${c}: what ${c} holds` }, `@${c}`))),
+        holders(row.version).map((c) => h("a", { class: "chip", href: link(`/v/@${c}`), title: `@${c}: what ${c} holds` }, `@${c}`)),
+        Edits.tagChips(row.tags, withTag)),
       h("td", {}, badge(row.deployment_status)),
       h("td", { class: "nowrap" }, day(row.training_date)),
       h("td", { class: "nowrap" }, range(row.data_range)),
@@ -229,6 +232,7 @@ async function versionsPage(main, query) {
   main.replaceChildren(
     h("div", { class: "page-head" }, h("h1", {}, "Versions"), h("div", { class: "actions" }, compareButton)),
     filterBar(metrics, filters),
+    Edits.activeFilters(filters.tag, withoutTag),
     h("p", { class: "muted", id: "count" }, `${rows.length} of ${all.length} version${all.length === 1 ? "" : "s"}`),
     rows.length ? h("div", { class: "table-wrap" }, table) : h("p", { class: "empty" }, all.length ? "No version matches these filters." : "No versions yet: register one with `modelreg register` or ModelRegistry.register().")
   );
@@ -253,6 +257,7 @@ function filterBar(metrics, filters) {
       const value = row.querySelector(".f-value").value;
       if (value !== "") params.append(row.querySelector(".f-op").value, `${row.querySelector(".f-metric").value}:${value}`);
     }
+    for (const t of filters.tag) params.append("tag", t);
     for (const key of ["trained_after", "trained_before", "status"]) {
       const v = form.elements[key].value;
       if (v) params.set(key, v);
@@ -347,6 +352,7 @@ async function versionPage(main, version) {
     h("div", { class: "grid two" },
       section("Summary", h("dl", { class: "facts" }, facts.map(([k, v]) => [h("dt", {}, k), h("dd", {}, v)]))),
       section("Metrics", h("div", { class: "metric-grid" }, Object.entries(info.metrics || {}).map(([k, v]) => h("div", { class: "metric" }, h("span", { class: "metric-name" }, k), h("span", { class: "metric-value" }, fmt(v))))))),
+    editCards(info),
     section("Feature importance", fi >= 0 && vi >= 0
       ? h("div", { class: "chart-box" }, Charts.bars(importance.rows.map((r) => ({ label: r[fi], value: r[vi] })), { title: "feature importance", width: Math.min(900, chartWidth(1)) }))
       : h("p", { class: "muted" }, "Not recorded for this version.")),
@@ -364,6 +370,13 @@ async function versionPage(main, version) {
         h("td", {}, h("button", { class: "button ghost small", onclick: () => download(name, file) }, "Download")))))))),
     h("details", { class: "card" }, h("summary", {}, "All metadata (JSON)"), h("pre", { class: "json" }, JSON.stringify(info, null, 2)))
   );
+}
+
+/** The description and tags of a version (static/edit.js), editable with a write token. */
+function editCards(info) {
+  const filterLink = (k, v) => `${link("")}?${new URLSearchParams({ tag: `${k}=${v}` })}`;
+  const context = { canWrite: canWrite(), api, saved: toast, filterLink };
+  return h("div", { class: "grid two" }, Edits.descriptionCard(info, context), Edits.tagsCard(info, context));
 }
 
 function kvTable(obj) {
