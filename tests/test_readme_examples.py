@@ -47,6 +47,7 @@ def test_every_block_has_a_test() -> None:
     assert blocks == [
         ("modelreg", "bash"),  # the two commands: .ci/run
         ("In Python", "python"),  # below
+        ("Aliases, tags and descriptions", "python"),  # below
         ("CLI walkthrough", "bash"),  # tests/cli/test_cli_docs.py
         ("Deploying from the registry", "yaml"),  # below, all three
         ("Deploying from the registry", "python"),
@@ -168,3 +169,17 @@ def _answers(url: str) -> bool:
     except httpx.TransportError:
         return False
     return True
+
+
+def test_aliases_tags_and_descriptions(tmp_path: Path) -> None:
+    done = run(block("Aliases, tags and descriptions"), tmp_path)
+    registry = ModelRegistry(tmp_path / "models")
+    [version] = registry.list_versions(tags={"owner": "alice"})
+    assert done.stdout.splitlines() == [
+        str([version.version]),
+        str(["describe", "tag", "promote"]),
+    ]
+    info = registry.get_version_info("@champion")
+    assert info is not None and info["description"] == "**v3**"
+    (described,) = [e for e in registry.events() if e.action == "describe"]
+    assert described.reason == "review"
