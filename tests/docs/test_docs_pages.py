@@ -95,6 +95,10 @@ def test_tutorial(tmp_path: Path) -> None:
     assert f"alice owns ['{kept[0]}']" in done.stdout
     assert [v.tags for v in registry.list_versions(tags={"owner": "bob"})] == [{"owner": "bob"}]
     assert registry.list_versions(tags={"owner": "alice"})[0].tags == {"owner": "alice"}
+    staged = registry.get_version_info("@staging") or {}
+    assert staged["description"] == "Ridge on **prices-v3**, canary.\n\n- watch the latency"
+    assert registry.model_info()["tags"] == {"team": "research"}
+    assert "model: Next-day direction of the sample prices." in done.stdout
 
 
 def test_configuration(tmp_path: Path) -> None:
