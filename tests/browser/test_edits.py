@@ -16,7 +16,7 @@ pytestmark = pytest.mark.browser
 HOSTILE = (
     "# Release notes\n"
     "<script>window.__pwned = 'script'</script>\n"
-    '<img src=x onerror="window.__pwned = \'img\'">\n'
+    "<img src=x onerror=\"window.__pwned = 'img'\">\n"
     "**bold** and *soft*, `code`, [safe](https://example.com) "
     "[bad](javascript:window.__pwned='link')\n\n"
     "- one\n- two"
@@ -102,9 +102,7 @@ def test_add_and_remove_a_tag_then_filter_by_its_chip(browser: object, site: Sit
     page.context.close()
 
 
-def test_a_read_token_sees_descriptions_and_tags_but_no_editor(
-    browser: object, site: Site
-) -> None:
+def test_a_read_token_sees_descriptions_and_tags_but_no_editor(browser: object, site: Site) -> None:
     version = site.names[0]
     site.registry.describe_version(version, "Read *only*.")
     site.registry.set_tags(version, {"owner": "alice"})
