@@ -101,6 +101,18 @@ class EditMethods:
         """Set and remove the model's tags in one audited `tag` event (its `version` is None)."""
         return self._ops.edit_tags(None, **_tag_edit(set_tags, remove, reason))
 
+    def replace_model_record(
+        self, description: str | None, tags: Mapping[str, str], *, reason: str | None = None
+    ) -> None:
+        """Make the model's description and tags these (a migration's or an import's copy).
+
+        Each change is its own audited edit; one already in place logs nothing, so copying
+        the same record again is a no-op.
+        """
+        self.describe_model(description, reason=reason)
+        stale = [key for key in self.model_info()["tags"] if key not in tags]
+        self.edit_model_tags(set_tags=tags, remove=stale, reason=reason)
+
     def _edited(self, version: str, action: str) -> str:
         """The real version an edit of `version` (or an alias) changes; VersionNotFoundError."""
         name = self._resolve(version)

@@ -89,6 +89,9 @@ def migrate_model(source: ModelRegistry, dest: ModelRegistry) -> MigrationReport
         copied.append(name)
         log.info("migrated version %s of %s to %s", name, source.model, dest.location)
     events, pointers = _copy_history(src, dst)
+    record = source.model_info()
+    if record["description"] is not None or record["tags"]:
+        dest.replace_model_record(record["description"], record["tags"], reason="migrated")
     return MigrationReport(source.model, copied, skipped, events, pointers)
 
 

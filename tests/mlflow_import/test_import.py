@@ -77,6 +77,11 @@ def test_every_live_version_arrives_in_order_with_its_metadata(
     assert source["system"] == "mlflow" and source["tracking_uri"] == mlflow_sqlite.uri
     assert (source["model"], source["version"]) == ("churn", "3") and source["run_id"]
     assert source["model_description"] == "who leaves" and source["model_tags"] == {"team": "crm"}
+    assert registry.model_info() == {
+        "model": "churn",
+        "description": "who leaves",
+        "tags": {"team": "crm"},
+    }
     assert registry.stored_metadata(names[4])["data_range"]["start"] == "2025-02-01T00:00:00Z"
     assert registry.verify().ok
 

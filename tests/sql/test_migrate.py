@@ -106,3 +106,18 @@ def test_local_to_postgres_and_s3(
     target.close()
     migrate(postgres_schema_url, tmp_path / "back", source_options=options)
     assert _state(ModelRegistry(tmp_path / "back")) == _state(source)
+
+
+def test_the_models_own_record_travels_once(tmp_path: Path, clock: Clock) -> None:
+    source_registry(tmp_path / "models", clock)
+    source = ModelRegistry(tmp_path / "models")
+    source.describe_model("Next-day *direction*.", reason="new model")
+    source.set_model_tags({"team": "fx"})
+    catalog = f"sqlite:///{tmp_path / 'registry.db'}"
+    migrate(tmp_path / "models", catalog, models=["default"])
+    target = ModelRegistry(catalog)
+    assert target.model_info() == source.model_info()
+    logged = len(target.events())
+    again = migrate(tmp_path / "models", catalog, models=["default"])[0]
+    assert again.events == 0 and len(target.events()) == logged
+    assert ModelRegistry(catalog, model="eth").model_info()["tags"] == {}

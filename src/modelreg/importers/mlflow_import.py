@@ -36,6 +36,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..descriptions import validate_description_text
 from ..errors import InvalidInputError, VersionExistsError
 from ..flavors import ModelFiles
 from ..integrity import hash_folder
@@ -256,8 +257,26 @@ class _ModelImport:
             self._copy_one(version, names[version.number])
         copied = {c.mlflow_version: c.version for c in self.report.copied}
         self._move_channels({**known, **copied})
+        if not self.dry_run:
+            self._copy_model_record()
         self.report.skipped.sort(key=lambda s: s.mlflow_version)
         return self.report
+
+    def _copy_model_record(self) -> None:
+        """The registered model's description and tags become the modelreg model's own; what
+        modelreg's rules refuse stays only in each version's lineage, and is said."""
+        tags: dict[str, str] = {}
+        for key, value in (self.model.tags or {}).items():
+            try:
+                tags.update(validate_tags({key: value}))
+            except InvalidInputError as exc:
+                self.note(f"model tag {key!r} kept in the versions' lineage only: {exc}")
+        try:
+            description = validate_description_text(self.model.description or None)
+        except InvalidInputError as exc:
+            self.note(f"the model's description kept in the versions' lineage only: {exc}")
+            description = self.dest.model_info()["description"]
+        self.dest.replace_model_record(description, tags, reason="imported from MLflow")
 
     def _report_gaps(self, versions: Sequence[SourceVersion]) -> None:
         numbers = {v.number for v in versions}

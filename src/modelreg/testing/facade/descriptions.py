@@ -11,7 +11,9 @@ from ... import InvalidInputError, ModelRegistry, TextTooLongError, VersionNotFo
 from ...descriptions import MAX_DESCRIPTION
 from ..support import Clock, Open, make_result, registered
 
-HOSTILE = "# Notes\n<script>alert(1)</script> <img src=x onerror=alert(2)> [x](javascript:alert(3))"
+_MARKDOWN_ATTACK = (
+    "# Notes\n<script>alert(1)</script> <img src=x onerror=alert(2)> [x](javascript:alert(3))"
+)
 
 
 def test_a_description_is_edited_beside_the_registration(
@@ -25,13 +27,16 @@ def test_a_description_is_edited_beside_the_registration(
         "## Ridge\nTrained on **v3**."
     )
     registry.promote(b, channel="champion")
-    assert registry.describe_version("@champion", HOSTILE, reason="review") == HOSTILE
+    assert (
+        registry.describe_version("@champion", _MARKDOWN_ATTACK, reason="review")
+        == _MARKDOWN_ATTACK
+    )
     reader = backend_factory()
     after = reader.stored_metadata(a)
     assert after is not None and after["description"] == "## Ridge\nTrained on **v3**."
     assert {k: v for k, v in after.items() if k != "description"} == before
     info = reader.get_version_info(b)
-    assert info is not None and info["description"] == HOSTILE  # stored as written
+    assert info is not None and info["description"] == _MARKDOWN_ATTACK  # stored as written
     assert reader.load_version(a) is not None  # the artifacts' hashes still hold
     assert registry.describe_version(a, None) is None
     cleared = reader.stored_metadata(a)
@@ -156,8 +161,8 @@ def test_a_description_travels_in_an_export(
 ) -> None:
     registry = backend_factory()
     (a,) = registered(registry, clock, count=1)
-    registry.describe_version(a, HOSTILE)
+    registry.describe_version(a, _MARKDOWN_ATTACK)
     archive = registry.export_version(a, tmp_path / "described.tar.gz")
     other = ModelRegistry(tmp_path / "other")
     assert other.import_version(archive) == a
-    assert (other.stored_metadata(a) or {})["description"] == HOSTILE
+    assert (other.stored_metadata(a) or {})["description"] == _MARKDOWN_ATTACK
