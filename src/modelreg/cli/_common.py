@@ -127,6 +127,14 @@ class Output:
         return not self.json and not self.quiet
 
 
+def stored_metadata(registry: ModelRegistry, version: str) -> dict[str, Any]:
+    """A version's (or alias's) metadata as stored; VersionNotFoundError saying what is missing."""
+    meta = registry.stored_metadata(version)
+    if meta is None:
+        raise VersionNotFoundError(registry.describe_missing(version), version=version)
+    return meta
+
+
 def output_options(command: F) -> F:
     """Add `--json` and `--quiet`; the command receives them as one `out: Output` argument."""
 

@@ -9,7 +9,14 @@ from typing import Any
 
 import click
 
-from ._common import Output, complete_versions, emit_json, open_registry, output_options
+from ._common import (
+    Output,
+    complete_versions,
+    emit_json,
+    open_registry,
+    output_options,
+    stored_metadata,
+)
 from ._params import TAG
 
 
@@ -82,15 +89,12 @@ def describe(
       modelreg describe 20260126_103000 --clear
     """
     from ..descriptions import description_of
-    from ..errors import VersionNotFoundError
 
     edit, new = _text(text, source, clear)
     registry = open_registry(ctx)
     if edit:
         registry.describe_version(version, new, reason=reason)
-    meta = registry.stored_metadata(version)
-    if meta is None:
-        raise VersionNotFoundError(registry.describe_missing(version), version=version)
+    meta = stored_metadata(registry, version)
     now = description_of(meta)
     if out.json:
         emit_json({"version": meta["version"], "description": now})

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import click
 
-from ._common import Output, complete_versions, emit_json, open_registry, output_options
+from ._common import (
+    Output,
+    complete_versions,
+    emit_json,
+    open_registry,
+    output_options,
+    stored_metadata,
+)
 from ._params import TAG
 
 
@@ -34,15 +41,12 @@ def tag(
       modelreg tag @champion --remove dataset
       modelreg list --tag owner=alice
     """
-    from ..errors import VersionNotFoundError
     from ..tags import tags_of
 
     registry = open_registry(ctx)
     if tags or removed:
         registry.edit_tags(version, set_tags=dict(tags), remove=removed, reason=reason)
-    meta = registry.stored_metadata(version)
-    if meta is None:
-        raise VersionNotFoundError(registry.describe_missing(version), version=version)
+    meta = stored_metadata(registry, version)
     now = tags_of(meta)
     if out.json:
         emit_json({"version": meta["version"], "tags": now})

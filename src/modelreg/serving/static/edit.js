@@ -1,5 +1,5 @@
 /* modelreg web UI: descriptions and tags (issue 14). Loaded before app.js, like charts.js, and
-   used by it through the one global `Edits`.
+   used by it through the one global `Edits`; it builds nodes with app.js's `h` once both ran.
 
    Markdown from the registry is untrusted: `Edits.markdown` never parses it as HTML. It builds
    DOM nodes (createElement, text nodes) for a small Markdown subset (headings, paragraphs,
@@ -11,20 +11,8 @@ const Edits = (() => {
   const MAX_DESCRIPTION = 20000;
   const SAFE_URL = /^(https?:\/\/|mailto:|#|\/(?!\/))/i;
 
-  function el(tag, attrs, ...children) {
-    const node = document.createElement(tag);
-    for (const [key, value] of Object.entries(attrs || {})) {
-      if (value === undefined || value === null || value === false) continue;
-      if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
-      else if (key === "class") node.className = value;
-      else node.setAttribute(key, value === true ? "" : value);
-    }
-    for (const child of children.flat(Infinity)) {
-      if (child === null || child === undefined || child === false) continue;
-      node.append(child instanceof Node ? child : document.createTextNode(String(child)));
-    }
-    return node;
-  }
+  /* app.js's `h` builds every node: its attributes set one by one, its children as text */
+  const el = (...args) => h(...args);
 
   /* ---------- Markdown, as DOM nodes only ---------- */
 
