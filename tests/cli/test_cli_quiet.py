@@ -61,6 +61,8 @@ def test_each_command_prints_what_the_reference_says(tmp_path: Path) -> None:
     assert quiet("cleanup", "--keep", "1", "--yes") == [new]  # not newest, not production
     assert quiet("list") == [newest, old]
     assert quiet("verify") == []
+    assert quiet("describe", old, "**notes**") == []
+    assert quiet("model", "--tag", "team=fx", "--tag", "owner=alice") == ["owner=alice", "team=fx"]
     catalog = f"sqlite:///{tmp_path / 'catalog.db'}"
     assert run(tmp_path, "migrate", "--from", str(models), "--to", catalog, "-q").stdout == ""
     [revision] = run(tmp_path, "db", "upgrade", "--registry", catalog, "-q").stdout.splitlines()
