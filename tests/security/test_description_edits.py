@@ -15,7 +15,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from modelreg import ModelRegistry
-from modelreg.serving.server import MAX_REQUEST_BODY, create_app
+from modelreg.serving.api.body_guard import MAX_REQUEST_BODY
+from modelreg.serving.server import create_app
 from server.support import READ_TOKEN, TOKENS, WRITE_TOKEN, auth, rich_result
 
 HOSTILE = '<script>alert(1)</script><img src=x onerror="alert(2)">[x](javascript:alert(3))'
