@@ -4,10 +4,17 @@ The facade builds it from `list_versions`' arguments (`VersionQuery.checked`), a
 answers it (in Python with `matches`, or pushed down into SQL), and a remote client and the
 server carry it over HTTP as URL parameters (`to_params` / `from_params`), so the rule for
 each field lives here and nowhere else.
+
+Order is part of the query: `sort` is `version` (registration order, `_9` before `_35`: the
+order of `versions.parse_version`), `trained`, `status` (effective) or a metric's name, and
+`descending` says which way. Versions without the sort value come last either way, and ties
+go newest first. `offset` and `limit` then cut one page out of that order; `count_versions`
+answers how many match in all, so a page knows its total.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -17,8 +24,16 @@ from .errors import InvalidInputError
 from .metadata import STATUSES, iso_utc, parse_timestamp
 from .metrics import validate_metrics
 from .tags import parse_tag, tags_of, validate_tags
+from .versions import parse_version
 
-__all__ = ["VersionQuery", "matches"]
+__all__ = ["SORT_FIELDS", "TOTAL_HEADER", "VersionQuery", "matches", "ordered", "sort_value"]
+
+#: what `sort` may name besides a metric; a metric with one of these names cannot be sorted by
+SORT_FIELDS = ("version", "trained", "status")
+#: the header `GET /api/versions` answers the number of matches in (all pages together)
+TOTAL_HEADER = "X-Total-Count"
+#: the longest sort key accepted (a metric name; `validate_metrics` bounds them further)
+_MAX_SORT = 128
 
 
 @dataclass(frozen=True)
@@ -38,6 +53,21 @@ class VersionQuery:
     production: str | None = None
     #: every one of these key=value tags (a version may hold others too)
     tags: Mapping[str, str] = field(default_factory=dict)
+    #: how many matching versions to skip, in the query's order, before the first returned
+    offset: int = 0
+    #: `version`, `trained`, `status` or a metric's name (see the module's docstring)
+    sort: str = "version"
+    descending: bool = True
+
+    @property
+    def newest_first(self) -> bool:
+        """The natural order (a backend may then stream and stop early)."""
+        return self.sort == "version" and self.descending
+
+    @property
+    def sort_metric(self) -> str | None:
+        """The metric the query sorts by, or None when it sorts by a field."""
+        return None if self.sort in SORT_FIELDS else self.sort
 
     @classmethod
     def checked(
@@ -50,12 +80,19 @@ class VersionQuery:
         status: str | None = None,
         limit: int | None = None,
         tags: Mapping[str, str] | None = None,
+        offset: int = 0,
+        sort: str = "version",
+        descending: bool = True,
     ) -> VersionQuery:
         """A query from a caller's arguments, each checked (InvalidInputError naming it)."""
-        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int)):
-            raise InvalidInputError(f"limit must be a whole number, got {limit!r}")
-        if limit is not None and limit < 0:
-            raise InvalidInputError(f"limit must be >= 0, got {limit}")
+        _whole(limit, "limit")
+        _whole(offset, "offset")
+        if not isinstance(sort, str) or not sort or len(sort) > _MAX_SORT or not sort.isprintable():
+            raise InvalidInputError(
+                f"sort takes {', '.join(SORT_FIELDS)} or a metric's name, got {sort!r}"
+            )
+        if not isinstance(descending, bool):
+            raise InvalidInputError(f"descending must be true or false, got {descending!r}")
         if status is not None and status not in STATUSES:
             raise InvalidInputError(f"status must be one of {', '.join(STATUSES)}, got {status!r}")
         return cls(
@@ -66,6 +103,9 @@ class VersionQuery:
             status=status,
             limit=limit,
             tags=validate_tags(tags),
+            offset=offset,
+            sort=sort,
+            descending=descending,
         )
 
     def at(self, production: str | None) -> VersionQuery:
@@ -88,6 +128,11 @@ class VersionQuery:
             params["limit"] = self.limit
         if self.tags:
             params["tag"] = [f"{k}={v}" for k, v in self.tags.items()]
+        if self.offset:
+            params["offset"] = self.offset
+        if not self.newest_first:
+            params["sort"] = self.sort
+            params["descending"] = "true" if self.descending else "false"
         return params
 
     @classmethod
@@ -101,6 +146,9 @@ class VersionQuery:
         status: str | None = None,
         limit: int | None = None,
         tags: Sequence[str] = (),
+        offset: int = 0,
+        sort: str = "version",
+        descending: bool = True,
     ) -> VersionQuery:
         """A query from `GET /api/versions` parameters (`min`/`max` METRIC:NUMBER, `tag` K=V)."""
         return cls.checked(
@@ -111,6 +159,9 @@ class VersionQuery:
             status=status,
             limit=limit,
             tags=dict(parse_tag(t) for t in tags),
+            offset=offset,
+            sort=sort,
+            descending=descending,
         )
 
 
@@ -134,6 +185,50 @@ def matches(meta: Mapping[str, Any], query: VersionQuery) -> bool:
         if query.trained_before is not None and trained > query.trained_before:
             return False
     return query.status is None or meta.get("deployment_status") == query.status
+
+
+def sort_value(meta: Mapping[str, Any], query: VersionQuery) -> Any:
+    """What `query` orders `meta` by (status already effective); None when it has none."""
+    if query.sort == "version":
+        return parse_version(meta["version"])
+    if query.sort == "status":
+        return meta.get("deployment_status")
+    if query.sort == "trained":
+        try:
+            return parse_timestamp(meta.get("training_date") or meta.get("registered_at"))
+        except InvalidInputError:
+            return None
+    value = (meta.get("metrics") or {}).get(query.sort)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
+def ordered(found: Sequence[Mapping[str, Any]], query: VersionQuery) -> list[Any]:
+    """`found` (every match) in `query`'s order, then its page (`offset`, `limit`).
+
+    The one Python statement of the order the SQL backends push down: missing values last,
+    ties newest first.
+    """
+    newest = sorted(found, key=lambda m: parse_version(m["version"]), reverse=True)
+    valued = [(sort_value(m, query), m) for m in newest]  # a stable sort keeps ties newest first
+    present = sorted(
+        (pair for pair in valued if pair[0] is not None),
+        key=lambda pair: pair[0],
+        reverse=query.descending,
+    )
+    result = [m for _, m in present] + [m for value, m in valued if value is None]
+    end = None if query.limit is None else query.offset + query.limit
+    return result[query.offset : end]
+
+
+def _whole(value: object, what: str) -> None:
+    if value is None and what == "limit":
+        return
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidInputError(f"{what} must be a whole number, got {value!r}")
+    if value < 0:
+        raise InvalidInputError(f"{what} must be >= 0, got {value}")
 
 
 def _bounds(items: Sequence[str], where: str) -> dict[str, float]:

@@ -373,8 +373,15 @@ class ModelRegistry(TransferMethods, EditMethods):
         trained_before: datetime | str | None = None,
         status: str | None = None,
         tags: Mapping[str, str] | None = None,
+        offset: int = 0,
+        sort: str = "version",
+        descending: bool = True,
     ) -> list[ModelVersion]:
-        """Versions newest first, filtered by metrics, training date, status and tags."""
+        """Versions newest first, filtered by metrics, training date, status and tags.
+
+        `sort` (`version`, `trained`, `status` or a metric), `descending`, `offset` and
+        `limit` select one page of another order (`count_versions` gives the total).
+        """
         seed_floors = {
             "direction_accuracy": min_direction_accuracy,
             "profit_factor": min_profit_factor,
@@ -393,8 +400,20 @@ class ModelRegistry(TransferMethods, EditMethods):
             status=status,
             limit=limit,
             tags=tags,
+            offset=offset,
+            sort=sort,
+            descending=descending,
         )
         return self.find_versions(query)
+
+    def count_versions(self, query: VersionQuery | None = None) -> int:
+        """How many versions match `query`'s filters (all of them without one)."""
+        query = query or VersionQuery()
+        return self._ops.count_versions(query.at(self._ops.get_pointer(PRODUCTION)))
+
+    def metric_names(self) -> dict[str, int]:
+        """Each metric some version records, with how many versions record it."""
+        return self._ops.metric_names()
 
     def find_versions(self, query: VersionQuery) -> list[ModelVersion]:
         """`list_versions` for a query already built (`VersionQuery.from_params`: the server)."""

@@ -10,7 +10,8 @@ primitives and may override the derived methods (`query`) when it can do them fa
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,7 +21,7 @@ from typing import IO, Any
 from ..events import Event
 from ..integrity import verify_files
 from ..metadata import SERVED, Status, parse_timestamp
-from ..query import VersionQuery, matches
+from ..query import VersionQuery, matches, ordered
 from ..versions import sort_newest_first
 
 __all__ = [
@@ -229,8 +230,23 @@ class Backend(ABC):
         return f"{self.location.rstrip('/')}/{name}"
 
     def query(self, query: VersionQuery) -> list[dict[str, Any]]:
-        """Metadata of the versions matching `query`, newest first, status made effective."""
+        """Metadata of the page of versions matching `query`, in its order, status effective.
+
+        In the natural order (newest first) the scan stops at the page's end; any other order
+        reads every match first.
+        """
         found: list[dict[str, Any]] = []
+        end = None if query.limit is None else query.offset + query.limit
+        for meta in self._matching(query):
+            found.append(meta)
+            if query.newest_first and end is not None and len(found) >= end:
+                break
+        if query.newest_first:
+            return found[query.offset : end]
+        return ordered(found, query)
+
+    def _matching(self, query: VersionQuery) -> Iterator[dict[str, Any]]:
+        """Every version matching `query`'s filters, newest first, status made effective."""
         for name in sort_newest_first(self.version_names()):
             meta = self.read_metadata(name)
             if meta is None:  # deleted since the listing
@@ -239,10 +255,18 @@ class Backend(ABC):
                 meta.get("deployment_status"), name, query.production
             )
             if matches(meta, query):
-                found.append(meta)
-                if query.limit is not None and len(found) >= query.limit:
-                    break
-        return found
+                yield meta
+
+    def count(self, query: VersionQuery) -> int:
+        """How many versions match `query`'s filters (its page and order aside)."""
+        return sum(1 for _ in self._matching(query))
+
+    def metric_counts(self) -> dict[str, int]:
+        """Each metric name some version records, with how many versions record it."""
+        counts: Counter[str] = Counter()
+        for meta in self._matching(VersionQuery()):
+            counts.update(list(meta.get("metrics") or {}))
+        return dict(sorted(counts.items()))
 
     def check_artifacts(self, name: str, files: Mapping[str, Mapping[str, Any]]) -> None:
         """Raise IntegrityError unless the stored bytes match `files` (verify).

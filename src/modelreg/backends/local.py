@@ -219,7 +219,7 @@ class LocalBackend(Backend):
             _fsutil.remove_tree(aside)
 
     def query(self, query: VersionQuery) -> list[dict[str, Any]]:
-        """Filter and order in the index; returns the fields a listing shows (`LISTED`).
+        """Filter, order and page in the index; returns the fields a listing shows (`LISTED`).
 
         Each version's metadata.json is stat'ed: one that changed since it was indexed is read,
         and if it no longer matches, the whole folder is read instead, so a listing never
@@ -241,6 +241,14 @@ class LocalBackend(Backend):
                 return super().query(query)  # deleted meanwhile, or edited behind our back
             found.append(meta)
         return found
+
+    def count(self, query: VersionQuery) -> int:
+        counted = self.index.count(query) if self.index is not None else None
+        return super().count(query) if counted is None else counted
+
+    def metric_counts(self) -> dict[str, int]:
+        counts = self.index.metric_counts() if self.index is not None else None
+        return super().metric_counts() if counts is None else counts
 
     def model_names(self) -> list[str]:
         """`default` when the root holds a registry of its own, plus each `models/<name>`."""

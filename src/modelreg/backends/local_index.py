@@ -230,18 +230,10 @@ class VersionIndex:
     # --- readers --------------------------------------------------------------------------
 
     def query(self, query: VersionQuery) -> list[tuple[str, str | None, str]] | None:
-        """(name, file stat, listed fields as JSON) of the versions matching `query`, newest
-        first; None when the folder must be read instead."""
+        """(name, file stat, listed fields as JSON) of the page of versions matching `query`,
+        in its order; None when the folder must be read instead."""
         sql, params = _select(query)
-        try:
-            with self._using("listing versions") as conn:
-                self._ensure_fresh(conn)
-                dated = query.trained_after is not None or query.trained_before is not None
-                if dated and conn.execute(_UNDATED).fetchone():
-                    return None  # reading the files raises the right error for that version
-                return list(conn.execute(sql, params))
-        except IndexUnusable:
-            return None
+        return self._answer("listing versions", query, lambda c: list(c.execute(sql, params)))
 
     def names(self) -> list[str] | None:
         """Every published version's name; None when the folder must be read instead."""
@@ -249,6 +241,33 @@ class VersionIndex:
             with self._using("listing version names") as conn:
                 self._ensure_fresh(conn)
                 return [row[0] for row in conn.execute("SELECT name FROM versions")]
+        except IndexUnusable:
+            return None
+
+    def count(self, query: VersionQuery) -> int | None:
+        """How many versions match `query`'s filters; None when the folder must be read."""
+        sql, params = _count(query)
+        return self._answer(
+            "counting versions", query, lambda c: c.execute(sql, params).fetchone()[0]
+        )
+
+    def metric_counts(self) -> dict[str, int] | None:
+        """{metric: how many versions record it}; None when the folder must be read."""
+        sql = "SELECT key, count(*) FROM metrics GROUP BY key ORDER BY key"
+        return self._answer("counting metrics", None, lambda c: dict(c.execute(sql)))
+
+    def _answer(
+        self, what: str, query: VersionQuery | None, ask: Callable[[sqlite3.Connection], Any]
+    ) -> Any:
+        try:
+            with self._using(what) as conn:
+                self._ensure_fresh(conn)
+                dated = query is not None and (
+                    query.trained_after is not None or query.trained_before is not None
+                )
+                if dated and conn.execute(_UNDATED).fetchone():
+                    return None  # reading the files raises the right error for that version
+                return ask(conn)
         except IndexUnusable:
             return None
 
@@ -420,7 +439,50 @@ def _put(conn: sqlite3.Connection, rows: list[_Rows]) -> None:
 
 
 def _select(query: VersionQuery) -> tuple[str, list[Any]]:
-    """The SQL for `query`: the same filters as `base.matches`, on effective statuses."""
+    """The SQL for one page of `query`: its filters, then the order of `query.ordered`."""
+    where, params = _where(query)
+    sql = "SELECT v.name, v.stat, v.listed FROM versions v"
+    order_params: list[Any] = []
+    value = _ORDER_VALUE.get(query.sort)
+    if value is None:  # a metric: missing ones last
+        value = "(SELECT m.value FROM metrics m WHERE m.name = v.name AND m.key = ?)"
+        order_params.append(query.sort)
+    elif query.sort == "status":
+        order_params.append(query.production)
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    way = "DESC" if query.descending else "ASC"
+    if query.sort == "version":
+        sql += f" ORDER BY v.ts {way}, v.counter {way}"
+    else:
+        sql += f" ORDER BY {value} IS NULL, {value} {way}, v.ts DESC, v.counter DESC"
+        order_params *= 2
+    params += order_params
+    if query.limit is not None or query.offset:
+        sql += " LIMIT ? OFFSET ?"
+        params += [-1 if query.limit is None else query.limit, query.offset]
+    return sql, params
+
+
+def _count(query: VersionQuery) -> tuple[str, list[Any]]:
+    where, params = _where(query)
+    sql = "SELECT count(*) FROM versions v"
+    return (sql + " WHERE " + " AND ".join(where) if where else sql), params
+
+
+#: the SQL value each field sorts by (status: effective, the production name bound once)
+_ORDER_VALUE = {
+    "version": "v.ts",
+    "trained": "v.trained",
+    "status": (
+        "(CASE WHEN v.name IS ? THEN 'production' "
+        f"WHEN v.status IN {_WAS_PRODUCTION} THEN 'archived' ELSE 'registered' END)"
+    ),
+}
+
+
+def _where(query: VersionQuery) -> tuple[list[str], list[Any]]:
+    """WHERE conditions for `query`'s filters: the same as `query.matches`, statuses effective."""
     where: list[str] = []
     params: list[Any] = []
     for metrics, op in ((query.min_metrics, ">="), (query.max_metrics, "<=")):
@@ -447,11 +509,4 @@ def _select(query: VersionQuery) -> tuple[str, list[Any]]:
         where.append(f"v.name IS NOT ? AND (v.status IS NULL OR v.status NOT IN {_WAS_PRODUCTION})")
     if query.status is not None:
         params.append(query.production)
-    sql = "SELECT v.name, v.stat, v.listed FROM versions v"
-    if where:
-        sql += " WHERE " + " AND ".join(where)
-    sql += " ORDER BY v.ts DESC, v.counter DESC, v.name DESC"
-    if query.limit is not None:
-        sql += " LIMIT ?"
-        params.append(query.limit)
-    return sql, params
+    return where, params

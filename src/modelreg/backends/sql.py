@@ -41,7 +41,7 @@ from ..versions import parse_version, validate_model_name
 from .artifact_store import ArtifactStore, Blob, link_or_copy
 from .base import DEFAULT_MODEL, Backend, Debris, VersionQuery, effective_status
 from .sql_engine import create_engine, ensure_schema, sqlite_path
-from .sql_query import index_tags, naive_utc, version_filters
+from .sql_query import index_tags, naive_utc, version_filters, version_order
 from .sql_schema import (
     OWNED_BY_VERSION,
     artifacts,
@@ -563,7 +563,7 @@ class SqlBackend(Backend):
     # --- derived, pushed into SQL ---------------------------------------------------------
 
     def query(self, query: VersionQuery) -> list[dict[str, Any]]:
-        """Metric, date and status filters and the limit run in the database."""
+        """Metric, date, status and tag filters, the order and the page run in the database."""
         with self._read() as conn:
             model_id = self._find_model(conn)
             if model_id is None:
@@ -571,7 +571,7 @@ class SqlBackend(Backend):
             select = sa.select(versions.c.meta, versions.c.name, versions.c.status).where(
                 versions.c.model_id == model_id, *version_filters(query)
             )
-            select = select.order_by(versions.c.stamp.desc(), versions.c.counter.desc())
+            select = select.order_by(*version_order(query)).offset(query.offset)
             if query.limit is not None:
                 select = select.limit(query.limit)
             rows = list(conn.execute(select))
@@ -581,6 +581,31 @@ class SqlBackend(Backend):
             meta["deployment_status"] = effective_status(row.status, row.name, query.production)
             found.append(meta)
         return found
+
+    def count(self, query: VersionQuery) -> int:
+        with self._read() as conn:
+            model_id = self._find_model(conn)
+            if model_id is None:
+                return 0
+            select = sa.select(sa.func.count()).where(
+                versions.c.model_id == model_id, *version_filters(query)
+            )
+            return int(conn.execute(select).scalar_one())
+
+    def metric_counts(self) -> dict[str, int]:
+        with self._read() as conn:
+            model_id = self._find_model(conn)
+            if model_id is None:
+                return {}
+            name = version_metrics.c.name
+            select = (
+                sa.select(name, sa.func.count())
+                .join(versions, versions.c.id == version_metrics.c.version_id)
+                .where(versions.c.model_id == model_id)
+                .group_by(name)
+                .order_by(name)
+            )
+            return {row[0]: int(row[1]) for row in conn.execute(select)}
 
 
 def _status_of(metadata: Mapping[str, Any]) -> str:

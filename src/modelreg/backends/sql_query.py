@@ -18,7 +18,7 @@ from ..tags import tags_of
 from .base import VersionQuery
 from .sql_schema import version_metrics, version_tags, versions
 
-__all__ = ["index_tags", "naive_utc", "version_filters"]
+__all__ = ["index_tags", "naive_utc", "version_filters", "version_order"]
 
 
 def version_filters(query: VersionQuery) -> list[Any]:
@@ -43,6 +43,31 @@ def version_filters(query: VersionQuery) -> list[Any]:
         for key, value in query.tags.items()
     ]
     return clauses
+
+
+def version_order(query: VersionQuery) -> list[Any]:
+    """ORDER BY clauses for `query.ordered`'s order: missing values last, ties newest first."""
+    newest = [versions.c.stamp.desc(), versions.c.counter.desc()]
+    if query.sort == "version":
+        return newest if query.descending else [versions.c.stamp.asc(), versions.c.counter.asc()]
+    if query.sort == "trained":
+        value: Any = versions.c.training_date
+    elif query.sort == "status":
+        current = versions.c.name == query.production if query.production else sa.false()
+        value = sa.case(
+            (current, "production"), (versions.c.status.in_(SERVED), "archived"), else_="registered"
+        )
+    else:
+        value = (
+            sa.select(version_metrics.c.value)
+            .where(
+                version_metrics.c.version_id == versions.c.id,
+                version_metrics.c.name == query.sort,
+            )
+            .scalar_subquery()
+        )
+    way = value.desc() if query.descending else value.asc()
+    return [value.is_(None), way, *newest]
 
 
 def _has_metric(name: str, condition: Any) -> Any:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import difflib
-from collections import Counter
 from dataclasses import fields
 from typing import TYPE_CHECKING, Any
 
@@ -104,13 +103,14 @@ def list_versions(
 
 def check_metric_names(registry: ModelRegistry, names: set[str], *, strict: bool) -> None:
     """A filter on a metric no version has is a typo; one some versions lack, a warning."""
-    every = registry.list_versions()
-    counts = Counter(name for version in every for name in version.metrics)
+    counts = registry.metric_names()
+    total = registry.count_versions()
     known = ", ".join(sorted(counts)) or "none"
     for name in sorted(names):
-        if counts[name] == len(every):
+        have = counts.get(name, 0)
+        if have == total:
             continue
-        if counts[name] == 0 and every:
+        if have == 0:
             close = difflib.get_close_matches(name, list(counts), n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise InvalidInputError(
@@ -118,15 +118,14 @@ def check_metric_names(registry: ModelRegistry, names: set[str], *, strict: bool
                 f"the metrics are: {known}",
                 metric=name,
             )
-        if counts[name] < len(every):
-            message = (
-                f"{len(every) - counts[name]} of {len(every)} versions have no metric {name!r} "
-                f"and are left out; the metrics all versions have: "
-                + (", ".join(sorted(m for m, c in counts.items() if c == len(every))) or "none")
-            )
-            if strict:
-                raise InvalidInputError(message + " (--strict)", metric=name)
-            note(f"Warning: {message}")
+        message = (
+            f"{total - have} of {total} versions have no metric {name!r} "
+            f"and are left out; the metrics all versions have: "
+            + (", ".join(sorted(m for m, c in counts.items() if c == total)) or "none")
+        )
+        if strict:
+            raise InvalidInputError(message + " (--strict)", metric=name)
+        note(f"Warning: {message}")
 
 
 def _print_table(

@@ -123,7 +123,15 @@ class Operations(ABC):
 
     @abstractmethod
     def query(self, query: VersionQuery) -> list[dict[str, Any]]:
-        """Metadata of the versions matching `query`, newest first, status made effective."""
+        """Metadata of the page of versions matching `query`, in its order, status effective."""
+
+    @abstractmethod
+    def count_versions(self, query: VersionQuery) -> int:
+        """How many versions match `query`'s filters (the total its pages add up to)."""
+
+    @abstractmethod
+    def metric_names(self) -> dict[str, int]:
+        """Each metric name some version records, with how many versions record it."""
 
     @abstractmethod
     def get_pointer(self, channel: str) -> str | None:

@@ -45,6 +45,7 @@ from ..hooks.feed import EventFilter, FeedEvent
 from ..integrity import CHUNK, Digest, stored_artifact_path
 from ..lower_errors import translated
 from ..metadata import METADATA_FILE, VersionFields, encode_metadata, iso_utc
+from ..query import TOTAL_HEADER
 from ..tags import tags_of
 from ..versions import PRODUCTION, validate_model_name
 from .base import UNSET, HistoryMerge, Imported, Operations, PointerMove, VerifyReport
@@ -135,6 +136,26 @@ class RemoteOperations(Operations):
         params = query.to_params()
         found: list[dict[str, Any]] = self._json("GET", "/api/versions", params=params, absent=[])
         return found
+
+    def count_versions(self, query: VersionQuery) -> int:
+        """The total the server sends beside an empty page (`X-Total-Count`)."""
+        params = {**query.to_params(), "limit": 0}
+        try:
+            response = self._call("GET", "/api/versions", params=params)
+        except ModelNotFoundError:
+            return 0
+        total = response.headers.get(TOTAL_HEADER, "")
+        if not total.isdigit():
+            raise RemoteError(f"the server at {self.location} sent no {TOTAL_HEADER} header")
+        return int(total)
+
+    def metric_names(self) -> dict[str, int]:
+        counts = self._json("GET", "/api/metrics", absent={})
+        if not isinstance(counts, dict) or not all(
+            isinstance(k, str) and isinstance(v, int) for k, v in counts.items()
+        ):
+            raise RemoteError(f"the server at {self.location} answered metric counts unreadably")
+        return counts
 
     def version_info(self, name: str) -> dict[str, Any]:
         """One request: the server answers metadata, effective status and channels at once."""

@@ -76,6 +76,12 @@ class StoreOperations(StoreEdits, Operations):
     def query(self, query: VersionQuery) -> list[dict[str, Any]]:
         return self.backend.query(query)
 
+    def count_versions(self, query: VersionQuery) -> int:
+        return self.backend.count(query)
+
+    def metric_names(self) -> dict[str, int]:
+        return self.backend.metric_counts()
+
     def get_pointer(self, channel: str) -> str | None:
         return self.backend.get_pointer(channel)
 

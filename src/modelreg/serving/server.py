@@ -35,7 +35,6 @@ from ..errors import (
 )
 from ..events import Event
 from ..operations import HistoryMerge, Imported
-from ..query import VersionQuery
 from ..registry import PRODUCTION, ModelRegistry
 from ..result import TABLES
 from ..versions import validate_channel, validate_version
@@ -54,9 +53,11 @@ from .api.dependencies import (
     acting,
     in_thread,
     metadata_of,
+    public,
     upload_body,
 )
 from .api.edits import router as edits_router
+from .api.versions import browse
 from .auth import TokenSet
 from .redaction import Redactor
 from .requests import (
@@ -143,6 +144,7 @@ def create_app(
     app.add_middleware(BodyGuard)
     app.add_middleware(AccessLog)  # outermost: a request the guard refuses is logged too
     app.include_router(event_stream.router)  # before /api/events/{...}
+    app.include_router(browse)
     app.include_router(router)
     app.include_router(webhooks.router)
     app.include_router(edits_router)
@@ -173,44 +175,13 @@ def list_models(request: Request, who: Reader) -> dict[str, Any]:
     return {"models": registry.models(), "default": registry.model}
 
 
-@router.get("/api/versions", tags=["read"], responses=ERRORS)
-def list_versions(
-    who: Reader,
-    registry: Registry,
-    floors: Annotated[list[str] | None, Query(alias="min", description="METRIC:FLOOR")] = None,
-    ceilings: Annotated[list[str] | None, Query(alias="max", description="METRIC:CEIL")] = None,
-    trained_after: Annotated[str | None, Query(max_length=64)] = None,
-    trained_before: Annotated[str | None, Query(max_length=64)] = None,
-    status: Annotated[str | None, Query(max_length=32)] = None,
-    limit: Annotated[int | None, Query(ge=0, le=1_000_000)] = None,
-    tag: Annotated[list[str] | None, Query(description="KEY=VALUE, all must match")] = None,
-) -> list[dict[str, Any]]:
-    """Versions newest first, filtered by metric thresholds, training date, status and tags."""
-    query = VersionQuery.from_params(
-        floors=floors or (),
-        ceilings=ceilings or (),
-        trained_after=trained_after,
-        trained_before=trained_before,
-        status=status,
-        limit=limit,
-        tags=tag or (),
-    )
-    found = registry.find_versions(query)
-    return [_public(asdict(v)) for v in found]
-
-
 @router.get("/api/versions/{version}", tags=["read"], responses=ERRORS)
 def version_info(version: str, who: Reader, registry: Registry) -> dict[str, Any]:
     """The version's metadata with its effective status and channels."""
     info = registry.get_version_info(validate_version(version))
     if info is None:
         raise VersionNotFoundError(f"version {version} not found", version=version)
-    return _public(info)
-
-
-def _public(meta: dict[str, Any]) -> dict[str, Any]:
-    """Without `path`: where the server keeps a version is none of a client's business."""
-    return {k: v for k, v in meta.items() if k != "path"}
+    return public(info)
 
 
 @router.get("/api/versions/{version}/metadata", tags=["read"], responses=ERRORS)

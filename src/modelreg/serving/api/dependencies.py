@@ -36,6 +36,7 @@ __all__ = [
     "acting",
     "in_thread",
     "metadata_of",
+    "public",
     "upload_body",
 ]
 
@@ -166,3 +167,8 @@ def upload_body(request: Request) -> Body:
         limit=request.app.state.max_upload_size,
         declared=request.headers.get("content-length"),
     )
+
+
+def public(meta: dict[str, Any]) -> dict[str, Any]:
+    """Without `path`: where the server keeps a version is none of a client's business."""
+    return {k: v for k, v in meta.items() if k != "path"}

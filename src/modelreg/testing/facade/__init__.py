@@ -11,6 +11,7 @@ from .aliases import *  # noqa: F403
 from .concurrent_writers import *  # noqa: F403
 from .descriptions import *  # noqa: F403
 from .list_filters import *  # noqa: F403
+from .list_pages import *  # noqa: F403
 from .maintenance import *  # noqa: F403
 from .models import *  # noqa: F403
 from .not_found import *  # noqa: F403
