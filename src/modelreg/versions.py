@@ -264,6 +264,11 @@ class ModelVersion:
     channels: list[str] = field(default_factory=list)
     #: key=value tags set after registration (`set_tags`)
     tags: dict[str, str] = field(default_factory=dict)
+    hyperparameters: dict[str, Any] = field(default_factory=dict)
+    #: the model's class as recorded (`module:Class`; "" when not recorded)
+    model_class: str = ""
+    #: how the model is stored: `pickle`, `files` (kept as uploaded), `onnx`...
+    model_flavor: str = ""
 
     @classmethod
     def from_metadata(
@@ -277,6 +282,8 @@ class ModelVersion:
         `pointers` ({channel: version}) gives the channels that hold it.
         """
         name = meta["version"]
+        recorded = meta.get("model")
+        model: Mapping[str, Any] = recorded if isinstance(recorded, Mapping) else {}
         return cls(
             channels=sorted(c for c, target in (pointers or {}).items() if target == name),
             version=name,
@@ -288,4 +295,7 @@ class ModelVersion:
             registered_at=meta.get("registered_at") or "",
             data_range=meta.get("data_range"),
             tags=tags_of(meta),
+            hyperparameters=dict(meta.get("hyperparameters") or {}),
+            model_class=str(model.get("class") or ""),
+            model_flavor=str(model.get("flavor") or ""),
         )

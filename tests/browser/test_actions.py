@@ -60,7 +60,8 @@ def test_open_a_compare_from_the_table(browser: object, site: Site) -> None:
     row = page.locator("#compare-table tr[data-metric=direction_accuracy]")
     expect(row).to_contain_text(a)  # the newer seed has the higher direction accuracy
     expect(page.locator("#compare-table tr[data-metric=rmse]")).to_contain_text(b)
-    expect(page.locator("path.chart-line")).to_have_count(6)  # actual + A + B, twice
+    # each version's own actuals (the seeds' differ) and predictions, validation and test
+    expect(page.locator("path.chart-line")).to_have_count(8)
     page.context.close()
 
 
@@ -69,7 +70,7 @@ def test_promote_moves_the_pointer_on_disk(browser: object, site: Site) -> None:
     assert _production_on_disk(site) == site.names[1]
     page = open_page(browser, site, f"/m/default/v/{target}")
     page.click("#promote")
-    page.click("#confirm button[value=cancel]")
+    page.click("#confirm [data-cancel]")
     assert _production_on_disk(site) == site.names[1]  # cancelled: nothing moved
     page.click("#promote")
     page.fill("#confirm-reason", "wins on every metric")

@@ -43,7 +43,7 @@ log = logging.getLogger("modelreg")
 
 INDEX_DIR = ".index"
 _DB = "versions.sqlite"
-_SCHEMA_VERSION = 3
+_SCHEMA_VERSION = 4  # 4: listings carry the model record and hyperparameters (UI columns)
 _SCHEMA = """
 CREATE TABLE state (id INTEGER PRIMARY KEY CHECK (id = 1), fingerprint TEXT,
                     dirty INTEGER NOT NULL, generation INTEGER NOT NULL);
@@ -69,6 +69,8 @@ LISTED = (
     "metrics",
     "features",
     "data_range",
+    "hyperparameters",
+    "model",
     TAGS_KEY,
 )
 _WAS_PRODUCTION = "(" + ", ".join(f"'{s}'" for s in SERVED) + ")"
