@@ -54,12 +54,14 @@ async function route() {
 }
 
 async function start() {
+  // who and which models, side by side (a rejected token fails both)
+  const models = api("/api/models").then((r) => r.models, () => []);
   try {
     await loadWho();
-    state.models = state.who ? (await api("/api/models")).models : [];
   } catch (err) {
-    state.models = [];
+    state.who = null;
   }
+  state.models = state.who ? await models : [];
   route();
 }
 

@@ -1,6 +1,6 @@
 /* Which columns the versions table shows: fixed ones, each metric, the model class, the
    hyperparameters and tags the page's versions have. A person's choice is remembered per model
-   in localStorage; without one a phone starts with fewer columns than a laptop. */
+   in localStorage; without one a phone starts with status and one metric, a laptop with all. */
 import { state } from "./api.js";
 import { day, fmt, h, range, shortClass, shown } from "./dom.js";
 
@@ -50,7 +50,7 @@ export function chosen(columns) {
   const saved = stored();
   if (saved) return saved.filter((id) => known.has(id));
   const metrics = columns.filter((c) => c.group === "Metrics").map((c) => c.id);
-  if (window.innerWidth <= PHONE) return ["status", ...metrics.slice(0, 2)];
+  if (window.innerWidth <= PHONE) return ["status", ...metrics.slice(0, 1)];
   return ["status", "trained", "range", "class", ...metrics];
 }
 
@@ -67,6 +67,7 @@ export function picker(columns, shownIds, onchange) {
           const order = columns.map((col) => col.id).filter((id) => ids.has(id));
           remember(order);
           onchange(order);
-        } }), c.label))))));
+        } }), c.label)))),
+      h("div", { class: "picker-done" }, h("button", { type: "button", class: "button primary small", id: "columns-done", onclick: () => box.removeAttribute("open") }, "Done"))));
   return box;
 }

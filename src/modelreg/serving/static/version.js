@@ -63,7 +63,7 @@ export async function versionPage(main, version) {
     h("div", { class: "grid two" },
       section("Lineage", lineage(info.lineage)),
       section("Extra metadata", Object.keys(extra).length ? kvTable(extra, { id: "extra-metadata" }) : h("p", { class: "muted" }, "None: add some with `--extra KEY=VALUE` or `metadata_extra=`."))),
-    Object.keys(info.config || {}).length ? section("Config", kvTable(info.config)) : null,
+    ...(Object.keys(info.config || {}).length ? [section("Config", kvTable(info.config))] : []),
     section("Files", h("div", { class: "table-wrap" }, h("table", { class: "files" },
       h("thead", {}, h("tr", {}, h("th", {}, "File"), h("th", { class: "num" }, "Size"), h("th", {}, "sha256"), h("th", {}, ""))),
       h("tbody", {}, Object.entries(info.files || {}).map(([file, rec]) => h("tr", {},

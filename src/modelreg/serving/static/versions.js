@@ -70,7 +70,7 @@ export async function versionsPage(main, query) {
     filterBar(metrics, filters),
     counted,
     page.rows.length ? tableBox : h("p", { class: "empty" }, everything ? (pageNo > 1 ? "No versions on this page." : "No version matches these filters.") : "No versions yet: register one with `modelreg register` or ModelRegistry.register()."),
-    total > size || pageNo > 1 ? pager(pageNo, pages, size, href) : null);
+    ...(total > size || pageNo > 1 ? [pager(pageNo, pages, size, href)] : []));
 }
 
 function pager(pageNo, pages, size, href) {
