@@ -234,8 +234,7 @@ class VersionIndex:
     def query(self, query: VersionQuery) -> list[tuple[str, str | None, str]] | None:
         """(name, file stat, listed fields as JSON) of the page of versions matching `query`,
         in its order; None when the folder must be read instead."""
-        sql, params = _select(query)
-        return self._answer("listing versions", query, lambda c: list(c.execute(sql, params)))
+        return self._answer("listing versions", query, lambda conn: _page(conn, query))
 
     def names(self) -> list[str] | None:
         """Every published version's name; None when the folder must be read instead."""
@@ -440,30 +439,65 @@ def _put(conn: sqlite3.Connection, rows: list[_Rows]) -> None:
     conn.executemany("INSERT INTO tags VALUES (?, ?, ?)", [t for r in rows for t in r[2]])
 
 
-def _select(query: VersionQuery) -> tuple[str, list[Any]]:
-    """The SQL for one page of `query`: its filters, then the order of `query.ordered`."""
+def _page(conn: sqlite3.Connection, query: VersionQuery) -> list[tuple[str, str | None, str]]:
+    """(name, stat, listed) of one page of `query`, in its order.
+
+    The names are chosen first and their listed fields read after: sorting the whole rows to
+    skip 99,950 of them cost seconds, sorting names costs milliseconds. A page past the middle
+    is read from the other end (the reversed order's first rows, read backwards).
+    """
+    offset, limit, reverse = query.offset, query.limit, False
+    if limit is not None and offset > _FAR:
+        sql, params = _count(query)
+        total = conn.execute(sql, params).fetchone()[0]
+        if offset + limit > total // 2:
+            offset, limit, reverse = (
+                max(0, total - offset - limit),
+                max(0, min(limit, total - offset)),
+                True,
+            )
+    sql, params = _select(query, offset, limit, reverse=reverse)
+    names = [row[0] for row in conn.execute(sql, params)]
+    if reverse:
+        names.reverse()
+    found: dict[str, tuple[str, str | None, str]] = {}
+    for start in range(0, len(names), 500):
+        chunk = names[start : start + 500]
+        marks = ", ".join("?" * len(chunk))
+        rows = conn.execute(
+            f"SELECT name, stat, listed FROM versions WHERE name IN ({marks})", chunk
+        )
+        found.update((row[0], row) for row in rows)
+    return [found[name] for name in names if name in found]
+
+
+def _select(
+    query: VersionQuery, offset: int, limit: int | None, *, reverse: bool
+) -> tuple[str, list[Any]]:
+    """The names of one page of `query`: its filters, then the order of `query.ordered`."""
     where, params = _where(query)
-    sql = "SELECT v.name, v.stat, v.listed FROM versions v"
-    order_params: list[Any] = []
-    value = _ORDER_VALUE.get(query.sort)
-    if value is None:  # a metric: missing ones last
-        value = "(SELECT m.value FROM metrics m WHERE m.name = v.name AND m.key = ?)"
-        order_params.append(query.sort)
-    elif query.sort == "status":
-        order_params.append(query.production)
+    join_params: list[Any] = []
+    sql = "SELECT v.name FROM versions v"
+    if query.sort_metric is not None:  # missing ones last
+        sql += " LEFT JOIN metrics s ON s.name = v.name AND s.key = ?"
+        join_params.append(query.sort)
     if where:
         sql += " WHERE " + " AND ".join(where)
-    way = "DESC" if query.descending else "ASC"
+    newest = "ASC" if reverse else "DESC"
     if query.sort == "version":
+        way = "DESC" if query.descending != reverse else "ASC"
         sql += f" ORDER BY v.ts {way}, v.counter {way}"
+        order_params: list[Any] = []
     else:
-        sql += f" ORDER BY {value} IS NULL, {value} {way}, v.ts DESC, v.counter DESC"
-        order_params *= 2
-    params += order_params
-    if query.limit is not None or query.offset:
-        sql += " LIMIT ? OFFSET ?"
-        params += [-1 if query.limit is None else query.limit, query.offset]
-    return sql, params
+        value = _ORDER_VALUE.get(query.sort, "s.value")
+        way = "DESC" if query.descending != reverse else "ASC"
+        missing = "DESC" if reverse else "ASC"
+        sql += (
+            f" ORDER BY {value} IS NULL {missing}, {value} {way}, v.ts {newest}, v.counter {newest}"
+        )
+        order_params = [query.production] * 2 if query.sort == "status" else []
+    sql += " LIMIT ? OFFSET ?"
+    return sql, [*join_params, *params, *order_params, -1 if limit is None else limit, offset]
 
 
 def _count(query: VersionQuery) -> tuple[str, list[Any]]:
@@ -472,9 +506,11 @@ def _count(query: VersionQuery) -> tuple[str, list[Any]]:
     return (sql + " WHERE " + " AND ".join(where) if where else sql), params
 
 
-#: the SQL value each field sorts by (status: effective, the production name bound once)
+#: an offset past which a page may be read from the other end of its order
+_FAR = 1000
+#: the SQL value each field sorts by (status: effective, the production name bound); a
+#: metric's is `s.value`, from the outer join on the sorted metric
 _ORDER_VALUE = {
-    "version": "v.ts",
     "trained": "v.trained",
     "status": (
         "(CASE WHEN v.name IS ? THEN 'production' "

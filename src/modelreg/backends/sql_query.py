@@ -45,11 +45,18 @@ def version_filters(query: VersionQuery) -> list[Any]:
     return clauses
 
 
-def version_order(query: VersionQuery) -> list[Any]:
-    """ORDER BY clauses for `query.ordered`'s order: missing values last, ties newest first."""
-    newest = [versions.c.stamp.desc(), versions.c.counter.desc()]
+def version_order(query: VersionQuery, *, reverse: bool = False) -> tuple[list[Any], Any]:
+    """ORDER BY clauses for `query.ordered`'s order (missing values last, ties newest first),
+    and the FROM they need: `versions`, outer-joined to the sorted metric's rows.
+
+    `reverse` turns the whole order around (every key is reversed, and (stamp, counter) is
+    unique), so the last page of an order is the first page of its reverse, read backwards.
+    """
+    source: Any = versions
     if query.sort == "version":
-        return newest if query.descending else [versions.c.stamp.asc(), versions.c.counter.asc()]
+        return _directed(
+            [versions.c.stamp, versions.c.counter], query.descending != reverse
+        ), source
     if query.sort == "trained":
         value: Any = versions.c.training_date
     elif query.sort == "status":
@@ -58,16 +65,22 @@ def version_order(query: VersionQuery) -> list[Any]:
             (current, "production"), (versions.c.status.in_(SERVED), "archived"), else_="registered"
         )
     else:
-        value = (
-            sa.select(version_metrics.c.value)
-            .where(
-                version_metrics.c.version_id == versions.c.id,
-                version_metrics.c.name == query.sort,
-            )
-            .scalar_subquery()
+        sorted_by = version_metrics.alias("sorted_by")
+        source = versions.outerjoin(
+            sorted_by,
+            sa.and_(sorted_by.c.version_id == versions.c.id, sorted_by.c.name == query.sort),
         )
-    way = value.desc() if query.descending else value.asc()
-    return [value.is_(None), way, *newest]
+        value = sorted_by.c.value
+    keys = [value.is_(None), *_directed([value], query.descending), versions.c.stamp.desc()]
+    keys.append(versions.c.counter.desc())
+    if not reverse:
+        return keys, source
+    flipped = [value.is_(None).desc(), *_directed([value], not query.descending)]
+    return [*flipped, versions.c.stamp.asc(), versions.c.counter.asc()], source
+
+
+def _directed(columns: list[Any], descending: bool) -> list[Any]:
+    return [c.desc() if descending else c.asc() for c in columns]
 
 
 def _has_metric(name: str, condition: Any) -> Any:

@@ -15,16 +15,28 @@ export async function versionsPage(main, query) {
   const size = SIZES.includes(Number(query.get("size"))) ? Number(query.get("size")) : 50;
   const pageNo = Math.max(1, Math.floor(Number(query.get("page")) || 1));
   const filtered = Object.values(filters).some((v) => (Array.isArray(v) ? v.length : v));
-  const [page, metricCounts, channels, all] = await Promise.all([
+  // every metric's name (for the filters and the picker) may take longer to count than the
+  // page takes to load: the page draws with its own rows' metrics, then once more if it lacked any
+  const hash = location.hash;
+  const allMetrics = api("/api/metrics").then((counts) => Object.keys(counts).sort(), () => null);
+  const [page, channels, all] = await Promise.all([
     versionPage({ ...filters, limit: size, offset: (pageNo - 1) * size, sort, descending: desc }),
-    api("/api/metrics"),
     api("/api/channels"),
     filtered ? versionPage({ limit: 0 }) : null,
   ]);
+  const view = { query, filters, sort, desc, size, pageNo, filtered, page, channels, everything: all ? all.total : page.total };
+  const seen = [...new Set(page.rows.flatMap((r) => Object.keys(r.metrics || {})))].sort();
+  drawPage(main, view, seen);
+  const metrics = await allMetrics;
+  if (metrics && metrics.some((m) => !seen.includes(m)) && location.hash === hash && main.querySelector("#versions-table, .empty")) {
+    drawPage(main, view, metrics);
+  }
+}
+
+function drawPage(main, view, metrics) {
+  const { query, filters, sort, desc, size, pageNo, filtered, page, channels, everything } = view;
   const total = page.total;
-  const everything = all ? all.total : total;
   const pages = Math.max(1, Math.ceil(total / size));
-  const metrics = Object.keys(metricCounts).sort();
   const columns = available(metrics, page.rows);
   const picked = new Set();
   const compareButton = h("button", { class: "button", disabled: true, id: "compare-picked", onclick: () => {
