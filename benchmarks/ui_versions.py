@@ -25,7 +25,6 @@ httpx beside them.
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -192,7 +191,6 @@ def main() -> None:
         ui_rows += ui
         api_rows += api
         notes.append(note)
-    opened = [statistics.median(float(r[2].split()[0]) for r in ui_rows if r[1] == "open")]
     report = "\n\n".join(
         [
             f"## The versions page at {args.count:,} versions (issue 17): "
@@ -203,7 +201,6 @@ def main() -> None:
             "On the server (`GET /api/versions`, one page of 50 with its total; httpx):",
             table(["registry", "request", "time"], api_rows),
             "\n".join(f"- {n}" for n in notes),
-            f"(median open across registries: {opened[0]:g} in the unit shown)",
         ]
     )
     publish(report, args.output, "ui_versions.md", quick=args.quick)
