@@ -41,7 +41,7 @@ from ..versions import parse_version, validate_model_name
 from .artifact_store import ArtifactStore, Blob, link_or_copy
 from .base import DEFAULT_MODEL, Backend, Debris, VersionQuery, effective_status
 from .sql_engine import create_engine, ensure_schema, sqlite_path
-from .sql_query import index_tags, naive_utc, version_filters, version_order
+from .sql_query import count_matching, index_tags, metric_counts_of, naive_utc, page_rows
 from .sql_schema import (
     OWNED_BY_VERSION,
     artifacts,
@@ -565,93 +565,31 @@ class SqlBackend(Backend):
     def query(self, query: VersionQuery) -> list[dict[str, Any]]:
         """Metric, date, status and tag filters, the order and the page run in the database.
 
-        The page's ids are chosen first and only their metadata read after: sorting whole
-        metadata rows to skip 99,950 of them cost seconds, sorting ids costs milliseconds.
+        How a far page stays cheap: `sql_query.page_rows`.
         """
         with self._read() as conn:
             model_id = self._find_model(conn)
             if model_id is None:
                 return []
-            ids = self._page_ids(conn, model_id, query)
-            rows = {
-                row.id: row
-                for chunk in _chunks(ids)
-                for row in conn.execute(
-                    sa.select(
-                        versions.c.id, versions.c.meta, versions.c.name, versions.c.status
-                    ).where(versions.c.id.in_(chunk))
-                )
-            }
+            rows = page_rows(conn, model_id, query)
         found = []
-        for version_id in ids:
-            row = rows.get(version_id)
-            if row is None:  # deleted between the two reads
-                continue
+        for row in rows:
             meta = dict(row.meta)
             meta["deployment_status"] = effective_status(row.status, row.name, query.production)
             found.append(meta)
         return found
 
-    def _page_ids(self, conn: Connection, model_id: int, query: VersionQuery) -> list[int]:
-        """The ids of the page, in order. A page past the middle is read from the other end
-        (the reversed order's first rows), as a database sorts the first rows of an order
-        cheaply and the rows after 99,950 others dearly."""
-        offset, limit, reverse = query.offset, query.limit, False
-        if limit is not None and offset > _FAR:
-            total = self._count(conn, model_id, query)
-            if offset + limit > total // 2:
-                offset, limit, reverse = (
-                    max(0, total - offset - limit),
-                    max(0, min(limit, total - offset)),
-                    True,
-                )
-        ordered, joins = version_order(query, reverse=reverse)
-        select = (
-            sa.select(versions.c.id)
-            .select_from(joins)
-            .where(versions.c.model_id == model_id, *version_filters(query))
-        )
-        select = select.order_by(*ordered).offset(offset)
-        if limit is not None:
-            select = select.limit(max(limit, 0))
-        ids = list(conn.execute(select).scalars())
-        return ids[::-1] if reverse else ids
-
-    @staticmethod
-    def _count(conn: Connection, model_id: int, query: VersionQuery) -> int:
-        select = sa.select(sa.func.count()).where(
-            versions.c.model_id == model_id, *version_filters(query)
-        )
-        return int(conn.execute(select).scalar_one())
-
     def count(self, query: VersionQuery) -> int:
         with self._read() as conn:
             model_id = self._find_model(conn)
-            return 0 if model_id is None else self._count(conn, model_id, query)
+            return 0 if model_id is None else count_matching(conn, model_id, query)
 
     def metric_counts(self) -> dict[str, int]:
         with self._read() as conn:
             model_id = self._find_model(conn)
             if model_id is None:
                 return {}
-            name = version_metrics.c.name
-            select = (
-                sa.select(name, sa.func.count())
-                .join(versions, versions.c.id == version_metrics.c.version_id)
-                .where(versions.c.model_id == model_id)
-                .group_by(name)
-                .order_by(name)
-            )
-            return {row[0]: int(row[1]) for row in conn.execute(select)}
-
-
-#: an offset past which a page may be read from the other end of its order
-_FAR = 1000
-
-
-def _chunks(ids: list[int], size: int = 500) -> list[list[int]]:
-    """Bound the parameters of one IN (...) (SQLite allows a few thousand)."""
-    return [ids[i : i + size] for i in range(0, len(ids), size)]
+            return metric_counts_of(conn, model_id)
 
 
 def _status_of(metadata: Mapping[str, Any]) -> str:
