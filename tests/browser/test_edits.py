@@ -110,4 +110,8 @@ def test_a_read_token_sees_descriptions_and_tags_but_no_editor(browser: object, 
     expect(page.locator("#description .markdown em")).to_have_text("only")
     expect(page.locator("#tags .tag-chip")).to_have_text("owner=alice")
     assert page.locator("#edit-description, #tag-input, .tag-remove").count() == 0
+    assert "null" not in page.inner_text("#tags")  # no editor is no node, not the text "null"
+    page.goto(page.url.split("#")[0] + "#/m/default")
+    expect(page.locator("#versions-table")).to_be_visible()
+    assert "null" not in page.inner_text("main")  # no tag filter in force: nothing drawn
     page.context.close()

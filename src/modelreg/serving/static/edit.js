@@ -1,18 +1,15 @@
-/* modelreg web UI: descriptions and tags (issue 14). Loaded before app.js, like charts.js, and
-   used by it through the one global `Edits`; it builds nodes with app.js's `h` once both ran.
+/* modelreg web UI: descriptions and tags (issue 14), used by the version and versions pages
+   through `Edits`.
 
    Markdown from the registry is untrusted: `Edits.markdown` never parses it as HTML. It builds
    DOM nodes (createElement, text nodes) for a small Markdown subset (headings, paragraphs,
    lists, quotes, fenced code, **bold**, *emphasis*, `code`, [links](https://...)); anything
    else stays literal text, and only http(s), mailto and in-page links become links. */
-"use strict";
+import { h as el } from "./dom.js";
 
-const Edits = (() => {
+export const Edits = (() => {
   const MAX_DESCRIPTION = 20000;
   const SAFE_URL = /^(https?:\/\/|mailto:|#|\/(?!\/))/i;
-
-  /* app.js's `h` builds every node: its attributes set one by one, its children as text */
-  const el = (...args) => h(...args);
 
   /* ---------- Markdown, as DOM nodes only ---------- */
 
@@ -142,13 +139,13 @@ const Edits = (() => {
             el("a", { href: filterLink(k, v), title: `versions tagged ${k}=${v}` }, `${k}=${v}`),
             canWrite ? el("button", { class: "tag-remove", "aria-label": `remove tag ${k}`, onclick: () => post({ remove: [k] }, `Removed ${k}`) }, "×") : null)))
           : el("p", { class: "muted" }, "No tags."),
-        canWrite ? el("form", { class: "tag-add", onsubmit: (e) => {
+        ...(canWrite ? [el("form", { class: "tag-add", onsubmit: (e) => {
           e.preventDefault();
           const at = input.value.indexOf("=");
           if (at < 1) return saved("A tag is key=value, e.g. owner=alice", "error");
           const [key, value] = [input.value.slice(0, at).trim(), input.value.slice(at + 1).trim()];
           post({ set: { [key]: value } }, `Tagged ${key}=${value}`);
-        } }, input, el("button", { type: "submit", class: "button small", id: "add-tag" }, "Add tag")) : null);
+        } }, input, el("button", { type: "submit", class: "button small", id: "add-tag" }, "Add tag"))] : []));
     };
     show();
     return card;
@@ -160,11 +157,11 @@ const Edits = (() => {
       el("a", { class: "chip tag", href: filterLink(k, v), "data-tag": `${k}=${v}`, title: `only versions tagged ${k}=${v}` }, `${k}=${v}`));
   }
 
-  /** The tag filters in force, each removable, above the versions table. */
+  /** The tag filters in force, each removable, above the versions table (none: no node). */
   function activeFilters(tags, unfilterLink) {
-    if (!tags.length) return null;
-    return el("p", { class: "active-tags", id: "active-tags" }, "Tagged ",
-      tags.map((t) => el("a", { class: "chip tag on", href: unfilterLink(t), "data-tag": t, title: "remove this filter" }, `${t} ×`)));
+    if (!tags.length) return [];
+    return [el("p", { class: "active-tags", id: "active-tags" }, "Tagged ",
+      tags.map((t) => el("a", { class: "chip tag on", href: unfilterLink(t), "data-tag": t, title: "remove this filter" }, `${t} ×`)))];
   }
 
   return { MAX_DESCRIPTION, markdown, descriptionCard, tagsCard, tagChips, activeFilters };

@@ -1,4 +1,4 @@
-/* The versions page's filter bar: metric thresholds, training dates, status. The filters live
+/* The versions page's filter bar: metric thresholds, training dates, status (tags: chips). The filters live
    in the address; the server applies them (GET /api/versions). */
 import { link } from "./api.js";
 import { h } from "./dom.js";
@@ -7,7 +7,7 @@ export function filtersOf(query) {
   return {
     min: query.getAll("min"), max: query.getAll("max"),
     trained_after: query.get("trained_after") || "", trained_before: query.get("trained_before") || "",
-    status: query.get("status") || "",
+    status: query.get("status") || "", tag: query.getAll("tag"),
   };
 }
 
@@ -35,6 +35,7 @@ export function filterBar(metrics, filters) {
       const value = row.querySelector(".f-value").value;
       if (value !== "") params.append(row.querySelector(".f-op").value, `${row.querySelector(".f-metric").value}:${value}`);
     }
+    for (const t of filters.tag) params.append("tag", t);
     for (const key of ["trained_after", "trained_before", "status"]) {
       const v = form.elements[key].value;
       if (v) params.set(key, v);

@@ -4,6 +4,7 @@
 import { promote, remove, rollback } from "./actions.js";
 import { ApiError, api, canWrite, download, link } from "./api.js";
 import { modelClass } from "./columns.js";
+import { Edits } from "./edit.js";
 import { badge, bytes, fmt, h, kvTable, range, section, shown, toast, when } from "./dom.js";
 import { chartBlock, chartWidth, predictionSeries, tableSeries } from "./series.js";
 
@@ -51,6 +52,7 @@ export async function versionPage(main, version) {
     h("div", { class: "grid two" },
       section("Summary", h("dl", { class: "facts" }, facts.map(([k, v]) => [h("dt", {}, k), h("dd", {}, v)]))),
       section("Metrics", h("div", { class: "metric-grid" }, Object.entries(info.metrics || {}).map(([k, v]) => h("div", { class: "metric" }, h("span", { class: "metric-name" }, k), h("span", { class: "metric-value" }, fmt(v))))))),
+    editCards(info),
     section("Feature importance", fi >= 0 && vi >= 0
       ? h("div", { class: "chart-box" }, Charts.bars(importance.rows.map((r) => ({ label: r[fi], value: r[vi] })), { title: "feature importance", width: Math.min(900, chartWidth(1)) }))
       : h("p", { class: "muted" }, "Not recorded for this version.")),
@@ -71,6 +73,13 @@ export async function versionPage(main, version) {
         h("td", { class: "mono hash", title: rec.sha256 }, rec.sha256),
         h("td", {}, h("button", { class: "button ghost small", onclick: () => download(name, file).catch((e) => toast(`Download failed (${e.status})`, "error")) }, "Download")))))))),
     h("details", { class: "card" }, h("summary", {}, "All metadata (JSON)"), h("pre", { class: "json" }, JSON.stringify(info, null, 2))));
+}
+
+/** The description and tags of a version (edit.js), editable with a write token. */
+function editCards(info) {
+  const filterLink = (k, v) => `${link("")}?${new URLSearchParams({ tag: `${k}=${v}` })}`;
+  const context = { canWrite: canWrite(), api, saved: toast, filterLink };
+  return h("div", { class: "grid two" }, Edits.descriptionCard(info, context), Edits.tagsCard(info, context));
 }
 
 /** How the model is stored: its flavor, and for a file kept as it is, which file. */

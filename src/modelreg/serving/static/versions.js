@@ -4,6 +4,7 @@
 import { api, link, versionPage } from "./api.js";
 import { available, chosen, picker } from "./columns.js";
 import { badge, h, plural } from "./dom.js";
+import { Edits } from "./edit.js";
 import { filterBar, filtersOf } from "./filters.js";
 
 const SIZES = [25, 50, 100, 200];
@@ -48,6 +49,15 @@ function drawPage(main, view, metrics) {
     for (const [k, v] of Object.entries(changes)) params.set(k, v);
     return `${link("")}?${params}`;
   };
+  const tagged = (tags) => {
+    const params = new URLSearchParams(query);
+    params.delete("tag");
+    params.delete("page");
+    tags.forEach((t) => params.append("tag", t));
+    return `${link("")}?${params}`;
+  };
+  const withTag = (k, v) => tagged([...new Set([...filters.tag, `${k}=${v}`])]);
+  const withoutTag = (t) => tagged(filters.tag.filter((x) => x !== t));
   const holders = (name) => Object.entries(channels).filter(([, v]) => v === name).map(([c]) => c);
   const header = (label, key, cls) => {
     if (!key) return h("th", { class: cls }, label);
@@ -68,7 +78,8 @@ function drawPage(main, view, metrics) {
           compareButton.disabled = picked.size !== 2;
         } })),
         h("td", { class: "first" }, h("a", { href: link(`/v/${row.version}`), class: "mono" }, row.version),
-          holders(row.version).map((c) => h("a", { class: "chip", href: link(`/v/@${c}`), title: `@${c}: what ${c} holds` }, `@${c}`))),
+          holders(row.version).map((c) => h("a", { class: "chip", href: link(`/v/@${c}`), title: `@${c}: what ${c} holds` }, `@${c}`)),
+          Edits.tagChips(row.tags, withTag)),
         shown.map((c) => cell(row, c)))))));
   };
   draw(chosen(columns));
@@ -80,6 +91,7 @@ function drawPage(main, view, metrics) {
   main.replaceChildren(
     h("div", { class: "page-head" }, h("h1", {}, "Versions"), h("div", { class: "actions" }, picker(columns, chosen(columns), draw), compareButton)),
     filterBar(metrics, filters),
+    ...Edits.activeFilters(filters.tag, withoutTag),
     counted,
     page.rows.length ? tableBox : h("p", { class: "empty" }, everything ? (pageNo > 1 ? "No versions on this page." : "No version matches these filters.") : "No versions yet: register one with `modelreg register` or ModelRegistry.register()."),
     ...(total > size || pageNo > 1 ? [pager(pageNo, pages, size, href)] : []));
