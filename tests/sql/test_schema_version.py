@@ -90,9 +90,10 @@ def test_an_older_schema_asks_for_db_upgrade(
     ModelRegistry(_url(tmp_path)).close()
     from modelreg.backends import sql_engine
 
-    monkeypatch.setattr(sql_engine, "head_revision", lambda: "0004_next")
-    known = frozenset({"0001", "0002", "0003", "0004_next"})
+    head = sql_engine.head_revision()  # whatever the newest shipped revision is
+    known = sql_engine._known_revisions() | {"9999_next"}
+    monkeypatch.setattr(sql_engine, "head_revision", lambda: "9999_next")
     monkeypatch.setattr(sql_engine, "_known_revisions", lambda: known)
     with pytest.raises(SchemaVersionError, match="modelreg db upgrade") as caught:
         ModelRegistry(_url(tmp_path))
-    assert (caught.value.current, caught.value.required) == ("0003", "0004_next")
+    assert (caught.value.current, caught.value.required) == (head, "9999_next")

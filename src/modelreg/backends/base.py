@@ -22,7 +22,7 @@ from ..events import Event
 from ..integrity import verify_files
 from ..metadata import SERVED, Status, parse_timestamp
 from ..query import VersionQuery, matches, ordered
-from ..versions import sort_newest_first
+from ..versions import format_version_name, sort_newest_first
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -279,6 +279,19 @@ class Backend(ABC):
     def recent_events(self, since: datetime) -> list[Event]:
         """Events stamped at or after `since`, oldest first; a backend may read only the tail."""
         return [e for e in self.read_events() if not stamped_before(e, since)]
+
+    def names_used_at(self, moment: datetime) -> set[str]:
+        """Every name the audit log has given `moment`'s second (`YYYYMMDD_HHMMSS`, `_2` ...).
+
+        Deleted versions' names included, so a name never means two versions. Called under the
+        writers' lock on every register: a catalog overrides it with an indexed lookup.
+        """
+        base = format_version_name(moment)
+        return {
+            e.version
+            for e in self.recent_events(moment.replace(microsecond=0))
+            if e.version is not None and e.version.startswith(base)
+        }
 
     def interrupted_writes(self) -> list[Debris]:
         """The leftovers cleanup removes (staging, trash); a backend may find them cheaply."""

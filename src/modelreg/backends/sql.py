@@ -18,6 +18,7 @@ import logging
 import math
 import threading
 from collections.abc import Callable, Iterator, Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -37,12 +38,19 @@ from ..events import Event
 from ..integrity import artifact_path, file_records, stored_artifact_path
 from ..lower_errors import translated
 from ..metadata import METADATA_FILE, Status, encode_metadata, parse_timestamp, utc_now
-from ..versions import parse_version, validate_model_name
+from ..versions import format_version_name, parse_version, validate_model_name
 from .artifact_store import ArtifactStore, Blob, link_or_copy
 from .base import DEFAULT_MODEL, Backend, Debris, VersionQuery, effective_status
-from .sql_engine import create_engine, ensure_schema, sqlite_path
-from .sql_query import count_matching, index_tags, metric_counts_of, naive_utc, page_rows
+from .sql_engine import create_engine, ensure_schema, reader, sqlite_path
+from .sql_query import (
+    count_matching,
+    index_tags,
+    metric_counts_of,
+    naive_utc,
+    page_rows,
+)
 from .sql_schema import (
+    EVENT_SECOND,
     OWNED_BY_VERSION,
     artifacts,
     events,
@@ -92,6 +100,7 @@ class SqlBackend(Backend):
         self.model = validate_model_name(DEFAULT_MODEL if model is None else model)
         self._lock_timeout = lock_timeout
         self._engine = create_engine(url, lock_timeout=lock_timeout)
+        self._reader = reader(self._engine)
         self.location = self._engine.url.render_as_string(hide_password=True)
         self._store = ArtifactStore(
             artifacts
@@ -173,12 +182,12 @@ class SqlBackend(Backend):
 
     @contextlib.contextmanager
     def _read(self) -> Iterator[Connection]:
-        """The writer's connection inside a transaction, else a short read-only one."""
+        """The writer's connection inside a transaction, else a short autocommit one."""
         if self._tx.conn is not None:
             with translated("read from", self.location):
                 yield self._tx.conn
             return
-        with translated("read from", self.location), self._engine.connect() as conn:
+        with translated("read from", self.location), self._reader.connect() as conn:
             yield conn
 
     def _writer(self) -> Connection:
@@ -375,17 +384,40 @@ class SqlBackend(Backend):
             )
             return list(conn.execute(query))
 
+    def _version_with_artifacts(self, name: str) -> tuple[dict[str, Any], list[Any]] | None:
+        """A version's metadata and artifact rows in one statement (one round trip)."""
+        with self._read() as conn:
+            model_id = self._find_model(conn)
+            if model_id is None:
+                return None
+            query = (
+                sa.select(
+                    versions.c.meta,
+                    artifacts.c.name.label("file"),
+                    artifacts.c.sha256,
+                    artifacts.c.bytes,
+                    artifacts.c.uri,
+                )
+                .select_from(versions.outerjoin(artifacts, artifacts.c.version_id == versions.c.id))
+                .where(self._version_clause(model_id, name))
+                .order_by(artifacts.c.name)
+            )
+            rows = list(conn.execute(query))
+        if not rows:
+            return None
+        return dict(rows[0].meta), [row for row in rows if row.file is not None]
+
     @contextlib.contextmanager
     def local_folder(self, name: str) -> Iterator[Path]:
         """The version assembled from the download cache, each blob hashed as it is placed
         against the catalog's row, and the rows matching the metadata's records (so
         `verifies_local_folder`: a load hashes each artifact once)."""
-        meta = self.read_metadata(name)
-        if meta is None:
+        found = self._version_with_artifacts(name)
+        if found is None:
             raise VersionNotFoundError(f"version {name} not found in {self.location}", version=name)
-        rows = self._artifact_rows(name)
+        meta, rows = found
         recorded = file_records(meta.get("files") or {}, version=name)
-        if recorded != {row.name: (row.sha256, int(row.bytes)) for row in rows}:
+        if recorded != {row.file: (row.sha256, int(row.bytes)) for row in rows}:
             raise IntegrityError(
                 f"version {name}'s artifacts in {self.location} differ from what its metadata "
                 "records; run `modelreg verify`",
@@ -395,7 +427,7 @@ class SqlBackend(Backend):
             for row in rows:
                 blob = self._store.cached(row.uri, row.sha256, int(row.bytes))
                 with translated(f"assemble version {name} in", root):
-                    link_or_copy(blob, stored_artifact_path(root, row.name, version=name))
+                    link_or_copy(blob, stored_artifact_path(root, row.file, version=name))
             (root / METADATA_FILE).write_bytes(encode_metadata(meta))
             yield root
 
@@ -516,6 +548,16 @@ class SqlBackend(Backend):
                 for body in conn.execute(query.order_by(events.c.id)).scalars()
             ]
 
+    def names_used_at(self, moment: datetime) -> set[str]:
+        """One indexed lookup (`EVENT_SECOND`), however long the audit log has grown."""
+        base = format_version_name(moment)
+        with self._read() as conn:
+            model_id = self._find_model(conn)
+            if model_id is None:
+                return set()
+            query = names_in_second(model_id, base)
+            return {str(name) for name in conn.execute(query).scalars() if name is not None}
+
     # --- leftovers ------------------------------------------------------------------------
 
     def interrupted_writes(self) -> list[Debris]:
@@ -590,6 +632,11 @@ class SqlBackend(Backend):
             if model_id is None:
                 return {}
             return metric_counts_of(conn, model_id)
+
+
+def names_in_second(model_id: int, base: str) -> sa.Select[Any]:
+    """The version names events gave the second `base`: a lookup in `EVENT_SECOND`'s index."""
+    return sa.select(events.c.version).where(events.c.model_id == model_id, EVENT_SECOND == base)  # noqa: SIM300
 
 
 def _status_of(metadata: Mapping[str, Any]) -> str:

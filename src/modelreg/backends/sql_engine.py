@@ -5,6 +5,13 @@ first use, since nothing can be lost and concurrent first users serialize on a l
 at an *older* revision is never upgraded implicitly (other processes may still run the old
 code): `modelreg db upgrade` does that. A catalog at a revision this modelreg does not know
 was written by a newer one and is refused with SchemaVersionError.
+
+Connection policy (PostgreSQL): no ping before each checkout (it cost a round trip per read).
+Instead a pooled connection is retired once it is `POOL_RECYCLE_SECONDS` old, below the idle
+cut-offs of the usual proxies and load balancers; one the server dropped anyway (a restart, a
+failover) fails the single operation that used it with a StorageError, and SQLAlchemy then
+discards every pooled connection opened before, so the next operation connects afresh.
+Reads run in autocommit (`reader`): one statement is one round trip, no BEGIN or ROLLBACK.
 """
 
 from __future__ import annotations
@@ -23,15 +30,19 @@ from .sql_schema import SCHEMA_VERSION_TABLE, metadata
 
 __all__ = [
     "MIGRATIONS",
+    "POOL_RECYCLE_SECONDS",
     "create_engine",
     "ensure_schema",
     "head_revision",
+    "reader",
     "sqlite_path",
     "upgrade_catalog",
     "upgrade_schema",
 ]
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+#: a pooled PostgreSQL connection older than this is closed instead of reused (see above)
+POOL_RECYCLE_SECONDS = 300
 #: the advisory lock under which creating or upgrading one schema's tables serializes
 _SCHEMA_LOCK = "SELECT pg_advisory_xact_lock(hashtext('modelreg-schema:' || current_schema()))"
 
@@ -54,7 +65,7 @@ def create_engine(url: str, *, lock_timeout: float) -> Engine:
         if parsed.get_driver_name() in ("", "psycopg2") and "+" not in parsed.drivername:
             parsed = parsed.set(drivername="postgresql+psycopg")
         with translated("connect to", url):
-            return sa.create_engine(parsed, pool_pre_ping=True, future=True)
+            return sa.create_engine(parsed, pool_recycle=POOL_RECYCLE_SECONDS, future=True)
     if backend == "sqlite":
         with translated("open", url):
             engine = sa.create_engine(parsed, future=True)
@@ -64,6 +75,17 @@ def create_engine(url: str, *, lock_timeout: float) -> Engine:
         f"unsupported catalog {backend!r} in {url!r}: use postgresql:// or sqlite:///",
         location=url,
     )
+
+
+def reader(engine: Engine) -> Engine:
+    """The engine reads go through: autocommit on PostgreSQL (same pool), as is on SQLite.
+
+    SQLite keeps its explicit BEGIN for reads too: pysqlite's own autocommit switch would be
+    reset on check-in in a way that lets it open transactions behind SQLAlchemy's back.
+    """
+    if engine.dialect.name == "postgresql":
+        return engine.execution_options(isolation_level="AUTOCOMMIT")
+    return engine
 
 
 def _configure_sqlite(engine: Engine, lock_timeout: float) -> None:

@@ -21,9 +21,12 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    func,
+    literal_column,
 )
 
 __all__ = [
+    "EVENT_SECOND",
     "OWNED_BY_VERSION",
     "SCHEMA_VERSION_TABLE",
     "artifacts",
@@ -121,6 +124,12 @@ events = Table(
     Column("body", JSON, nullable=False),
     Index("ix_modelreg_events_model", "model_id", "id"),
 )
+
+#: the second an event's version name was made in (`YYYYMMDD_HHMMSS`, its first 15
+#: characters), indexed so a register finds the names its second has had without reading the
+#: log; constants inline, so PostgreSQL and SQLite match the query to the index's expression
+EVENT_SECOND = func.substr(events.c.version, literal_column("1"), literal_column("15"))
+Index("ix_modelreg_events_second", events.c.model_id, EVENT_SECOND)
 
 artifacts = Table(
     "modelreg_artifacts",

@@ -27,7 +27,7 @@ from ..errors import (
 from ..events import Event, previous_target
 from ..integrity import verify_files
 from ..metadata import Status, VersionFields, build_metadata, current_user, iso_utc, utc_now
-from ..versions import PRODUCTION, format_version_name, next_candidates, sort_newest_first
+from ..versions import PRODUCTION, next_candidates, sort_newest_first
 from . import transfer, verify
 from ._writes import all_or_nothing, exists, log_or_undo
 from .base import UNSET, HistoryMerge, Imported, Operations, PointerMove, VerifyReport
@@ -152,12 +152,7 @@ class StoreOperations(StoreEdits, Operations):
         Without this, a cleanup that deletes `..._3` lets the next registration in the same
         second take `..._3` again, and the audit log would mix the two.
         """
-        base = format_version_name(moment)
-        return {
-            e.version
-            for e in self.backend.recent_events(moment.replace(microsecond=0))
-            if e.version is not None and e.version.startswith(base)
-        }
+        return self.backend.names_used_at(moment)
 
     # --- pointers -------------------------------------------------------------------------
 

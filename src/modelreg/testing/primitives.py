@@ -186,6 +186,20 @@ class BackendContract:
         assert backend.read_events() == events
         assert backend.recent_events(registered_at(3)) == [events[0], events[2]]
 
+    def test_names_used_in_a_second_include_deleted_ones(self, backend: Backend) -> None:
+        """What register skips: every name of that second the log holds, and no other."""
+        base = registered_at().strftime("%Y%m%d_%H%M%S")
+        with backend.transaction():
+            backend.append_event(_event("register", base))
+            backend.append_event(_event("register", base + "_2"))
+            backend.append_event(_event("delete", base + "_2"))
+            backend.append_event(_event("register", base + "_13"))
+            backend.append_event(_event("register", _OTHER, seconds=1))
+            backend.append_event(_event("promote", base, channel="production"))
+            backend.append_event(_event("note", None))
+        assert backend.names_used_at(registered_at()) == {base, base + "_2", base + "_13"}
+        assert backend.names_used_at(registered_at(2)) == set()
+
     def test_transaction_is_reentrant(self, backend: Backend) -> None:
         with backend.transaction(), backend.transaction():
             backend.append_event(_event("register"))
