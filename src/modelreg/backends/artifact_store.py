@@ -39,6 +39,8 @@ _UPLOADING = ".up"
 _DOWNLOADING = ".dl"
 _SCRATCH = ".scratch"
 _MARKERS = ".uploads"
+#: a cache entry modified less than this before its hash began is hashed again next time
+_RACY_NS = 2_000_000_000
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,8 @@ class ArtifactStore:
         self.cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
         #: this store's mark on the temporaries it leaves in a cache other stores may share
         self._tag = hashlib.sha256(self.url.encode()).hexdigest()[:8]
+        #: cache entries this process hashed, by sha256, with the file's identity then
+        self._verified: dict[str, tuple[int, int, int, int]] = {}
 
     def __repr__(self) -> str:
         return f"ArtifactStore({self.url!r})"
@@ -355,9 +359,20 @@ class ArtifactStore:
         _check_digest(uri, sha256, size, digest, got)
 
     def cached(self, uri: str, sha256: str, size: int) -> Path:
-        """A local copy of the blob, downloaded once and checked against `sha256`."""
+        """A local copy of the blob, downloaded once and checked against `sha256`.
+
+        An entry is hashed when this process first uses it; later uses trust it while its
+        identity (device, inode, size, mtime) is the one it had when hashed. As git does for
+        its index, only an entry last modified well before the hash began is remembered: any
+        later write then stamps a newer mtime, even on a clock with coarse ticks.
+        """
         target = self._cache_path(sha256)
+        known = self._verified.get(sha256)
+        if known is not None and known == _identity(target, size):
+            return target
+        started = time.time_ns()
         if target.is_file() and _fsutil.hash_file(target) == (sha256, size):
+            self._remember(sha256, target, size, started)
             return target
         with translated("create the artifact cache at", str(self.cache_dir), unknown=True):
             _fsutil.make_dirs(target.parent)
@@ -372,6 +387,22 @@ class ArtifactStore:
             with contextlib.suppress(OSError):
                 tmp.unlink()
         return target
+
+    def _remember(self, sha256: str, target: Path, size: int, started: int) -> None:
+        identity = _identity(target, size)
+        if identity is not None and identity[3] < started - _RACY_NS:
+            self._verified[sha256] = identity
+
+
+def _identity(path: Path, size: int) -> tuple[int, int, int, int] | None:
+    """What changes when a file is rewritten or replaced; None when missing or not `size`."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    if st.st_size != size:
+        return None
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
 
 
 def _check_digest(uri: str, sha256: str, size: int, digest: str, got: int) -> None:
