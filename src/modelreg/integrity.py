@@ -120,11 +120,21 @@ def hash_limited(handle: Readable, limit: int) -> tuple[str, int]:
     grew, or a device that never ends, costs no more than the size it was registered with.
     """
     digest = _fsutil.Digest()
+    readinto = getattr(handle, "readinto", None)
+    if readinto is None:
+        while digest.bytes <= limit:
+            chunk = handle.read(min(CHUNK, limit + 1 - digest.bytes))
+            if not chunk:
+                break
+            digest.update(chunk)
+        return digest.hexdigest(), digest.bytes
+    # one buffer the size of the file (at most CHUNK): `read(CHUNK)` allocated 4 MiB per file
+    view = memoryview(bytearray(min(CHUNK, limit + 1)))
     while digest.bytes <= limit:
-        chunk = handle.read(min(CHUNK, limit + 1 - digest.bytes))
-        if not chunk:
+        got = readinto(view[: limit + 1 - digest.bytes])
+        if not got:
             break
-        digest.update(chunk)
+        digest.update(view[:got])
     return digest.hexdigest(), digest.bytes
 
 

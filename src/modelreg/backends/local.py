@@ -121,6 +121,7 @@ class LocalBackend(Backend):
                 raise VersionExistsError(
                     f"version {name} already exists in {self.location}", version=name
                 ) from exc
+        self._kept_channel_folders(before, +1)
         if self.index is not None:
             self.index.published(name, metadata, before)
 
@@ -213,6 +214,7 @@ class LocalBackend(Backend):
             _fsutil.make_dirs(trash)
             before = _stat_or_none(self.root)
             _fsutil.rename(source, aside)
+        self._kept_channel_folders(before, -1)
         if self.index is not None:
             self.index.deleted(name, before)
         with contextlib.suppress(OSError):  # it is invisible already; cleanup retries later
@@ -335,11 +337,31 @@ class LocalBackend(Backend):
                 names.append(name)
         return sorted(names)
 
+    def _kept_channel_folders(self, before: os.stat_result | None, links: int) -> None:
+        """After our own rename of a version folder into or out of the root: the channel
+        folders are as they were, so the list stays valid for the root's new fingerprint if
+        it was valid before and nothing else entered or left meanwhile (the link count, as the
+        index checks it). So a delete at 100,000 versions does not scan the root again.
+        Past 65,000 subfolders ext4 reports a link count of 1 and counts no more: there the
+        writers' lock is the guard."""
+        seen = self._folders_seen
+        if seen is None or before is None or seen[0] != fingerprint(before):
+            return
+        after = _stat_or_none(self.root)
+        if after is None or after.st_ino != before.st_ino:
+            return
+        uncounted = after.st_nlink == before.st_nlink == 1
+        if uncounted or after.st_nlink - before.st_nlink == links:
+            self._folders_seen = (fingerprint(after), seen[1])
+
     def _channel_folders(self) -> list[str]:
         """Folders of the root that may be channels (a letter first: versions start with a digit).
 
         Listing them scans the root, 100,000 versions and all; the answer is kept while the
         root's fingerprint holds, as the index keeps its own (a listing shows every channel).
+        A folder made in the same clock tick as the scan leaves the mtime as it was but not
+        the link count, so a recent change makes the answer untrustworthy only where the
+        count says nothing (ext4 past 65,000 subfolders).
         """
         st = _stat_or_none(self.root)
         if st is None:
@@ -353,7 +375,8 @@ class LocalBackend(Backend):
                 for entry in os.scandir(self.root)
                 if entry.name[0].isalpha() and entry.is_dir(follow_symlinks=False)
             ]
-            self._folders_seen = None if racy(st) else (key, folders)
+            counted = st.st_nlink > 1
+            self._folders_seen = (key, folders) if counted or not racy(st) else None
             return folders
         return []
 
@@ -438,12 +461,7 @@ class LocalBackend(Backend):
     def debris(self) -> list[Debris]:
         found = self.interrupted_writes()
         for name in _dirs_matching_version(self.root):
-            if not (self.root / name / METADATA_FILE).exists():
-                found.append(Debris("empty-claim", str(self.root / name), "claimed, never filled"))
-            found.extend(
-                Debris("temp-file", str(p), "an interrupted metadata update")
-                for p in (self.root / name).glob(".metadata.json.*")
-            )
+            found.extend(_version_debris(self.root / name))
         for channel in self.channel_names():
             found.extend(
                 Debris("temp-pointer", str(p), "an interrupted pointer move")
@@ -459,6 +477,22 @@ class LocalBackend(Backend):
     @property
     def events_path(self) -> Path:
         return self.root / "events.jsonl"
+
+
+def _version_debris(folder: Path) -> list[Debris]:
+    """A claimed folder never filled, or metadata updates a crash cut short: one listing."""
+    try:
+        entries = [e.name for e in os.scandir(folder)]
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    found = [
+        Debris("temp-file", os.path.join(folder, e), "an interrupted metadata update")
+        for e in entries
+        if e.startswith(".metadata.json.")
+    ]
+    if METADATA_FILE not in entries:
+        found.insert(0, Debris("empty-claim", str(folder), "claimed, never filled"))
+    return found
 
 
 def _is_model_name(name: str) -> bool:
