@@ -8,7 +8,7 @@ from __future__ import annotations
 import functools
 import json
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -162,6 +162,23 @@ def output_options(command: F) -> F:
 def emit_json(data: Any) -> None:
     """One JSON document on stdout (the scripts' side of every command)."""
     click.echo(json.dumps(data, indent=2, default=str))
+
+
+def emit_json_rows(rows: Iterable[Any], *, batch: int = 512) -> None:
+    """A JSON list, written a few hundred rows at a time: the very text `emit_json` prints
+    for the list, without ever holding it whole (`list --json` at 100,000 versions)."""
+    pending: list[str] = []
+    opened = False
+    for row in rows:
+        # strings in JSON hold no raw newline, so this indents the row's lines and only them
+        text = json.dumps(row, indent=2, default=str).replace("\n", "\n  ")
+        pending.append((",\n  " if opened else "[\n  ") + text)
+        opened = True
+        if len(pending) >= batch:
+            click.echo("".join(pending), nl=False)
+            pending = []
+    pending.append("\n]" if opened else "[]")
+    click.echo("".join(pending))
 
 
 def note(message: str) -> None:

@@ -15,6 +15,7 @@ from ._common import (
     Output,
     complete_versions,
     emit_json,
+    emit_json_rows,
     note,
     open_registry,
     output_options,
@@ -91,7 +92,7 @@ def list_versions(
         tags=dict(tags),
     )
     if out.json:
-        emit_json([version_row(v) for v in versions])
+        emit_json_rows(version_row(v) for v in versions)
     elif out.quiet:
         for version in versions:
             click.echo(version.version)
