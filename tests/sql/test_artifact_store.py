@@ -147,3 +147,28 @@ def test_a_catalog_row_that_differs_from_the_metadata_is_refused(tmp_path: Path)
     engine.dispose()
     with pytest.raises(IntegrityError, match="differ from what its metadata records"):
         registry.load_version(name)
+
+
+def test_a_cache_entry_is_hashed_once_until_it_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Loads served from the verified cache: hashed again only once its file was rewritten."""
+    import os
+
+    store = ArtifactStore(str(tmp_path / "blobs"), cache_dir=tmp_path / "cache")
+    source = tmp_path / "model.bin"
+    source.write_bytes(b"w" * 5000)
+    digest = hashlib.sha256(source.read_bytes()).hexdigest()
+    uri = store.put(source, digest, 5000).uri
+    entry = store.cached(uri, digest, 5000)
+    past = entry.stat().st_mtime_ns - 60 * 10**9
+    os.utime(entry, ns=(past, past))  # filled long ago: nothing racy about it
+    hashed: list[Path] = []
+    real = _fsutil.hash_file
+    monkeypatch.setattr(_fsutil, "hash_file", lambda p, *a: hashed.append(p) or real(p, *a))
+    for _ in range(3):
+        assert store.cached(uri, digest, 5000) == entry
+    assert hashed == [entry]  # the first use in this process hashed it; the others trusted it
+    entry.write_bytes(b"x" * 5000)  # same size, same inode, a newer mtime
+    assert store.cached(uri, digest, 5000).read_bytes() == b"w" * 5000  # caught and refilled
+    assert hashed == [entry, entry]
