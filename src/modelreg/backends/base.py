@@ -280,6 +280,10 @@ class Backend(ABC):
         """Events stamped at or after `since`, oldest first; a backend may read only the tail."""
         return [e for e in self.read_events() if not stamped_before(e, since)]
 
+    def pointers(self) -> dict[str, str | None]:
+        """Every channel and the version it points to; a catalog reads them in one statement."""
+        return {c: self.get_pointer(c) for c in self.channel_names()}
+
     def names_used_at(self, moment: datetime) -> set[str]:
         """Every name the audit log has given `moment`'s second (`YYYYMMDD_HHMMSS`, `_2` ...).
 

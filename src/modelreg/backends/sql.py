@@ -521,6 +521,18 @@ class SqlBackend(Backend):
             )
             return list(conn.execute(query).scalars())
 
+    def pointers(self) -> dict[str, str | None]:
+        with self._read() as conn:
+            model_id = self._find_model(conn)
+            if model_id is None:
+                return {}
+            query = (
+                sa.select(pointers.c.channel, pointers.c.version)
+                .where(pointers.c.model_id == model_id)
+                .order_by(pointers.c.channel)
+            )
+            return {row.channel: row.version for row in conn.execute(query)}
+
     # --- events ---------------------------------------------------------------------------
 
     def append_event(self, event: Event) -> None:

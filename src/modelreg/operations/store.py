@@ -86,7 +86,7 @@ class StoreOperations(StoreEdits, Operations):
         return self.backend.get_pointer(channel)
 
     def pointers(self) -> dict[str, str | None]:
-        return {c: self.backend.get_pointer(c) for c in self.backend.channel_names()}
+        return self.backend.pointers()
 
     def read_events(self) -> list[Event]:
         return self.backend.read_events()

@@ -160,17 +160,20 @@ class BackendContract:
         _publish(backend)
         _publish(backend, _OTHER)
         assert backend.get_pointer("production") is None and backend.channel_names() == []
+        assert backend.pointers() == {}
         with backend.transaction():
             backend.set_pointer("production", _NAME)
             backend.set_pointer("staging", _OTHER)
         assert backend.get_pointer("production") == _NAME
         assert sorted(backend.channel_names()) == ["production", "staging"]
+        assert backend.pointers() == {"production": _NAME, "staging": _OTHER}
         with backend.transaction():
             backend.set_pointer("production", _OTHER)
             backend.set_pointer("staging", None)
         assert backend.get_pointer("production") == _OTHER
         assert backend.get_pointer("staging") is None
         assert backend.channel_names() == ["production"]
+        assert backend.pointers() == {"production": _OTHER}
 
     # --- events and writers ---------------------------------------------------------------
 
