@@ -1,0 +1,68 @@
+"""PostgreSQL round trips per call of the catalog's hot paths: one command, Markdown out.
+
+    python benchmarks/round_trips.py
+    PYTHONPATH=/path/to/other/src python benchmarks/round_trips.py   # another checkout's code
+
+A small catalog in a scratch database (4 versions, production set); each operation runs twice
+to warm the pool and caches, then once counted by libpq's own trace (`_postgres.RoundTrips`).
+Exact counts, so they need no quiet machine: the before/after figures of issue 18 come from it.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import workload
+from _postgres import RoundTrips, describe, reachable, schema_url, scratch_database
+
+from modelreg import ModelRegistry
+
+
+def main() -> None:
+    why = reachable()
+    if why is not None:
+        print(f"PostgreSQL is not reachable ({why}): nothing to count")
+        return
+    work = tempfile.mkdtemp(prefix="modelreg-rt-")
+    model = workload.train()
+    print("| operation | round trips per call |\n|---|---|")
+    with scratch_database("rt") as database, RoundTrips() as trips:
+        registry = ModelRegistry(
+            schema_url(database, "modelreg"),
+            artifacts=f"{work}/blobs",
+            cache_dir=f"{work}/cache",
+            trust_pickle=True,
+        )
+        names = [registry.register(workload.training_result(model, i)) for i in range(3)]
+        registry.promote_to_production(names[0])
+        first_file = next(iter((registry.stored_metadata(names[1]) or {})["files"]))
+        operations: dict[str, Callable[[], object]] = {
+            "register": lambda: registry.register(workload.training_result(model, 9)),
+            "promote": lambda: registry.promote_to_production(names[1]),
+            "load by version": lambda: registry.load_version(names[1]),
+            "load production": lambda: registry.load_version("latest"),
+            "production metadata": lambda: registry.get_version_info("latest"),
+            "filter (2 metrics) + limit 10": lambda: registry.list_versions(
+                **workload.FILTER, limit=workload.LIMIT
+            ),
+            "latest 10": lambda: registry.list_versions(limit=workload.LIMIT),
+            "open an artifact (a download)": lambda: registry.open_artifact(
+                names[1], first_file
+            ).close(),
+        }
+        for label, operation in operations.items():
+            operation()
+            operation()
+            trips.take()
+            operation()
+            print(f"| {label} | {describe(trips.take(), 1)} |")
+        registry.close()
+
+
+if __name__ == "__main__":
+    main()
