@@ -115,3 +115,31 @@ def test_a_read_token_sees_descriptions_and_tags_but_no_editor(browser: object, 
     expect(page.locator("#versions-table")).to_be_visible()
     assert "null" not in page.inner_text("main")  # no tag filter in force: nothing drawn
     page.context.close()
+
+
+def test_the_models_own_description_and_tags_above_its_versions(
+    browser: object, site: Site
+) -> None:
+    page = open_page(browser, site, "/m/default")
+    about = page.locator("#about-model")
+    expect(about.locator("#model-description")).to_contain_text("No description yet.")
+    about.locator("#edit-description").click()
+    page.fill("#description-text", "Daily *direction* model.\n<img src=x onerror=\"window.__pwned=1\">")
+    page.fill("#description-reason", "onboarding")
+    page.click("#save-description")
+    expect(about.locator("#model-description .markdown em")).to_have_text("direction")
+    about.locator("#tag-input").fill("team=quant")
+    about.locator("#add-tag").click()
+    expect(about.locator("#model-tags .tag-chip")).to_have_text("team=quant×")
+    record = site.registry.model_info()
+    assert record["description"].startswith("Daily *direction* model.")
+    assert record["tags"] == {"team": "quant"}
+    assert site.registry.events()[-2].reason == "onboarding"
+    assert page.evaluate("window.__pwned") is None
+    page.context.close()
+
+    reader = open_page(browser, site, "/m/default", token=READ_TOKEN)
+    expect(reader.locator("#model-description .markdown em")).to_have_text("direction")
+    expect(reader.locator("#model-tags .tag-chip")).to_have_text("team=quant")
+    assert reader.locator("#about-model #edit-description, #about-model #tag-input").count() == 0
+    reader.context.close()

@@ -78,14 +78,17 @@ export const Edits = (() => {
     return root;
   }
 
-  /* ---------- the version page's cards ---------- */
+  /* ---------- the cards of a version's page (and of the model's, on the versions page) ---------- */
+
+  /** Where a record's edits go: a version's routes, or the model's own (`endpoint`). */
+  const routeOf = (info, endpoint) => endpoint || `/api/versions/${info.version}`;
 
   /** The description card: rendered Markdown, and for a write token an editor. */
-  function descriptionCard(info, { canWrite, api, saved }) {
-    const card = el("section", { class: "card", id: "description" });
+  function descriptionCard(info, { canWrite, api, saved, endpoint, id = "description", title = "Description" }) {
+    const card = el("section", { class: "card", id });
     const show = () => {
       card.replaceChildren(
-        el("div", { class: "card-head" }, el("h2", {}, "Description"),
+        el("div", { class: "card-head" }, el("h2", {}, title),
           canWrite ? el("button", { class: "button ghost small", id: "edit-description", onclick: edit }, info.description ? "Edit" : "Add a description") : null),
         info.description ? markdown(info.description) : el("p", { class: "muted" }, "No description yet."));
     };
@@ -97,7 +100,7 @@ export const Edits = (() => {
       const form = el("form", { class: "edit-form", onsubmit: async (e) => {
         e.preventDefault();
         try {
-          const answer = await api(`/api/versions/${info.version}/description`, { method: "POST", body: { description: area.value, reason: reason.value.trim() || null } });
+          const answer = await api(`${routeOf(info, endpoint)}/description`, { method: "POST", body: { description: area.value, reason: reason.value.trim() || null } });
           info.description = answer.description;
           saved("Description saved");
           show();
@@ -111,19 +114,20 @@ export const Edits = (() => {
         el("div", { class: "dialog-buttons" },
           el("button", { type: "button", class: "button ghost small", onclick: show }, "Cancel"),
           el("button", { type: "submit", class: "button primary small", id: "save-description" }, "Save")));
-      card.replaceChildren(el("h2", {}, "Description"), form);
+      card.replaceChildren(el("h2", {}, title), form);
       area.focus();
     };
     show();
     return card;
   }
 
-  /** The tags card: key=value chips (each a filter link), and for a write token add/remove. */
-  function tagsCard(info, { canWrite, api, saved, filterLink }) {
-    const card = el("section", { class: "card", id: "tags" });
+  /** The tags card: key=value chips (a filter link where one applies), and for a write token
+      add/remove. */
+  function tagsCard(info, { canWrite, api, saved, filterLink, endpoint, id = "tags", title = "Tags" }) {
+    const card = el("section", { class: "card", id });
     const post = async (body, done) => {
       try {
-        info.tags = (await api(`/api/versions/${info.version}/tags`, { method: "POST", body })).tags;
+        info.tags = (await api(`${routeOf(info, endpoint)}/tags`, { method: "POST", body })).tags;
         saved(done);
         show();
       } catch (err) {
@@ -133,10 +137,10 @@ export const Edits = (() => {
     const show = () => {
       const tags = Object.entries(info.tags || {}).sort(([a], [b]) => (a < b ? -1 : 1));
       const input = el("input", { id: "tag-input", placeholder: "key=value", maxlength: 330, "aria-label": "new tag (key=value)" });
-      card.replaceChildren(el("h2", {}, "Tags"),
+      card.replaceChildren(el("h2", {}, title),
         tags.length
           ? el("ul", { class: "tag-chips" }, tags.map(([k, v]) => el("li", { class: "tag-chip", "data-tag": `${k}=${v}` },
-            el("a", { href: filterLink(k, v), title: `versions tagged ${k}=${v}` }, `${k}=${v}`),
+            filterLink ? el("a", { href: filterLink(k, v), title: `versions tagged ${k}=${v}` }, `${k}=${v}`) : el("span", {}, `${k}=${v}`),
             canWrite ? el("button", { class: "tag-remove", "aria-label": `remove tag ${k}`, onclick: () => post({ remove: [k] }, `Removed ${k}`) }, "×") : null)))
           : el("p", { class: "muted" }, "No tags."),
         ...(canWrite ? [el("form", { class: "tag-add", onsubmit: (e) => {

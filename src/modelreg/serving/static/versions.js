@@ -1,9 +1,9 @@
 /* The versions page: one page at a time, sorted, filtered and counted by the server, so it
    opens as fast at 100,000 versions as at ten. The address holds the whole view
    (filters, sort, dir, page, size): back and reload show the same page. */
-import { api, link, versionPage } from "./api.js";
+import { api, canWrite, link, versionPage } from "./api.js";
 import { available, chosen, picker } from "./columns.js";
-import { badge, h, plural } from "./dom.js";
+import { badge, h, plural, toast } from "./dom.js";
 import { Edits } from "./edit.js";
 import { filterBar, filtersOf } from "./filters.js";
 
@@ -20,12 +20,14 @@ export async function versionsPage(main, query) {
   // page takes to load: the page draws with its own rows' metrics, then once more if it lacked any
   const hash = location.hash;
   const allMetrics = api("/api/metrics").then((counts) => Object.keys(counts).sort(), () => null);
-  const [page, channels, all] = await Promise.all([
+  const [page, channels, all, record] = await Promise.all([
     versionPage({ ...filters, limit: size, offset: (pageNo - 1) * size, sort, descending: desc }),
     api("/api/channels"),
     filtered ? versionPage({ limit: 0 }) : null,
+    api("/api/model").catch(() => null),
   ]);
-  const view = { query, filters, sort, desc, size, pageNo, filtered, page, channels, everything: all ? all.total : page.total };
+  const about = aboutModel(record);
+  const view = { query, filters, sort, desc, size, pageNo, filtered, page, channels, about, everything: all ? all.total : page.total };
   const seen = [...new Set(page.rows.flatMap((r) => Object.keys(r.metrics || {})))].sort();
   drawPage(main, view, seen);
   const metrics = await allMetrics;
@@ -35,7 +37,7 @@ export async function versionsPage(main, query) {
 }
 
 function drawPage(main, view, metrics) {
-  const { query, filters, sort, desc, size, pageNo, filtered, page, channels, everything } = view;
+  const { query, filters, sort, desc, size, pageNo, filtered, page, channels, about, everything } = view;
   const total = page.total;
   const pages = Math.max(1, Math.ceil(total / size));
   const columns = available(metrics, page.rows);
@@ -90,11 +92,22 @@ function drawPage(main, view, metrics) {
     filtered ? ` matching (${everything.toLocaleString("en-US")} in all)` : "");
   main.replaceChildren(
     h("div", { class: "page-head" }, h("h1", {}, "Versions"), h("div", { class: "actions" }, picker(columns, chosen(columns), draw), compareButton)),
+    ...about,
     filterBar(metrics, filters),
     ...Edits.activeFilters(filters.tag, withoutTag),
     counted,
     page.rows.length ? tableBox : h("p", { class: "empty" }, everything ? (pageNo > 1 ? "No versions on this page." : "No version matches these filters.") : "No versions yet: register one with `modelreg register` or ModelRegistry.register()."),
     ...(total > size || pageNo > 1 ? [pager(pageNo, pages, size, href)] : []));
+}
+
+/** The model's own description and tags (edit.js), above its versions: shown when it has
+    some, editable with a write token; nothing at all for a reader of a bare model. */
+function aboutModel(record) {
+  if (!record || (!record.description && !Object.keys(record.tags || {}).length && !canWrite())) return [];
+  const context = { canWrite: canWrite(), api, saved: toast, endpoint: "/api/model" };
+  return [h("div", { class: "grid two", id: "about-model" },
+    Edits.descriptionCard(record, { ...context, id: "model-description", title: `About ${record.model}` }),
+    Edits.tagsCard(record, { ...context, id: "model-tags", title: "Model tags" }))];
 }
 
 function pager(pageNo, pages, size, href) {
