@@ -124,7 +124,7 @@ def test_the_models_own_description_and_tags_above_its_versions(
     about = page.locator("#about-model")
     expect(about.locator("#model-description")).to_contain_text("No description yet.")
     about.locator("#edit-description").click()
-    hostile = "Daily *direction* model.\n<img src=x onerror=\"window.__pwned=1\">"
+    hostile = 'Daily *direction* model.\n<img src=x onerror="window.__pwned=1">'
     page.fill("#description-text", hostile)
     page.fill("#description-reason", "onboarding")
     page.click("#save-description")
