@@ -16,6 +16,11 @@ The file's `registry` section::
       model: default               # which named model of the location ($MODELREG_MODEL)
       metadata: [training_date, data_range, metrics, features, hyperparameters]
                                    # the caller-supplied fields to store (default: all)
+      gate:                        # what a promote is judged on (promote_if_better, the UI, CLI)
+        metrics: [direction_accuracy, rmse]   # default: every metric the candidate has
+        min_improvement: {rmse: 0.001}        # or one number for all (default 0)
+      channels:
+        production: {require_approval: true}  # a promote here is a request another approves
 
 The environment: `$MODELREG_REGISTRY` (path), `$MODELREG_MODEL` (model), `$MODELREG_CONFIG`
 (this file), and for the layers that need them `$MODELREG_ARTIFACTS`, `$MODELREG_CACHE`,
@@ -78,6 +83,8 @@ class RegistryConfig:
     trust_pickle: bool | None = None
     metadata: list[str] = field(default_factory=lambda: list(METADATA_FIELDS))
     model: str | None = None
+    gate: dict[str, Any] = field(default_factory=dict)
+    channels: dict[str, dict[str, Any]] = field(default_factory=dict)
     source: str | None = None
 
     def __post_init__(self) -> None:
@@ -112,6 +119,17 @@ class RegistryConfig:
                 _is_directions(self.metric_directions),
                 "a mapping of metric name to 'higher' or 'lower'",
             ),
+            (
+                "gate",
+                _is_gate(self.gate),
+                "a mapping with 'metrics' (a list of metric names) and 'min_improvement' "
+                "(a number >= 0, or a mapping of metric name to one)",
+            ),
+            (
+                "channels",
+                _is_channels(self.channels),
+                "a mapping of channel name to {require_approval: true or false}",
+            ),
         ]
         for name, ok, expected in checks:
             if not ok:
@@ -120,6 +138,10 @@ class RegistryConfig:
                     setting=name,
                     path=self.source,
                 )
+
+    def requires_approval(self, channel: str) -> bool:
+        """Whether a promote to `channel` is a request that another person must approve."""
+        return bool(self.channels.get(channel, {}).get("require_approval", False))
 
 
 def _is_int(value: object) -> bool:
@@ -133,6 +155,30 @@ def _is_number(value: object) -> bool:
 def _is_directions(value: object) -> bool:
     return isinstance(value, Mapping) and all(
         isinstance(k, str) and v in ("higher", "lower") for k, v in value.items()
+    )
+
+
+def _is_gate(value: object) -> bool:
+    if not isinstance(value, Mapping) or set(value) - {"metrics", "min_improvement"}:
+        return False
+    metrics = value.get("metrics")
+    if metrics is not None and not (
+        isinstance(metrics, list) and metrics and all(isinstance(m, str) and m for m in metrics)
+    ):
+        return False
+    needed = value.get("min_improvement", 0)
+    if isinstance(needed, Mapping):
+        return all(isinstance(k, str) and _is_number(v) and v >= 0 for k, v in needed.items())
+    return _is_number(needed) and needed >= 0
+
+
+def _is_channels(value: object) -> bool:
+    return isinstance(value, Mapping) and all(
+        isinstance(name, str)
+        and isinstance(options, Mapping)
+        and set(options) <= {"require_approval"}
+        and isinstance(options.get("require_approval", False), bool)
+        for name, options in value.items()
     )
 
 

@@ -10,9 +10,12 @@ The tree::
     │   ├── TextTooLongError                    a description past its length limit
     │   └── UnsupportedMediaTypeError           a request body in a format the route cannot read
     ├── VersionNotFoundError     (LookupError)  where None/False cannot say it (CLI, server)
-    │   └── ModelNotFoundError                  a server has no model of that name
+    │   ├── ModelNotFoundError                  a server has no model of that name
+    │   └── RequestNotFoundError                no promotion request with that id
     ├── VersionExistsError                      a name or import that is already taken
     ├── PromotionConflict                       production moved since the caller looked
+    ├── GateRefusedError                        a candidate that loses to the holder (unless forced)
+    ├── ApprovalRequiredError                   a channel that needs approval, moved without one
     ├── CorruptVersionError                     metadata.json or an event that cannot be read
     │   └── IntegrityError                      an artifact whose sha256 or size differs
     ├── UntrustedModelError                     a pickle the caller has not agreed to trust
@@ -39,9 +42,11 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 __all__ = [
+    "ApprovalRequiredError",
     "AuthError",
     "CorruptVersionError",
     "ForbiddenError",
+    "GateRefusedError",
     "IntegrityError",
     "InvalidInputError",
     "InvalidVersionError",
@@ -53,6 +58,7 @@ __all__ = [
     "PayloadTooLargeError",
     "PromotionConflict",
     "RemoteError",
+    "RequestNotFoundError",
     "ReservedKeyError",
     "SchemaVersionError",
     "ServerBusyError",
@@ -165,6 +171,12 @@ class ModelNotFoundError(VersionNotFoundError):
     code = "model_not_found"
 
 
+class RequestNotFoundError(VersionNotFoundError):
+    """No promotion request has that id (or it is not this model's)."""
+
+    code = "request_not_found"
+
+
 class VersionExistsError(ModelRegistryError):
     """A version name (or an imported version) is already taken."""
 
@@ -177,6 +189,23 @@ class PromotionConflict(ModelRegistryError):
 
     http_status = 409
     code = "conflict"
+
+
+class GateRefusedError(ModelRegistryError):
+    """The gate says the candidate does not beat the channel's holder; `gate` has the table.
+
+    Promote with `force` to override it; the audit event then records that it was forced.
+    """
+
+    http_status = 409
+    code = "gate_refused"
+
+
+class ApprovalRequiredError(ModelRegistryError):
+    """The channel needs a second person's approval: file a request, do not move it directly."""
+
+    http_status = 409
+    code = "approval_required"
 
 
 class CorruptVersionError(ModelRegistryError):

@@ -20,8 +20,12 @@ from typing import Any
 from .metadata import parse_timestamp
 
 __all__ = [
+    "APPROVAL_ACTIONS",
+    "APPROVE",
     "POINTER_ACTIONS",
     "RECOVER",
+    "REJECT",
+    "REQUEST",
     "Event",
     "decode_event_lines",
     "encode_event",
@@ -34,6 +38,9 @@ __all__ = [
 
 RECOVER = "recover"
 POINTER_ACTIONS = frozenset({"promote", "rollback", "repair", RECOVER})
+#: the approval workflow's events (`approvals.py`); none of them moves a pointer itself
+REQUEST, APPROVE, REJECT = "request", "approve", "reject"
+APPROVAL_ACTIONS = frozenset({REQUEST, APPROVE, REJECT})
 
 
 @dataclass(frozen=True)

@@ -22,13 +22,14 @@ from .backends.base import Backend, Debris
 from .config import RegistryConfig, resolve_config
 from .edits import EditMethods
 from .errors import (
+    ApprovalRequiredError,
     CorruptVersionError,
     InvalidInputError,
     UntrustedModelError,
     VersionNotFoundError,
 )
 from .events import Event, live_at, pointer_history
-from .gate import PromotionDecision, run_gate
+from .gate import GatePolicy, PromotionDecision, run_gate
 from .integrity import copy_hashed, hash_folder, stored_name
 from .metadata import VersionFields, parse_timestamp, validate_description, version_fields
 from .metrics import MetricDirections, compare_metrics, validate_metrics
@@ -40,6 +41,7 @@ from .operations import (
     VerifyReport,
     open_operations,
 )
+from .promotions import PromotionMethods
 from .query import VersionQuery
 from .result import TrainingResult, write_artifacts
 from .transfer import TransferMethods
@@ -58,7 +60,7 @@ __all__ = ["PRODUCTION", "ModelRegistry", "PromotionDecision", "VerifyReport"]
 log = logging.getLogger("modelreg")
 
 
-class ModelRegistry(TransferMethods, EditMethods):
+class ModelRegistry(TransferMethods, EditMethods, PromotionMethods):
     """Versions, metadata, promotion, rollback and cleanup of trained models.
 
     Args:
@@ -474,32 +476,18 @@ class ModelRegistry(TransferMethods, EditMethods):
 
         With `expected_current`, fails with PromotionConflict when the channel points
         elsewhere by now (None: expects no version there yet).
+        On a channel that needs approval, the promote is filed as a request: False, and a
+        WARNING naming it.
         """
-        return _found(
-            lambda: self.move_pointer(
-                version, channel, expected_current=expected_current, reason=reason
+        try:
+            return _found(
+                lambda: self.move_pointer(
+                    version, channel, expected_current=expected_current, reason=reason
+                )
             )
-        )
-
-    def move_pointer(
-        self,
-        version: str,
-        channel: str = PRODUCTION,
-        *,
-        expected_current: str | None = UNSET,
-        reason: str | None = None,
-    ) -> PointerMove:
-        """`promote`, answering what moved: the channel, its new and its previous version.
-
-        Raises VersionNotFoundError where `promote` answers False (the CLI and the server).
-        """
-        name = self._source(version)
-        return self._ops.move_pointer(
-            name,
-            validate_channel(channel),
-            reason=reason,
-            expected_current=expected_current,
-        )
+        except ApprovalRequiredError as exc:
+            log.warning("%s", exc)
+            return False
 
     def _source(self, version: str) -> str:
         """What to promote: a version name, or `@channel` for the version it points to.
@@ -529,6 +517,7 @@ class ModelRegistry(TransferMethods, EditMethods):
         if version is None:
             return self._ops.rollback(reason=reason, channel=channel)
         name = validate_version(version, allow_latest=False)
+        self._check_rollback(name, channel)
         log.warning("rolling %s back to %s in %s", channel, name, self.location)
         return self._ops.move_pointer(name, channel, action="rollback", reason=reason)
 
@@ -554,23 +543,29 @@ class ModelRegistry(TransferMethods, EditMethods):
         version: str,
         *,
         metrics: Sequence[str] | None = None,
-        min_improvement: float | Mapping[str, float] = 0.0,
+        min_improvement: float | Mapping[str, float] | None = None,
         reason: str | None = None,
         production_metrics: Mapping[str, float] | None = None,
     ) -> PromotionDecision:
         """Champion/challenger gate: promote `version` only if it beats production.
 
         It must be better by at least `min_improvement` (per metric, in the metric's own
-        units and direction) on every metric in `metrics` (default: all the challenger has).
+        units and direction) on every metric in `metrics` (default: `registry.gate` in config,
+        else all the challenger has; `min_improvement` likewise, else 0).
         Promotion is conditional on production not having moved since the comparison.
         `production_metrics`, when given, replaces production's registered metrics: its scores
         on the data the challenger was scored on, so both are judged on the same period.
         """
+        configured = self.gate_policy
+        policy = GatePolicy(
+            tuple(metrics) if metrics is not None else configured.metrics,
+            configured.min_improvement if min_improvement is None else min_improvement,
+            self.directions,
+        )
         return run_gate(
             self,
             validate_version(version, allow_latest=False),
-            metrics=metrics,
-            min_improvement=min_improvement,
+            policy=policy,
             reason=reason,
             production_metrics=production_metrics,
         )

@@ -22,6 +22,7 @@ import pytest
 
 from memory_backend import MemoryBackend, MemoryStore
 from modelreg import ModelRegistry
+from modelreg.testing.support import acting_as
 
 from .helpers import damage_artifact
 
@@ -144,6 +145,17 @@ def target(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Target]:
 def backend_factory(target: Target) -> Callable[..., ModelRegistry]:
     """`backend_factory(**options)` opens the backend under test (same storage every call)."""
     return target.open
+
+
+@pytest.fixture
+def as_person(target: Target) -> Callable[..., ModelRegistry]:
+    """Two people: on a server each is a token (alice and bob); elsewhere the acting user."""
+    if target.kind != "remote":
+        return lambda name, **options: acting_as(target.open(**options), name)
+    from server.support import APPROVER_TOKEN, WRITE_TOKEN
+
+    tokens = {"alice": WRITE_TOKEN, "bob": APPROVER_TOKEN}
+    return lambda name, **options: target.open(**{**options, "token": tokens[name]})
 
 
 @pytest.fixture

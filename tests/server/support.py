@@ -20,8 +20,10 @@ from modelreg.serving.server import create_app
 READ_TOKEN = "read-secret-0001"
 WRITE_TOKEN = "write-secret-0001"
 ADMIN_TOKEN = "admin-secret-0001"
+APPROVER_TOKEN = "write-secret-0002"  # a second person with write: approves alice's requests
 TOKENS = TokenSet.parse(
-    f"{READ_TOKEN}:read:viewer\n{WRITE_TOKEN}:write:alice\n{ADMIN_TOKEN}:admin:ops"
+    f"{READ_TOKEN}:read:viewer\n{WRITE_TOKEN}:write:alice\n{ADMIN_TOKEN}:admin:ops\n"
+    f"{APPROVER_TOKEN}:write:bob"
 )
 FEATURES = ["ema_20", "rsi_14", "vol_20", "momentum_5"]
 _SERVED: dict[str, ModelRegistry] = {}

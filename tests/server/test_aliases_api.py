@@ -50,8 +50,19 @@ def test_promote_an_alias_and_roll_back_its_channel(
         json={"version": "@staging", "expected_current": names[0], "reason": "passed"},
         headers=writer,
     )
-    assert moved.json() == {"channel": "production", "version": names[1], "previous": names[0]}
-    client.post("/api/promote", json={"version": names[2], "channel": "staging"}, headers=writer)
+    assert moved.status_code == 409 and moved.json()["error"] == "gate_refused"  # worse rmse
+    moved = client.post(
+        "/api/promote",
+        json={"version": "@staging", "expected_current": names[0], "force": True},
+        headers=writer,
+    )
+    assert moved.json()["move"] == {
+        "channel": "production",
+        "version": names[1],
+        "previous": names[0],
+    }
+    forced = {"version": names[2], "channel": "staging", "force": True}
+    client.post("/api/promote", json=forced, headers=writer)
     back = client.post(
         "/api/rollback", json={"channel": "staging", "reason": "c is slow"}, headers=writer
     )

@@ -25,7 +25,14 @@ def test_promote_moves_the_pointer_and_logs_who(
     response = client.post(
         "/api/promote", json={"version": names[1], "reason": "better"}, headers=writer
     )
-    assert response.json() == {"channel": "production", "version": names[1], "previous": None}
+    body = response.json()
+    assert {k: body[k] for k in ("channel", "version", "previous")} == {
+        "channel": "production",
+        "version": names[1],
+        "previous": None,
+    }
+    assert body["move"] == {"channel": "production", "version": names[1], "previous": None}
+    assert body["gate"]["passed"] and body["gate"]["holder"] is None and body["request"] is None
     assert _pointer(served).endswith(names[1])
     event = served.history()[-1]
     assert (event.user, event.reason) == ("alice", "better")

@@ -15,7 +15,15 @@ from typing import Any
 from ..backends import check_options, open_backend, scheme_of
 from ..backends.base import Backend
 from ..versions import validate_model_name
-from .base import UNSET, HistoryMerge, Imported, Operations, PointerMove, VerifyReport
+from .base import (
+    UNSET,
+    HistoryMerge,
+    Imported,
+    Operations,
+    PointerMove,
+    Promotion,
+    VerifyReport,
+)
 from .store import StoreOperations
 
 __all__ = [
@@ -24,6 +32,7 @@ __all__ = [
     "Imported",
     "Operations",
     "PointerMove",
+    "Promotion",
     "StoreOperations",
     "VerifyReport",
     "open_operations",

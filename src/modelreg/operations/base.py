@@ -14,16 +14,26 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from ..approvals import PromotionRequest
 from ..backends.base import Debris, VersionQuery
 from ..events import Event
+from ..gate import GatePolicy, GateReport
 from ..metadata import VersionFields
 from ..versions import PRODUCTION
 
-__all__ = ["UNSET", "HistoryMerge", "Imported", "Operations", "PointerMove", "VerifyReport"]
+__all__ = [
+    "UNSET",
+    "HistoryMerge",
+    "Imported",
+    "Operations",
+    "PointerMove",
+    "Promotion",
+    "VerifyReport",
+]
 
 
 class _Unset:
@@ -51,6 +61,34 @@ class PointerMove:
     @property
     def changed(self) -> bool:
         return self.previous != self.version
+
+
+@dataclass(frozen=True)
+class Promotion:
+    """What a gated promote did: the gate's report, and either the move or the filed request."""
+
+    gate: GateReport
+    move: PointerMove | None = None
+    request: PromotionRequest | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The wire form (`POST /api/promote`, `modelreg promote --json`)."""
+        return {
+            "gate": self.gate.to_dict(),
+            "move": None if self.move is None else asdict(self.move),
+            "request": None if self.request is None else self.request.to_dict(),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Promotion:
+        move, request = data.get("move"), data.get("request")
+        return cls(
+            GateReport.from_dict(data["gate"]),
+            None
+            if move is None
+            else PointerMove(move["channel"], move["version"], move.get("previous")),
+            None if request is None else PromotionRequest.from_dict(request),
+        )
 
 
 @dataclass(frozen=True)
@@ -207,6 +245,48 @@ class Operations(ABC):
         """Put `channel` back on the version it held before the current one.
 
         Raises VersionNotFoundError when the audit log has no such version still present.
+        """
+
+    # --- the gate and approvals --------------------------------------------------------------
+
+    @abstractmethod
+    def judge_promotion(self, name: str, channel: str, policy: GatePolicy) -> GateReport:
+        """The gate's report on promoting `name` to `channel`, against what it holds now.
+
+        A server judges with its own configured policy, whatever `policy` says.
+        Raises VersionNotFoundError when the version does not exist.
+        """
+
+    @abstractmethod
+    def promote_checked(
+        self,
+        name: str,
+        channel: str,
+        *,
+        policy: GatePolicy,
+        reason: str | None = None,
+        expected_current: str | None = UNSET,
+        force: bool = False,
+        approval: bool = False,
+    ) -> Promotion:
+        """Judge, then move the pointer or (with `approval`) file a request, in one step.
+
+        The move is conditional on the channel still holding what was judged against (and
+        on `expected_current`, when given: PromotionConflict). A losing candidate raises
+        GateRefusedError unless `force`, which the event records. A server also files a
+        request where its own configuration asks for approval.
+        """
+
+    @abstractmethod
+    def promotion_requests(self) -> list[PromotionRequest]:
+        """The pending promotion requests, oldest first."""
+
+    @abstractmethod
+    def decide_request(self, request_id: str, *, approve: bool, reason: str) -> PromotionRequest:
+        """Approve (move the pointer, if the channel has not moved since) or reject a request.
+
+        RequestNotFoundError for an unknown id, ForbiddenError when the requester decides,
+        PromotionConflict when it was decided already or the channel moved meanwhile.
         """
 
     @abstractmethod

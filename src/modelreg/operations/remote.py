@@ -28,10 +28,12 @@ from urllib.parse import quote
 
 import httpx
 
+from ..approvals import PromotionRequest
 from ..archive import read_folder, write_archive
 from ..backends.base import DEFAULT_MODEL, Debris, VersionQuery
 from ..config import from_environment
 from ..errors import (
+    ApprovalRequiredError,
     CorruptVersionError,
     IntegrityError,
     ModelNotFoundError,
@@ -41,6 +43,7 @@ from ..errors import (
     error_class_by_code,
 )
 from ..events import Event
+from ..gate import GatePolicy, GateReport
 from ..hooks.feed import EventFilter, FeedEvent
 from ..integrity import CHUNK, Digest, stored_artifact_path
 from ..lower_errors import translated
@@ -48,7 +51,15 @@ from ..metadata import METADATA_FILE, VersionFields, encode_metadata, iso_utc
 from ..query import TOTAL_HEADER
 from ..tags import tags_of
 from ..versions import PRODUCTION, validate_model_name
-from .base import UNSET, HistoryMerge, Imported, Operations, PointerMove, VerifyReport
+from .base import (
+    UNSET,
+    HistoryMerge,
+    Imported,
+    Operations,
+    PointerMove,
+    Promotion,
+    VerifyReport,
+)
 from .event_client import stream_events
 
 __all__ = ["RemoteOperations"]
@@ -340,13 +351,25 @@ class RemoteOperations(Operations):
         reason: str | None = None,
         expected_current: str | None = UNSET,
     ) -> PointerMove:
-        """POST /api/promote, or /api/rollback for a rollback to a named version."""
+        """POST /api/promote (forced past the gate), or /api/rollback for a named version."""
         if action == "rollback":
             return self._moved("/api/rollback", _rollback_request(name, channel, reason))
-        request: dict[str, Any] = {"version": name, "channel": channel, "reason": reason}
-        if expected_current is not UNSET:
-            request["expected_current"] = expected_current
-        return self._moved("/api/promote", request)
+        done = self.promote_checked(
+            name,
+            channel,
+            policy=GatePolicy(),
+            reason=reason,
+            expected_current=expected_current,
+            force=True,
+        )
+        if done.move is None:
+            rid = done.request.id if done.request is not None else None
+            raise ApprovalRequiredError(
+                f"{channel} at {self.location} needs approval: filed as request {rid}",
+                channel=channel,
+                request=rid,
+            )
+        return done.move
 
     def rollback(self, *, reason: str | None = None, channel: str = PRODUCTION) -> PointerMove:
         """POST /api/rollback without a version: the server finds the channel's previous one."""
@@ -355,6 +378,47 @@ class RemoteOperations(Operations):
     def _moved(self, path: str, request: Mapping[str, Any]) -> PointerMove:
         answer = self._json("POST", path, json=dict(request))
         return PointerMove(answer["channel"], answer["version"], answer.get("previous"))
+
+    # --- the gate and approvals: the server judges with its own configuration ----------------
+
+    def judge_promotion(self, name: str, channel: str, policy: GatePolicy) -> GateReport:
+        """GET /api/gate: the server's verdict, on its configured metrics and thresholds."""
+        params = {"version": name, "channel": channel}
+        return GateReport.from_dict(self._json("GET", "/api/gate", params=params))
+
+    def promote_checked(
+        self,
+        name: str,
+        channel: str,
+        *,
+        policy: GatePolicy,
+        reason: str | None = None,
+        expected_current: str | None = UNSET,
+        force: bool = False,
+        approval: bool = False,
+    ) -> Promotion:
+        """POST /api/promote: judged, moved or filed by the server, under its lock."""
+        request: dict[str, Any] = {
+            "version": name,
+            "channel": channel,
+            "reason": reason,
+            "force": force,
+            "request_approval": approval,
+        }
+        if expected_current is not UNSET:
+            request["expected_current"] = expected_current
+        return Promotion.from_dict(self._json("POST", "/api/promote", json=request))
+
+    def promotion_requests(self) -> list[PromotionRequest]:
+        """GET /api/requests."""
+        found = self._json("GET", "/api/requests", absent=[])
+        return [PromotionRequest.from_dict(r) for r in found]
+
+    def decide_request(self, request_id: str, *, approve: bool, reason: str) -> PromotionRequest:
+        """POST /api/requests/{id}/approve or /reject; the server knows who is asking."""
+        verb = "approve" if approve else "reject"
+        answer = self._json("POST", f"/api/requests/{request_id}/{verb}", json={"reason": reason})
+        return PromotionRequest.from_dict(answer)
 
     def edit_tags(
         self,

@@ -20,7 +20,6 @@ from ..audit import ChangeRecord
 from ..backends.base import Backend, Debris, VersionQuery, effective_status
 from ..errors import (
     InvalidInputError,
-    PromotionConflict,
     VersionExistsError,
     VersionNotFoundError,
 )
@@ -31,6 +30,7 @@ from ..versions import PRODUCTION, next_candidates, sort_newest_first
 from . import transfer, verify
 from ._writes import all_or_nothing, exists, log_or_undo
 from .base import UNSET, HistoryMerge, Imported, Operations, PointerMove, VerifyReport
+from .promotion import StorePromotions, check_expected
 from .store_edits import StoreEdits
 
 __all__ = ["StoreOperations"]
@@ -40,7 +40,7 @@ log = logging.getLogger("modelreg")
 _MAX_NAME_TRIES = 10_000
 
 
-class StoreOperations(StoreEdits, Operations):
+class StoreOperations(StoreEdits, StorePromotions, Operations):
     """The operations of one model stored in a folder, a SQL catalog or an object store."""
 
     def __init__(self, backend: Backend) -> None:
@@ -164,7 +164,9 @@ class StoreOperations(StoreEdits, Operations):
         action: str = "promote",
         reason: str | None = None,
         expected_current: str | None = UNSET,
+        details: Mapping[str, Any] | None = None,
     ) -> PointerMove:
+        """`details` (the gate's verdict, the approved request) go into the event."""
         backend = self.backend
         change = ChangeRecord(action, self.location)
         with change.told(), backend.transaction():
@@ -177,19 +179,12 @@ class StoreOperations(StoreEdits, Operations):
                     version=name,
                 )
             current = backend.get_pointer(channel)
-            if expected_current is not UNSET and current != expected_current:
-                raise PromotionConflict(
-                    f"{channel} is {current or 'empty'}, not {expected_current or 'empty'} as "
-                    f"expected: someone changed it meanwhile; compare again before promoting",
-                    channel=channel,
-                    current=current,
-                    expected=expected_current,
-                )
+            check_expected(channel, current, expected_current)
             move = PointerMove(channel, name, current)
             if current == name:
                 self._mend_status(meta, channel)
             else:
-                self._move(meta, move, action, reason, change)
+                self._move(meta, move, action, reason, change, details)
         if move.changed:
             log.info("%s: %s now points to %s (was %s)", action, channel, name, current)
         else:
@@ -209,6 +204,7 @@ class StoreOperations(StoreEdits, Operations):
         action: str,
         reason: str | None,
         change: ChangeRecord,
+        details: Mapping[str, Any] | None = None,
     ) -> None:
         """Old status first, pointer, new status, event; undone newest first on failure.
 
@@ -238,6 +234,7 @@ class StoreOperations(StoreEdits, Operations):
                     previous=current,
                     user=current_user(),
                     reason=reason,
+                    details=dict(details) if details else None,
                 )
             )
             change.logged()

@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..approvals import MAX_REASON
 from ..descriptions import MAX_DESCRIPTION
 from ..versions import PRODUCTION
 
@@ -17,6 +18,7 @@ __all__ = [
     "IMPORT_DOC",
     "UPLOAD_DOC",
     "CleanupRequest",
+    "DecisionRequest",
     "DescriptionRequest",
     "HistoryRequest",
     "PromoteRequest",
@@ -27,13 +29,26 @@ __all__ = [
 
 
 class PromoteRequest(BaseModel):
-    """Move a channel to a version; `expected_current` (even null) makes it conditional."""
+    """Move a channel to a version; `expected_current` (even null) makes it conditional.
+
+    The gate judges it first: a losing candidate is refused (409) unless `force`, which the
+    audit event records. `request_approval` files a request even where none is required.
+    """
 
     model_config = ConfigDict(extra="forbid", strict=True)
     version: str = Field(max_length=64)
     channel: str = Field(PRODUCTION, max_length=64)
     expected_current: str | None = Field(None, max_length=64)
-    reason: str | None = Field(None, max_length=2000)
+    reason: str | None = Field(None, max_length=MAX_REASON)
+    force: bool = False
+    request_approval: bool = False
+
+
+class DecisionRequest(BaseModel):
+    """Approve or reject a promotion request: the reason is required."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+    reason: str = Field(min_length=1, max_length=MAX_REASON)
 
 
 class RollbackRequest(BaseModel):

@@ -57,6 +57,7 @@ from .api.dependencies import (
     upload_body,
 )
 from .api.edits import router as edits_router
+from .api.promotion import router as promotion_router
 from .api.versions import browse
 from .auth import TokenSet
 from .redaction import Redactor
@@ -65,7 +66,6 @@ from .requests import (
     UPLOAD_DOC,
     CleanupRequest,
     HistoryRequest,
-    PromoteRequest,
     RollbackRequest,
     VerifyRequest,
 )
@@ -148,6 +148,7 @@ def create_app(
     app.include_router(router)
     app.include_router(webhooks.router)
     app.include_router(edits_router)
+    app.include_router(promotion_router)
     _add_ui(app)
     return app
 
@@ -311,21 +312,6 @@ async def import_archive(
             return registry.operations.import_version(archive, max_bytes=body.limit, record=record)
 
     return asdict(await in_thread(work))
-
-
-@router.post("/api/promote", tags=["write"], responses=ERRORS)
-def promote(request: PromoteRequest, who: Writer, registry: Registry) -> dict[str, Any]:
-    """Point a channel at a version; with `expected_current`, only if nobody moved it."""
-    options = (
-        {"expected_current": request.expected_current}
-        if "expected_current" in request.model_fields_set
-        else {}
-    )
-    with acting(who):
-        move = registry.move_pointer(
-            request.version, request.channel, reason=request.reason, **options
-        )
-    return asdict(move)
 
 
 @router.post("/api/rollback", tags=["write"], responses=ERRORS)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -13,10 +14,21 @@ from ..result import TrainingResult
 if TYPE_CHECKING:
     from ..registry import ModelRegistry
 
-__all__ = ["Clock", "Damage", "Open", "make_result", "registered", "registered_at"]
+__all__ = [
+    "Clock",
+    "Damage",
+    "Open",
+    "OpenAs",
+    "acting_as",
+    "make_result",
+    "registered",
+    "registered_at",
+]
 
 #: `backend_factory(**options)`: a `ModelRegistry` on the storage under test, the same each call
 Open = Callable[..., "ModelRegistry"]
+#: `as_person(name, **options)`: a `ModelRegistry` on the same storage whose calls are `name`'s
+OpenAs = Callable[..., "ModelRegistry"]
 #: `damage(registry, version, filename, cached_copies=True)`: overwrite one stored artifact
 Damage = Callable[..., None]
 
@@ -66,3 +78,33 @@ def registered(registry: ModelRegistry, clock: Clock, count: int = 3) -> list[st
 def registered_at(seconds: int = 0) -> datetime:
     """A registration moment `seconds` after START (primitive tests build metadata with it)."""
     return START + timedelta(seconds=seconds)
+
+
+class _Acting:
+    """A registry whose every call runs as `person` (the audit log's "who", as a server's token
+    name would be): for backends that take the caller's identity from the process."""
+
+    def __init__(self, registry: ModelRegistry, person: str) -> None:
+        self._registry, self._person = registry, person
+
+    def __getattr__(self, name: str) -> Any:
+        found = getattr(self._registry, name)
+        if not callable(found):
+            return found
+
+        @functools.wraps(found)
+        def call(*args: Any, **kwargs: Any) -> Any:
+            from ..metadata import ACTING_USER
+
+            token = ACTING_USER.set(self._person)
+            try:
+                return found(*args, **kwargs)
+            finally:
+                ACTING_USER.reset(token)
+
+        return call
+
+
+def acting_as(registry: ModelRegistry, person: str) -> ModelRegistry:
+    """`registry`, with every call made as `person`."""
+    return _Acting(registry, person)  # type: ignore[return-value]
