@@ -51,8 +51,8 @@ def test_promote_from_a_channel_with_an_expectation(three: tuple[Path, list[str]
     models, names = three
     clash = run(models, "promote", "--from", "staging", "--expect", names[2], ok=False)
     assert clash.exit_code != 0 and "not " + names[2] in clash.output
-    moved = run_json(models, "promote", "--from", "staging", "--expect", names[0])
-    assert moved == {
+    moved = run_json(models, "promote", "--from", "staging", "--expect", names[0], "--force")
+    assert {k: moved[k] for k in ("action", "version", "channel", "previous")} == {
         "action": "promote",
         "version": names[1],
         "channel": "production",

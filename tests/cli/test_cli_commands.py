@@ -186,12 +186,14 @@ def test_compare_json_and_human(tmp_path: Path) -> None:
 
 def test_promote_rollback_and_history(tmp_path: Path) -> None:
     models, old, new = _two_versions(tmp_path)
-    assert run_json(models, "promote", old, "--reason", "first") == {
+    first = run_json(models, "promote", old, "--reason", "first")
+    assert {k: first[k] for k in ("action", "version", "channel", "previous")} == {
         "action": "promote",
         "version": old,
         "channel": "production",
         "previous": None,
     }
+    assert first["gate"]["passed"] and first["request"] is None
     assert "production is now" in run(models, "promote", new).stdout
     rolled = run_json(models, "rollback", "--reason", "latency regression")
     assert rolled["version"] == old and rolled["previous"] == new

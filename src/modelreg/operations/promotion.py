@@ -105,7 +105,8 @@ class StorePromotions:
             if not report.passed and not force:
                 raise GateRefusedError(
                     f"{name} does not beat {channel} {report.holder}: "
-                    f"{'; '.join(report.reasons)}. Promote with force to override (recorded)",
+                    f"{'; '.join(report.reasons)}. To promote it anyway: --force (force=True, "
+                    '"force": true over REST); the audit log records it',
                     version=name,
                     channel=channel,
                     gate=report.to_dict(),

@@ -1,0 +1,108 @@
+"""`modelreg requests`, `approve` and `reject`: the second pair of eyes on a promote.
+
+A channel with `require_approval` in config turns `modelreg promote` into a request; another
+person (another OS user on a folder, another token on a server) approves or rejects it here.
+"""
+
+from __future__ import annotations
+
+import click
+
+from ..approvals import PromotionRequest
+from ._common import Output, emit_json, open_registry, output_options
+
+__all__ = ["approve", "reject", "requests"]
+
+
+@click.command(short_help="List promotion requests waiting for approval.")
+@output_options
+@click.pass_context
+def requests(ctx: click.Context, out: Output) -> None:
+    """Promotion requests nobody has approved or rejected yet, oldest first.
+
+    --json prints a list of {"id", "version", "channel", "expected_current", "requested_by",
+    "requested_at", "reason", "gate", "stale"}; stale: the channel moved since it was filed
+    (approving it would be a conflict: reject it).
+
+    \b
+    Example:
+      modelreg requests
+      modelreg approve 3f2a9c0d1e4b5a6c --reason "backtest checked"
+    """
+    registry = open_registry(ctx)
+    pointers = registry.channels()
+    pending = registry.promotion_requests()
+    stale = {r.id: pointers.get(r.channel) != r.expected_current for r in pending}
+    if out.json:
+        emit_json([{**r.to_dict(), "stale": stale[r.id]} for r in pending])
+    elif out.quiet:
+        for request in pending:
+            click.echo(request.id)
+    elif not pending:
+        click.echo("No promotion requests are waiting.")
+    else:
+        for request in pending:
+            click.echo(_line(request, stale[request.id]))
+
+
+def _line(request: PromotionRequest, stale: bool) -> str:
+    gate = request.gate or {}
+    verdict = "gate passed" if gate.get("passed") else "gate FAILED, forced"
+    against = request.expected_current or "nothing"
+    why = f': "{request.reason}"' if request.reason else ""
+    warning = "  [stale: the channel moved since]" if stale else ""
+    return (
+        f"{request.id}  {request.version} -> {request.channel} (replacing {against}), "
+        f"{verdict}, by {request.requested_by} at {request.requested_at}{why}{warning}"
+    )
+
+
+def _decide(ctx: click.Context, request_id: str, reason: str, out: Output, *, yes: bool) -> None:
+    registry = open_registry(ctx)
+    if yes:
+        decided = registry.approve_request(request_id, reason=reason)
+    else:
+        decided = registry.reject_request(request_id, reason=reason)
+    if out.json:
+        emit_json(decided.to_dict())
+    elif out.quiet:
+        click.echo(decided.id)
+    elif yes:
+        click.echo(f"approved {decided.id}: {decided.channel} is now {decided.version}")
+    else:
+        click.echo(f"rejected {decided.id}: {decided.channel} stays as it was")
+
+
+_REASON = click.option("--reason", required=True, help="Why, for the audit log (required).")
+
+
+@click.command(short_help="Approve a promotion request (not your own).")
+@click.argument("request_id", metavar="ID")
+@_REASON
+@output_options
+@click.pass_context
+def approve(ctx: click.Context, request_id: str, reason: str, out: Output) -> None:
+    """Approve request ID: the channel moves, if it still holds what it held when filed.
+
+    The requester cannot approve their own request. --json prints the decided request.
+
+    \b
+    Example:
+      modelreg approve 3f2a9c0d1e4b5a6c --reason "backtest checked"
+    """
+    _decide(ctx, request_id, reason, out, yes=True)
+
+
+@click.command(short_help="Reject a promotion request (not your own).")
+@click.argument("request_id", metavar="ID")
+@_REASON
+@output_options
+@click.pass_context
+def reject(ctx: click.Context, request_id: str, reason: str, out: Output) -> None:
+    """Reject request ID; nothing moves. --json prints the decided request.
+
+    \b
+    Example:
+      modelreg reject 3f2a9c0d1e4b5a6c --reason "drawdown too deep"
+    """
+    _decide(ctx, request_id, reason, out, yes=False)
