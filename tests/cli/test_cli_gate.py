@@ -5,10 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from cli_support import model_file, register, run, run_json
 
 from modelreg import ModelRegistry
-
-from cli_support import model_file, register, run, run_json
 
 
 @pytest.fixture

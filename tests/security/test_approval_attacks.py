@@ -68,7 +68,7 @@ def test_a_read_token_cannot_decide(setup: tuple) -> None:
 
 
 def test_a_stale_request_cannot_be_approved(setup: tuple) -> None:
-    url, served, first, second, pending = setup
+    url, served, _first, _second, pending = setup
     third = served.register(rich_result(2, rmse=0.001, direction_accuracy=0.9))
     other = _promote(url, third, WRITE_TOKEN).json()["request"]["id"]
     assert _decide(url, other, "approve", APPROVER_TOKEN).status_code == 200
@@ -93,7 +93,7 @@ def test_forged_request_ids_are_refused(setup: tuple, forged: str) -> None:
 
 
 def test_an_unknown_well_formed_id_is_404(setup: tuple) -> None:
-    url, served, first, _, _ = setup
+    url, _served, _first, _, _ = setup
     answer = _decide(url, "0123456789abcdef", "approve", APPROVER_TOKEN)
     assert answer.status_code == 404 and answer.json()["error"] == "request_not_found"
 
