@@ -1,9 +1,10 @@
-/* Writes behind a confirmation: promote, roll back, delete. Each refreshes the page after. */
+/* Writes behind a confirmation: roll back, delete (promote: promotion.js). Each refreshes the page after. */
 import { api, link, state } from "./api.js";
 import { confirmAction } from "./dialogs.js";
 import { toast } from "./dom.js";
 
-async function act(work, done) {
+/** Run a write, then say so and refresh the page (or say what went wrong). */
+export async function act(work, done) {
   try {
     await work();
     toast(done);
@@ -11,13 +12,6 @@ async function act(work, done) {
   } catch (err) {
     toast(err.message, "error");
   }
-}
-
-export async function promote(version) {
-  const channels = await api("/api/channels");
-  const current = channels.production || null;
-  const answer = await confirmAction("Promote to production?", `Production moves from ${current || "nothing"} to ${version}. Serving processes pick it up on their next check.`, "Promote");
-  if (answer) act(() => api("/api/promote", { method: "POST", body: { version, expected_current: current, reason: answer.reason } }), `${version} is now production`);
 }
 
 export async function rollback(version) {

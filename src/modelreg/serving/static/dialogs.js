@@ -17,13 +17,17 @@ export function ask(dialog, focus) {
   });
 }
 
-export async function confirmAction(title, text, okLabel, danger = false) {
+/** Ask to confirm an action, with a reason for the audit log; `extra` is more content (the
+    gate's table), and an `extra` marked `needsConsent` keeps the button off until ticked. */
+export async function confirmAction(title, text, okLabel, danger = false, extra = null) {
   const dialog = document.getElementById("confirm");
   document.getElementById("confirm-title").textContent = title;
   document.getElementById("confirm-text").textContent = text;
   const ok = document.getElementById("confirm-ok");
   ok.textContent = okLabel;
   ok.className = `button ${danger ? "danger" : "primary"}`;
+  ok.disabled = !!(extra && extra.dataset.needsConsent);
+  document.getElementById("confirm-extra").replaceChildren(...(extra ? [extra] : []));
   const reason = document.getElementById("confirm-reason");
   reason.value = "";
   const answer = await ask(dialog, reason);

@@ -1,10 +1,12 @@
-/* The audit log: promotions and rollbacks (or every event), newest first. A version deleted
+/* The audit log: promotions and rollbacks (or every event), newest first, under the
+   promotions waiting for approval. A version deleted
    since is marked, and its link says when and by whom (the version page does). */
 import { rollback } from "./actions.js";
 import { api, canWrite, link } from "./api.js";
 import { h, when } from "./dom.js";
+import { requestsCard } from "./promotion.js";
 
-const POINTER_ACTIONS = new Set(["promote", "rollback", "repair"]);
+const POINTER_ACTIONS = new Set(["promote", "rollback", "repair", "request", "approve", "reject"]);
 
 /** Versions whose last register/import/delete event is a delete. */
 function deletedVersions(events) {
@@ -15,7 +17,7 @@ function deletedVersions(events) {
 
 export async function historyPage(main, query) {
   const showAll = query.get("all") === "1";
-  const [events, channels] = await Promise.all([api("/api/events"), api("/api/channels")]);
+  const [events, channels, requests] = await Promise.all([api("/api/events"), api("/api/channels"), api("/api/requests")]);
   const deleted = deletedVersions(events);
   const shown = events.filter((e) => showAll || POINTER_ACTIONS.has(e.action)).reverse();
   const head = h("div", { class: "page-head" }, h("h1", {}, "History"), h("div", { class: "actions" },
@@ -36,7 +38,7 @@ export async function historyPage(main, query) {
         e.previous ? h("span", { class: "muted" }, `was ${e.previous}`) : null),
       h("div", { class: "event-meta" }, h("time", { datetime: e.timestamp }, when(e.timestamp)), " · ", h("span", { class: "event-user" }, e.user || "unknown")),
       e.reason ? h("p", { class: "reason" }, `“${e.reason}”`) : null));
-  main.replaceChildren(head,
+  main.replaceChildren(head, ...requestsCard(requests),
     h("p", { class: "muted" }, "Production: ", channels.production || "none", Object.keys(channels).length > 1 ? ` · other channels: ${Object.entries(channels).filter(([c]) => c !== "production").map(([c, v]) => `${c} → ${v}`).join(", ")}` : ""),
     shown.length ? h("ol", { class: "timeline", id: "timeline" }, shown.map(item)) : h("p", { class: "empty" }, "No promotions yet."));
 }

@@ -1,10 +1,11 @@
 /* One version: summary, metrics, charts, hyperparameters, features, lineage, the caller's own
    metadata (`--extra`, `metadata_extra`) as fields, files. A version that was deleted says
    when, by whom and why, from the audit log, instead of a bare "not found". */
-import { promote, remove, rollback } from "./actions.js";
+import { remove, rollback } from "./actions.js";
 import { ApiError, api, canWrite, download, link } from "./api.js";
 import { modelClass } from "./columns.js";
 import { Edits } from "./edit.js";
+import { promote } from "./promotion.js";
 import { badge, bytes, fmt, h, kvTable, range, section, shown, toast, when } from "./dom.js";
 import { chartBlock, chartWidth, predictionSeries, tableSeries } from "./series.js";
 
