@@ -57,7 +57,7 @@ def test_every_block_has_a_test() -> None:
 
 def test_the_readme_is_short_and_links_into_the_docs() -> None:
     text = README.read_text(encoding="utf-8")
-    assert len(text) < 12_500  # 10,000 before issue 15 asked for a CD section here
+    assert len(text) < 13_200  # 10,000 before issue 15 asked for a CD section and the gate
     linked = set(re.findall(r"\]\((docs/[\w/.-]+\.md)\)", text))
     pages = {p.relative_to(ROOT).as_posix() for p in (ROOT / "docs").rglob("*.md")}
     assert linked <= pages, f"the README links to missing pages: {linked - pages}"

@@ -9,7 +9,9 @@ registry.promote_to_production(version)
 from __future__ import annotations
 
 from .errors import (
+    ApprovalRequiredError,
     CorruptVersionError,
+    GateRefusedError,
     IntegrityError,
     InvalidInputError,
     InvalidVersionError,
@@ -19,6 +21,7 @@ from .errors import (
     ModelRegistryError,
     PayloadTooLargeError,
     PromotionConflict,
+    RequestNotFoundError,
     ReservedKeyError,
     StorageError,
     TextTooLongError,
@@ -36,8 +39,10 @@ from .versions import ModelVersion
 __version__ = "0.1.0"
 
 __all__ = [
+    "ApprovalRequiredError",
     "CorruptVersionError",
     "Event",
+    "GateRefusedError",
     "IntegrityError",
     "InvalidInputError",
     "InvalidVersionError",
@@ -50,6 +55,7 @@ __all__ = [
     "PayloadTooLargeError",
     "PromotionConflict",
     "PromotionDecision",
+    "RequestNotFoundError",
     "ReservedKeyError",
     "StorageError",
     "TextTooLongError",

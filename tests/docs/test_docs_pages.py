@@ -56,6 +56,7 @@ def test_every_page_with_code_has_its_test() -> None:
         "reference/cli.md",
         "reference/configuration.md",
         "webhooks.md",
+        "promotion.md",
     }
     assert pages_with_code() == tested | set(RUN_ELSEWHERE)
 
@@ -124,6 +125,24 @@ def test_configuration_names_every_key_and_variable() -> None:
     documented = set(re.findall(r"`(_?MODELREG_[A-Z_]+)`", text))
     assert used - documented == set(), "read somewhere but not documented"
     assert documented - used == set(), "documented but read nowhere"
+
+
+def test_promotion(tmp_path: Path) -> None:
+    done = run_page(DOCS / "promotion.md", tmp_path)
+    assert "refused: False" in done.stdout
+    events = ModelRegistry(tmp_path / "models").events()
+    people = [(e.action, e.user) for e in events if e.action not in ("register",)]
+    assert people == [
+        ("request", "alice"),
+        ("promote", "bob"),
+        ("approve", "bob"),
+        ("request", "alice"),
+        ("reject", "bob"),
+    ]
+    assert events[-2].details == {
+        "request": events[-2].details["request"],
+        "gate": {"passed": False, "against": events[2].version, "forced": True},
+    }
 
 
 def test_format(tmp_path: Path) -> None:
