@@ -42,7 +42,7 @@ def test_walkthrough_runs_as_written(tmp_path: Path) -> None:
         check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    registry = ModelRegistry(tmp_path / "models")
+    registry = ModelRegistry(tmp_path / "cli-models")
     versions = registry.list_versions()
     assert len(versions) == 2  # cleanup kept the newest and production
     production = registry.channels()["production"]
