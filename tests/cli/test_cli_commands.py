@@ -92,6 +92,7 @@ def test_register_promote_if_better(tmp_path: Path) -> None:
         "promoted": False,
         "production": first["version"],
         "reasons": [worse["promotion"]["reasons"][0]],
+        "request": None,
     }
     assert "not better" in worse["promotion"]["reasons"][0]
     human = run(

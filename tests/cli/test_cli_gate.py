@@ -82,3 +82,22 @@ def test_requests_on_a_folder(losing: tuple[Path, str, str], tmp_path: Path) -> 
     forged = run(models, "approve", "../../etc/passwd", "--reason", "x", ok=False)
     assert forged.exit_code == 2 and "16 hex digits" in forged.stderr
     assert run(models, "requests").stdout.count(filed) == 1
+
+
+def test_register_promote_if_better_uses_the_configured_gate(tmp_path: Path) -> None:
+    models = tmp_path / "models"
+    source = model_file(tmp_path / "src")
+    config = tmp_path / "gate.yaml"
+    config.write_text(
+        "registry:\n  gate:\n    min_improvement: 0.05\n"
+        "  channels:\n    production: {require_approval: true}\n"
+    )
+    first = register(models, source, "direction_accuracy=0.5")
+    ModelRegistry(models).promote(first, "production")  # no config: moved directly
+    gated = ["--config", str(config), "register", str(source), "--promote-if-better"]
+    small = run_json(models, *gated, "-m", "direction_accuracy=0.52")
+    assert small["promotion"]["promoted"] is False and small["promotion"]["request"] is None
+    clear = run_json(models, *gated, "-m", "direction_accuracy=0.6")
+    assert clear["promotion"]["promoted"] is False and clear["promotion"]["request"]
+    assert run(models, "requests", "--quiet").stdout.split() == [clear["promotion"]["request"]]
+    assert ModelRegistry(models).current_version() == first

@@ -33,14 +33,15 @@ def _size(source: Path) -> int:
     "gates",
     multiple=True,
     metavar="NAME",
-    help="With --promote-if-better: the metric(s) it must win on (default: all it has).",
+    help="With --promote-if-better: the metric(s) it must win on (default: registry.gate in "
+    "config, else all it has).",
 )
 @click.option(
     "--min-improvement",
     type=float,
-    default=0.0,
-    show_default=True,
-    help="With --promote-if-better: the margin, in each metric's units and direction.",
+    default=None,
+    help="With --promote-if-better: the margin, in each metric's units and direction "
+    "(default: registry.gate in config, else 0).",
 )
 @click.option("--reason", help="Why, for the audit log (with --promote-if-better).")
 @create_option
@@ -56,7 +57,7 @@ def register(
     extras: tuple[tuple[str, Any], ...],
     promote_if_better: bool,
     gates: tuple[str, ...],
-    min_improvement: float,
+    min_improvement: float | None,
     reason: str | None,
     create: bool,
     out: Output,
@@ -109,6 +110,7 @@ def register(
                     "promoted": decision.promoted,
                     "production": decision.production,
                     "reasons": decision.reasons,
+                    "request": decision.request,
                 },
             }
         )
@@ -120,6 +122,8 @@ def register(
             verdict = (
                 f"Promoted {name} to production"
                 if decision.promoted
+                else f"Filed request {decision.request}: production needs another's approval"
+                if decision.request
                 else f"Not promoted: production stays {decision.production}"
             )
             click.echo(verdict + "".join(f"\n  {line}" for line in decision.reasons))
