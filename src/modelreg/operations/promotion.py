@@ -113,11 +113,14 @@ class StorePromotions:
                 )
             if approval and report.holder != name:
                 return Promotion(report, request=self._file(report, reason, force))
+            # judged and moved under one lock; forced and unconditional, as the original
+            # promote is, it does not fail where the lock does nothing and another moved it
+            judged = UNSET if force and expected_current is UNSET else report.holder
             move = self.move_pointer(
                 name,
                 channel,
                 reason=reason,
-                expected_current=report.holder,
+                expected_current=judged,
                 details={"gate": report.summary(forced=force)},
             )
         return Promotion(report, move=move)
