@@ -29,7 +29,9 @@ def receiver() -> Iterator[Receiver]:
 
 
 def promote(url: str, version: str) -> None:
-    answer = httpx.post(f"{url}/api/promote", json={"version": version}, headers=auth(WRITE_TOKEN))
+    """A move whatever the gate says: these tests count deliveries, not verdicts."""
+    body = {"version": version, "force": True}
+    answer = httpx.post(f"{url}/api/promote", json=body, headers=auth(WRITE_TOKEN))
     assert answer.status_code == 200, answer.text
 
 
