@@ -38,7 +38,7 @@ def test_a_losing_candidate_shows_the_warning(browser: object, site: Site) -> No
     page.fill("#confirm-reason", "accepting the worse rmse for the accuracy")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "promote-gate-losing.png"))
-    page.click("#confirm button[value=cancel]")
+    page.click("#confirm [data-cancel]")
     assert _production_on_disk(site) == holder
     page.click("#promote")
     page.check("#gate-force")
