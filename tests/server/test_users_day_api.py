@@ -59,7 +59,12 @@ def test_a_users_day_over_rest(
     }
 
     move = {"version": a, "channel": "staging", "expected_current": c, "reason": "older one"}
-    assert client.post("/api/promote", json=move, headers=writer).status_code == 200
+    refused = client.post("/api/promote", json=move, headers=writer)  # the gate guards staging too
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["error"] == "gate_refused"
+    forced = client.post("/api/promote", json={**move, "force": True}, headers=writer)
+    assert forced.status_code == 200, forced.text
+    assert forced.json()["gate"]["passed"] is False
     back = {"channel": "staging", "reason": "worse"}
     assert client.post("/api/rollback", json=back, headers=writer).json()["version"] == c
     staging = client.get("/api/history", params={"channel": "staging"}, headers=reader).json()
