@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -9,7 +10,7 @@ import pytest
 from hooks.support import SECRET, Receiver, config, wait_until
 from modelreg import ModelRegistry
 from modelreg.errors import SignatureError
-from modelreg.hooks.dispatcher import Dispatcher
+from modelreg.hooks.dispatcher import Dispatcher, _Worker
 from modelreg.testing.support import make_result
 
 
@@ -42,6 +43,25 @@ def test_a_promote_delivers_exactly_one_signed_call(
     assert body["id"] == f"default:{body['sequence']}" and body["who"]
     assert call.headers["X-Modelreg-Event-Id"] == body["id"]
     assert "Authorization" not in call.headers
+
+
+def test_a_new_hook_starts_at_the_servers_start_not_its_threads_first_poll(
+    registry: ModelRegistry, receiver: Receiver, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A promote right after start-up, before a slow delivery thread first looks, is sent."""
+    [version] = registered(registry, 1)
+    slow_run = _Worker.run
+
+    def late_run(worker: _Worker) -> None:
+        time.sleep(0.5)  # a busy machine: the thread runs after the promote below
+        slow_run(worker)
+
+    monkeypatch.setattr(_Worker, "run", late_run)
+    hooks = config(tmp_path, {"url": receiver.url, "events": ["promote"], "start": "end"})
+    with Dispatcher(hooks, registry):
+        registry.promote(version, reason="right after start-up")
+        [call] = receiver.wait_for(1)
+    assert call.payload["version"] == version
 
 
 def test_every_kind_by_wildcard_and_a_channel_filter(

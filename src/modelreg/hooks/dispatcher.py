@@ -70,6 +70,8 @@ class Dispatcher:
         self.delivering = True
         self._stop.clear()
         for worker in self._workers:
+            worker.anchor()
+        for worker in self._workers:
             thread = threading.Thread(target=worker.run, name=f"hook-{worker.spec.name}")
             thread.daemon = True
             thread.start()
@@ -161,14 +163,30 @@ class _Worker:
             if stop.is_set():
                 return
 
-    def _pending(self, model: str) -> list[tuple[FeedEvent, bool]]:
-        registry = self.owner.model(model)
+    def anchor(self) -> None:
+        """Fix where a new hook starts before its thread runs: `end` is the server's start, not
+        its thread's first poll (a promote in between would never be sent). A log that cannot
+        be read yet is left to the thread, which retries."""
+        try:
+            for model in self.owner.models_of(self.spec):
+                self._position(model)
+        except Exception as exc:
+            log.warning("webhook %s: %s", self.spec.name, exc)
+
+    def _position(self, model: str) -> Position:
+        """Where this hook is in the model's log; a new hook's is from now, or from the first."""
         position = self.state.positions.get(model)
-        if position is None:  # a new hook: from now on, or from the first event
+        if position is None:
+            registry = self.owner.model(model)
             start = 0 if self.spec.start == "beginning" else len(registry.events())
             first = read_feed(registry, start - 1)[:1] if start else []
             position = Position(start, first[0].fingerprint if first else None)
             self._save(lambda s: s.positions.__setitem__(model, position))
+        return position
+
+    def _pending(self, model: str) -> list[tuple[FeedEvent, bool]]:
+        registry = self.owner.model(model)
+        position = self._position(model)
         items = read_feed(registry, max(0, position.sequence - 1))
         if position.sequence:
             anchor = items[0] if items else None
