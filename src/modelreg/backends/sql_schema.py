@@ -74,15 +74,21 @@ versions = Table(
     Index("ix_modelreg_versions_trained", "model_id", "training_date"),
 )
 
-version_metrics = Table(
-    "modelreg_version_metrics",
-    metadata,
-    Column(
+
+def _owning_version() -> Column[int]:
+    """The key column of a row owned by one version: gone with it (`OWNED_BY_VERSION`)."""
+    return Column(
         "version_id",
         BigId,
         ForeignKey("modelreg_versions.id", ondelete="CASCADE"),
         primary_key=True,
-    ),
+    )
+
+
+version_metrics = Table(
+    "modelreg_version_metrics",
+    metadata,
+    _owning_version(),
     Column("name", String(255), primary_key=True),
     Column("value", Float, nullable=False),
     Index("ix_modelreg_metrics_value", "name", "value"),
@@ -92,12 +98,7 @@ version_metrics = Table(
 version_tags = Table(
     "modelreg_version_tags",
     metadata,
-    Column(
-        "version_id",
-        BigId,
-        ForeignKey("modelreg_versions.id", ondelete="CASCADE"),
-        primary_key=True,
-    ),
+    _owning_version(),
     Column("key", String(64), primary_key=True),
     Column("value", String(256), nullable=False),
     Index("ix_modelreg_tags_lookup", "key", "value"),
@@ -134,12 +135,7 @@ Index("ix_modelreg_events_second", events.c.model_id, EVENT_SECOND)
 artifacts = Table(
     "modelreg_artifacts",
     metadata,
-    Column(
-        "version_id",
-        BigId,
-        ForeignKey("modelreg_versions.id", ondelete="CASCADE"),
-        primary_key=True,
-    ),
+    _owning_version(),
     Column("name", String(1024), primary_key=True),
     Column("sha256", String(64), nullable=False),
     Column("bytes", BigInteger, nullable=False),
