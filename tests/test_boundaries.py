@@ -57,6 +57,15 @@ def test_only_one_layer_uses(what: str, pattern: str, allowed: tuple[str, ...]) 
     assert _offenders(pattern, allowed) == [], f"{what} used outside {allowed}"
 
 
+def test_only_store_operations_call_the_backend_primitives() -> None:
+    """The facade, the server and the CLI reach storage through `Operations` only."""
+    from modelreg.backends.base import Backend
+
+    primitives = "|".join(sorted(Backend.__abstractmethods__))
+    pattern = rf"\bbackend\.({primitives})\("
+    assert _offenders(pattern, ("backends/", "operations/", "testing/")) == []
+
+
 def test_registry_facade_has_no_storage_detail() -> None:
     source = (PACKAGE / "registry.py").read_text(encoding="utf-8")
     for forbidden in ("open(", "shutil", "sqlalchemy", "fsspec", "httpx"):

@@ -3,12 +3,16 @@
 A backend stores versions (a folder of artifacts plus metadata), channel pointers and the
 event log, and gives writers a critical section. It decides nothing: naming, which versions a
 cleanup removes, what "previous production" means and how metrics compare all live in
-`ModelRegistry`. Like fsspec's `AbstractFileSystem`, a backend implements the abstract
-primitives and may override the derived methods (`query`) when it can do them faster.
+`StoreOperations`. Like fsspec's `AbstractFileSystem`, a backend implements eleven abstract
+primitives and may override the derived methods (`query`, `local_folder`, ...) when it can
+do them faster; each derived method's default, written from the primitives, is correct.
 """
 
 from __future__ import annotations
 
+import contextlib
+import shutil
+import tempfile
 from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import Iterator, Mapping
@@ -18,9 +22,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
+from ..errors import InvalidInputError, VersionNotFoundError
 from ..events import Event
-from ..integrity import verify_files
-from ..metadata import SERVED, Status, parse_timestamp
+from ..integrity import file_records, stored_artifact_path, verify_files
+from ..metadata import METADATA_FILE, SERVED, Status, encode_metadata, parse_timestamp
 from ..query import VersionQuery, matches, ordered
 from ..versions import format_version_name, sort_newest_first
 
@@ -67,18 +72,37 @@ def stamped_before(event: Event, moment: datetime) -> bool:
 class Backend(ABC):
     """Storage primitives for one model's versions, pointers and events.
 
+    Primitives, the abstract methods (a new backend writes these and nothing else):
+
+    - versions: `publish`, `version_names`, `read_metadata`, `write_metadata`,
+      `open_artifact`, `delete_version`
+    - pointers: `pointers`, `set_pointer`
+    - the audit log: `append_event`, `read_events`
+    - writers: `transaction`
+
+    Derived, each with a correct default written from the primitives, overridden where a
+    backend can do better (a folder renames instead of copying, a catalog asks its index):
+    `staging`, `prepare_publish`, `local_folder`, `check_artifacts`, `get_pointer`,
+    `recent_events`, `names_used_at`, `query`, `count`, `metric_counts`, `debris`,
+    `remove_debris`, `interrupted_writes`, `location_of`, `model_names`, `for_model`, `close`.
+
     The rules every backend keeps (the shipped suite `modelreg.testing` checks each one):
 
     - Only `StoreOperations` calls these methods, and names reach them already validated
       (versions, channels, artifact names): a backend checks nothing about a name's form.
+    - Every write (`publish`, `write_metadata`, `delete_version`, `set_pointer`,
+      `append_event`) is called inside `transaction()`; reads may be called anywhere.
     - A missing version is `None` from `read_metadata` and `VersionNotFoundError` from
-      `local_folder` and `open_artifact`; never a nonexistent path or a bare OSError.
+      `open_artifact` and `local_folder`; never a nonexistent path or a bare OSError.
     - Unreadable stored data is `CorruptVersionError` (or `IntegrityError` for bytes that do
       not match their hash); storage failures are `StorageError` (disk, database, network).
     - `transaction()` is re-entrant (a nested block joins the outer one) and creates the
       storage when it does not exist yet; `ModelRegistry.create()` relies on that.
     - A reader never sees a version half-published or half-deleted, nor a pointer half-set.
     - `read_metadata` returns a fresh dict each call: callers may change it.
+    - The model's own record (its description and tags) is the metadata of the name `None`:
+      `read_metadata(None)` and `write_metadata(None, record)`. It is not a version: never
+      listed, never deleted, and no version's metadata sees it nor it them.
     """
 
     #: a human-readable location, used in messages ("models/", "postgresql://...")
@@ -97,60 +121,42 @@ class Backend(ABC):
     # --- versions -------------------------------------------------------------------------
 
     @abstractmethod
-    def staging(self) -> AbstractContextManager[Path]:
-        """A fresh, empty local folder to write a version's artifacts into; gone after the block.
-
-        Each call gets its own folder (concurrent writers stage side by side). A process that
-        dies inside the block may leave it behind: `debris()` must then report it.
-        """
-
-    @abstractmethod
     def publish(self, staged: Path, name: str, metadata: Mapping[str, Any]) -> None:
         """Make the staged folder visible as version `name`, with `metadata`, all at once.
 
-        Called inside `transaction()`. Raises VersionExistsError when `name` is taken (checked
-        atomically, not by a lookup beforehand), so the caller can move on to the next name;
-        the staged folder is then left as it was. `metadata["files"]` lists every artifact
-        (relative paths, possibly in subfolders) with its sha256 and size.
+        `staged` comes from `staging()` and holds every artifact `metadata["files"]` lists
+        (relative paths, possibly in subfolders, each with its sha256 and size); its
+        `metadata.json`, if any, is not an artifact. Raises VersionExistsError when `name` is
+        taken (checked atomically, not by a lookup beforehand), so the caller can move on to
+        the next name; the staged folder is then left as it was. A version published and then
+        deleted may be published again.
         """
-
-    def prepare_publish(self, staged: Path, files: Mapping[str, Mapping[str, Any]]) -> None:
-        """Move a staged version's bytes towards their home before the writers' lock is taken.
-
-        An object store uploads here, so writers do not queue behind each other's uploads.
-        Optional: `publish` must stay correct when this was skipped or its work was undone.
-        """
-        return None
 
     @abstractmethod
     def version_names(self) -> list[str]:
         """Names of the published versions, in no particular order (deleted ones excluded)."""
 
     @abstractmethod
-    def read_metadata(self, name: str) -> dict[str, Any] | None:
+    def read_metadata(self, name: str | None) -> dict[str, Any] | None:
         """A version's metadata, as published or last written; None when it does not exist.
 
+        `name` None reads the model's own record instead: None until it is first written.
         CorruptVersionError when it exists but cannot be read.
         """
 
     @abstractmethod
-    def write_metadata(self, name: str, metadata: Mapping[str, Any]) -> None:
-        """Replace an existing version's metadata atomically (status bookkeeping only).
+    def write_metadata(self, name: str | None, metadata: Mapping[str, Any]) -> None:
+        """Replace a version's metadata atomically; its artifacts are untouched.
 
-        Called inside `transaction()`; the artifacts are untouched.
-        """
-
-    @abstractmethod
-    def local_folder(self, name: str) -> AbstractContextManager[Path]:
-        """A local folder holding the version: every artifact, and `metadata.json` beside them.
-
-        The version's own folder, or a copy that lives as long as the block. Callers only
-        read it. VersionNotFoundError when the version does not exist.
+        Only for a version that exists (the caller read it in the same transaction), and
+        only its status bookkeeping, tags and description change. `name` None replaces the
+        model's own record, creating it when it was never written.
         """
 
     @abstractmethod
     def open_artifact(self, name: str, filename: str) -> IO[bytes]:
-        """Stream one artifact's bytes (downloads, exports); the caller closes it.
+        """Stream one artifact's bytes (`filename` as `metadata["files"]` names it); the
+        caller closes it.
 
         VersionNotFoundError when the version, or that artifact of it, does not exist.
         """
@@ -159,39 +165,28 @@ class Backend(ABC):
     def delete_version(self, name: str) -> None:
         """Remove a version so that no reader ever sees it half-deleted.
 
-        Called inside `transaction()`; afterwards `read_metadata(name)` is None and the name
-        may be published again. Leftovers a crash leaves go to `debris()`.
+        Only for a version that exists (the caller read it in the same transaction).
+        Afterwards `read_metadata(name)` is None and the name may be published again.
+        Leftovers a crash leaves go to `debris()`.
         """
 
     # --- pointers -------------------------------------------------------------------------
 
     @abstractmethod
-    def get_pointer(self, channel: str) -> str | None:
-        """The version `channel` points to, or None. Cheap: a serving process polls it."""
+    def pointers(self) -> dict[str, str | None]:
+        """Every channel that has a pointer, and the version it points to.
+
+        A channel without a pointer is absent; None only for a pointer that is there but
+        names nothing readable (damage `verify` reports).
+        """
 
     @abstractmethod
     def set_pointer(self, channel: str, name: str | None) -> None:
-        """Point `channel` at `name` (None removes the pointer), atomically.
+        """Point `channel` at version `name` (None removes the pointer), atomically.
 
-        Called inside `transaction()`; a reader sees the old target or the new, never neither.
+        `name` exists (the caller checked, in the same transaction). A reader sees the old
+        target or the new, never neither.
         """
-
-    @abstractmethod
-    def channel_names(self) -> list[str]:
-        """Channels that currently have a pointer, in no particular order."""
-
-    # --- the model's own record -----------------------------------------------------------
-
-    @abstractmethod
-    def read_model_metadata(self) -> dict[str, Any]:
-        """The model's own record (its description and tags), a fresh dict; {} when unwritten.
-
-        CorruptVersionError when it exists but cannot be read.
-        """
-
-    @abstractmethod
-    def write_model_metadata(self, metadata: Mapping[str, Any]) -> None:
-        """Replace the model's record atomically; called inside `transaction()`."""
 
     # --- events and writers ---------------------------------------------------------------
 
@@ -201,7 +196,7 @@ class Backend(ABC):
 
     @abstractmethod
     def read_events(self) -> list[Event]:
-        """The whole audit log, oldest first (in the order appended)."""
+        """The whole audit log, oldest first (in the order appended); [] when empty."""
 
     @abstractmethod
     def transaction(self) -> AbstractContextManager[None]:
@@ -212,22 +207,65 @@ class Backend(ABC):
         `lock_timeout`); readers never do.
         """
 
-    @abstractmethod
-    def debris(self) -> list[Debris]:
-        """Leftovers of interrupted writes: stale staging folders, trash, orphan blobs.
+    # --- derived: versions ----------------------------------------------------------------
 
-        Never a published version, and never a staging folder a live writer still uses.
+    @contextlib.contextmanager
+    def staging(self) -> Iterator[Path]:
+        """A fresh, empty local folder to write a version's artifacts into; gone after the block.
+
+        Each call gets its own folder (concurrent writers stage side by side). The default is
+        a temporary folder, right for a `publish` that copies; one that renames into place
+        overrides it to stage beside its versions, and then reports a folder a dead process
+        left behind in `debris()`.
         """
+        folder = Path(tempfile.mkdtemp(prefix="modelreg-staging-"))
+        try:
+            yield folder
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
 
-    @abstractmethod
-    def remove_debris(self, item: Debris) -> None:
-        """Delete one leftover found by `debris()`; one already gone is no error."""
+    def prepare_publish(self, staged: Path, files: Mapping[str, Mapping[str, Any]]) -> None:
+        """Move a staged version's bytes towards their home before the writers' lock is taken.
 
-    # --- derived --------------------------------------------------------------------------
+        An object store uploads here, so writers do not queue behind each other's uploads.
+        Optional: `publish` must stay correct when this was skipped or its work was undone.
+        """
+        return None
+
+    @contextlib.contextmanager
+    def local_folder(self, name: str) -> Iterator[Path]:
+        """A local folder holding the version: every artifact, and `metadata.json` beside them.
+
+        Callers only read it. VersionNotFoundError when the version does not exist. The
+        default is a temporary copy made with `read_metadata` and `open_artifact`; a folder
+        backend yields the version's own folder, a catalog assembles it from its cache.
+        """
+        meta = self.read_metadata(name)
+        if meta is None:
+            raise VersionNotFoundError(f"version {name} not found in {self.location}", version=name)
+        with tempfile.TemporaryDirectory(prefix="modelreg-version-") as tmp:
+            root = Path(tmp)
+            for filename in file_records(meta.get("files") or {}, version=name):
+                target = stored_artifact_path(root, filename, version=name)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with self.open_artifact(name, filename) as source, target.open("wb") as sink:
+                    shutil.copyfileobj(source, sink)
+            (root / METADATA_FILE).write_bytes(encode_metadata(meta))
+            yield root
+
+    def check_artifacts(self, name: str, files: Mapping[str, Mapping[str, Any]]) -> None:
+        """Raise IntegrityError unless the stored bytes match `files` (verify).
+
+        Backends with a download cache override this to read the store itself, not the cache.
+        """
+        with self.local_folder(name) as folder:
+            verify_files(folder, files, version=name)
 
     def location_of(self, name: str) -> Path | str:
         """Where a version lives, for people and for `ModelVersion.path`."""
         return f"{self.location.rstrip('/')}/{name}"
+
+    # --- derived: listing -----------------------------------------------------------------
 
     def query(self, query: VersionQuery) -> list[dict[str, Any]]:
         """Metadata of the page of versions matching `query`, in its order, status effective.
@@ -268,21 +306,16 @@ class Backend(ABC):
             counts.update(list(meta.get("metrics") or {}))
         return dict(sorted(counts.items()))
 
-    def check_artifacts(self, name: str, files: Mapping[str, Mapping[str, Any]]) -> None:
-        """Raise IntegrityError unless the stored bytes match `files` (verify).
+    # --- derived: pointers and events -----------------------------------------------------
 
-        Backends with a download cache override this to read the store itself, not the cache.
-        """
-        with self.local_folder(name) as folder:
-            verify_files(folder, files, version=name)
+    def get_pointer(self, channel: str) -> str | None:
+        """The version `channel` points to, or None. A serving process polls it: a backend
+        that can read one pointer cheaper than all of them overrides it."""
+        return self.pointers().get(channel)
 
     def recent_events(self, since: datetime) -> list[Event]:
         """Events stamped at or after `since`, oldest first; a backend may read only the tail."""
         return [e for e in self.read_events() if not stamped_before(e, since)]
-
-    def pointers(self) -> dict[str, str | None]:
-        """Every channel and the version it points to; a catalog reads them in one statement."""
-        return {c: self.get_pointer(c) for c in self.channel_names()}
 
     def names_used_at(self, moment: datetime) -> set[str]:
         """Every name the audit log has given `moment`'s second (`YYYYMMDD_HHMMSS`, `_2` ...).
@@ -297,9 +330,27 @@ class Backend(ABC):
             if e.version is not None and e.version.startswith(base)
         }
 
+    # --- derived: leftovers ---------------------------------------------------------------
+
+    def debris(self) -> list[Debris]:
+        """Leftovers of interrupted writes: stale staging folders, trash, orphan blobs.
+
+        Never a published version, and never a staging folder a live writer still uses. The
+        default, nothing, is right for a backend whose every write is all or nothing and that
+        stages in the default temporary folder; one whose writes can be cut short reports
+        what they leave here, and removes it in `remove_debris`.
+        """
+        return []
+
+    def remove_debris(self, item: Debris) -> None:
+        """Delete one leftover found by `debris()`; one already gone is no error."""
+        raise InvalidInputError(f"{self.location} has no leftovers of kind {item.kind!r}")
+
     def interrupted_writes(self) -> list[Debris]:
         """The leftovers cleanup removes (staging, trash); a backend may find them cheaply."""
         return [d for d in self.debris() if d.kind in ("staging", "trash")]
+
+    # --- derived: the location ------------------------------------------------------------
 
     def model_names(self) -> list[str]:
         """The named models stored at this backend's location (one catalog, one root)."""

@@ -143,7 +143,9 @@ class LocalBackend(Backend):
             and os.path.exists(os.path.join(e.path, METADATA_FILE))
         ]
 
-    def read_metadata(self, name: str) -> dict[str, Any] | None:
+    def read_metadata(self, name: str | None) -> dict[str, Any] | None:
+        if name is None:
+            return self._read_model_record()
         path = self._version_dir(name) / METADATA_FILE
         try:
             raw = path.read_bytes()
@@ -161,7 +163,10 @@ class LocalBackend(Backend):
             )
         return meta
 
-    def write_metadata(self, name: str, metadata: Mapping[str, Any]) -> None:
+    def write_metadata(self, name: str | None, metadata: Mapping[str, Any]) -> None:
+        if name is None:
+            self._write_model_record(metadata)
+            return
         path = self._version_dir(name) / METADATA_FILE
         with (
             translated(f"update the metadata of {name} at", path),
@@ -294,6 +299,9 @@ class LocalBackend(Backend):
             return self._copied_version(link)
         return os.path.basename(os.path.normpath(target))
 
+    def pointers(self) -> dict[str, str | None]:
+        return {channel: self.get_pointer(channel) for channel in self.channel_names()}
+
     def _copied_version(self, folder: Path) -> str | None:
         meta = self.read_metadata_at(folder)
         return meta.get("version") if meta else None
@@ -387,13 +395,13 @@ class LocalBackend(Backend):
         fingerprint (and so the index) alone."""
         return self.root / _MODEL_DIR / METADATA_FILE
 
-    def read_model_metadata(self) -> dict[str, Any]:
+    def _read_model_record(self) -> dict[str, Any] | None:
         path = self._model_record()
         try:
             with path.open("rb") as stream:
                 raw = stream.read(_MAX_MODEL_RECORD + 1)
         except (FileNotFoundError, NotADirectoryError):
-            return {}
+            return None
         except OSError as exc:
             raise CorruptVersionError(f"cannot read {path}: {exc}", path=str(path)) from exc
         try:
@@ -408,7 +416,7 @@ class LocalBackend(Backend):
             ) from exc
         return record
 
-    def write_model_metadata(self, metadata: Mapping[str, Any]) -> None:
+    def _write_model_record(self, metadata: Mapping[str, Any]) -> None:
         path = self._model_record()
         with translated("update the model's record at", path):
             _fsutil.make_dirs(path.parent)

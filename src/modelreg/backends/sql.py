@@ -215,14 +215,14 @@ class SqlBackend(Backend):
         self._model_id = None if row is None else int(row.id)
         return self._model_id
 
-    def read_model_metadata(self) -> dict[str, Any]:
+    def _read_model_record(self) -> dict[str, Any] | None:
         with self._read() as conn:
             stored = conn.execute(
                 sa.select(models.c.meta).where(models.c.name == self.model)
             ).scalar_one_or_none()
-        return dict(stored) if isinstance(stored, dict) else {}
+        return dict(stored) if isinstance(stored, dict) else None
 
-    def write_model_metadata(self, metadata: Mapping[str, Any]) -> None:
+    def _write_model_record(self, metadata: Mapping[str, Any]) -> None:
         with self.transaction():
             conn = self._writer()
             model_id = self._ensure_model(conn)
@@ -349,7 +349,9 @@ class SqlBackend(Backend):
             query = sa.select(versions.c.name).where(versions.c.model_id == model_id)
             return list(conn.execute(query).scalars())
 
-    def read_metadata(self, name: str) -> dict[str, Any] | None:
+    def read_metadata(self, name: str | None) -> dict[str, Any] | None:
+        if name is None:
+            return self._read_model_record()
         with self._read() as conn:
             model_id = self._find_model(conn)
             if model_id is None:
@@ -359,7 +361,10 @@ class SqlBackend(Backend):
             ).first()
         return None if row is None else dict(row.meta)
 
-    def write_metadata(self, name: str, metadata: Mapping[str, Any]) -> None:
+    def write_metadata(self, name: str | None, metadata: Mapping[str, Any]) -> None:
+        if name is None:
+            self._write_model_record(metadata)
+            return
         with self.transaction():
             conn = self._writer()
             version_id = conn.execute(
@@ -508,18 +513,6 @@ class SqlBackend(Backend):
                         updated_at=naive_utc(utc_now()),
                     )
                 )
-
-    def channel_names(self) -> list[str]:
-        with self._read() as conn:
-            model_id = self._find_model(conn)
-            if model_id is None:
-                return []
-            query = (
-                sa.select(pointers.c.channel)
-                .where(pointers.c.model_id == model_id)
-                .order_by(pointers.c.channel)
-            )
-            return list(conn.execute(query).scalars())
 
     def pointers(self) -> dict[str, str | None]:
         with self._read() as conn:

@@ -70,7 +70,7 @@ class StoreEdits:
         return description_of(self._edit(name, "describe", change, reason))
 
     def model_record(self) -> dict[str, Any]:
-        record = self.backend.read_model_metadata()
+        record = self.backend.read_metadata(None) or {}
         return {"description": description_of(record), "tags": tags_of(record)}
 
     # --- the one path every edit takes ----------------------------------------------------
@@ -86,8 +86,8 @@ class StoreEdits:
             if after == before:
                 return after
             with all_or_nothing(action) as undo:
-                undo.append(lambda: self._write(name, before))
-                self._write(name, after)
+                undo.append(lambda: backend.write_metadata(name, before))
+                backend.write_metadata(name, after)
                 record.made(f"the {action} edit of {target}", lambda: self._record(name) == after)
                 backend.append_event(
                     Event(
@@ -104,20 +104,14 @@ class StoreEdits:
         return after
 
     def _record(self, name: str | None, action: str = "edit") -> dict[str, Any]:
-        if name is None:
-            return self.backend.read_model_metadata()
         meta = self.backend.read_metadata(name)
+        if name is None:  # the model's own record: empty until first written
+            return meta or {}
         if meta is None:
             raise VersionNotFoundError(
                 f"cannot {action} {name}: it does not exist in {self.location}", version=name
             )
         return meta
-
-    def _write(self, name: str | None, record: Mapping[str, Any]) -> None:
-        if name is None:
-            self.backend.write_model_metadata(record)
-        else:
-            self.backend.write_metadata(name, record)
 
 
 def _replaced(record: Mapping[str, Any], key: str, value: Any) -> dict[str, Any]:

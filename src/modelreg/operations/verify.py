@@ -44,7 +44,7 @@ def run_verify(
 
     with backend.transaction() if repair else contextlib.nullcontext():
         names = sort_newest_first(backend.version_names())
-        pointers = {c: backend.get_pointer(c) for c in backend.channel_names()}
+        pointers = backend.pointers()
         production = pointers.get(PRODUCTION)
         #: each healthy version's stored status: at 100,000 versions their whole metadata
         #: was 90% of verify's memory, and only a stale status is ever needed again
@@ -90,7 +90,7 @@ def _audit_gaps(backend: Backend, *, settled: bool) -> list[Gap]:
 
     def read() -> list[Gap]:
         versions = backend.version_names()
-        pointers = {c: backend.get_pointer(c) for c in backend.channel_names()}
+        pointers = backend.pointers()
         now = iso_utc(utc_now())
         return find_gaps(backend.read_events(), versions, pointers, now=now, user=current_user())
 

@@ -114,6 +114,17 @@ class BackendContract:
             stored = decode_metadata((folder / METADATA_FILE).read_bytes(), where=str(folder))
             assert stored["version"] == _NAME
 
+    def test_the_local_folder_agrees_with_the_default_copy(self, backend: Backend) -> None:
+        """`local_folder` is derived: an override (the version's own folder, a cache) must
+        hold what the default assembles from `read_metadata` and `open_artifact`."""
+        meta = _publish(backend)
+        with backend.local_folder(_NAME) as own, Backend.local_folder(backend, _NAME) as copy:
+            for filename in meta["files"]:
+                assert (own / filename).read_bytes() == (copy / filename).read_bytes()
+            theirs = decode_metadata((copy / METADATA_FILE).read_bytes(), where=str(copy))
+            assert decode_metadata((own / METADATA_FILE).read_bytes(), where=str(own)) == theirs
+        assert not copy.exists()
+
     def test_open_artifact_streams_the_bytes(self, backend: Backend) -> None:
         _publish(backend)
         with backend.open_artifact(_NAME, "extra/notes.txt") as handle:
@@ -128,20 +139,32 @@ class BackendContract:
         assert stored["files"] == meta["files"]
 
     def test_the_model_record_is_replaced_whole_and_read_fresh(self, backend: Backend) -> None:
-        assert backend.read_model_metadata() == {}
+        """The metadata of the name None: the model's own description and tags."""
+        assert backend.read_metadata(None) is None
         record = {"description": "# Ridge\n*v3*", "tags": {"team": "fx"}}
         with backend.transaction():
-            backend.write_model_metadata(record)
-        first = backend.read_model_metadata()
+            backend.write_metadata(None, record)
+        first = backend.read_metadata(None)
         assert first == record
         first["tags"]["team"] = "changed"
-        assert backend.read_model_metadata() == record
+        assert backend.read_metadata(None) == record
         with backend.transaction():
-            backend.write_model_metadata({"tags": {"team": "rates"}})
-        assert backend.read_model_metadata() == {"tags": {"team": "rates"}}
-        _publish(backend)  # versions do not see it, nor it them
-        assert backend.read_model_metadata() == {"tags": {"team": "rates"}}
+            backend.write_metadata(None, {"tags": {"team": "rates"}})
+        assert backend.read_metadata(None) == {"tags": {"team": "rates"}}
+
+    def test_the_model_record_is_no_version(self, backend: Backend) -> None:
+        with backend.transaction():
+            backend.write_metadata(None, {"tags": {"team": "rates"}})
+        meta = _publish(backend)  # versions do not see it, nor it them
+        assert backend.version_names() == [_NAME]
         assert "tags" not in (backend.read_metadata(_NAME) or {})
+        with backend.transaction():
+            backend.write_metadata(_NAME, {**meta, "tags": {"team": "fx"}})
+        assert backend.read_metadata(None) == {"tags": {"team": "rates"}}
+        with backend.transaction():
+            backend.delete_version(_NAME)
+        assert backend.version_names() == []
+        assert backend.read_metadata(None) == {"tags": {"team": "rates"}}
 
     def test_a_deleted_version_is_gone_and_its_name_free(self, backend: Backend) -> None:
         _publish(backend)
@@ -159,21 +182,26 @@ class BackendContract:
     def test_pointers_are_set_moved_and_removed(self, backend: Backend) -> None:
         _publish(backend)
         _publish(backend, _OTHER)
-        assert backend.get_pointer("production") is None and backend.channel_names() == []
-        assert backend.pointers() == {}
+        assert backend.pointers() == {} and backend.get_pointer("production") is None
         with backend.transaction():
             backend.set_pointer("production", _NAME)
             backend.set_pointer("staging", _OTHER)
-        assert backend.get_pointer("production") == _NAME
-        assert sorted(backend.channel_names()) == ["production", "staging"]
         assert backend.pointers() == {"production": _NAME, "staging": _OTHER}
+        assert backend.get_pointer("production") == _NAME
         with backend.transaction():
             backend.set_pointer("production", _OTHER)
             backend.set_pointer("staging", None)
+        assert backend.pointers() == {"production": _OTHER}
         assert backend.get_pointer("production") == _OTHER
         assert backend.get_pointer("staging") is None
-        assert backend.channel_names() == ["production"]
-        assert backend.pointers() == {"production": _OTHER}
+
+    def test_get_pointer_agrees_with_pointers(self, backend: Backend) -> None:
+        """`get_pointer` is derived: an override for speed must answer as the default does."""
+        _publish(backend)
+        with backend.transaction():
+            backend.set_pointer("canary", _NAME)
+        for channel in ("canary", "production"):
+            assert backend.get_pointer(channel) == Backend.get_pointer(backend, channel)
 
     # --- events and writers ---------------------------------------------------------------
 
