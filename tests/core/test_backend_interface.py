@@ -10,8 +10,11 @@ from __future__ import annotations
 import inspect
 import re
 
-from memory_backend import MemoryBackend
-from modelreg.backends.base import Backend
+import pytest
+
+from memory_backend import MemoryBackend, MemoryStore
+from modelreg.backends.base import Backend, Debris
+from modelreg.errors import InvalidInputError
 
 #: the primitives, as in the note on issue 13 (18 before it)
 PRIMITIVES = {
@@ -60,3 +63,11 @@ def test_every_other_method_is_documented_as_derived() -> None:
 def test_the_in_memory_backend_needs_only_the_primitives() -> None:
     """The fourth backend writes the primitives and the location's two (several models)."""
     assert _public_methods(MemoryBackend) == PRIMITIVES | {"model_names", "for_model"}
+
+
+def test_the_default_leftovers_are_none_and_removing_one_is_refused() -> None:
+    """A backend that keeps the default `debris()` reports nothing, so nothing is removable."""
+    backend = MemoryBackend(MemoryStore())
+    assert backend.debris() == [] and backend.interrupted_writes() == []
+    with pytest.raises(InvalidInputError, match="no leftovers of kind 'staging'"):
+        backend.remove_debris(Debris("staging", "/tmp/x"))
