@@ -68,8 +68,10 @@ class MemoryBackend(Backend):
 
     def read_metadata(self, name: str | None) -> dict[str, Any] | None:
         data = self._data()
-        found = data.record if name is None else data.versions.get(name, (None,))[0]
-        return copy.deepcopy(found)
+        if name is None:
+            return copy.deepcopy(data.record)
+        found = data.versions.get(name)
+        return copy.deepcopy(found[0]) if found else None
 
     def write_metadata(self, name: str | None, metadata: Mapping[str, Any]) -> None:
         data, stored = self._written(), copy.deepcopy(dict(metadata))
