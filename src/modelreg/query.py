@@ -10,12 +10,22 @@ order of `versions.parse_version`), `trained`, `status` (effective) or a metric'
 `descending` says which way. Versions without the sort value come last either way, and ties
 go newest first. `offset` and `limit` then cut one page out of that order; `count_versions`
 answers how many match in all, so a page knows its total.
+
+The filters are declared once, in `FILTERS`: each names the query's field, the subject it
+tests (a metric, the training date, the effective status, a tag), the comparison and its URL
+parameter. Three compilers read that table: `matches` here (Python, the reference),
+`backends/sql_query.py` (SQLAlchemy) and `backends/local_index.py` (the folder index's SQLite),
+each knowing only how to read a subject and how to spell a comparison; `to_params` encodes it.
+A new filter on a known subject is one row of `FILTERS` and its field (plus its argument in
+`checked`, `from_params` and the route); `tests/core/test_query_filters.py` fails until every
+compiler and the HTTP encoding handle every row.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+import operator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -26,7 +36,22 @@ from .metrics import validate_metrics
 from .tags import parse_tag, tags_of, validate_tags
 from .versions import parse_version
 
-__all__ = ["SORT_FIELDS", "TOTAL_HEADER", "VersionQuery", "matches", "ordered", "sort_value"]
+__all__ = [
+    "COMPARISONS",
+    "FILTERS",
+    "NOT_FILTERS",
+    "SORT_FIELDS",
+    "SUBJECTS",
+    "TOTAL_HEADER",
+    "Condition",
+    "Filter",
+    "VersionQuery",
+    "conditions",
+    "matches",
+    "ordered",
+    "sort_value",
+    "subject_value",
+]
 
 #: what `sort` may name besides a metric; a metric with one of these names cannot be sorted by
 SORT_FIELDS = ("version", "trained", "status")
@@ -114,20 +139,15 @@ class VersionQuery:
 
     def to_params(self) -> dict[str, Any]:
         """URL parameters for `GET /api/versions` (the inverse of `from_params`)."""
-        params: dict[str, Any] = {
-            "min": [f"{k}:{v!r}" for k, v in self.min_metrics.items()],
-            "max": [f"{k}:{v!r}" for k, v in self.max_metrics.items()],
-        }
-        for key in ("trained_after", "trained_before"):
-            when = getattr(self, key)
-            if when is not None:
-                params[key] = iso_utc(when)
-        if self.status is not None:
-            params["status"] = self.status
+        params: dict[str, Any] = {}
+        for spec in FILTERS:
+            wanted = getattr(self, spec.field)
+            if spec.keyed:
+                params[spec.param] = [_encoded(spec.subject, k, v) for k, v in wanted.items()]
+            elif wanted is not None:
+                params[spec.param] = _encoded(spec.subject, None, wanted)
         if self.limit is not None:
             params["limit"] = self.limit
-        if self.tags:
-            params["tag"] = [f"{k}={v}" for k, v in self.tags.items()]
         if self.offset:
             params["offset"] = self.offset
         if not self.newest_first:
@@ -165,40 +185,112 @@ class VersionQuery:
         )
 
 
+#: what a filter may test: `metric` (a named metric's value), `trained` (the training date,
+#: else the registration time), `status` (effective: the pointer is the truth), `tag` (the
+#: value of a key)
+SUBJECTS = ("metric", "trained", "status", "tag")
+#: each comparison a filter may make, as Python (which SQLAlchemy columns also answer)
+COMPARISONS: dict[str, Callable[[Any, Any], Any]] = {
+    ">=": operator.ge,
+    "<=": operator.le,
+    "=": operator.eq,
+}
+
+
+@dataclass(frozen=True)
+class Filter:
+    """One filter of `VersionQuery`: its field, the subject it tests and how it compares.
+
+    A `keyed` field maps a key (the metric's or tag's name) to the value compared with; the
+    others hold the value itself, None meaning no filter. A version without the subject (the
+    metric or tag absent) never passes.
+    """
+
+    field: str
+    subject: str
+    comparison: str
+    keyed: bool
+    #: its URL parameter (`GET /api/versions`), repeated for a keyed one
+    param: str
+
+
+#: every filter of a listing, the one statement of what each field means
+FILTERS = (
+    Filter("min_metrics", "metric", ">=", keyed=True, param="min"),
+    Filter("max_metrics", "metric", "<=", keyed=True, param="max"),
+    Filter("trained_after", "trained", ">=", keyed=False, param="trained_after"),
+    Filter("trained_before", "trained", "<=", keyed=False, param="trained_before"),
+    Filter("status", "status", "=", keyed=False, param="status"),
+    Filter("tags", "tag", "=", keyed=True, param="tag"),
+)
+#: the fields of `VersionQuery` that are not filters (page, order, the effective-status context)
+NOT_FILTERS = frozenset({"limit", "offset", "sort", "descending", "production"})
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One test a query makes: `subject` (at `key`, for a metric or tag) `comparison` `value`."""
+
+    subject: str
+    comparison: str
+    key: str | None
+    value: Any
+
+
+def conditions(query: VersionQuery) -> Iterator[Condition]:
+    """Every test `query` makes, in `FILTERS`' order; a version must pass them all."""
+    for spec in FILTERS:
+        wanted = getattr(query, spec.field)
+        if spec.keyed:
+            for key, value in wanted.items():
+                yield Condition(spec.subject, spec.comparison, key, value)
+        elif wanted is not None:
+            yield Condition(spec.subject, spec.comparison, None, wanted)
+
+
+def _encoded(subject: str, key: str | None, value: Any) -> str:
+    """One filter term as its URL parameter's value (`from_params` reads it back)."""
+    if subject == "metric":
+        return f"{key}:{value!r}"
+    if subject == "tag":
+        return f"{key}={value}"
+    if subject == "trained":
+        return iso_utc(value)
+    return str(value)
+
+
+def subject_value(meta: Mapping[str, Any], subject: str, key: str | None) -> Any:
+    """What one version's metadata holds for a subject (None: it holds none)."""
+    if subject == "metric":
+        return (meta.get("metrics") or {}).get(key)
+    if subject == "trained":  # an undated version raises: reading it is the error to report
+        return parse_timestamp(meta.get("training_date") or meta.get("registered_at"))
+    if subject == "status":
+        return meta.get("deployment_status")
+    if subject == "tag":
+        return None if key is None else tags_of(meta).get(key)
+    raise ValueError(f"no filter subject {subject!r}; the subjects are {', '.join(SUBJECTS)}")
+
+
 def matches(meta: Mapping[str, Any], query: VersionQuery) -> bool:
     """Whether one version's metadata (status already made effective) passes `query`."""
-    if query.tags and not query.tags.items() <= tags_of(meta).items():
-        return False
-    metrics = meta.get("metrics") or {}
-    for name, floor in query.min_metrics.items():
-        value = metrics.get(name)
-        if value is None or value < floor:
+    for test in conditions(query):
+        value = subject_value(meta, test.subject, test.key)
+        if value is None or not COMPARISONS[test.comparison](value, test.value):
             return False
-    for name, ceiling in query.max_metrics.items():
-        value = metrics.get(name)
-        if value is None or value > ceiling:
-            return False
-    if query.trained_after is not None or query.trained_before is not None:
-        trained = parse_timestamp(meta.get("training_date") or meta.get("registered_at"))
-        if query.trained_after is not None and trained < query.trained_after:
-            return False
-        if query.trained_before is not None and trained > query.trained_before:
-            return False
-    return query.status is None or meta.get("deployment_status") == query.status
+    return True
 
 
 def sort_value(meta: Mapping[str, Any], query: VersionQuery) -> Any:
     """What `query` orders `meta` by (status already effective); None when it has none."""
     if query.sort == "version":
         return parse_version(meta["version"])
-    if query.sort == "status":
-        return meta.get("deployment_status")
-    if query.sort == "trained":
+    if query.sort in ("status", "trained"):
         try:
-            return parse_timestamp(meta.get("training_date") or meta.get("registered_at"))
+            return subject_value(meta, query.sort, None)
         except InvalidInputError:
             return None
-    value = (meta.get("metrics") or {}).get(query.sort)
+    value = subject_value(meta, "metric", query.sort)
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
     return float(value) if math.isfinite(value) else None

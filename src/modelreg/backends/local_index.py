@@ -33,9 +33,9 @@ from typing import Any
 
 from ..errors import CorruptVersionError, InvalidInputError
 from ..metadata import METADATA_FILE, SERVED, Status, parse_timestamp
+from ..query import Condition, VersionQuery, conditions
 from ..tags import TAGS_KEY, tags_of
 from ..versions import is_version_name, parse_version
-from .base import VersionQuery
 
 __all__ = ["INDEX_DIR", "LISTED", "VersionIndex", "file_stat", "fingerprint", "racy"]
 
@@ -520,31 +520,47 @@ _ORDER_VALUE = {
 
 
 def _where(query: VersionQuery) -> tuple[list[str], list[Any]]:
-    """WHERE conditions for `query`'s filters: the same as `query.matches`, statuses effective."""
+    """WHERE conditions for `query`'s filters: `query.FILTERS` compiled, statuses effective."""
     where: list[str] = []
     params: list[Any] = []
-    for metrics, op in ((query.min_metrics, ">="), (query.max_metrics, "<=")):
-        for key, bound in metrics.items():
-            where.append(
-                "EXISTS (SELECT 1 FROM metrics m WHERE m.name = v.name AND m.key = ? "
-                f"AND m.value {op} ?)"
-            )
-            params += [key, bound]
-    for key, value in query.tags.items():
-        where.append(
-            "EXISTS (SELECT 1 FROM tags t WHERE t.name = v.name AND t.key = ? AND t.value = ?)"
-        )
-        params += [key, value]
-    for moment, op in ((query.trained_after, ">="), (query.trained_before, "<=")):
-        if moment is not None:
-            where.append(f"v.trained {op} ?")
-            params.append(_micros(moment))
-    if query.status == Status.PRODUCTION:
-        where.append("v.name = ?")
-    elif query.status == Status.ARCHIVED:
-        where.append(f"v.name IS NOT ? AND v.status IN {_WAS_PRODUCTION}")
-    elif query.status is not None:
-        where.append(f"v.name IS NOT ? AND (v.status IS NULL OR v.status NOT IN {_WAS_PRODUCTION})")
-    if query.status is not None:
-        params.append(query.production)
+    for test in conditions(query):
+        sql, bound = _SUBJECTS[test.subject](test, query)
+        where.append(sql)
+        params += bound
     return where, params
+
+
+#: each comparison of `query.COMPARISONS`, as SQLite spells it
+_SQL_COMPARISONS = {">=": ">=", "<=": "<=", "=": "="}
+
+
+def _metric(test: Condition, query: VersionQuery) -> tuple[str, list[Any]]:
+    op = _SQL_COMPARISONS[test.comparison]
+    sql = f"EXISTS (SELECT 1 FROM metrics m WHERE m.name = v.name AND m.key = ? AND m.value {op} ?)"
+    return sql, [test.key, test.value]
+
+
+def _tag(test: Condition, query: VersionQuery) -> tuple[str, list[Any]]:
+    op = _SQL_COMPARISONS[test.comparison]
+    sql = f"EXISTS (SELECT 1 FROM tags t WHERE t.name = v.name AND t.key = ? AND t.value {op} ?)"
+    return sql, [test.key, test.value]
+
+
+def _trained(test: Condition, query: VersionQuery) -> tuple[str, list[Any]]:
+    return f"v.trained {_SQL_COMPARISONS[test.comparison]} ?", [_micros(test.value)]
+
+
+def _status(test: Condition, query: VersionQuery) -> tuple[str, list[Any]]:
+    """The effective status: the production pointer overrides the stored one."""
+    if test.comparison != "=":
+        raise ValueError(f"a status is only compared with '=', not {test.comparison!r}")
+    if test.value == Status.PRODUCTION:
+        return "v.name = ?", [query.production]
+    if test.value == Status.ARCHIVED:
+        return f"v.name IS NOT ? AND v.status IN {_WAS_PRODUCTION}", [query.production]
+    never_live = f"(v.status IS NULL OR v.status NOT IN {_WAS_PRODUCTION})"
+    return f"v.name IS NOT ? AND {never_live}", [query.production]
+
+
+#: how each filter subject reads from the index (`query.SUBJECTS`)
+_SUBJECTS = {"metric": _metric, "trained": _trained, "status": _status, "tag": _tag}

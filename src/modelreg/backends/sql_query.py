@@ -1,7 +1,9 @@
 """`list_versions` filters as SQL, so metric, date, status and tag filters run in the database.
 
-Each filter mirrors `backends.base.matches` (and the status one `effective_status`); the
-contract suite runs the same listings against the folder backend, which uses those.
+The filters are not written here: `version_filters` compiles `query.FILTERS` (the table the
+Python matcher and the folder index read too), knowing only how each subject reads from the
+catalog (`_SUBJECTS`); the comparison is `query.COMPARISONS`' own operator, which SQLAlchemy
+columns answer as SQL.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from ..metadata import SERVED, Status
+from ..query import COMPARISONS, Condition, conditions
 from ..tags import tags_of
 from .base import VersionQuery
 from .sql_schema import version_metrics, version_tags, versions
@@ -34,26 +37,46 @@ _FAR = 1000
 
 def version_filters(query: VersionQuery) -> list[Any]:
     """WHERE clauses over `versions` for everything in `query` but the limit and order."""
+    return [_SUBJECTS[test.subject](test, query) for test in conditions(query)]
+
+
+def _metric(test: Condition, query: VersionQuery) -> Any:
+    """The version has metric `key`, and its value compares (a missing one fails)."""
     value = version_metrics.c.value
-    clauses: list[Any] = [
-        _has_metric(name, value >= float(v)) for name, v in query.min_metrics.items()
-    ]
-    clauses += [_has_metric(name, value <= float(v)) for name, v in query.max_metrics.items()]
-    if query.trained_after is not None:
-        clauses.append(versions.c.training_date >= naive_utc(query.trained_after))
-    if query.trained_before is not None:
-        clauses.append(versions.c.training_date <= naive_utc(query.trained_before))
-    if query.status is not None:
-        clauses.append(_status_clause(query.status, query.production))
-    clauses += [
-        sa.exists().where(
-            version_tags.c.version_id == versions.c.id,
-            version_tags.c.key == key,
-            version_tags.c.value == value,
-        )
-        for key, value in query.tags.items()
-    ]
-    return clauses
+    return sa.exists().where(
+        version_metrics.c.version_id == versions.c.id,
+        version_metrics.c.name == test.key,
+        COMPARISONS[test.comparison](value, float(test.value)),
+    )
+
+
+def _trained(test: Condition, query: VersionQuery) -> Any:
+    return COMPARISONS[test.comparison](versions.c.training_date, naive_utc(test.value))
+
+
+def _tag(test: Condition, query: VersionQuery) -> Any:
+    return sa.exists().where(
+        version_tags.c.version_id == versions.c.id,
+        version_tags.c.key == test.key,
+        COMPARISONS[test.comparison](version_tags.c.value, test.value),
+    )
+
+
+def _status(test: Condition, query: VersionQuery) -> Any:
+    """`effective_status` as SQL: the production pointer overrides the stored status."""
+    if test.comparison != "=":
+        raise ValueError(f"a status is only compared with '=', not {test.comparison!r}")
+    current = versions.c.name == query.production if query.production else sa.false()
+    was_live = versions.c.status.in_(SERVED)
+    if test.value == Status.PRODUCTION:
+        return current
+    if test.value == Status.ARCHIVED:
+        return sa.and_(sa.not_(current), was_live)
+    return sa.and_(sa.not_(current), sa.not_(was_live))
+
+
+#: how each filter subject reads from the catalog (`query.SUBJECTS`)
+_SUBJECTS = {"metric": _metric, "trained": _trained, "status": _status, "tag": _tag}
 
 
 def page_rows(conn: Connection, model_id: int, query: VersionQuery) -> list[Any]:
@@ -149,24 +172,6 @@ def version_order(query: VersionQuery, *, reverse: bool = False) -> tuple[list[A
 
 def _directed(columns: list[Any], descending: bool) -> list[Any]:
     return [c.desc() if descending else c.asc() for c in columns]
-
-
-def _has_metric(name: str, condition: Any) -> Any:
-    """The version has metric `name`, and its value meets `condition` (a missing one fails)."""
-    return sa.exists().where(
-        version_metrics.c.version_id == versions.c.id, version_metrics.c.name == name, condition
-    )
-
-
-def _status_clause(status: str, production: str | None) -> Any:
-    """`effective_status` as SQL: the production pointer overrides the stored status."""
-    current = versions.c.name == production if production else sa.false()
-    was_live = versions.c.status.in_(SERVED)
-    if status == Status.PRODUCTION:
-        return current
-    if status == Status.ARCHIVED:
-        return sa.and_(sa.not_(current), was_live)
-    return sa.and_(sa.not_(current), sa.not_(was_live))
 
 
 def naive_utc(moment: datetime) -> datetime:
