@@ -60,6 +60,14 @@ class PromotionRequest:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def stale(self, pointers: Mapping[str, str | None]) -> bool:
+        """Whether the channel moved since the request was filed (approving it would conflict)."""
+        return pointers.get(self.channel) != self.expected_current
+
+    def listed(self, pointers: Mapping[str, str | None]) -> dict[str, Any]:
+        """The request as `GET /api/requests` and `modelreg requests --json` list it."""
+        return {**self.to_dict(), "stale": self.stale(pointers)}
+
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> PromotionRequest:
         known: dict[str, Any] = {k: data[k] for k in cls.__dataclass_fields__ if k in data}

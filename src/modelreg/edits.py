@@ -12,7 +12,6 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .descriptions import validate_description_text
-from .errors import VersionNotFoundError
 from .operations import Operations
 from .tags import validate_tag_keys, validate_tags
 
@@ -26,9 +25,7 @@ class EditMethods:
 
     if TYPE_CHECKING:  # ModelRegistry's own
 
-        def _resolve(self, version: str) -> str | None: ...
-
-        def describe_missing(self, version: str) -> str: ...
+        def _existing(self, version: str, action: str) -> str: ...
 
     def set_tags(
         self, version: str, tags: Mapping[str, str], *, reason: str | None = None
@@ -55,7 +52,7 @@ class EditMethods:
     ) -> dict[str, str]:
         """Set and remove tags in one audited edit (the CLI and the server's one call)."""
         edit = _tag_edit(set_tags, remove, reason)
-        return self._ops.edit_tags(self._edited(version, "tag"), **edit)
+        return self._ops.edit_tags(self._existing(version, "tag"), **edit)
 
     def describe_version(
         self, version: str, text: str | None, *, reason: str | None = None
@@ -67,7 +64,7 @@ class EditMethods:
         `MAX_DESCRIPTION` characters is a TextTooLongError; control characters are refused.
         """
         checked = validate_description_text(text)
-        return self._ops.describe(self._edited(version, "describe"), checked, reason=reason)
+        return self._ops.describe(self._existing(version, "describe"), checked, reason=reason)
 
     # --- the model's own record ------------------------------------------------------------
 
@@ -112,15 +109,6 @@ class EditMethods:
         self.describe_model(description, reason=reason)
         stale = [key for key in self.model_info()["tags"] if key not in tags]
         self.edit_model_tags(set_tags=tags, remove=stale, reason=reason)
-
-    def _edited(self, version: str, action: str) -> str:
-        """The real version an edit of `version` (or an alias) changes; VersionNotFoundError."""
-        name = self._resolve(version)
-        if name is None:
-            raise VersionNotFoundError(
-                f"cannot {action}: {self.describe_missing(version)}", version=version
-            )
-        return name
 
 
 def _tag_edit(

@@ -1,4 +1,5 @@
-"""The promotion workflow of `ModelRegistry`: the gate in front of every promote, and approvals.
+"""The promotion workflow of `ModelRegistry`: the gate in front of every promote, approvals,
+`promote_if_better`, and the audit log's answers (`history`, `events`, `production_at`).
 
 Every promote is judged by the one gate (`gate.py`, metrics and thresholds from
 `registry.gate` in config) and the verdict goes into its audit event. `promote_checked` refuses a
@@ -12,16 +13,22 @@ configuration applies as well: a client can ask for approval, never skip it.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, cast
 
 from .approvals import PromotionRequest, validate_request_id
 from .config import RegistryConfig
 from .errors import ApprovalRequiredError
-from .events import pointer_history
-from .gate import GatePolicy, GateReport
+from .events import Event, live_at, pointer_history
+from .gate import GatePolicy, GateReport, PromotionDecision, run_gate
+from .metadata import parse_timestamp
 from .metrics import MetricDirections
 from .operations import UNSET, Operations, PointerMove, Promotion
-from .versions import PRODUCTION, validate_channel
+from .versions import PRODUCTION, validate_channel, validate_version
+
+if TYPE_CHECKING:
+    from .registry import ModelRegistry
 
 __all__ = ["PromotionMethods"]
 
@@ -118,13 +125,62 @@ class PromotionMethods:
         Never by the requester (ForbiddenError); PromotionConflict when the channel moved
         meanwhile or the request is decided already.
         """
-        rid = validate_request_id(request_id)
-        return self._ops.decide_request(rid, approve=True, reason=reason)
+        return self.decide_request(request_id, approve=True, reason=reason)
 
     def reject_request(self, request_id: str, *, reason: str) -> PromotionRequest:
         """Reject a request (never by the requester); nothing moves."""
-        rid = validate_request_id(request_id)
-        return self._ops.decide_request(rid, approve=False, reason=reason)
+        return self.decide_request(request_id, approve=False, reason=reason)
+
+    def decide_request(self, request_id: str, *, approve: bool, reason: str) -> PromotionRequest:
+        """`approve_request` or `reject_request`, as the CLI and the route pass the decision."""
+        return self._ops.decide_request(
+            validate_request_id(request_id), approve=approve, reason=reason
+        )
+
+    def history(self, channel: str = PRODUCTION) -> list[Event]:
+        """Promotions and rollbacks of `channel`, oldest first, from the audit log."""
+        return pointer_history(self._ops.read_events(), validate_channel(channel))
+
+    def events(self) -> list[Event]:
+        """The whole audit log, oldest first."""
+        return self._ops.read_events()
+
+    def production_at(self, timestamp: datetime | str, channel: str = PRODUCTION) -> str | None:
+        """The version `channel` served at a past moment, according to the audit log."""
+        moment = parse_timestamp(timestamp, what="timestamp")
+        return live_at(self._ops.read_events(), validate_channel(channel), moment)
+
+    def promote_if_better(
+        self,
+        version: str,
+        *,
+        metrics: Sequence[str] | None = None,
+        min_improvement: float | Mapping[str, float] | None = None,
+        reason: str | None = None,
+        production_metrics: Mapping[str, float] | None = None,
+    ) -> PromotionDecision:
+        """Champion/challenger gate: promote `version` only if it beats production.
+
+        It must be better by at least `min_improvement` (per metric, in the metric's own
+        units and direction) on every metric in `metrics` (default: `registry.gate` in config,
+        else all the challenger has; `min_improvement` likewise, else 0).
+        Promotion is conditional on production not having moved since the comparison.
+        `production_metrics`, when given, replaces production's registered metrics: its scores
+        on the data the challenger was scored on, so both are judged on the same period.
+        """
+        configured = self.gate_policy
+        policy = GatePolicy(
+            tuple(metrics) if metrics is not None else configured.metrics,
+            configured.min_improvement if min_improvement is None else min_improvement,
+            self.directions,
+        )
+        return run_gate(
+            cast("ModelRegistry", self),
+            validate_version(version, allow_latest=False),
+            policy=policy,
+            reason=reason,
+            production_metrics=production_metrics,
+        )
 
     def _check_rollback(self, version: str, channel: str) -> None:
         """On a channel that needs approval, a rollback may only return to a past holder."""

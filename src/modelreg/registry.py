@@ -28,10 +28,9 @@ from .errors import (
     UntrustedModelError,
     VersionNotFoundError,
 )
-from .events import Event, live_at, pointer_history
-from .gate import GatePolicy, PromotionDecision, run_gate
+from .gate import PromotionDecision
 from .integrity import copy_hashed, hash_folder, stored_name
-from .metadata import VersionFields, parse_timestamp, validate_description, version_fields
+from .metadata import VersionFields, validate_description, version_fields
 from .metrics import MetricDirections, compare_metrics, validate_metrics
 from .operations import (
     UNSET,
@@ -281,6 +280,16 @@ class ModelRegistry(TransferMethods, EditMethods, PromotionMethods):
         channel = alias_channel(name)
         return name if channel is None else self._ops.get_pointer(channel)
 
+    def _existing(self, version: str, action: str) -> str:
+        """The real version `version` (or an alias) names; where none, VersionNotFoundError
+        saying what could not be done (`cannot promote: version ... not found in ...`)."""
+        name = self._resolve(version)
+        if name is None:
+            raise VersionNotFoundError(
+                f"cannot {action}: {self.describe_missing(version)}", version=version
+            )
+        return name
+
     def describe_missing(self, version: str) -> str:
         """ "version X not found in Y", saying when X is an alias whose channel is empty.
 
@@ -496,12 +505,7 @@ class ModelRegistry(TransferMethods, EditMethods, PromotionMethods):
         """
         if version == LATEST:
             return validate_version(version, allow_latest=False)  # raises, saying why
-        name = self._resolve(version)
-        if name is None:
-            raise VersionNotFoundError(
-                f"cannot promote: {self.describe_missing(version)}", version=version
-            )
-        return name
+        return self._existing(version, "promote")
 
     def rollback_to_version(
         self, version: str | None = None, *, reason: str | None = None, channel: str = PRODUCTION
@@ -524,51 +528,6 @@ class ModelRegistry(TransferMethods, EditMethods, PromotionMethods):
     def channels(self) -> dict[str, str | None]:
         """Every channel with a pointer, and the version it points to."""
         return self._ops.pointers()
-
-    def history(self, channel: str = PRODUCTION) -> list[Event]:
-        """Promotions and rollbacks of `channel`, oldest first, from the audit log."""
-        return pointer_history(self._ops.read_events(), validate_channel(channel))
-
-    def events(self) -> list[Event]:
-        """The whole audit log, oldest first."""
-        return self._ops.read_events()
-
-    def production_at(self, timestamp: datetime | str, channel: str = PRODUCTION) -> str | None:
-        """The version `channel` served at a past moment, according to the audit log."""
-        moment = parse_timestamp(timestamp, what="timestamp")
-        return live_at(self._ops.read_events(), validate_channel(channel), moment)
-
-    def promote_if_better(
-        self,
-        version: str,
-        *,
-        metrics: Sequence[str] | None = None,
-        min_improvement: float | Mapping[str, float] | None = None,
-        reason: str | None = None,
-        production_metrics: Mapping[str, float] | None = None,
-    ) -> PromotionDecision:
-        """Champion/challenger gate: promote `version` only if it beats production.
-
-        It must be better by at least `min_improvement` (per metric, in the metric's own
-        units and direction) on every metric in `metrics` (default: `registry.gate` in config,
-        else all the challenger has; `min_improvement` likewise, else 0).
-        Promotion is conditional on production not having moved since the comparison.
-        `production_metrics`, when given, replaces production's registered metrics: its scores
-        on the data the challenger was scored on, so both are judged on the same period.
-        """
-        configured = self.gate_policy
-        policy = GatePolicy(
-            tuple(metrics) if metrics is not None else configured.metrics,
-            configured.min_improvement if min_improvement is None else min_improvement,
-            self.directions,
-        )
-        return run_gate(
-            self,
-            validate_version(version, allow_latest=False),
-            policy=policy,
-            reason=reason,
-            production_metrics=production_metrics,
-        )
 
     # --- cleanup and verify ---------------------------------------------------------------
 

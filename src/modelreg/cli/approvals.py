@@ -32,9 +32,8 @@ def requests(ctx: click.Context, out: Output) -> None:
     registry = open_registry(ctx)
     pointers = registry.channels()
     pending = registry.promotion_requests()
-    stale = {r.id: pointers.get(r.channel) != r.expected_current for r in pending}
     if out.json:
-        emit_json([{**r.to_dict(), "stale": stale[r.id]} for r in pending])
+        emit_json([r.listed(pointers) for r in pending])
     elif out.quiet:
         for request in pending:
             click.echo(request.id)
@@ -42,7 +41,7 @@ def requests(ctx: click.Context, out: Output) -> None:
         click.echo("No promotion requests are waiting.")
     else:
         for request in pending:
-            click.echo(_line(request, stale[request.id]))
+            click.echo(_line(request, request.stale(pointers)))
 
 
 def _line(request: PromotionRequest, stale: bool) -> str:
@@ -58,11 +57,7 @@ def _line(request: PromotionRequest, stale: bool) -> str:
 
 
 def _decide(ctx: click.Context, request_id: str, reason: str, out: Output, *, yes: bool) -> None:
-    registry = open_registry(ctx)
-    if yes:
-        decided = registry.approve_request(request_id, reason=reason)
-    else:
-        decided = registry.reject_request(request_id, reason=reason)
+    decided = open_registry(ctx).decide_request(request_id, approve=yes, reason=reason)
     if out.json:
         emit_json(decided.to_dict())
     elif out.quiet:
@@ -73,36 +68,41 @@ def _decide(ctx: click.Context, request_id: str, reason: str, out: Output, *, ye
         click.echo(f"rejected {decided.id}: {decided.channel} stays as it was")
 
 
-_REASON = click.option("--reason", required=True, help="Why, for the audit log (required).")
+def _decision(name: str, *, yes: bool, short_help: str, help_text: str) -> click.Command:
+    """`approve` or `reject`: the same arguments, one decision each."""
+
+    @click.command(name, short_help=short_help, help=help_text)
+    @click.argument("request_id", metavar="ID")
+    @click.option("--reason", required=True, help="Why, for the audit log (required).")
+    @output_options
+    @click.pass_context
+    def command(ctx: click.Context, request_id: str, reason: str, out: Output) -> None:
+        _decide(ctx, request_id, reason, out, yes=yes)
+
+    return command
 
 
-@click.command(short_help="Approve a promotion request (not your own).")
-@click.argument("request_id", metavar="ID")
-@_REASON
-@output_options
-@click.pass_context
-def approve(ctx: click.Context, request_id: str, reason: str, out: Output) -> None:
-    """Approve request ID: the channel moves, if it still holds what it held when filed.
+approve = _decision(
+    "approve",
+    yes=True,
+    short_help="Approve a promotion request (not your own).",
+    help_text="""Approve request ID: the channel moves, if it still holds what it held when filed.
 
     The requester cannot approve their own request. --json prints the decided request.
 
     \b
     Example:
       modelreg approve 3f2a9c0d1e4b5a6c --reason "backtest checked"
-    """
-    _decide(ctx, request_id, reason, out, yes=True)
-
-
-@click.command(short_help="Reject a promotion request (not your own).")
-@click.argument("request_id", metavar="ID")
-@_REASON
-@output_options
-@click.pass_context
-def reject(ctx: click.Context, request_id: str, reason: str, out: Output) -> None:
-    """Reject request ID; nothing moves. --json prints the decided request.
+    """,
+)
+reject = _decision(
+    "reject",
+    yes=False,
+    short_help="Reject a promotion request (not your own).",
+    help_text="""Reject request ID; nothing moves. --json prints the decided request.
 
     \b
     Example:
       modelreg reject 3f2a9c0d1e4b5a6c --reason "drawdown too deep"
-    """
-    _decide(ctx, request_id, reason, out, yes=False)
+    """,
+)

@@ -8,7 +8,7 @@ the body says, so nobody approves their own request under another name.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
@@ -73,25 +73,19 @@ def promote(request: PromoteRequest, who: Writer, registry: Registry) -> JSONRes
 def requests(who: Reader, registry: Registry) -> list[dict[str, Any]]:
     """Pending promotion requests, oldest first; `stale` when the channel moved since."""
     pointers = registry.channels()
-    return [
-        {**r.to_dict(), "stale": pointers.get(r.channel) != r.expected_current}
-        for r in registry.promotion_requests()
-    ]
+    return [r.listed(pointers) for r in registry.promotion_requests()]
 
 
-@router.post("/api/requests/{request_id}/approve", tags=["write"], responses=ERRORS)
-def approve(
-    request_id: str, decision: DecisionRequest, who: Writer, registry: Registry
+@router.post("/api/requests/{request_id}/{decision}", tags=["write"], responses=ERRORS)
+def decide(
+    request_id: str,
+    decision: Literal["approve", "reject"],
+    body: DecisionRequest,
+    who: Writer,
+    registry: Registry,
 ) -> dict[str, Any]:
-    """Approve a request (not your own): the pointer moves if the channel has not moved since."""
+    """Approve a request (not your own: the pointer moves if the channel has not moved since)
+    or reject it (nothing moves)."""
     with acting(who):
-        return registry.approve_request(request_id, reason=decision.reason).to_dict()
-
-
-@router.post("/api/requests/{request_id}/reject", tags=["write"], responses=ERRORS)
-def reject(
-    request_id: str, decision: DecisionRequest, who: Writer, registry: Registry
-) -> dict[str, Any]:
-    """Reject a request (not your own); nothing moves."""
-    with acting(who):
-        return registry.reject_request(request_id, reason=decision.reason).to_dict()
+        approve = decision == "approve"
+        return registry.decide_request(request_id, approve=approve, reason=body.reason).to_dict()
