@@ -89,6 +89,17 @@ def _flag(name: str, help_text: str) -> Callable[[F], F]:
     return add
 
 
+def overriding(global_name: str, *decls: str, metavar: str, help: str) -> Callable[[F], F]:
+    """A command's own option that stands in for the global one (`registry`, `model`,
+    `artifacts`): given, it wins, and `open_registry` reads it like the global one."""
+
+    def store(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+        if value is not None:
+            ctx.ensure_object(dict)[global_name] = value
+
+    return click.option(*decls, metavar=metavar, help=help, expose_value=False, callback=store)
+
+
 #: `--create`: a command that writes may start a new registry, but only when asked
 create_option = _flag(
     "--create", "Create the registry if it does not exist (else only `modelreg init` does)."

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import click
 
@@ -17,7 +18,11 @@ __all__ = [
     "MetricValue",
     "NamedValue",
     "TagValue",
+    "listen_options",
+    "ranged",
 ]
+
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 
 def _split(value: str, param: click.Parameter | None, ctx: click.Context | None) -> tuple[str, str]:
@@ -109,3 +114,29 @@ METRIC = MetricValue()
 VALUE = NamedValue()
 DATA_RANGE = DataRange()
 TAG = TagValue()
+
+
+def ranged(
+    *decls: str, default: float, low: float, high: float | None = None, help: str
+) -> Callable[[_F], _F]:
+    """An option holding a number from `low` to `high`, its default shown; an int default keeps
+    it whole. Out of range is a usage error naming the option (click's ranges)."""
+    kind: click.ParamType = (
+        click.IntRange(int(low), None if high is None else int(high))
+        if isinstance(default, int)
+        else click.FloatRange(low, high)
+    )
+    return click.option(*decls, default=default, show_default=True, type=kind, help=help)
+
+
+def listen_options(port: int, *, port_help: str) -> Callable[[_F], _F]:
+    """`--host` (loopback unless told) and `--port` of a command that answers HTTP."""
+
+    def decorate(command: _F) -> _F:
+        command = ranged("--port", default=port, low=0, high=65535, help=port_help)(command)
+        host = click.option(
+            "--host", default="127.0.0.1", show_default=True, help="Interface to listen on."
+        )
+        return host(command)
+
+    return decorate

@@ -9,7 +9,7 @@ import click
 from ..backends import upgrade_catalog
 from ..config import resolve_config
 from ..errors import InvalidInputError
-from ._common import Output, emit_json, note, output_options
+from ._common import Output, emit_json, note, output_options, overriding
 from .mlflow_migrate import MLFLOW_PREFIX, migrate_from_mlflow
 
 
@@ -24,15 +24,15 @@ def db() -> None:
 
 
 @db.command()
-@click.option(
+@overriding(
+    "registry",
     "--registry",
-    "url",
     metavar="URL",
     help="The catalog's URL (else the global --registry / $MODELREG_REGISTRY).",
 )
 @output_options
 @click.pass_context
-def upgrade(ctx: click.Context, url: str | None, out: Output) -> None:
+def upgrade(ctx: click.Context, out: Output) -> None:
     """Bring the catalog's tables to this modelreg's schema revision.
 
     Run it once after upgrading modelreg, when every writer runs the new version; a new,
@@ -43,12 +43,9 @@ def upgrade(ctx: click.Context, url: str | None, out: Output) -> None:
       modelreg db upgrade --registry postgresql://user@db/registry
       modelreg db upgrade --registry sqlite:///registry.db
     """
-    if url is None:  # the global --registry, else the environment, else the config file
-        options = ctx.find_object(dict) or {}
-        config = resolve_config(
-            config_path=options.get("config_path"), path=options.get("registry")
-        )
-        url = str(config.path)
+    options = ctx.find_object(dict) or {}  # --registry, else the environment, else the config
+    config = resolve_config(config_path=options.get("config_path"), path=options.get("registry"))
+    url = str(config.path)
     if not url or "://" not in url:
         raise InvalidInputError(
             "db upgrade needs a catalog URL: --registry postgresql://... or sqlite:///..."

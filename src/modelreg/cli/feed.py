@@ -10,6 +10,7 @@ import click
 
 from ..errors import InvalidInputError
 from ._common import Output, emit_json, open_registry, output_options
+from ._params import ranged
 
 
 @click.command(short_help="Print audit events as they happen (a CD job's trigger).")
@@ -23,11 +24,10 @@ from ._common import Output, emit_json, open_registry, output_options
     type=click.IntRange(min=1),
     help="Exit after printing this many events (with --follow: wait for them).",
 )
-@click.option(
+@ranged(
     "--poll",
     default=1.0,
-    show_default=True,
-    type=click.FloatRange(min=0.05),
+    low=0.05,
     help="Seconds between reads of a folder's or database's log (a server pushes).",
 )
 @output_options

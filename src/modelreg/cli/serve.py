@@ -10,38 +10,34 @@ from typing import Any
 
 import click
 
-from ._common import note, open_registry
+from ._common import note, open_registry, overriding
+from ._params import listen_options, ranged
 
 
 @click.command(short_help="Serve predictions over HTTP, following a channel live.")
-@click.option(
+@overriding(
+    "registry",
     "--registry",
     "-r",
-    "location",
     metavar="PATH_OR_URL",
     help="Registry to serve from: a folder, sqlite:///..., postgresql://..., or a "
     "`modelreg server` URL (token in $MODELREG_TOKEN). Overrides the global --registry.",
 )
 @click.option("--channel", default="production", show_default=True, help="Channel to follow.")
-@click.option("--model", metavar="NAME", help="Which named model (overrides the global --model).")
-@click.option(
+@overriding(
+    "model", "--model", metavar="NAME", help="Which named model (overrides the global --model)."
+)
+@overriding(
+    "artifacts",
     "--artifacts",
     metavar="URL",
     help="Artifact store of a SQL catalog (overrides the global --artifacts).",
 )
-@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
-@click.option(
-    "--port",
-    default=8000,
-    show_default=True,
-    type=click.IntRange(0, 65535),
-    help="Port; 0 picks a free one (printed).",
-)
-@click.option(
+@listen_options(8000, port_help="Port; 0 picks a free one (printed).")
+@ranged(
     "--poll-interval",
     default=1.0,
-    show_default=True,
-    type=click.FloatRange(min=0.01),
+    low=0.01,
     help="Seconds between reads of the channel's pointer.",
 )
 @click.option(
@@ -50,27 +46,12 @@ from ._common import note, open_registry
     help="Load pickled models (they can run code). Default: the registry's rule (a folder "
     "trusts its own; SQL and servers do not). Safe formats load either way.",
 )
-@click.option(
-    "--max-body-bytes",
-    default=16 * 2**20,
-    show_default=True,
-    type=click.IntRange(min=1),
-    help="Largest request body (413 beyond).",
-)
-@click.option(
-    "--max-rows",
-    default=100_000,
-    show_default=True,
-    type=click.IntRange(min=1),
-    help="Most rows in one request (413 beyond).",
-)
+@ranged("--max-body-bytes", default=16 * 2**20, low=1, help="Largest request body (413 beyond).")
+@ranged("--max-rows", default=100_000, low=1, help="Most rows in one request (413 beyond).")
 @click.pass_context
 def serve(
     ctx: click.Context,
-    location: str | None,
     channel: str,
-    model: str | None,
-    artifacts: str | None,
     host: str,
     port: int,
     poll_interval: float,
@@ -99,9 +80,6 @@ def serve(
     from ..serving.payload import Limits
     from ..serving.prediction_app import create_prediction_app
 
-    for option, value in (("registry", location), ("model", model), ("artifacts", artifacts)):
-        if value is not None:
-            ctx.obj[option] = value
     limits = Limits(max_bytes=max_body_bytes, max_rows=max_rows)
     registry = open_registry(ctx)
     follower = ChannelFollower(

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ._common import note, open_registry
+from ._common import note, open_registry, overriding
+from ._params import listen_options, ranged
 
 if TYPE_CHECKING:
     from ..hooks.dispatcher import Dispatcher
@@ -26,15 +27,14 @@ STOP_WITHIN = 5.0
 
 
 @click.command(short_help="Serve the registry over HTTP, with a web UI.")
-@click.option(
+@overriding(
+    "registry",
     "--registry",
     "-r",
-    "location",
     metavar="PATH_OR_URL",
     help="Registry to serve (overrides the global --registry).",
 )
-@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
-@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535))
+@listen_options(8080, port_help="Port to listen on.")
 @click.option(
     "--tokens-file",
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
@@ -55,11 +55,11 @@ STOP_WITHIN = 5.0
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
     help="Webhooks to deliver (YAML: docs/webhooks.md); their cursors live beside it.",
 )
-@click.option(
+@ranged(
     "--max-event-streams",
     default=32,
-    show_default=True,
-    type=click.IntRange(1, 10_000),
+    low=1,
+    high=10_000,
     help="How many /api/events/stream may be open at once (503 beyond).",
 )
 @click.option(
@@ -71,7 +71,6 @@ STOP_WITHIN = 5.0
 @click.pass_context
 def server(
     ctx: click.Context,
-    location: str | None,
     host: str,
     port: int,
     tokens_file: Path | None,
@@ -104,8 +103,6 @@ def server(
 
     limit = parse_size(max_upload_size)
 
-    if location is not None:
-        ctx.obj["registry"] = location
     tokens = load_tokens(tokens_file, anonymous_read=anonymous_read)
     if not tokens and not anonymous_read:
         raise click.UsageError(
