@@ -158,21 +158,16 @@ def _kind(dtype: Any) -> str:
 
     if isinstance(dtype, types.CategoricalDtype):
         return "category"
-    if types.is_bool_dtype(dtype):
-        return "bool"
-    if types.is_integer_dtype(dtype):
-        return "integer"
-    if types.is_float_dtype(dtype):
-        return "float"
-    if types.is_datetime64_any_dtype(dtype):
-        return "datetime"
-    if types.is_timedelta64_dtype(dtype):
-        return "timedelta"
-    if types.is_object_dtype(dtype):
-        return "object"
-    if types.is_string_dtype(dtype):
-        return "string"
-    return str(dtype)
+    families = (  # the first that holds: a bool is no integer here, an object no string
+        (types.is_bool_dtype, "bool"),
+        (types.is_integer_dtype, "integer"),
+        (types.is_float_dtype, "float"),
+        (types.is_datetime64_any_dtype, "datetime"),
+        (types.is_timedelta64_dtype, "timedelta"),
+        (types.is_object_dtype, "object"),
+        (types.is_string_dtype, "string"),
+    )
+    return next((kind for holds, kind in families if holds(dtype)), str(dtype))
 
 
 def _dtype_problem(spec: Mapping[str, Any], column: pd.Series) -> str | None:

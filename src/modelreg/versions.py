@@ -11,11 +11,11 @@ wherever it comes from: a client, an archive, a stored metadata.json, a catalog 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from .errors import InvalidInputError, InvalidVersionError
 from .tags import tags_of
@@ -29,6 +29,8 @@ __all__ = [
     "VersionName",
     "alias_channel",
     "format_version_name",
+    "is_lower_word",
+    "is_model_name",
     "is_version_name",
     "next_candidates",
     "parse_version",
@@ -106,8 +108,17 @@ def parse_version(name: object) -> VersionName:
 
 def is_version_name(name: object) -> bool:
     """True when `name` is a well-formed version name (not the `latest` alias)."""
+    return _passes(parse_version, name)
+
+
+def is_model_name(name: object) -> bool:
+    """True when `name` is a well-formed model name (`validate_model_name` would take it)."""
+    return _passes(validate_model_name, name)
+
+
+def _passes(check: Callable[[Any], object], name: object) -> bool:
     try:
-        parse_version(name)
+        check(name)
     except InvalidVersionError:
         return False
     return True
@@ -155,9 +166,15 @@ def alias_channel(name: str) -> str | None:
         ) from exc
 
 
+def is_lower_word(name: object) -> TypeGuard[str]:
+    """A lower-case word of at most 63 characters: a channel's name, and the name of anything
+    else the registry keeps in a file named after it (a webhook and its cursor)."""
+    return isinstance(name, str) and _CHANNEL_RE.fullmatch(name) is not None
+
+
 def validate_channel(channel: object) -> str:
     """Channels are lower-case words (`production`, `staging`); they name folders too."""
-    if not isinstance(channel, str) or not _CHANNEL_RE.fullmatch(channel):
+    if not is_lower_word(channel):
         raise InvalidVersionError(
             f"invalid channel name {_shown(channel)}: use lower-case letters, digits, '_' "
             "or '-', starting with a letter (e.g. 'production', 'staging')",

@@ -28,7 +28,7 @@ from ..events import Event, decode_event_lines, encode_event
 from ..integrity import open_artifact_file
 from ..lower_errors import translated
 from ..metadata import METADATA_FILE, decode_metadata, encode_metadata
-from ..versions import is_version_name, validate_channel, validate_model_name
+from ..versions import is_model_name, is_version_name, validate_channel, validate_model_name
 from .base import (
     DEFAULT_MODEL,
     Backend,
@@ -267,7 +267,7 @@ class LocalBackend(Backend):
             names += [
                 e.name
                 for e in os.scandir(root / _MODELS)
-                if e.is_dir(follow_symlinks=False) and _is_model_name(e.name)
+                if e.is_dir(follow_symlinks=False) and is_model_name(e.name)
             ]
         return sorted(set(names) | {self.model} if self.root.exists() else set(names))
 
@@ -501,14 +501,6 @@ def _version_debris(folder: Path) -> list[Debris]:
     if METADATA_FILE not in entries:
         found.insert(0, Debris("empty-claim", str(folder), "claimed, never filled"))
     return found
-
-
-def _is_model_name(name: str) -> bool:
-    try:
-        validate_model_name(name)
-    except ValueError:
-        return False
-    return True
 
 
 def _read_back(handle: IO[bytes], since: datetime) -> list[Event]:

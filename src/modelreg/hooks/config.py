@@ -23,7 +23,6 @@ hooks:
 from __future__ import annotations
 
 import ipaddress
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,13 +32,12 @@ from urllib.parse import urlsplit
 import yaml
 
 from ..errors import InvalidInputError
-from ..versions import validate_model_name
+from ..versions import is_lower_word, validate_model_name
 from .feed import WILDCARD, EventFilter
 
 __all__ = ["HookSpec", "HooksConfig", "load_hooks", "parse_hooks"]
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
-_HOOK_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
 _MIN_SECRET = 16
 _MAX_HOOKS = 64
 
@@ -138,7 +136,7 @@ def _hook(entry: Any, base: Path, where: str) -> HookSpec:
     if set(entry) - allowed:
         raise InvalidInputError(f"{where}: unknown settings {sorted(set(entry) - allowed)}")
     name = entry.get("name")
-    if not isinstance(name, str) or not _HOOK_NAME.fullmatch(name):
+    if not is_lower_word(name):
         raise InvalidInputError(f"{where}: a name is lower-case letters, digits, - and _")
     start = entry.get("start", "end")
     if start not in ("end", "beginning"):
