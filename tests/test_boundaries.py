@@ -66,11 +66,29 @@ def test_only_store_operations_call_the_backend_primitives() -> None:
     assert _offenders(pattern, ("backends/", "operations/", "testing/")) == []
 
 
-def test_registry_facade_has_no_storage_detail() -> None:
-    source = (PACKAGE / "registry.py").read_text(encoding="utf-8")
+#: the facade: `ModelRegistry` and the mixins it is made of
+_FACADE = ("registry.py", "edits.py", "promotions.py", "transfer.py")
+
+
+@pytest.mark.parametrize("module", _FACADE)
+def test_registry_facade_has_no_storage_detail(module: str) -> None:
+    source = (PACKAGE / module).read_text(encoding="utf-8")
     for forbidden in ("open(", "shutil", "sqlalchemy", "fsspec", "httpx"):
-        assert forbidden not in source, f"registry.py contains {forbidden!r}"
+        assert forbidden not in source, f"{module} contains {forbidden!r}"
     assert not re.findall(r"\bos\.(?!PathLike|fspath)\w+", source)
+
+
+#: STYLE.md: split a module before it passes about 600 lines; these wait for their split
+_LONG_FOR_NOW = {"backends/sql.py"}
+
+
+def test_no_module_is_longer_than_one_sitting() -> None:
+    long = {
+        path.relative_to(PACKAGE).as_posix(): lines
+        for path in _modules()
+        if (lines := path.read_text(encoding="utf-8").count("\n")) > 600
+    }
+    assert {m: n for m, n in long.items() if m not in _LONG_FOR_NOW} == {}
 
 
 # --- the import graph: who may import whom ---------------------------------------------------
@@ -157,7 +175,8 @@ def test_backend_internals_are_reached_only_through_the_backends_package() -> No
 
 
 def test_the_filesystem_helper_stays_below_the_facade() -> None:
-    """`_fsutil` is for the storage and artifact layers; the facade and operations use theirs."""
+    """`_fsutil` is for the storage and artifact layers; the facade, operations, the CLI and
+    the trainer's demo use theirs (or the standard library for their own scratch folders)."""
     users = {
         module
         for module, imports in _graph().items()
@@ -165,7 +184,8 @@ def test_the_filesystem_helper_stays_below_the_facade() -> None:
         if target == "modelreg._fsutil"
     }
     assert not users & {"modelreg.registry", "modelreg.migration"}
-    assert not any(_under(m, ("modelreg.operations", "modelreg.cli")) for m in users)
+    above = ("modelreg.operations", "modelreg.cli", "modelreg.training")
+    assert not any(_under(m, above) for m in users)
 
 
 def test_no_import_cycles() -> None:

@@ -12,6 +12,7 @@ then summed up in tables: the versions, the gate's decisions, and the audit hist
 from __future__ import annotations
 
 import os
+import shutil
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -22,7 +23,6 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from .._fsutil import make_dirs, remove_tree
 from ..errors import InvalidInputError
 from ..gate import PromotionDecision
 from ..registry import ModelRegistry, VerifyReport
@@ -183,9 +183,12 @@ def prepare_folder(path: Path, *, force: bool) -> Path:
                 path=str(path),
             )
         _refuse_precious(folder)
-    for entry in entries:
-        remove_tree(entry)
-    make_dirs(folder)
+    for entry in entries:  # a link is removed, never followed
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
+    folder.mkdir(parents=True, exist_ok=True)
     (folder / MARKER).write_text("a modelreg demo: `modelreg demo` may clear this folder\n")
     return folder
 
