@@ -70,6 +70,10 @@ def on_files(files: Any, config: Any) -> Any:
 # --- the Python API -------------------------------------------------------------------------
 
 
+#: public classes whose methods partly live in mixins (`edits.py`, `promotions.py`, ...)
+_MADE_OF_MIXINS = {"ModelRegistry"}
+
+
 def api_reference(argument: str | None) -> str:
     """One mkdocstrings entry per public name, a section per package; only `__all__` counts."""
     import importlib
@@ -80,7 +84,9 @@ def api_reference(argument: str | None) -> str:
         names = [n for n in module.__all__ if not n.startswith("__")]
         doc = (module.__doc__ or "").strip().splitlines()[0]
         entries = "\n\n".join(
-            f"::: {package}.{name}\n    options:\n      heading_level: 3" for name in names
+            f"::: {package}.{name}\n    options:\n      heading_level: 3"
+            + ("\n      inherited_members: true" if name in _MADE_OF_MIXINS else "")
+            for name in names
         )
         sections.append(f"## `{package}`\n\n{doc}\n\n{entries}")
     return "\n\n".join(sections)

@@ -1,8 +1,15 @@
-"""Where a registry lives: pick the backend from the location's form.
+"""Where a registry lives: the storage primitives, and which backend a location opens.
 
-A plain path is a local folder; `sqlite://` and `postgresql://` URLs are a SQL catalog (with
-`artifacts=` an fsspec URL for the files). A `modelreg server` (`http(s)://`) is no backend:
-its client is `operations.remote.RemoteOperations`, which `operations.open_operations` picks.
+A `Backend` (`base.py`, every rule written in its docstrings) stores and reads versions,
+pointers, events and artifacts; it holds no policy (`operations.StoreOperations` does, and is
+its only caller). A plain path is a local folder (`local.py`, with `local_index.py`, the
+SQLite cache that keeps listings fast); `sqlite://` and `postgresql://` URLs are a SQL catalog
+(`sql.py` over `sql_schema.py`, `sql_query.py`, `sql_engine.py`), its files in an fsspec
+store (`artifact_store.py`, `artifacts=` an fsspec URL). A listing's filters are compiled, not
+written, here: both `sql_query.py` and `local_index.py` read `query.FILTERS`. A `modelreg
+server` (`http(s)://`) is no backend: its client is `operations.remote.RemoteOperations`,
+which `operations.open_operations` picks. Outside `backends/` and `operations/`, only this
+package and `base` are imported.
 """
 
 from __future__ import annotations

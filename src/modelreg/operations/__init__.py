@@ -1,10 +1,18 @@
 """The seam between the `ModelRegistry` facade and wherever a registry lives.
 
-`Operations` (in `base.py`) is the typed interface: register, move a pointer, roll back, clean
-up, delete, import, adopt, merge history, verify, and the reads. `StoreOperations` runs them
-over a `Backend`'s primitives (a folder, a SQL catalog, an object store); `RemoteOperations`
-sends each to the one route of a `modelreg server` that runs it. `open_operations` picks one
-from the location's form.
+`Operations` (in `base.py`) is the typed interface: register, move a pointer (answering a
+`PointerMove`: from, to), roll back, clean up, delete, import, adopt, merge history, verify,
+the gated promote and approvals, the edits, and the reads (version info, a `VersionQuery`'s
+page and count). Operations raise typed errors; only the facade's original methods turn
+not-found into None/False. `open_operations` picks an implementation from the location's form:
+
+- `StoreOperations` (`store.py`; `promotion.py`, `store_edits.py`, `transfer.py` and
+  `verify.py` beside it) holds the policy that needs storage: fresh version names, pointer
+  moves with statuses kept in step and undone on failure, the audit log, the gate under the
+  lock. It is the only caller of a `Backend`'s primitives.
+- `RemoteOperations` (`remote.py`, `event_client.py`) is the client of `modelreg server`:
+  one typed method per REST route, one HTTP call where one suffices, each write run whole on
+  the server by its own `StoreOperations`.
 """
 
 from __future__ import annotations
