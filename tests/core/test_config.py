@@ -219,3 +219,22 @@ def test_each_variable_is_read_when_asked_and_empty_means_unset(
     assert from_environment(setting) is None
     monkeypatch.setenv(variable, "value-now")
     assert from_environment(setting) == "value-now"
+
+
+def test_a_given_backend_takes_the_model_argument_and_refuses_other_options(
+    tmp_path: Path,
+) -> None:
+    """`ModelRegistry(backend=..., model=...)` used to drop `model` silently (issue 13)."""
+    from modelreg import InvalidVersionError
+    from modelreg.backends.local import LocalBackend
+
+    root = tmp_path / "models"
+    registry = ModelRegistry(backend=LocalBackend(root), model="eth")
+    assert registry.model == "eth"
+    name = registry.register(make_result())
+    assert ModelRegistry(root, model="eth").get_version_info(name) is not None
+    assert ModelRegistry(root).get_version_info(name) is None  # not the default model's
+    with pytest.raises(InvalidVersionError):
+        ModelRegistry(backend=LocalBackend(root), model="../eth")
+    with pytest.raises(InvalidInputError, match="artifacts"):
+        ModelRegistry(backend=LocalBackend(root), artifacts="s3://bucket/models")
