@@ -322,11 +322,8 @@ class ModelRegistry(TransferMethods, EditMethods, PromotionMethods):
 
     def get_version_info(self, version: str) -> dict[str, Any] | None:
         """The version's metadata, with its effective status and channels; None if absent."""
-        name = self._resolve(version)
-        try:
-            if name is None:
-                raise VersionNotFoundError(self.describe_missing(version), version=version)
-            return self._ops.version_info(name)
+        try:  # an alias is resolved by the same read (one statement on a catalog)
+            return self._ops.version_info(validate_version(version))
         except VersionNotFoundError:
             log.error("%s", self.describe_missing(version))
             return None

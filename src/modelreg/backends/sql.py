@@ -20,7 +20,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -39,9 +39,16 @@ from ..integrity import artifact_path, file_records, stored_artifact_path
 from ..lower_errors import translated
 from ..metadata import METADATA_FILE, Status, encode_metadata, parse_timestamp, utc_now
 from ..versions import format_version_name, parse_version, validate_model_name
+from . import sql_reads as reads
 from .artifact_store import ArtifactStore, Blob, link_or_copy
 from .base import DEFAULT_MODEL, Backend, Debris, VersionQuery, effective_status
-from .sql_engine import create_engine, ensure_schema, reader, sqlite_path
+from .sql_engine import (
+    create_engine,
+    default_artifacts,
+    ensure_schema,
+    reader,
+    remembered_store,
+)
 from .sql_query import (
     count_matching,
     index_tags,
@@ -65,9 +72,15 @@ __all__ = ["SqlBackend"]
 log = logging.getLogger("modelreg")
 
 #: advisory locks, keyed by the catalog's schema so catalogs in one database never queue on
-#: each other: one per model (the writers' lock), one for blobs (shared by uploaders)
-_MODEL_LOCK = "SELECT pg_advisory_xact_lock(hashtext('modelreg:' || current_schema()), :id)"
+#: each other: one per model (the writers' lock), one for blobs (shared by uploaders). The
+#: model's lock is taken with the transaction's lock_timeout set first, in one round trip
+#: (the FROM's row, and so its set_config, exists before the lock is asked for)
+_MODEL_LOCK = (
+    "SELECT pg_advisory_xact_lock(hashtext('modelreg:' || current_schema()), :id)"
+    " FROM (SELECT set_config('lock_timeout', :ms, true)) AS timeout"
+)
 _BLOB_LOCK = "SELECT {fn}(hashtext('modelreg-blobs:' || current_schema()), 0)"
+_T = TypeVar("_T")
 #: an unreferenced blob younger than this may be an upload in flight (reported, not removed)
 ORPHAN_GRACE_SECONDS = 3600.0
 
@@ -105,8 +118,8 @@ class SqlBackend(Backend):
         self._store = ArtifactStore(
             artifacts
             or from_environment("artifacts")
-            or _remembered_store(self._engine)
-            or _default_artifacts(self._engine.url),
+            or remembered_store(self._engine)
+            or default_artifacts(self._engine.url),
             storage_options=storage_options,
             cache_dir=cache_dir,
         )
@@ -171,8 +184,7 @@ class SqlBackend(Backend):
         model_id = self._ensure_model(conn)
         if conn.dialect.name == "postgresql":
             ms = max(1, int(self._lock_timeout * 1000))
-            conn.exec_driver_sql(f"SET LOCAL lock_timeout = {ms}")
-            conn.execute(sa.text(_MODEL_LOCK), {"id": model_id})
+            conn.execute(sa.text(_MODEL_LOCK), {"id": model_id, "ms": str(ms)})
 
     def _lock_blobs(self, conn: Connection, *, exclusive: bool) -> None:
         """Uploaders share this lock until they commit; removing blobs takes it alone."""
@@ -189,6 +201,12 @@ class SqlBackend(Backend):
             return
         with translated("read from", self.location), self._reader.connect() as conn:
             yield conn
+
+    def _fetch(self, read: Callable[[Connection, int], _T], absent: _T) -> _T:
+        """`read(conn, model_id)` on a reading connection; `absent` when the model has no row."""
+        with self._read() as conn:
+            model_id = self._find_model(conn)
+            return absent if model_id is None else read(conn, model_id)
 
     def _writer(self) -> Connection:
         if self._tx.conn is None:
@@ -342,22 +360,23 @@ class SqlBackend(Backend):
         return sa.and_(versions.c.model_id == model_id, versions.c.name == name)
 
     def version_names(self) -> list[str]:
-        with self._read() as conn:
-            model_id = self._find_model(conn)
-            if model_id is None:
-                return []
+        def names(conn: Connection, model_id: int) -> list[str]:
             query = sa.select(versions.c.name).where(versions.c.model_id == model_id)
             return list(conn.execute(query).scalars())
 
+        return self._fetch(names, [])
+
     def read_metadata(self, name: str) -> dict[str, Any] | None:
-        with self._read() as conn:
-            model_id = self._find_model(conn)
-            if model_id is None:
-                return None
-            row = conn.execute(
-                sa.select(versions.c.meta).where(self._version_clause(model_id, name))
-            ).first()
-        return None if row is None else dict(row.meta)
+        return self._fetch(lambda conn, model_id: reads.metadata_of(conn, model_id, name), None)
+
+    def metadata_and_pointers(
+        self, name: str | None, channel: str | None = None
+    ) -> tuple[dict[str, Any] | None, dict[str, str | None]]:
+        """One statement: the version's metadata and every pointer, as of one moment."""
+        return self._fetch(
+            lambda conn, model_id: reads.metadata_and_pointers(conn, model_id, name, channel),
+            (None, {}),
+        )
 
     def write_metadata(self, name: str, metadata: Mapping[str, Any]) -> None:
         with self.transaction():
@@ -371,48 +390,17 @@ class SqlBackend(Backend):
             if version_id is not None:
                 index_tags(conn, version_id, metadata, replace=True)
 
-    def _artifact_rows(self, name: str) -> list[Any]:
-        with self._read() as conn:
-            model_id = self._find_model(conn)
-            if model_id is None:
-                return []
-            query = (
-                sa.select(artifacts.c.name, artifacts.c.sha256, artifacts.c.bytes, artifacts.c.uri)
-                .join(versions, versions.c.id == artifacts.c.version_id)
-                .where(self._version_clause(model_id, name))
-                .order_by(artifacts.c.name)
-            )
-            return list(conn.execute(query))
-
-    def _version_with_artifacts(self, name: str) -> tuple[dict[str, Any], list[Any]] | None:
-        """A version's metadata and artifact rows in one statement (one round trip)."""
-        with self._read() as conn:
-            model_id = self._find_model(conn)
-            if model_id is None:
-                return None
-            query = (
-                sa.select(
-                    versions.c.meta,
-                    artifacts.c.name.label("file"),
-                    artifacts.c.sha256,
-                    artifacts.c.bytes,
-                    artifacts.c.uri,
-                )
-                .select_from(versions.outerjoin(artifacts, artifacts.c.version_id == versions.c.id))
-                .where(self._version_clause(model_id, name))
-                .order_by(artifacts.c.name)
-            )
-            rows = list(conn.execute(query))
-        if not rows:
-            return None
-        return dict(rows[0].meta), [row for row in rows if row.file is not None]
+    def _artifact_rows(self, name: str) -> list[reads.ArtifactRow]:
+        return self._fetch(lambda conn, model_id: reads.artifact_rows(conn, model_id, name), [])
 
     @contextlib.contextmanager
     def local_folder(self, name: str) -> Iterator[Path]:
         """The version assembled from the download cache, each blob hashed as it is placed
         against the catalog's row, and the rows matching the metadata's records (so
         `verifies_local_folder`: a load hashes each artifact once)."""
-        found = self._version_with_artifacts(name)
+        found = self._fetch(
+            lambda conn, model_id: reads.version_with_artifacts(conn, model_id, name), None
+        )
         if found is None:
             raise VersionNotFoundError(f"version {name} not found in {self.location}", version=name)
         meta, rows = found
@@ -433,7 +421,7 @@ class SqlBackend(Backend):
 
     def check_artifacts(self, name: str, files: Mapping[str, Mapping[str, Any]]) -> None:
         """Hash every blob as the store holds it: a good cached copy proves nothing."""
-        uris = {row.name: row.uri for row in self._artifact_rows(name)}
+        uris = {row.file: row.uri for row in self._artifact_rows(name)}
         for fname, record in files.items():
             uri = uris.get(fname)
             if uri is None:
@@ -446,7 +434,7 @@ class SqlBackend(Backend):
 
     def open_artifact(self, name: str, filename: str) -> IO[bytes]:
         for row in self._artifact_rows(name):
-            if row.name == filename:
+            if row.file == filename:
                 return self._store.open(row.uri)
         raise VersionNotFoundError(
             f"version {name} in {self.location} has no artifact {filename!r}", version=name
@@ -484,14 +472,7 @@ class SqlBackend(Backend):
     # --- pointers -------------------------------------------------------------------------
 
     def get_pointer(self, channel: str) -> str | None:
-        with self._read() as conn:
-            model_id = self._find_model(conn)
-            if model_id is None:
-                return None
-            query = sa.select(pointers.c.version).where(
-                pointers.c.model_id == model_id, pointers.c.channel == channel
-            )
-            return conn.execute(query).scalar_one_or_none()
+        return self._fetch(lambda conn, model_id: reads.pointer_of(conn, model_id, channel), None)
 
     def set_pointer(self, channel: str, name: str | None) -> None:
         with self.transaction():
@@ -522,16 +503,7 @@ class SqlBackend(Backend):
             return list(conn.execute(query).scalars())
 
     def pointers(self) -> dict[str, str | None]:
-        with self._read() as conn:
-            model_id = self._find_model(conn)
-            if model_id is None:
-                return {}
-            query = (
-                sa.select(pointers.c.channel, pointers.c.version)
-                .where(pointers.c.model_id == model_id)
-                .order_by(pointers.c.channel)
-            )
-            return {row.channel: row.version for row in conn.execute(query)}
+        return self._fetch(reads.pointers_of, {})
 
     # --- events ---------------------------------------------------------------------------
 
@@ -563,12 +535,12 @@ class SqlBackend(Backend):
     def names_used_at(self, moment: datetime) -> set[str]:
         """One indexed lookup (`EVENT_SECOND`), however long the audit log has grown."""
         base = format_version_name(moment)
-        with self._read() as conn:
-            model_id = self._find_model(conn)
-            if model_id is None:
-                return set()
-            query = names_in_second(model_id, base)
-            return {str(name) for name in conn.execute(query).scalars() if name is not None}
+
+        def names(conn: Connection, model_id: int) -> set[str]:
+            found = conn.execute(names_in_second(model_id, base)).scalars()
+            return {str(name) for name in found if name is not None}
+
+        return self._fetch(names, set())
 
     # --- leftovers ------------------------------------------------------------------------
 
@@ -634,16 +606,10 @@ class SqlBackend(Backend):
         return found
 
     def count(self, query: VersionQuery) -> int:
-        with self._read() as conn:
-            model_id = self._find_model(conn)
-            return 0 if model_id is None else count_matching(conn, model_id, query)
+        return self._fetch(lambda conn, model_id: count_matching(conn, model_id, query), 0)
 
     def metric_counts(self) -> dict[str, int]:
-        with self._read() as conn:
-            model_id = self._find_model(conn)
-            if model_id is None:
-                return {}
-            return metric_counts_of(conn, model_id)
+        return self._fetch(metric_counts_of, {})
 
 
 def names_in_second(model_id: int, base: str) -> sa.Select[Any]:
@@ -674,32 +640,3 @@ def _insert_ignore(conn: Connection, table: sa.Table, values: Mapping[str, Any])
         from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
         conn.execute(sqlite_insert(table).values(**values).on_conflict_do_nothing())
-
-
-def _remembered_store(engine: sa.Engine) -> str | None:
-    """The store this catalog's artifacts live in, read back from any one of their URIs.
-
-    A blob's URI is `<store>/sha256/<ab>/<sha256>` (`ArtifactStore.uri`), so once a version is
-    in, the catalog names its own store: only the first set-up has to give `--artifacts`.
-    """
-    try:
-        with engine.connect() as conn:
-            uri = conn.execute(sa.select(artifacts.c.uri).limit(1)).scalar()
-    except sa.exc.SQLAlchemyError:  # no tables yet (a new catalog), or not reachable: say so later
-        return None
-    if not isinstance(uri, str) or "/sha256/" not in uri:
-        return None
-    return uri.rsplit("/sha256/", 1)[0]
-
-
-def _default_artifacts(url: sa.URL) -> str:
-    db_file = sqlite_path(url)
-    if db_file is None:
-        raise InvalidInputError(
-            f"a new {url.get_backend_name()} catalog needs an artifact store the first time: "
-            "give --artifacts s3://bucket/prefix (CLI), artifacts='s3://bucket/prefix' "
-            "(Python) or $MODELREG_ARTIFACTS (any fsspec URL or folder); once it holds a "
-            "version, the catalog remembers its store",
-            location=url.render_as_string(hide_password=True),
-        )
-    return str(db_file.with_name(db_file.stem + "-artifacts"))

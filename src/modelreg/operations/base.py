@@ -153,10 +153,11 @@ class Operations(ABC):
         """A version's metadata exactly as stored; None when it does not exist."""
 
     @abstractmethod
-    def version_info(self, name: str) -> dict[str, Any]:
+    def version_info(self, version: str) -> dict[str, Any]:
         """Metadata with the effective `deployment_status`, its `channels` and `path`.
 
-        Raises VersionNotFoundError when the version does not exist.
+        `version` is a name or an alias (`latest`, `@staging`), resolved in the same read.
+        Raises VersionNotFoundError when the version (or the alias's channel) is empty.
         """
 
     @abstractmethod
