@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import copy
 import logging
-import math
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
@@ -37,9 +36,10 @@ from ..errors import (
 from ..events import Event
 from ..integrity import artifact_path, file_records, stored_artifact_path
 from ..lower_errors import translated
-from ..metadata import METADATA_FILE, Status, encode_metadata, parse_timestamp, utc_now
-from ..versions import format_version_name, parse_version, validate_model_name
+from ..metadata import METADATA_FILE, encode_metadata, utc_now
+from ..versions import format_version_name, validate_model_name
 from . import sql_reads as reads
+from . import sql_writes as writes
 from .artifact_store import ArtifactStore, Blob, link_or_copy
 from .base import DEFAULT_MODEL, Backend, Debris, VersionQuery, effective_status
 from .sql_engine import (
@@ -51,7 +51,6 @@ from .sql_engine import (
 )
 from .sql_query import (
     count_matching,
-    index_tags,
     metric_counts_of,
     naive_utc,
     page_rows,
@@ -63,7 +62,6 @@ from .sql_schema import (
     events,
     models,
     pointers,
-    version_metrics,
     versions,
 )
 
@@ -86,11 +84,23 @@ ORPHAN_GRACE_SECONDS = 3600.0
 
 
 class _Tx(threading.local):
+    """A thread's writer transaction, and what it has read or written so far.
+
+    The transaction holds the model's writers' lock (PostgreSQL: its advisory lock; SQLite:
+    the database's), so no other writer changes this model's rows before it ends: a version's
+    metadata or a channel's pointer read once is read from here after (a promote judges, then
+    moves, then rewrites the statuses of the versions it read), and writing metadata whose
+    tags are those already stored leaves the tag index alone. Copies go out, never the kept
+    objects, and everything is forgotten when the transaction ends, committed or not.
+    """
+
     conn: Connection | None = None
     after_commit: list[Callable[[], None]]
+    metadata: dict[str, dict[str, Any]]
+    pointers: dict[str, str | None]
 
     def __init__(self) -> None:
-        self.after_commit = []
+        self.after_commit, self.metadata, self.pointers = [], {}, {}
 
 
 class SqlBackend(Backend):
@@ -171,6 +181,8 @@ class SqlBackend(Backend):
                     finally:
                         self._tx.conn = None
                         pending, self._tx.after_commit = self._tx.after_commit, []
+                        self._tx.metadata.clear()
+                        self._tx.pointers.clear()
             except BaseException:
                 self._model_id = None  # it may have been created by the rolled-back transaction
                 raise
@@ -220,7 +232,7 @@ class SqlBackend(Backend):
             found = self._find_model(conn)
             if found is None:
                 row = {"name": self.model, "created_at": naive_utc(utc_now())}
-                _insert_ignore(conn, models, row)
+                writes.insert_ignore(conn, models, row)
                 found = self._find_model(conn)
             self._model_id = found
         assert self._model_id is not None
@@ -296,65 +308,13 @@ class SqlBackend(Backend):
             blobs = self._upload(staged, metadata.get("files") or {})
             try:
                 with conn.begin_nested():
-                    version_id = self._insert_version(conn, model_id, name, metadata)
+                    version_id = writes.insert_version(conn, model_id, name, metadata)
             except sa.exc.IntegrityError as exc:
                 raise VersionExistsError(
                     f"version {name} already exists in {self.location} (model {self.model})",
                     version=name,
                 ) from exc
-            self._insert_details(conn, version_id, metadata, blobs)
-
-    def _insert_version(
-        self, conn: Connection, model_id: int, name: str, metadata: Mapping[str, Any]
-    ) -> int:
-        parsed = parse_version(name)
-        registered = naive_utc(parse_timestamp(metadata.get("registered_at") or parsed.timestamp))
-        trained = metadata.get("training_date")
-        row = {
-            "model_id": model_id,
-            "name": name,
-            "stamp": naive_utc(parsed.timestamp),
-            "counter": parsed.counter,
-            "training_date": naive_utc(parse_timestamp(trained)) if trained else registered,
-            "registered_at": registered,
-            "status": _status_of(metadata),
-            "meta": dict(metadata),
-        }
-        return int(
-            conn.execute(versions.insert().values(row).returning(versions.c.id)).scalar_one()
-        )
-
-    def _insert_details(
-        self,
-        conn: Connection,
-        version_id: int,
-        metadata: Mapping[str, Any],
-        blobs: Mapping[str, Blob],
-    ) -> None:
-        metrics = [
-            {"version_id": version_id, "name": key, "value": float(value)}
-            for key, value in (metadata.get("metrics") or {}).items()
-            if isinstance(value, int | float)
-            and not isinstance(value, bool)
-            and math.isfinite(value)
-        ]
-        if metrics:
-            conn.execute(version_metrics.insert(), metrics)
-        index_tags(conn, version_id, metadata)
-        if blobs:
-            conn.execute(
-                artifacts.insert(),
-                [
-                    {
-                        "version_id": version_id,
-                        "name": fname,
-                        "sha256": blob.sha256,
-                        "bytes": blob.bytes,
-                        "uri": blob.uri,
-                    }
-                    for fname, blob in blobs.items()
-                ],
-            )
+            writes.insert_details(conn, version_id, metadata, blobs)
 
     def _version_clause(self, model_id: int, name: str) -> Any:
         return sa.and_(versions.c.model_id == model_id, versions.c.name == name)
@@ -367,28 +327,30 @@ class SqlBackend(Backend):
         return self._fetch(names, [])
 
     def read_metadata(self, name: str) -> dict[str, Any] | None:
-        return self._fetch(lambda conn, model_id: reads.metadata_of(conn, model_id, name), None)
+        writing, known = self._tx.conn is not None, self._tx.metadata
+        if writing and name in known:
+            return copy.deepcopy(known[name])
+        meta = self._fetch(lambda conn, model_id: reads.metadata_of(conn, model_id, name), None)
+        if writing and meta is not None:
+            known[name] = copy.deepcopy(meta)
+        return meta
 
     def metadata_and_pointers(
         self, name: str | None, channel: str | None = None
     ) -> tuple[dict[str, Any] | None, dict[str, str | None]]:
         """One statement: the version's metadata and every pointer, as of one moment."""
+        nothing: tuple[dict[str, Any] | None, dict[str, str | None]] = (None, {})
         return self._fetch(
             lambda conn, model_id: reads.metadata_and_pointers(conn, model_id, name, channel),
-            (None, {}),
+            nothing,
         )
 
     def write_metadata(self, name: str, metadata: Mapping[str, Any]) -> None:
         with self.transaction():
-            conn = self._writer()
-            version_id = conn.execute(
-                versions.update()
-                .where(self._version_clause(self._ensure_model(conn), name))
-                .values(meta=dict(metadata), status=_status_of(metadata))
-                .returning(versions.c.id)
-            ).scalar_one_or_none()
-            if version_id is not None:
-                index_tags(conn, version_id, metadata, replace=True)
+            conn, known = self._writer(), self._tx.metadata
+            model_id = self._ensure_model(conn)
+            if writes.update_metadata(conn, model_id, name, metadata, known.get(name)):
+                known[name] = copy.deepcopy(dict(metadata))
 
     def _artifact_rows(self, name: str) -> list[reads.ArtifactRow]:
         return self._fetch(lambda conn, model_id: reads.artifact_rows(conn, model_id, name), [])
@@ -447,6 +409,7 @@ class SqlBackend(Backend):
             row = conn.execute(
                 sa.select(versions.c.id).where(self._version_clause(self._ensure_model(conn), name))
             ).first()
+            self._tx.metadata.pop(name, None)
             if row is None:
                 return
             uris = list(
@@ -466,13 +429,19 @@ class SqlBackend(Backend):
             conn.info["writer"] = True
             with conn.begin():
                 self._lock_blobs(conn, exclusive=True)
-                for uri in sorted(set(uris) - _referenced(conn, uris)):
+                for uri in sorted(set(uris) - writes.referenced(conn, uris)):
                     self._store.delete(uri)
 
     # --- pointers -------------------------------------------------------------------------
 
     def get_pointer(self, channel: str) -> str | None:
-        return self._fetch(lambda conn, model_id: reads.pointer_of(conn, model_id, channel), None)
+        writing, known = self._tx.conn is not None, self._tx.pointers
+        if writing and channel in known:
+            return known[channel]
+        found = self._fetch(lambda conn, model_id: reads.pointer_of(conn, model_id, channel), None)
+        if writing:
+            known[channel] = found
+        return found
 
     def set_pointer(self, channel: str, name: str | None) -> None:
         with self.transaction():
@@ -489,6 +458,7 @@ class SqlBackend(Backend):
                         updated_at=naive_utc(utc_now()),
                     )
                 )
+            self._tx.pointers[channel] = name
 
     def channel_names(self) -> list[str]:
         with self._read() as conn:
@@ -565,7 +535,7 @@ class SqlBackend(Backend):
         if not blobs:
             return leftovers
         with self._read() as conn:
-            referenced = _referenced(conn, [b.uri for b in blobs])
+            referenced = writes.referenced(conn, [b.uri for b in blobs])
         locked = self._tx.conn is not None
         return leftovers + [
             Debris("orphan-blob", blob.uri, f"{blob.bytes} bytes no version references")
@@ -583,7 +553,7 @@ class SqlBackend(Backend):
         with self.transaction():
             conn = self._writer()
             self._lock_blobs(conn, exclusive=True)
-            if not _referenced(conn, [item.path]):
+            if not writes.referenced(conn, [item.path]):
                 self._store.delete(item.path)
 
     # --- derived, pushed into SQL ---------------------------------------------------------
@@ -615,28 +585,3 @@ class SqlBackend(Backend):
 def names_in_second(model_id: int, base: str) -> sa.Select[Any]:
     """The version names events gave the second `base`: a lookup in `EVENT_SECOND`'s index."""
     return sa.select(events.c.version).where(events.c.model_id == model_id, EVENT_SECOND == base)  # noqa: SIM300
-
-
-def _status_of(metadata: Mapping[str, Any]) -> str:
-    return str(metadata.get("deployment_status") or Status.REGISTERED.value)
-
-
-def _referenced(conn: Connection, uris: list[str]) -> set[str]:
-    found: set[str] = set()
-    for start in range(0, len(uris), 500):
-        chunk = uris[start : start + 500]
-        query = sa.select(artifacts.c.uri).where(artifacts.c.uri.in_(chunk)).distinct()
-        found.update(conn.execute(query).scalars())
-    return found
-
-
-def _insert_ignore(conn: Connection, table: sa.Table, values: Mapping[str, Any]) -> None:
-    """INSERT that does nothing when a unique key is taken (a concurrent first writer)."""
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        conn.execute(pg_insert(table).values(**values).on_conflict_do_nothing())
-    else:
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-        conn.execute(sqlite_insert(table).values(**values).on_conflict_do_nothing())

@@ -6,7 +6,6 @@ contract suite runs the same listings against the folder backend, which uses tho
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,13 +13,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from ..metadata import SERVED, Status
-from ..tags import tags_of
 from .base import VersionQuery
 from .sql_schema import version_metrics, version_tags, versions
 
 __all__ = [
     "count_matching",
-    "index_tags",
     "metric_counts_of",
     "naive_utc",
     "page_rows",
@@ -174,17 +171,3 @@ def naive_utc(moment: datetime) -> datetime:
     if moment.tzinfo is not None:
         moment = moment.astimezone(UTC).replace(tzinfo=None)
     return moment
-
-
-def index_tags(
-    conn: Connection, version_id: int, metadata: Mapping[str, Any], *, replace: bool = False
-) -> None:
-    """Write the rows the tag filter reads, from the tags in `metadata` (`replace`: drop old)."""
-    if replace:
-        conn.execute(version_tags.delete().where(version_tags.c.version_id == version_id))
-    rows = [
-        {"version_id": version_id, "key": key, "value": value}
-        for key, value in tags_of(metadata).items()
-    ]
-    if rows:
-        conn.execute(version_tags.insert(), rows)

@@ -153,8 +153,9 @@ def _decoded(meta: Any, name: str) -> dict[str, Any]:
     try:
         value = json.loads(meta) if isinstance(meta, str | bytes) else meta
     except ValueError as exc:
-        raise CorruptVersionError(f"version {name}'s metadata in the catalog is not JSON: {exc}",
-                                  version=name) from exc
+        raise CorruptVersionError(
+            f"version {name}'s metadata in the catalog is not JSON: {exc}", version=name
+        ) from exc
     if not isinstance(value, dict):
         raise CorruptVersionError(
             f"version {name}'s metadata in the catalog is a {type(value).__name__}, not an object",
