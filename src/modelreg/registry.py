@@ -418,11 +418,10 @@ class ModelRegistry(TransferMethods, EditMethods, PromotionMethods):
         """`list_versions` for a query already built (`VersionQuery.from_params`: the server)."""
         if query.limit == 0:
             return []
-        pointers = self._ops.pointers()
-        query = query.at(pointers.get(PRODUCTION))
+        metas, pointers = self._ops.query_with_pointers(query)
         return [
             ModelVersion.from_metadata(meta, self._ops.location_of(meta["version"]), pointers)
-            for meta in self._ops.query(query)
+            for meta in metas
         ]
 
     def compare_versions(

@@ -22,7 +22,7 @@ from ..events import Event
 from ..integrity import verify_files
 from ..metadata import SERVED, Status, parse_timestamp
 from ..query import VersionQuery, matches, ordered
-from ..versions import format_version_name, sort_newest_first
+from ..versions import PRODUCTION, format_version_name, sort_newest_first
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -293,6 +293,15 @@ class Backend(ABC):
         pointers = self.pointers()
         target = name if name is not None else pointers.get(channel) if channel else None
         return (self.read_metadata(target) if target else None), pointers
+
+    def query_with_pointers(
+        self, query: VersionQuery
+    ) -> tuple[list[dict[str, Any]], dict[str, str | None]]:
+        """`query`'s page with statuses effective against production, and every pointer, as
+        of one moment; a catalog reads both in one statement (and may answer no pointers for
+        an empty page, which has no version to label)."""
+        pointers = self.pointers()
+        return self.query(query.at(pointers.get(PRODUCTION))), pointers
 
     def names_used_at(self, moment: datetime) -> set[str]:
         """Every name the audit log has given `moment`'s second (`YYYYMMDD_HHMMSS`, `_2` ...).

@@ -37,11 +37,11 @@ from ..events import Event
 from ..integrity import artifact_path, file_records, stored_artifact_path
 from ..lower_errors import translated
 from ..metadata import METADATA_FILE, encode_metadata, utc_now
-from ..versions import format_version_name, validate_model_name
+from ..versions import PRODUCTION, format_version_name, validate_model_name
 from . import sql_reads as reads
 from . import sql_writes as writes
 from .artifact_store import ArtifactStore, Blob, link_or_copy
-from .base import DEFAULT_MODEL, Backend, Debris, VersionQuery, effective_status
+from .base import DEFAULT_MODEL, Backend, Debris, VersionQuery
 from .sql_engine import (
     create_engine,
     default_artifacts,
@@ -51,12 +51,12 @@ from .sql_engine import (
 )
 from .sql_query import (
     count_matching,
+    listed_metadata,
     metric_counts_of,
     naive_utc,
     page_rows,
 )
 from .sql_schema import (
-    EVENT_SECOND,
     OWNED_BY_VERSION,
     artifacts,
     events,
@@ -435,13 +435,20 @@ class SqlBackend(Backend):
     # --- pointers -------------------------------------------------------------------------
 
     def get_pointer(self, channel: str) -> str | None:
-        writing, known = self._tx.conn is not None, self._tx.pointers
-        if writing and channel in known:
-            return known[channel]
-        found = self._fetch(lambda conn, model_id: reads.pointer_of(conn, model_id, channel), None)
-        if writing:
-            known[channel] = found
-        return found
+        """In a writer's transaction, the version's metadata comes along (it is read next)."""
+        if self._tx.conn is None:
+            return self._fetch(
+                lambda conn, model_id: reads.pointer_of(conn, model_id, channel), None
+            )
+        if channel not in self._tx.pointers:
+            empty: tuple[str | None, dict[str, Any] | None] = (None, None)
+            found, meta = self._fetch(
+                lambda conn, model_id: reads.pointer_with_metadata(conn, model_id, channel), empty
+            )
+            self._tx.pointers[channel] = found
+            if found is not None and meta is not None:
+                self._tx.metadata.setdefault(found, meta)
+        return self._tx.pointers[channel]
 
     def set_pointer(self, channel: str, name: str | None) -> None:
         with self.transaction():
@@ -507,7 +514,7 @@ class SqlBackend(Backend):
         base = format_version_name(moment)
 
         def names(conn: Connection, model_id: int) -> set[str]:
-            found = conn.execute(names_in_second(model_id, base)).scalars()
+            found = conn.execute(reads.names_in_second(model_id, base)).scalars()
             return {str(name) for name in found if name is not None}
 
         return self._fetch(names, set())
@@ -563,25 +570,24 @@ class SqlBackend(Backend):
 
         How a far page stays cheap: `sql_query.page_rows`.
         """
-        with self._read() as conn:
-            model_id = self._find_model(conn)
-            if model_id is None:
-                return []
-            rows = page_rows(conn, model_id, query)
-        found = []
-        for row in rows:
-            meta = dict(row.meta)
-            meta["deployment_status"] = effective_status(row.status, row.name, query.production)
-            found.append(meta)
-        return found
+        none: list[Any] = []
+        rows = self._fetch(lambda conn, model_id: page_rows(conn, model_id, query), none)
+        return [listed_metadata(row, query.production) for row in rows]
+
+    def query_with_pointers(
+        self, query: VersionQuery
+    ) -> tuple[list[dict[str, Any]], dict[str, str | None]]:
+        """One statement: the page, production read in it, and every pointer on each row
+        (an empty page answers no pointers: there is no version to label)."""
+        none: list[Any] = []
+        rows = self._fetch(
+            lambda conn, model_id: page_rows(conn, model_id, query, with_pointers=True), none
+        )
+        found = dict(rows[0].pointers or {}) if rows else {}
+        return [listed_metadata(row, found.get(PRODUCTION)) for row in rows], found
 
     def count(self, query: VersionQuery) -> int:
         return self._fetch(lambda conn, model_id: count_matching(conn, model_id, query), 0)
 
     def metric_counts(self) -> dict[str, int]:
         return self._fetch(metric_counts_of, {})
-
-
-def names_in_second(model_id: int, base: str) -> sa.Select[Any]:
-    """The version names events gave the second `base`: a lookup in `EVENT_SECOND`'s index."""
-    return sa.select(events.c.version).where(events.c.model_id == model_id, EVENT_SECOND == base)  # noqa: SIM300

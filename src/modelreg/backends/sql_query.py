@@ -13,14 +13,17 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from ..metadata import SERVED, Status
-from .base import VersionQuery
-from .sql_schema import version_metrics, version_tags, versions
+from ..versions import PRODUCTION
+from .base import VersionQuery, effective_status
+from .sql_schema import pointers, version_metrics, version_tags, versions
 
 __all__ = [
     "count_matching",
+    "listed_metadata",
     "metric_counts_of",
     "naive_utc",
     "page_rows",
+    "production_in_sql",
     "version_filters",
     "version_order",
 ]
@@ -29,8 +32,12 @@ __all__ = [
 _FAR = 1000
 
 
-def version_filters(query: VersionQuery) -> list[Any]:
-    """WHERE clauses over `versions` for everything in `query` but the limit and order."""
+def version_filters(query: VersionQuery, current: Any = None) -> list[Any]:
+    """WHERE clauses over `versions` for everything in `query` but the limit and order.
+
+    `current` is the condition "this row is the production version" (`production_in_sql`);
+    without one, `query.production` names it.
+    """
     value = version_metrics.c.value
     clauses: list[Any] = [
         _has_metric(name, value >= float(v)) for name, v in query.min_metrics.items()
@@ -41,7 +48,7 @@ def version_filters(query: VersionQuery) -> list[Any]:
     if query.trained_before is not None:
         clauses.append(versions.c.training_date <= naive_utc(query.trained_before))
     if query.status is not None:
-        clauses.append(_status_clause(query.status, query.production))
+        clauses.append(_status_clause(query.status, _current(query, current)))
     clauses += [
         sa.exists().where(
             version_tags.c.version_id == versions.c.id,
@@ -53,8 +60,14 @@ def version_filters(query: VersionQuery) -> list[Any]:
     return clauses
 
 
-def page_rows(conn: Connection, model_id: int, query: VersionQuery) -> list[Any]:
+def page_rows(
+    conn: Connection, model_id: int, query: VersionQuery, *, with_pointers: bool = False
+) -> list[Any]:
     """(id, meta, name, status) of `query`'s page, in its order, in one statement when it can.
+
+    `with_pointers`: production is read by the statement itself (not `query.production`), and
+    each row carries every pointer of the model (`pointers`: {channel: version}), so a listing
+    and the channels it labels its versions with are one round trip, as of one moment.
 
     A page past the middle is read from the other end (the reversed order's first rows), as a
     database sorts the first rows of an order cheaply and the rows after 99,950 others dearly;
@@ -62,16 +75,19 @@ def page_rows(conn: Connection, model_id: int, query: VersionQuery) -> list[Any]
     whole metadata rows to skip 50,000 of them takes seconds, and sorting ids milliseconds.
     """
     offset, limit, reverse = query.offset, query.limit, False
+    current = production_in_sql(model_id) if with_pointers else None
     if limit is not None and offset > _FAR:
-        total = count_matching(conn, model_id, query)
+        total = count_matching(conn, model_id, query, current)
         if offset + limit > total // 2:
             offset, limit = max(0, total - offset - limit), max(0, min(limit, total - offset))
             reverse = True
-    ordered, joins = version_order(query, reverse=reverse)
-    wanted = (versions.c.id, versions.c.meta, versions.c.name, versions.c.status)
+    ordered, joins = version_order(query, reverse=reverse, current=current)
+    wanted: tuple[Any, ...] = (versions.c.id, versions.c.meta, versions.c.name, versions.c.status)
+    if with_pointers:
+        wanted = (*wanted, _pointers_json(conn, model_id))
     deep = offset > _FAR
     select = sa.select(*((versions.c.id,) if deep else wanted)).select_from(joins)
-    select = select.where(versions.c.model_id == model_id, *version_filters(query))
+    select = select.where(versions.c.model_id == model_id, *version_filters(query, current))
     select = select.order_by(*ordered).offset(offset)
     if limit is not None:
         select = select.limit(limit)
@@ -89,10 +105,12 @@ def page_rows(conn: Connection, model_id: int, query: VersionQuery) -> list[Any]
     return rows[::-1] if reverse else rows
 
 
-def count_matching(conn: Connection, model_id: int, query: VersionQuery) -> int:
-    """How many of the model's versions pass `query`'s filters."""
+def count_matching(
+    conn: Connection, model_id: int, query: VersionQuery, current: Any = None
+) -> int:
+    """How many of the model's versions pass `query`'s filters (`current`: `version_filters`)."""
     select = sa.select(sa.func.count()).where(
-        versions.c.model_id == model_id, *version_filters(query)
+        versions.c.model_id == model_id, *version_filters(query, current)
     )
     return int(conn.execute(select).scalar_one())
 
@@ -110,7 +128,9 @@ def metric_counts_of(conn: Connection, model_id: int) -> dict[str, int]:
     return {row[0]: int(row[1]) for row in conn.execute(select)}
 
 
-def version_order(query: VersionQuery, *, reverse: bool = False) -> tuple[list[Any], Any]:
+def version_order(
+    query: VersionQuery, *, reverse: bool = False, current: Any = None
+) -> tuple[list[Any], Any]:
     """ORDER BY clauses for `query.ordered`'s order (missing values last, ties newest first),
     and the FROM they need: `versions`, outer-joined to the sorted metric's rows.
 
@@ -125,9 +145,10 @@ def version_order(query: VersionQuery, *, reverse: bool = False) -> tuple[list[A
     if query.sort == "trained":
         value: Any = versions.c.training_date
     elif query.sort == "status":
-        current = versions.c.name == query.production if query.production else sa.false()
         value = sa.case(
-            (current, "production"), (versions.c.status.in_(SERVED), "archived"), else_="registered"
+            (_current(query, current), "production"),
+            (versions.c.status.in_(SERVED), "archived"),
+            else_="registered",
         )
     else:
         sorted_by = version_metrics.alias("sorted_by")
@@ -155,9 +176,35 @@ def _has_metric(name: str, condition: Any) -> Any:
     )
 
 
-def _status_clause(status: str, production: str | None) -> Any:
+def production_in_sql(model_id: int) -> Any:
+    """The condition "this row is the version production points to", read in the statement."""
+    named = (
+        sa.select(pointers.c.version)
+        .where(pointers.c.model_id == model_id, pointers.c.channel == PRODUCTION)
+        .scalar_subquery()
+    )
+    return sa.func.coalesce(versions.c.name == named, sa.false())
+
+
+def _current(query: VersionQuery, current: Any) -> Any:
+    if current is not None:
+        return current
+    return versions.c.name == query.production if query.production else sa.false()
+
+
+def _pointers_json(conn: Connection, model_id: int) -> Any:
+    """Every pointer of the model as one JSON object, a column (evaluated once per statement)."""
+    build = (
+        sa.func.json_object_agg if conn.dialect.name == "postgresql" else sa.func.json_group_object
+    )
+    agg = sa.select(build(pointers.c.channel, pointers.c.version)).where(
+        pointers.c.model_id == model_id
+    )
+    return sa.type_coerce(agg.scalar_subquery(), sa.JSON).label("pointers")
+
+
+def _status_clause(status: str, current: Any) -> Any:
     """`effective_status` as SQL: the production pointer overrides the stored status."""
-    current = versions.c.name == production if production else sa.false()
     was_live = versions.c.status.in_(SERVED)
     if status == Status.PRODUCTION:
         return current
@@ -171,3 +218,10 @@ def naive_utc(moment: datetime) -> datetime:
     if moment.tzinfo is not None:
         moment = moment.astimezone(UTC).replace(tzinfo=None)
     return moment
+
+
+def listed_metadata(row: Any, production: str | None) -> dict[str, Any]:
+    """A listed row's metadata with its status made effective against `production`."""
+    meta = dict(row.meta)
+    meta["deployment_status"] = effective_status(row.status, row.name, production)
+    return meta

@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from ..errors import CorruptVersionError
+from .sql_schema import EVENT_SECOND, events
 
 __all__ = [
     "ArtifactRow",
@@ -31,13 +32,21 @@ __all__ = [
     "fetch",
     "metadata_and_pointers",
     "metadata_of",
+    "names_in_second",
     "pointer_of",
+    "pointer_with_metadata",
     "pointers_of",
     "version_with_artifacts",
 ]
 
 _METADATA = "SELECT meta FROM modelreg_versions WHERE model_id = %s AND name = %s"
 _POINTER = "SELECT version FROM modelreg_pointers WHERE model_id = %s AND channel = %s"
+#: a writer's pointer read: the channel's version and that version's metadata (which a writer
+#: reads next: the gate compares it, a promote archives it)
+_POINTER_WITH_METADATA = (
+    "SELECT p.version, v.meta FROM modelreg_pointers p LEFT JOIN modelreg_versions v"
+    " ON v.model_id = p.model_id AND v.name = p.version WHERE p.model_id = %s AND p.channel = %s"
+)
 _POINTERS = "SELECT channel, version FROM modelreg_pointers WHERE model_id = %s ORDER BY channel"
 _ARTIFACTS = (
     "SELECT a.name, a.sha256, a.bytes, a.uri FROM modelreg_artifacts a"
@@ -79,6 +88,17 @@ def pointer_of(conn: Connection, model_id: int, channel: str) -> str | None:
     """The version `channel` points to, or None."""
     rows = fetch(conn, _POINTER, model_id, channel)
     return str(rows[0][0]) if rows else None
+
+
+def pointer_with_metadata(
+    conn: Connection, model_id: int, channel: str
+) -> tuple[str | None, dict[str, Any] | None]:
+    """The version `channel` points to and its metadata; (None, None) for an empty channel."""
+    rows = fetch(conn, _POINTER_WITH_METADATA, model_id, channel)
+    if not rows:
+        return None, None
+    name, meta = str(rows[0][0]), rows[0][1]
+    return name, None if meta is None else _decoded(meta, name)
 
 
 def pointers_of(conn: Connection, model_id: int) -> dict[str, str | None]:
@@ -162,3 +182,8 @@ def _decoded(meta: Any, name: str) -> dict[str, Any]:
             version=name,
         )
     return value
+
+
+def names_in_second(model_id: int, base: str) -> sa.Select[Any]:
+    """The version names events gave the second `base`: a lookup in `EVENT_SECOND`'s index."""
+    return sa.select(events.c.version).where(events.c.model_id == model_id, EVENT_SECOND == base)  # noqa: SIM300

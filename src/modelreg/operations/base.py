@@ -164,6 +164,14 @@ class Operations(ABC):
     def query(self, query: VersionQuery) -> list[dict[str, Any]]:
         """Metadata of the page of versions matching `query`, in its order, status effective."""
 
+    def query_with_pointers(
+        self, query: VersionQuery
+    ) -> tuple[list[dict[str, Any]], dict[str, str | None]]:
+        """`query`'s page, statuses effective against production, and the pointers that label
+        it (none may come with an empty page); a catalog reads both in one statement."""
+        pointers = self.pointers()
+        return self.query(query.at(pointers.get(PRODUCTION))), pointers
+
     @abstractmethod
     def count_versions(self, query: VersionQuery) -> int:
         """How many versions match `query`'s filters (the total its pages add up to)."""

@@ -63,9 +63,7 @@ class StoreOperations(StoreEdits, StorePromotions, Operations):
 
     def version_info(self, version: str) -> dict[str, Any]:
         channel = alias_channel(version)
-        meta, pointers = self.backend.metadata_and_pointers(
-            None if channel else version, channel
-        )
+        meta, pointers = self.backend.metadata_and_pointers(None if channel else version, channel)
         if meta is None:
             raise VersionNotFoundError(
                 f"version {version} not found in {self.location}", version=version
@@ -80,6 +78,11 @@ class StoreOperations(StoreEdits, StorePromotions, Operations):
 
     def query(self, query: VersionQuery) -> list[dict[str, Any]]:
         return self.backend.query(query)
+
+    def query_with_pointers(
+        self, query: VersionQuery
+    ) -> tuple[list[dict[str, Any]], dict[str, str | None]]:
+        return self.backend.query_with_pointers(query)
 
     def count_versions(self, query: VersionQuery) -> int:
         return self.backend.count(query)
