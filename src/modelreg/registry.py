@@ -338,11 +338,10 @@ class ModelRegistry(TransferMethods, EditMethods, PromotionMethods):
         trust = self.trust_pickle if trust_pickle is None else trust_pickle
         channel = alias_channel(validate_version(version))
         for _attempt in range(3):  # an alias may move, and the old one be cleaned up, meanwhile
-            name = self._resolve(version)
+            name, meta = self._ops.resolve_metadata(version)
             if name is None:
                 log.error("%s; promote one first", self.describe_missing(version))
                 return None
-            meta = self._ops.read_metadata(name)
             if meta is not None:
                 try:
                     with self._ops.checked_folder(meta) as folder:

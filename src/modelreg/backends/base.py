@@ -294,6 +294,12 @@ class Backend(ABC):
         target = name if name is not None else pointers.get(channel) if channel else None
         return (self.read_metadata(target) if target else None), pointers
 
+    def metadata_at(self, channel: str) -> tuple[str | None, dict[str, Any] | None]:
+        """The version `channel` points to and its metadata ((name, None) when that version
+        is gone, (None, None) for an empty channel); a catalog reads both in one statement."""
+        name = self.get_pointer(channel)
+        return name, (self.read_metadata(name) if name else None)
+
     def query_with_pointers(
         self, query: VersionQuery
     ) -> tuple[list[dict[str, Any]], dict[str, str | None]]:

@@ -434,6 +434,12 @@ class SqlBackend(Backend):
 
     # --- pointers -------------------------------------------------------------------------
 
+    def metadata_at(self, channel: str) -> tuple[str | None, dict[str, Any] | None]:
+        empty: tuple[str | None, dict[str, Any] | None] = (None, None)
+        return self._fetch(
+            lambda conn, model_id: reads.pointer_with_metadata(conn, model_id, channel), empty
+        )
+
     def get_pointer(self, channel: str) -> str | None:
         """In a writer's transaction, the version's metadata comes along (it is read next)."""
         if self._tx.conn is None:
@@ -441,10 +447,7 @@ class SqlBackend(Backend):
                 lambda conn, model_id: reads.pointer_of(conn, model_id, channel), None
             )
         if channel not in self._tx.pointers:
-            empty: tuple[str | None, dict[str, Any] | None] = (None, None)
-            found, meta = self._fetch(
-                lambda conn, model_id: reads.pointer_with_metadata(conn, model_id, channel), empty
-            )
+            found, meta = self.metadata_at(channel)
             self._tx.pointers[channel] = found
             if found is not None and meta is not None:
                 self._tx.metadata.setdefault(found, meta)

@@ -23,7 +23,7 @@ from ..backends.base import Debris, VersionQuery
 from ..events import Event
 from ..gate import GatePolicy, GateReport
 from ..metadata import VersionFields
-from ..versions import PRODUCTION
+from ..versions import PRODUCTION, alias_channel
 
 __all__ = [
     "UNSET",
@@ -163,6 +163,14 @@ class Operations(ABC):
     @abstractmethod
     def query(self, query: VersionQuery) -> list[dict[str, Any]]:
         """Metadata of the page of versions matching `query`, in its order, status effective."""
+
+    def resolve_metadata(self, version: str) -> tuple[str | None, dict[str, Any] | None]:
+        """The name `version` (a name or an alias) stands for, and that version's stored
+        metadata: (None, None) for an empty channel, (name, None) for a missing version. A
+        catalog reads both in one statement."""
+        channel = alias_channel(version)
+        name = self.get_pointer(channel) if channel else version
+        return name, (self.read_metadata(name) if name else None)
 
     def query_with_pointers(
         self, query: VersionQuery

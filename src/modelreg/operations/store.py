@@ -79,6 +79,12 @@ class StoreOperations(StoreEdits, StorePromotions, Operations):
     def query(self, query: VersionQuery) -> list[dict[str, Any]]:
         return self.backend.query(query)
 
+    def resolve_metadata(self, version: str) -> tuple[str | None, dict[str, Any] | None]:
+        channel = alias_channel(version)
+        if channel is None:
+            return version, self.backend.read_metadata(version)
+        return self.backend.metadata_at(channel)
+
     def query_with_pointers(
         self, query: VersionQuery
     ) -> tuple[list[dict[str, Any]], dict[str, str | None]]:
