@@ -1,4 +1,5 @@
-"""Connecting to a catalog: engines, driver errors, and the schema version check.
+"""Connecting to a catalog: engines, driver errors, the schema version check, and where
+the catalog's artifact store is (remembered from its blobs' URIs, or beside a SQLite file).
 
 Schema policy: an *empty* database (no modelreg tables, no recorded revision) is created on
 first use, since nothing can be lost and concurrent first users serialize on a lock. A catalog

@@ -6,7 +6,7 @@ key, the execution context, the result's row objects), so they are written once 
 text and run on the DBAPI connection SQLAlchemy's pool hands out: on PostgreSQL as prepared
 statements (psycopg's `prepare=True`: parsed and planned once per connection), on SQLite
 through sqlite3's own statement cache. The listings stay in `sql_query.py`: their statements
-change shape with every filter.
+change shape with every filter. `names_in_second`, register's lookup, is here as a statement.
 
 What SQLAlchemy would do on an error, `fetch` does too: the driver's error is raised as
 SQLAlchemy's `DBAPIError` (so `lower_errors` maps it as it maps every other catalog error), and
