@@ -40,10 +40,16 @@ def main() -> None:
         )
         names = [registry.register(workload.training_result(model, i)) for i in range(3)]
         registry.promote_to_production(names[0])
+        flip = list(range(10))  # each call moves production to the other of names[0:2]
         first_file = next(iter((registry.stored_metadata(names[1]) or {})["files"]))
         operations: dict[str, Callable[[], object]] = {
             "register": lambda: registry.register(workload.training_result(model, 9)),
-            "promote": lambda: registry.promote_to_production(names[1]),
+            "promote (already production: status checked only)": lambda: (
+                registry.promote_to_production(names[1])
+            ),
+            "promote (a move, as `compare_mlflow.py` times it)": lambda: (
+                registry.promote_to_production(names[flip.pop() % 2])
+            ),
             "load by version": lambda: registry.load_version(names[1]),
             "load production": lambda: registry.load_version("latest"),
             "production metadata": lambda: registry.get_version_info("latest"),

@@ -331,11 +331,8 @@ class ModelRegistry(TransferMethods, EditMethods, PromotionMethods):
 
     def get_version_info(self, version: str) -> dict[str, Any] | None:
         """The version's metadata, with its effective status and channels; None if absent."""
-        name = self._resolve(version)
-        try:
-            if name is None:
-                raise VersionNotFoundError(self.describe_missing(version), version=version)
-            return self._ops.version_info(name)
+        try:  # an alias is resolved by the same read (one statement on a catalog)
+            return self._ops.version_info(validate_version(version))
         except VersionNotFoundError:
             log.error("%s", self.describe_missing(version))
             return None
@@ -350,11 +347,10 @@ class ModelRegistry(TransferMethods, EditMethods, PromotionMethods):
         trust = self.trust_pickle if trust_pickle is None else trust_pickle
         channel = alias_channel(validate_version(version))
         for _attempt in range(3):  # an alias may move, and the old one be cleaned up, meanwhile
-            name = self._resolve(version)
+            name, meta = self._ops.resolve_metadata(version)
             if name is None:
                 log.error("%s; promote one first", self.describe_missing(version))
                 return None
-            meta = self._ops.read_metadata(name)
             if meta is not None:
                 try:
                     with self._ops.checked_folder(meta) as folder:
@@ -430,11 +426,10 @@ class ModelRegistry(TransferMethods, EditMethods, PromotionMethods):
         """`list_versions` for a query already built (`VersionQuery.from_params`: the server)."""
         if query.limit == 0:
             return []
-        pointers = self._ops.pointers()
-        query = query.at(pointers.get(PRODUCTION))
+        metas, pointers = self._ops.query_with_pointers(query)
         return [
             ModelVersion.from_metadata(meta, self._ops.location_of(meta["version"]), pointers)
-            for meta in self._ops.query(query)
+            for meta in metas
         ]
 
     def compare_versions(

@@ -18,6 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import modelreg.backends.sql_writes
 import modelreg.operations.store
 from conftest import make_result
 from modelreg import ModelRegistry
@@ -33,7 +34,7 @@ def main(mode: str, url: str, artifacts: str, count: str = "1") -> None:
             os.kill(os.getpid(), signal.SIGKILL)
             raise AssertionError("unreachable")
 
-        SqlBackend._insert_version = die  # type: ignore[method-assign]
+        modelreg.backends.sql_writes.insert_version = die  # type: ignore[assignment]
     if mode.startswith("register"):
         frozen = datetime(2026, 1, 26, 10, 30, tzinfo=UTC)
         modelreg.operations.store.utc_now = lambda: frozen  # type: ignore[attr-defined]

@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 from contract.conftest import postgres_schema_url, postgres_url  # noqa: F401
 from modelreg import ModelRegistry
-from modelreg.backends.sql import names_in_second
 from modelreg.backends.sql_engine import _alembic_config
+from modelreg.backends.sql_reads import names_in_second
 from modelreg.testing import make_result
 from modelreg.versions import parse_version
 

@@ -68,3 +68,37 @@ def test_sql_filters_match_the_reference(
     )
     backend = registry.backend
     assert backend.query(query) == Backend.query(backend, query)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    min_metrics=thresholds,
+    status=st.none() | st.sampled_from(["registered", "production", "archived"]),
+    sort=st.sampled_from(["version", "status", "trained", "accuracy"]),
+    descending=st.booleans(),
+    offset=st.integers(0, 4),
+    limit=st.none() | st.integers(1, 12),
+)
+def test_a_listing_with_its_pointers_in_one_statement_matches_the_reference(
+    registry: ModelRegistry,
+    min_metrics: dict[str, float],
+    status: str | None,
+    sort: str,
+    descending: bool,
+    offset: int,
+    limit: int | None,
+) -> None:
+    """Production read inside the statement filters and sorts as `query.production` does."""
+    query = VersionQuery(
+        min_metrics=min_metrics,
+        status=status,
+        sort=sort,
+        descending=descending,
+        offset=offset,
+        limit=limit,
+    )
+    backend = registry.backend
+    pointers = backend.pointers()
+    page, found = backend.query_with_pointers(query)
+    assert page == Backend.query(backend, query.at(pointers["production"]))
+    assert found == (pointers if page else {})

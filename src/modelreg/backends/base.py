@@ -27,7 +27,7 @@ from ..events import Event
 from ..integrity import file_records, stored_artifact_path, verify_files
 from ..metadata import METADATA_FILE, SERVED, Status, encode_metadata, parse_timestamp
 from ..query import VersionQuery, matches, ordered
-from ..versions import format_version_name, sort_newest_first
+from ..versions import PRODUCTION, format_version_name, sort_newest_first
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -83,8 +83,9 @@ class Backend(ABC):
     Derived, each with a correct default written from the primitives, overridden where a
     backend can do better (a folder renames instead of copying, a catalog asks its index):
     `staging`, `prepare_publish`, `local_folder`, `check_artifacts`, `get_pointer`,
-    `recent_events`, `names_used_at`, `query`, `count`, `metric_counts`, `debris`,
-    `remove_debris`, `interrupted_writes`, `location_of`, `model_names`, `for_model`, `close`.
+    `metadata_and_pointers`, `metadata_at`, `query_with_pointers`, `recent_events`,
+    `names_used_at`, `query`, `count`, `metric_counts`, `debris`, `remove_debris`,
+    `interrupted_writes`, `location_of`, `model_names`, `for_model`, `close`.
 
     The rules every backend keeps (the shipped suite `modelreg.testing` checks each one):
 
@@ -316,6 +317,31 @@ class Backend(ABC):
     def recent_events(self, since: datetime) -> list[Event]:
         """Events stamped at or after `since`, oldest first; a backend may read only the tail."""
         return [e for e in self.read_events() if not stamped_before(e, since)]
+
+    def metadata_and_pointers(
+        self, name: str | None, channel: str | None = None
+    ) -> tuple[dict[str, Any] | None, dict[str, str | None]]:
+        """Version `name`'s metadata, or with `name` None that of the version `channel` points
+        to (None when there is no such version), and every pointer; a catalog reads them in
+        one statement, so a metadata request costs one round trip."""
+        pointers = self.pointers()
+        target = name if name is not None else pointers.get(channel) if channel else None
+        return (self.read_metadata(target) if target else None), pointers
+
+    def metadata_at(self, channel: str) -> tuple[str | None, dict[str, Any] | None]:
+        """The version `channel` points to and its metadata ((name, None) when that version
+        is gone, (None, None) for an empty channel); a catalog reads both in one statement."""
+        name = self.get_pointer(channel)
+        return name, (self.read_metadata(name) if name else None)
+
+    def query_with_pointers(
+        self, query: VersionQuery
+    ) -> tuple[list[dict[str, Any]], dict[str, str | None]]:
+        """`query`'s page with statuses effective against production, and every pointer, as
+        of one moment; a catalog reads both in one statement (and may answer no pointers for
+        an empty page, which has no version to label)."""
+        pointers = self.pointers()
+        return self.query(query.at(pointers.get(PRODUCTION))), pointers
 
     def names_used_at(self, moment: datetime) -> set[str]:
         """Every name the audit log has given `moment`'s second (`YYYYMMDD_HHMMSS`, `_2` ...).

@@ -15,12 +15,11 @@ from __future__ import annotations
 import contextlib
 import copy
 import logging
-import math
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -37,26 +36,32 @@ from ..errors import (
 from ..events import Event
 from ..integrity import artifact_path, file_records, stored_artifact_path
 from ..lower_errors import translated
-from ..metadata import METADATA_FILE, Status, encode_metadata, parse_timestamp, utc_now
-from ..versions import format_version_name, parse_version, validate_model_name
+from ..metadata import METADATA_FILE, encode_metadata, utc_now
+from ..versions import PRODUCTION, format_version_name, validate_model_name
+from . import sql_reads as reads
+from . import sql_writes as writes
 from .artifact_store import ArtifactStore, Blob, link_or_copy
-from .base import DEFAULT_MODEL, Backend, Debris, VersionQuery, effective_status
-from .sql_engine import create_engine, ensure_schema, reader, sqlite_path
+from .base import DEFAULT_MODEL, Backend, Debris, VersionQuery
+from .sql_engine import (
+    create_engine,
+    default_artifacts,
+    ensure_schema,
+    reader,
+    remembered_store,
+)
 from .sql_query import (
     count_matching,
-    index_tags,
+    listed_metadata,
     metric_counts_of,
     naive_utc,
     page_rows,
 )
 from .sql_schema import (
-    EVENT_SECOND,
     OWNED_BY_VERSION,
     artifacts,
     events,
     models,
     pointers,
-    version_metrics,
     versions,
 )
 
@@ -65,19 +70,37 @@ __all__ = ["SqlBackend"]
 log = logging.getLogger("modelreg")
 
 #: advisory locks, keyed by the catalog's schema so catalogs in one database never queue on
-#: each other: one per model (the writers' lock), one for blobs (shared by uploaders)
-_MODEL_LOCK = "SELECT pg_advisory_xact_lock(hashtext('modelreg:' || current_schema()), :id)"
+#: each other: one per model (the writers' lock), one for blobs (shared by uploaders). The
+#: model's lock is taken with the transaction's lock_timeout set first, in one round trip
+#: (the FROM's row, and so its set_config, exists before the lock is asked for)
+_MODEL_LOCK = (
+    "SELECT pg_advisory_xact_lock(hashtext('modelreg:' || current_schema()), :id)"
+    " FROM (SELECT set_config('lock_timeout', :ms, true)) AS timeout"
+)
 _BLOB_LOCK = "SELECT {fn}(hashtext('modelreg-blobs:' || current_schema()), 0)"
+_T = TypeVar("_T")
 #: an unreferenced blob younger than this may be an upload in flight (reported, not removed)
 ORPHAN_GRACE_SECONDS = 3600.0
 
 
 class _Tx(threading.local):
+    """A thread's writer transaction, and what it has read or written so far.
+
+    The transaction holds the model's writers' lock (PostgreSQL: its advisory lock; SQLite:
+    the database's), so no other writer changes this model's rows before it ends: a version's
+    metadata or a channel's pointer read once is read from here after (a promote judges, then
+    moves, then rewrites the statuses of the versions it read), and writing metadata whose
+    tags are those already stored leaves the tag index alone. Copies go out, never the kept
+    objects, and everything is forgotten when the transaction ends, committed or not.
+    """
+
     conn: Connection | None = None
     after_commit: list[Callable[[], None]]
+    metadata: dict[str, dict[str, Any]]
+    pointers: dict[str, str | None]
 
     def __init__(self) -> None:
-        self.after_commit = []
+        self.after_commit, self.metadata, self.pointers = [], {}, {}
 
 
 class SqlBackend(Backend):
@@ -105,8 +128,8 @@ class SqlBackend(Backend):
         self._store = ArtifactStore(
             artifacts
             or from_environment("artifacts")
-            or _remembered_store(self._engine)
-            or _default_artifacts(self._engine.url),
+            or remembered_store(self._engine)
+            or default_artifacts(self._engine.url),
             storage_options=storage_options,
             cache_dir=cache_dir,
         )
@@ -158,6 +181,8 @@ class SqlBackend(Backend):
                     finally:
                         self._tx.conn = None
                         pending, self._tx.after_commit = self._tx.after_commit, []
+                        self._tx.metadata.clear()
+                        self._tx.pointers.clear()
             except BaseException:
                 self._model_id = None  # it may have been created by the rolled-back transaction
                 raise
@@ -171,8 +196,7 @@ class SqlBackend(Backend):
         model_id = self._ensure_model(conn)
         if conn.dialect.name == "postgresql":
             ms = max(1, int(self._lock_timeout * 1000))
-            conn.exec_driver_sql(f"SET LOCAL lock_timeout = {ms}")
-            conn.execute(sa.text(_MODEL_LOCK), {"id": model_id})
+            conn.execute(sa.text(_MODEL_LOCK), {"id": model_id, "ms": str(ms)})
 
     def _lock_blobs(self, conn: Connection, *, exclusive: bool) -> None:
         """Uploaders share this lock until they commit; removing blobs takes it alone."""
@@ -190,6 +214,12 @@ class SqlBackend(Backend):
         with translated("read from", self.location), self._reader.connect() as conn:
             yield conn
 
+    def _fetch(self, read: Callable[[Connection, int], _T], absent: _T) -> _T:
+        """`read(conn, model_id)` on a reading connection; `absent` when the model has no row."""
+        with self._read() as conn:
+            model_id = self._find_model(conn)
+            return absent if model_id is None else read(conn, model_id)
+
     def _writer(self) -> Connection:
         if self._tx.conn is None:
             raise RuntimeError("SqlBackend writes must run inside transaction()")
@@ -202,7 +232,7 @@ class SqlBackend(Backend):
             found = self._find_model(conn)
             if found is None:
                 row = {"name": self.model, "created_at": naive_utc(utc_now())}
-                _insert_ignore(conn, models, row)
+                writes.insert_ignore(conn, models, row)
                 found = self._find_model(conn)
             self._model_id = found
         assert self._model_id is not None
@@ -278,146 +308,66 @@ class SqlBackend(Backend):
             blobs = self._upload(staged, metadata.get("files") or {})
             try:
                 with conn.begin_nested():
-                    version_id = self._insert_version(conn, model_id, name, metadata)
+                    version_id = writes.insert_version(conn, model_id, name, metadata)
             except sa.exc.IntegrityError as exc:
                 raise VersionExistsError(
                     f"version {name} already exists in {self.location} (model {self.model})",
                     version=name,
                 ) from exc
-            self._insert_details(conn, version_id, metadata, blobs)
-
-    def _insert_version(
-        self, conn: Connection, model_id: int, name: str, metadata: Mapping[str, Any]
-    ) -> int:
-        parsed = parse_version(name)
-        registered = naive_utc(parse_timestamp(metadata.get("registered_at") or parsed.timestamp))
-        trained = metadata.get("training_date")
-        row = {
-            "model_id": model_id,
-            "name": name,
-            "stamp": naive_utc(parsed.timestamp),
-            "counter": parsed.counter,
-            "training_date": naive_utc(parse_timestamp(trained)) if trained else registered,
-            "registered_at": registered,
-            "status": _status_of(metadata),
-            "meta": dict(metadata),
-        }
-        return int(
-            conn.execute(versions.insert().values(row).returning(versions.c.id)).scalar_one()
-        )
-
-    def _insert_details(
-        self,
-        conn: Connection,
-        version_id: int,
-        metadata: Mapping[str, Any],
-        blobs: Mapping[str, Blob],
-    ) -> None:
-        metrics = [
-            {"version_id": version_id, "name": key, "value": float(value)}
-            for key, value in (metadata.get("metrics") or {}).items()
-            if isinstance(value, int | float)
-            and not isinstance(value, bool)
-            and math.isfinite(value)
-        ]
-        if metrics:
-            conn.execute(version_metrics.insert(), metrics)
-        index_tags(conn, version_id, metadata)
-        if blobs:
-            conn.execute(
-                artifacts.insert(),
-                [
-                    {
-                        "version_id": version_id,
-                        "name": fname,
-                        "sha256": blob.sha256,
-                        "bytes": blob.bytes,
-                        "uri": blob.uri,
-                    }
-                    for fname, blob in blobs.items()
-                ],
-            )
+            writes.insert_details(conn, version_id, metadata, blobs)
 
     def _version_clause(self, model_id: int, name: str) -> Any:
         return sa.and_(versions.c.model_id == model_id, versions.c.name == name)
 
     def version_names(self) -> list[str]:
-        with self._read() as conn:
-            model_id = self._find_model(conn)
-            if model_id is None:
-                return []
+        def names(conn: Connection, model_id: int) -> list[str]:
             query = sa.select(versions.c.name).where(versions.c.model_id == model_id)
             return list(conn.execute(query).scalars())
+
+        return self._fetch(names, [])
 
     def read_metadata(self, name: str | None) -> dict[str, Any] | None:
         if name is None:
             return self._read_model_record()
-        with self._read() as conn:
-            model_id = self._find_model(conn)
-            if model_id is None:
-                return None
-            row = conn.execute(
-                sa.select(versions.c.meta).where(self._version_clause(model_id, name))
-            ).first()
-        return None if row is None else dict(row.meta)
+        writing, known = self._tx.conn is not None, self._tx.metadata
+        if writing and name in known:
+            return copy.deepcopy(known[name])
+        meta = self._fetch(lambda conn, model_id: reads.metadata_of(conn, model_id, name), None)
+        if writing and meta is not None:
+            known[name] = copy.deepcopy(meta)
+        return meta
+
+    def metadata_and_pointers(
+        self, name: str | None, channel: str | None = None
+    ) -> tuple[dict[str, Any] | None, dict[str, str | None]]:
+        """One statement: the version's metadata and every pointer, as of one moment."""
+        nothing: tuple[dict[str, Any] | None, dict[str, str | None]] = (None, {})
+        return self._fetch(
+            lambda conn, model_id: reads.metadata_and_pointers(conn, model_id, name, channel),
+            nothing,
+        )
 
     def write_metadata(self, name: str | None, metadata: Mapping[str, Any]) -> None:
         if name is None:
             self._write_model_record(metadata)
             return
         with self.transaction():
-            conn = self._writer()
-            version_id = conn.execute(
-                versions.update()
-                .where(self._version_clause(self._ensure_model(conn), name))
-                .values(meta=dict(metadata), status=_status_of(metadata))
-                .returning(versions.c.id)
-            ).scalar_one_or_none()
-            if version_id is not None:
-                index_tags(conn, version_id, metadata, replace=True)
+            conn, known = self._writer(), self._tx.metadata
+            model_id = self._ensure_model(conn)
+            if writes.update_metadata(conn, model_id, name, metadata, known.get(name)):
+                known[name] = copy.deepcopy(dict(metadata))
 
-    def _artifact_rows(self, name: str) -> list[Any]:
-        with self._read() as conn:
-            model_id = self._find_model(conn)
-            if model_id is None:
-                return []
-            query = (
-                sa.select(artifacts.c.name, artifacts.c.sha256, artifacts.c.bytes, artifacts.c.uri)
-                .join(versions, versions.c.id == artifacts.c.version_id)
-                .where(self._version_clause(model_id, name))
-                .order_by(artifacts.c.name)
-            )
-            return list(conn.execute(query))
-
-    def _version_with_artifacts(self, name: str) -> tuple[dict[str, Any], list[Any]] | None:
-        """A version's metadata and artifact rows in one statement (one round trip)."""
-        with self._read() as conn:
-            model_id = self._find_model(conn)
-            if model_id is None:
-                return None
-            query = (
-                sa.select(
-                    versions.c.meta,
-                    artifacts.c.name.label("file"),
-                    artifacts.c.sha256,
-                    artifacts.c.bytes,
-                    artifacts.c.uri,
-                )
-                .select_from(versions.outerjoin(artifacts, artifacts.c.version_id == versions.c.id))
-                .where(self._version_clause(model_id, name))
-                .order_by(artifacts.c.name)
-            )
-            rows = list(conn.execute(query))
-        if not rows:
-            return None
-        return dict(rows[0].meta), [row for row in rows if row.file is not None]
+    def _artifact_rows(self, name: str) -> list[reads.ArtifactRow]:
+        return self._fetch(lambda conn, model_id: reads.artifact_rows(conn, model_id, name), [])
 
     @contextlib.contextmanager
     def local_folder(self, name: str) -> Iterator[Path]:
         """The version assembled from the download cache, each blob hashed as it is placed
         against the catalog's row, and the rows matching the metadata's records (so
         `verifies_local_folder`: a load hashes each artifact once)."""
-        found = self._version_with_artifacts(name)
+        found = self._fetch(
+            lambda conn, model_id: reads.version_with_artifacts(conn, model_id, name), None
+        )
         if found is None:
             raise VersionNotFoundError(f"version {name} not found in {self.location}", version=name)
         meta, rows = found
@@ -438,7 +388,7 @@ class SqlBackend(Backend):
 
     def check_artifacts(self, name: str, files: Mapping[str, Mapping[str, Any]]) -> None:
         """Hash every blob as the store holds it: a good cached copy proves nothing."""
-        uris = {row.name: row.uri for row in self._artifact_rows(name)}
+        uris = {row.file: row.uri for row in self._artifact_rows(name)}
         for fname, record in files.items():
             uri = uris.get(fname)
             if uri is None:
@@ -451,7 +401,7 @@ class SqlBackend(Backend):
 
     def open_artifact(self, name: str, filename: str) -> IO[bytes]:
         for row in self._artifact_rows(name):
-            if row.name == filename:
+            if row.file == filename:
                 return self._store.open(row.uri)
         raise VersionNotFoundError(
             f"version {name} in {self.location} has no artifact {filename!r}", version=name
@@ -464,6 +414,7 @@ class SqlBackend(Backend):
             row = conn.execute(
                 sa.select(versions.c.id).where(self._version_clause(self._ensure_model(conn), name))
             ).first()
+            self._tx.metadata.pop(name, None)
             if row is None:
                 return
             uris = list(
@@ -483,20 +434,29 @@ class SqlBackend(Backend):
             conn.info["writer"] = True
             with conn.begin():
                 self._lock_blobs(conn, exclusive=True)
-                for uri in sorted(set(uris) - _referenced(conn, uris)):
+                for uri in sorted(set(uris) - writes.referenced(conn, uris)):
                     self._store.delete(uri)
 
     # --- pointers -------------------------------------------------------------------------
 
+    def metadata_at(self, channel: str) -> tuple[str | None, dict[str, Any] | None]:
+        empty: tuple[str | None, dict[str, Any] | None] = (None, None)
+        return self._fetch(
+            lambda conn, model_id: reads.pointer_with_metadata(conn, model_id, channel), empty
+        )
+
     def get_pointer(self, channel: str) -> str | None:
-        with self._read() as conn:
-            model_id = self._find_model(conn)
-            if model_id is None:
-                return None
-            query = sa.select(pointers.c.version).where(
-                pointers.c.model_id == model_id, pointers.c.channel == channel
+        """In a writer's transaction, the version's metadata comes along (it is read next)."""
+        if self._tx.conn is None:
+            return self._fetch(
+                lambda conn, model_id: reads.pointer_of(conn, model_id, channel), None
             )
-            return conn.execute(query).scalar_one_or_none()
+        if channel not in self._tx.pointers:
+            found, meta = self.metadata_at(channel)
+            self._tx.pointers[channel] = found
+            if found is not None and meta is not None:
+                self._tx.metadata.setdefault(found, meta)
+        return self._tx.pointers[channel]
 
     def set_pointer(self, channel: str, name: str | None) -> None:
         with self.transaction():
@@ -513,18 +473,10 @@ class SqlBackend(Backend):
                         updated_at=naive_utc(utc_now()),
                     )
                 )
+            self._tx.pointers[channel] = name
 
     def pointers(self) -> dict[str, str | None]:
-        with self._read() as conn:
-            model_id = self._find_model(conn)
-            if model_id is None:
-                return {}
-            query = (
-                sa.select(pointers.c.channel, pointers.c.version)
-                .where(pointers.c.model_id == model_id)
-                .order_by(pointers.c.channel)
-            )
-            return {row.channel: row.version for row in conn.execute(query)}
+        return self._fetch(reads.pointers_of, {})
 
     # --- events ---------------------------------------------------------------------------
 
@@ -556,12 +508,12 @@ class SqlBackend(Backend):
     def names_used_at(self, moment: datetime) -> set[str]:
         """One indexed lookup (`EVENT_SECOND`), however long the audit log has grown."""
         base = format_version_name(moment)
-        with self._read() as conn:
-            model_id = self._find_model(conn)
-            if model_id is None:
-                return set()
-            query = names_in_second(model_id, base)
-            return {str(name) for name in conn.execute(query).scalars() if name is not None}
+
+        def names(conn: Connection, model_id: int) -> set[str]:
+            found = conn.execute(reads.names_in_second(model_id, base)).scalars()
+            return {str(name) for name in found if name is not None}
+
+        return self._fetch(names, set())
 
     # --- leftovers ------------------------------------------------------------------------
 
@@ -586,7 +538,7 @@ class SqlBackend(Backend):
         if not blobs:
             return leftovers
         with self._read() as conn:
-            referenced = _referenced(conn, [b.uri for b in blobs])
+            referenced = writes.referenced(conn, [b.uri for b in blobs])
         locked = self._tx.conn is not None
         return leftovers + [
             Debris("orphan-blob", blob.uri, f"{blob.bytes} bytes no version references")
@@ -604,7 +556,7 @@ class SqlBackend(Backend):
         with self.transaction():
             conn = self._writer()
             self._lock_blobs(conn, exclusive=True)
-            if not _referenced(conn, [item.path]):
+            if not writes.referenced(conn, [item.path]):
                 self._store.delete(item.path)
 
     # --- derived, pushed into SQL ---------------------------------------------------------
@@ -614,85 +566,24 @@ class SqlBackend(Backend):
 
         How a far page stays cheap: `sql_query.page_rows`.
         """
-        with self._read() as conn:
-            model_id = self._find_model(conn)
-            if model_id is None:
-                return []
-            rows = page_rows(conn, model_id, query)
-        found = []
-        for row in rows:
-            meta = dict(row.meta)
-            meta["deployment_status"] = effective_status(row.status, row.name, query.production)
-            found.append(meta)
-        return found
+        none: list[Any] = []
+        rows = self._fetch(lambda conn, model_id: page_rows(conn, model_id, query), none)
+        return [listed_metadata(row, query.production) for row in rows]
+
+    def query_with_pointers(
+        self, query: VersionQuery
+    ) -> tuple[list[dict[str, Any]], dict[str, str | None]]:
+        """One statement: the page, production read in it, and every pointer on each row
+        (an empty page answers no pointers: there is no version to label)."""
+        none: list[Any] = []
+        rows = self._fetch(
+            lambda conn, model_id: page_rows(conn, model_id, query, with_pointers=True), none
+        )
+        found = dict(rows[0].pointers or {}) if rows else {}
+        return [listed_metadata(row, found.get(PRODUCTION)) for row in rows], found
 
     def count(self, query: VersionQuery) -> int:
-        with self._read() as conn:
-            model_id = self._find_model(conn)
-            return 0 if model_id is None else count_matching(conn, model_id, query)
+        return self._fetch(lambda conn, model_id: count_matching(conn, model_id, query), 0)
 
     def metric_counts(self) -> dict[str, int]:
-        with self._read() as conn:
-            model_id = self._find_model(conn)
-            if model_id is None:
-                return {}
-            return metric_counts_of(conn, model_id)
-
-
-def names_in_second(model_id: int, base: str) -> sa.Select[Any]:
-    """The version names events gave the second `base`: a lookup in `EVENT_SECOND`'s index."""
-    return sa.select(events.c.version).where(events.c.model_id == model_id, EVENT_SECOND == base)  # noqa: SIM300
-
-
-def _status_of(metadata: Mapping[str, Any]) -> str:
-    return str(metadata.get("deployment_status") or Status.REGISTERED.value)
-
-
-def _referenced(conn: Connection, uris: list[str]) -> set[str]:
-    found: set[str] = set()
-    for start in range(0, len(uris), 500):
-        chunk = uris[start : start + 500]
-        query = sa.select(artifacts.c.uri).where(artifacts.c.uri.in_(chunk)).distinct()
-        found.update(conn.execute(query).scalars())
-    return found
-
-
-def _insert_ignore(conn: Connection, table: sa.Table, values: Mapping[str, Any]) -> None:
-    """INSERT that does nothing when a unique key is taken (a concurrent first writer)."""
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        conn.execute(pg_insert(table).values(**values).on_conflict_do_nothing())
-    else:
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-        conn.execute(sqlite_insert(table).values(**values).on_conflict_do_nothing())
-
-
-def _remembered_store(engine: sa.Engine) -> str | None:
-    """The store this catalog's artifacts live in, read back from any one of their URIs.
-
-    A blob's URI is `<store>/sha256/<ab>/<sha256>` (`ArtifactStore.uri`), so once a version is
-    in, the catalog names its own store: only the first set-up has to give `--artifacts`.
-    """
-    try:
-        with engine.connect() as conn:
-            uri = conn.execute(sa.select(artifacts.c.uri).limit(1)).scalar()
-    except sa.exc.SQLAlchemyError:  # no tables yet (a new catalog), or not reachable: say so later
-        return None
-    if not isinstance(uri, str) or "/sha256/" not in uri:
-        return None
-    return uri.rsplit("/sha256/", 1)[0]
-
-
-def _default_artifacts(url: sa.URL) -> str:
-    db_file = sqlite_path(url)
-    if db_file is None:
-        raise InvalidInputError(
-            f"a new {url.get_backend_name()} catalog needs an artifact store the first time: "
-            "give --artifacts s3://bucket/prefix (CLI), artifacts='s3://bucket/prefix' "
-            "(Python) or $MODELREG_ARTIFACTS (any fsspec URL or folder); once it holds a "
-            "version, the catalog remembers its store",
-            location=url.render_as_string(hide_password=True),
-        )
-    return str(db_file.with_name(db_file.stem + "-artifacts"))
+        return self._fetch(metric_counts_of, {})

@@ -1,4 +1,5 @@
-"""Connecting to a catalog: engines, driver errors, and the schema version check.
+"""Connecting to a catalog: engines, driver errors, the schema version check, and where
+the catalog's artifact store is (remembered from its blobs' URIs, or beside a SQLite file).
 
 Schema policy: an *empty* database (no modelreg tables, no recorded revision) is created on
 first use, since nothing can be lost and concurrent first users serialize on a lock. A catalog
@@ -26,15 +27,17 @@ from sqlalchemy.engine import Connection, Engine
 
 from ..errors import InvalidInputError, SchemaVersionError
 from ..lower_errors import translated
-from .sql_schema import SCHEMA_VERSION_TABLE, metadata
+from .sql_schema import SCHEMA_VERSION_TABLE, artifacts, metadata
 
 __all__ = [
     "MIGRATIONS",
     "POOL_RECYCLE_SECONDS",
     "create_engine",
+    "default_artifacts",
     "ensure_schema",
     "head_revision",
     "reader",
+    "remembered_store",
     "sqlite_path",
     "upgrade_catalog",
     "upgrade_schema",
@@ -75,6 +78,35 @@ def create_engine(url: str, *, lock_timeout: float) -> Engine:
         f"unsupported catalog {backend!r} in {url!r}: use postgresql:// or sqlite:///",
         location=url,
     )
+
+
+def remembered_store(engine: Engine) -> str | None:
+    """The store this catalog's artifacts live in, read back from any one of their URIs.
+
+    A blob's URI is `<store>/sha256/<ab>/<sha256>` (`ArtifactStore.uri`), so once a version is
+    in, the catalog names its own store: only the first set-up has to give `--artifacts`.
+    """
+    try:
+        with engine.connect() as conn:
+            uri = conn.execute(sa.select(artifacts.c.uri).limit(1)).scalar()
+    except sa.exc.SQLAlchemyError:  # no tables yet (a new catalog), or not reachable: say so later
+        return None
+    if not isinstance(uri, str) or "/sha256/" not in uri:
+        return None
+    return uri.rsplit("/sha256/", 1)[0]
+
+
+def default_artifacts(url: sa.URL) -> str:
+    db_file = sqlite_path(url)
+    if db_file is None:
+        raise InvalidInputError(
+            f"a new {url.get_backend_name()} catalog needs an artifact store the first time: "
+            "give --artifacts s3://bucket/prefix (CLI), artifacts='s3://bucket/prefix' "
+            "(Python) or $MODELREG_ARTIFACTS (any fsspec URL or folder); once it holds a "
+            "version, the catalog remembers its store",
+            location=url.render_as_string(hide_password=True),
+        )
+    return str(db_file.with_name(db_file.stem + "-artifacts"))
 
 
 def reader(engine: Engine) -> Engine:

@@ -23,7 +23,7 @@ from ..backends.base import Debris, VersionQuery
 from ..events import Event
 from ..gate import GatePolicy, GateReport
 from ..metadata import VersionFields
-from ..versions import PRODUCTION
+from ..versions import PRODUCTION, alias_channel
 
 __all__ = [
     "UNSET",
@@ -153,15 +153,32 @@ class Operations(ABC):
         """A version's metadata exactly as stored; None when it does not exist."""
 
     @abstractmethod
-    def version_info(self, name: str) -> dict[str, Any]:
+    def version_info(self, version: str) -> dict[str, Any]:
         """Metadata with the effective `deployment_status`, its `channels` and `path`.
 
-        Raises VersionNotFoundError when the version does not exist.
+        `version` is a name or an alias (`latest`, `@staging`), resolved in the same read.
+        Raises VersionNotFoundError when the version (or the alias's channel) is empty.
         """
 
     @abstractmethod
     def query(self, query: VersionQuery) -> list[dict[str, Any]]:
         """Metadata of the page of versions matching `query`, in its order, status effective."""
+
+    def resolve_metadata(self, version: str) -> tuple[str | None, dict[str, Any] | None]:
+        """The name `version` (a name or an alias) stands for, and that version's stored
+        metadata: (None, None) for an empty channel, (name, None) for a missing version. A
+        catalog reads both in one statement."""
+        channel = alias_channel(version)
+        name = self.get_pointer(channel) if channel else version
+        return name, (self.read_metadata(name) if name else None)
+
+    def query_with_pointers(
+        self, query: VersionQuery
+    ) -> tuple[list[dict[str, Any]], dict[str, str | None]]:
+        """`query`'s page, statuses effective against production, and the pointers that label
+        it (none may come with an empty page); a catalog reads both in one statement."""
+        pointers = self.pointers()
+        return self.query(query.at(pointers.get(PRODUCTION))), pointers
 
     @abstractmethod
     def count_versions(self, query: VersionQuery) -> int:

@@ -50,7 +50,7 @@ from ..lower_errors import translated
 from ..metadata import METADATA_FILE, VersionFields, encode_metadata, iso_utc
 from ..query import TOTAL_HEADER
 from ..tags import tags_of
-from ..versions import PRODUCTION, validate_model_name
+from ..versions import PRODUCTION, alias_channel, validate_model_name
 from .base import (
     UNSET,
     HistoryMerge,
@@ -168,8 +168,14 @@ class RemoteOperations(Operations):
             raise RemoteError(f"the server at {self.location} answered metric counts unreadably")
         return counts
 
-    def version_info(self, name: str) -> dict[str, Any]:
+    def version_info(self, version: str) -> dict[str, Any]:
         """One request: the server answers metadata, effective status and channels at once."""
+        channel = alias_channel(version)
+        name = self.get_pointer(channel) if channel else version
+        if name is None:
+            raise VersionNotFoundError(
+                f"{channel} points to no version in {self.location}", version=version
+            )
         info: dict[str, Any] = self._json("GET", f"/api/versions/{name}")
         if not isinstance(info, dict) or info.get("version") != name:
             raise CorruptVersionError(

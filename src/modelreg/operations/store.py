@@ -26,7 +26,7 @@ from ..errors import (
 from ..events import Event, previous_target
 from ..integrity import verify_files
 from ..metadata import Status, VersionFields, build_metadata, current_user, iso_utc, utc_now
-from ..versions import PRODUCTION, next_candidates, sort_newest_first
+from ..versions import PRODUCTION, alias_channel, next_candidates, sort_newest_first
 from . import transfer, verify
 from ._writes import all_or_nothing, exists, log_or_undo
 from .base import UNSET, HistoryMerge, Imported, Operations, PointerMove, VerifyReport
@@ -61,13 +61,16 @@ class StoreOperations(StoreEdits, StorePromotions, Operations):
     def read_metadata(self, name: str) -> dict[str, Any] | None:
         return self.backend.read_metadata(name)
 
-    def version_info(self, name: str) -> dict[str, Any]:
-        meta = self.backend.read_metadata(name)
+    def version_info(self, version: str) -> dict[str, Any]:
+        channel = alias_channel(version)
+        meta, pointers = self.backend.metadata_and_pointers(None if channel else version, channel)
         if meta is None:
-            raise VersionNotFoundError(f"version {name} not found in {self.location}", version=name)
-        pointers = self.pointers()
+            raise VersionNotFoundError(
+                f"version {version} not found in {self.location}", version=version
+            )
+        name = meta["version"]
         meta["deployment_status"] = effective_status(
-            meta.get("deployment_status"), meta["version"], pointers.get(PRODUCTION)
+            meta.get("deployment_status"), name, pointers.get(PRODUCTION)
         )
         meta["channels"] = sorted(c for c, target in pointers.items() if target == name)
         meta["path"] = str(self.backend.location_of(meta["version"]))
@@ -75,6 +78,17 @@ class StoreOperations(StoreEdits, StorePromotions, Operations):
 
     def query(self, query: VersionQuery) -> list[dict[str, Any]]:
         return self.backend.query(query)
+
+    def resolve_metadata(self, version: str) -> tuple[str | None, dict[str, Any] | None]:
+        channel = alias_channel(version)
+        if channel is None:
+            return version, self.backend.read_metadata(version)
+        return self.backend.metadata_at(channel)
+
+    def query_with_pointers(
+        self, query: VersionQuery
+    ) -> tuple[list[dict[str, Any]], dict[str, str | None]]:
+        return self.backend.query_with_pointers(query)
 
     def count_versions(self, query: VersionQuery) -> int:
         return self.backend.count(query)

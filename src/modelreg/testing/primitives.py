@@ -203,6 +203,28 @@ class BackendContract:
         for channel in ("canary", "production"):
             assert backend.get_pointer(channel) == Backend.get_pointer(backend, channel)
 
+    def test_a_read_with_the_pointers_answers_as_the_primitives_do(self, backend: Backend) -> None:
+        """`metadata_and_pointers`, `metadata_at`, `query_with_pointers`: one moment's reads."""
+        _publish(backend)
+        _publish(backend, _OTHER, rmse=0.3)
+        assert backend.metadata_and_pointers(None, "production") == (None, {})
+        assert backend.metadata_at("production") == (None, None)
+        with backend.transaction():
+            backend.set_pointer("production", _NAME)
+            backend.set_pointer("staging", _OTHER)
+        pointers = {"production": _NAME, "staging": _OTHER}
+        assert backend.metadata_and_pointers(None, "staging") == (
+            backend.read_metadata(_OTHER),
+            pointers,
+        )
+        assert backend.metadata_and_pointers(_NAME) == (backend.read_metadata(_NAME), pointers)
+        assert backend.metadata_and_pointers("20260126_103059") == (None, pointers)
+        assert backend.metadata_at("staging") == (_OTHER, backend.read_metadata(_OTHER))
+        page, found = backend.query_with_pointers(VersionQuery(status="production"))
+        assert [meta["version"] for meta in page] == [_NAME] and found == pointers
+        assert page == backend.query(VersionQuery(status="production", production=_NAME))
+        assert backend.query_with_pointers(VersionQuery(min_metrics={"rmse": 9.0}))[0] == []
+
     # --- events and writers ---------------------------------------------------------------
 
     def test_events_read_back_in_the_order_appended(self, backend: Backend) -> None:
