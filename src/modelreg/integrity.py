@@ -35,6 +35,7 @@ __all__ = [
     "hash_folder",
     "hash_limited",
     "open_artifact_file",
+    "source_files",
     "stored_artifact_path",
     "stored_name",
     "verify_files",
@@ -146,6 +147,15 @@ def copy_hashed(
     Each is hashed as it is written, so nothing is read twice; returns their records.
     """
     return _fsutil.copy_into(source, dest, progress)
+
+
+def source_files(source: Path) -> dict[str, Path]:
+    """The artifacts of a file or folder to register, `{name: path}`, each name checked by
+    the one artifact-name rule (a folder's metadata.json is not one of them)."""
+    found = _fsutil.source_files(source)
+    for name in found:
+        validate_artifact_name(name)
+    return found
 
 
 def hash_folder(folder: Path, known: Mapping[str, Mapping[str, Any]] | None = None) -> dict:

@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from .._fsutil import copy_file_hashed, make_dirs
 from ..approvals import PromotionRequest
 from ..backends.base import Debris, VersionQuery
 from ..events import Event
@@ -223,6 +224,29 @@ class Operations(ABC):
         `files` are the staged files' records ({sha256, bytes}), `artifacts` the description
         of how they were written, `fields` the caller's validated metadata.
         """
+
+    def register_sources(
+        self,
+        sources: Mapping[str, Path],
+        artifacts: Mapping[str, Any],
+        fields: VersionFields,
+        progress: Callable[[int], None] | None = None,
+    ) -> str:
+        """Publish files already on disk (`{artifact name: path}`) as a new version.
+
+        By default each is copied into `staging()`, hashed as it is written. Operations whose
+        store keeps the bytes elsewhere (a server, an object store) override this to read each
+        file where it is, so a large artifact is not copied locally first.
+        """
+        with self.staging() as staged:
+            files: dict[str, Mapping[str, Any]] = {}
+            for name, path in sources.items():
+                target = staged / name
+                make_dirs(target.parent)
+                with open(path, "rb") as handle:
+                    digest, size = copy_file_hashed(handle, target, progress)
+                files[name] = {"sha256": digest, "bytes": size}
+            return self.register(staged, files, artifacts, fields)
 
     @abstractmethod
     def move_pointer(

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
+from .._fsutil import copy_file_hashed, hash_file, make_dirs
 from ..audit import ChangeRecord
 from ..backends.base import Backend, Debris, VersionQuery, effective_status
 from ..errors import (
@@ -25,6 +27,7 @@ from ..errors import (
 )
 from ..events import Event, previous_target
 from ..integrity import verify_files
+from ..lower_errors import translated
 from ..metadata import Status, VersionFields, build_metadata, current_user, iso_utc, utc_now
 from ..versions import PRODUCTION, next_candidates, sort_newest_first
 from . import transfer, verify
@@ -112,6 +115,28 @@ class StoreOperations(StoreEdits, StorePromotions, Operations):
         return self.backend.staging()
 
     # --- register -------------------------------------------------------------------------
+
+    def register_sources(
+        self,
+        sources: Mapping[str, Path],
+        artifacts: Mapping[str, Any],
+        fields: VersionFields,
+        progress: Callable[[int], None] | None = None,
+    ) -> str:
+        """Where the backend sends staged bytes elsewhere (`stages_by_link`), each file is
+        staged as a link to itself and hashed in place: its bytes are read to hash them and
+        once more as they are sent (hashed again, so a file changed meanwhile is refused),
+        never copied locally first."""
+        if not self.backend.stages_by_link:
+            return super().register_sources(sources, artifacts, fields, progress)
+        with self.backend.staging() as staged:
+            files: dict[str, Mapping[str, Any]] = {}
+            for name, path in sources.items():
+                target = staged / name
+                with translated("stage an artifact from", path):
+                    make_dirs(target.parent)
+                    files[name] = _stage_link(path, target, progress)
+            return self.register(staged, files, artifacts, fields)
 
     def register(
         self,
@@ -360,3 +385,17 @@ class StoreOperations(StoreEdits, StorePromotions, Operations):
 
     def close(self) -> None:
         self.backend.close()
+
+
+def _stage_link(
+    source: Path, target: Path, progress: Callable[[int], None] | None
+) -> dict[str, Any]:
+    """Stage `source` as a link at `target` and hash it; a copy where links are refused."""
+    try:
+        os.symlink(os.path.abspath(source), target)
+    except (OSError, NotImplementedError):  # Windows without the privilege, say
+        with open(source, "rb") as handle:
+            digest, size = copy_file_hashed(handle, target, progress)
+    else:
+        digest, size = hash_file(source, progress)
+    return {"sha256": digest, "bytes": size}
