@@ -322,14 +322,16 @@ def _boto_credentials() -> dict[str, str]:
 
 
 def _in_child(kind: str, source: str, target: str) -> dict[str, float]:
-    out = subprocess.run(
+    done = subprocess.run(
         [sys.executable, __file__, "--child", kind, source, target],
-        check=True,
+        check=False,
         capture_output=True,
         text=True,
         env={**os.environ, **_CREDENTIALS},
-    ).stdout
-    return dict(json.loads(out.strip().splitlines()[-1]))
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"the {kind} run failed ({done.returncode}):\n{done.stderr[-4000:]}")
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
 def _child(kind: str, source: Path, target: str) -> dict[str, float]:
