@@ -119,3 +119,34 @@ def test_register_files_uploads_from_the_callers_file(
     monkeypatch.undo()
     assert registry.verify().ok
     assert registry.debris() == []
+
+
+@pytest.mark.parametrize("finished", [True, False], ids=["finished-anyway", "never-finished"])
+def test_a_completion_the_client_gave_up_on(
+    tmp_path: Path, s3_endpoint: str, monkeypatch: pytest.MonkeyPatch, finished: bool
+) -> None:
+    """S3 may finish a large upload after the client's read timeout: the blob then counts
+    when it shows under its key with the size sent; otherwise the error stands."""
+    store = _store(tmp_path, s3_endpoint)
+    source = tmp_path / "model.bin"
+    source.write_bytes(os.urandom(2 * PART_SIZE))
+    digest = hashlib.sha256(source.read_bytes()).hexdigest()
+    original = store.fs._call_s3
+
+    async def slow_store(method: str, *args: Any, **kwargs: Any) -> Any:
+        if method == "complete_multipart_upload":
+            if finished:
+                await original(method, *args, **kwargs)
+            raise OSError("Read timeout on endpoint URL")
+        return await original(method, *args, **kwargs)
+
+    monkeypatch.setattr(store.fs, "_call_s3", slow_store)
+    monkeypatch.setattr("modelreg.backends.artifact_store.COMPLETE_WAIT", 2.0)
+    if finished:
+        assert store.put(source, digest, 2 * PART_SIZE).bytes == 2 * PART_SIZE
+    else:
+        with pytest.raises(StorageError, match="Read timeout"):
+            store.put(source, digest, 2 * PART_SIZE)
+    monkeypatch.undo()
+    assert [b.sha256 for b in store.blobs()] == ([digest] if finished else [])
+    assert _unfinished(store) == []

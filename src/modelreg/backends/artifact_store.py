@@ -45,8 +45,13 @@ _RACY_NS = 2_000_000_000
 #: an upload to S3 as boto3's `upload_file` sends it: parts of 8 MiB, 10 at a time
 PART_SIZE = 8 << 20
 CONCURRENCY = 10
+#: how long a completion the client timed out on may take to show at the store
+COMPLETE_WAIT = 300.0
 #: S3 takes at most this many parts: a larger file gets larger parts
 _MAX_PARTS = 10_000
+#: each part's checksum, checked by the store, as boto3's transfer manager asks for it (an
+#: upload begun without one gets a whole-object CRC64 from some stores, moto's in Python)
+_CHECKSUM = "CRC32"
 
 
 @dataclass(frozen=True)
@@ -241,12 +246,14 @@ class ArtifactStore:
                 if digest.hexdigest() == expected:
                     await self.fs._call_s3("put_object", Bucket=bucket, Key=name, Body=body)
                 return digest.hexdigest(), digest.bytes
-            started = await self.fs._call_s3("create_multipart_upload", Bucket=bucket, Key=name)
+            started = await self.fs._call_s3(
+                "create_multipart_upload", Bucket=bucket, Key=name, ChecksumAlgorithm=_CHECKSUM
+            )
             upload = _Multipart(self.fs, bucket, name, started["UploadId"])
             try:
                 parts = await upload.send(source, part_size, digest)
                 if digest.hexdigest() == expected:
-                    await upload.complete(parts)
+                    await upload.complete(parts, digest.bytes)
             finally:
                 await upload.abort_unless_completed()
         return digest.hexdigest(), digest.bytes
@@ -468,9 +475,15 @@ class _Multipart:
         async def one(number: int, body: bytes) -> dict[str, Any]:
             try:
                 answer = await self.fs._call_s3(
-                    "upload_part", PartNumber=number, Body=body, **self.where
+                    "upload_part",
+                    PartNumber=number,
+                    Body=body,
+                    ChecksumAlgorithm=_CHECKSUM,
+                    **self.where,
                 )
-                return {"PartNumber": number, "ETag": answer["ETag"]}
+                part = {"PartNumber": number, "ETag": answer["ETag"]}
+                checksum = answer.get(f"Checksum{_CHECKSUM}")
+                return part if checksum is None else {**part, f"Checksum{_CHECKSUM}": checksum}
             finally:
                 window.release()
 
@@ -489,11 +502,32 @@ class _Multipart:
             await asyncio.gather(*sending, return_exceptions=True)
             raise
 
-    async def complete(self, parts: list[dict[str, Any]]) -> None:
-        await self.fs._call_s3(
-            "complete_multipart_upload", MultipartUpload={"Parts": parts}, **self.where
-        )
+    async def complete(self, parts: list[dict[str, Any]], size: int) -> None:
+        try:
+            await self.fs._call_s3(
+                "complete_multipart_upload", MultipartUpload={"Parts": parts}, **self.where
+            )
+        except Exception:
+            if not await self._appeared(size):
+                raise
         self.completed = True
+
+    async def _appeared(self, size: int) -> bool:
+        """Whether a completion the client gave up on finished at the store after all.
+
+        S3 may take minutes to complete a large upload, longer than s3fs's read timeout; the
+        client's retries then fail as the upload is no longer pending. The object is ours
+        when it appears under its key (the hash of what was sent) with the size sent."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + COMPLETE_WAIT
+        where = {"Bucket": self.where["Bucket"], "Key": self.where["Key"]}
+        while loop.time() < deadline:
+            with contextlib.suppress(Exception):
+                head = await self.fs._call_s3("head_object", **where)
+                if int(head.get("ContentLength", -1)) == size:
+                    return True
+            await asyncio.sleep(1.0)
+        return False
 
     async def abort_unless_completed(self) -> None:
         if not self.completed:
