@@ -28,14 +28,11 @@ MB = 1 << 20
 
 
 @pytest.fixture
-def served(tmp_path: Path) -> ModelRegistry:
-    return ModelRegistry(tmp_path / "models", lock_timeout=5)
-
-
-@pytest.fixture
-def url(served: ModelRegistry) -> Iterator[str]:
+def serving(tmp_path: Path) -> Iterator[tuple[ModelRegistry, str]]:
+    """A folder registry and the address of a server in front of it."""
+    served = ModelRegistry(tmp_path / "models", lock_timeout=5)
     with running_server(served) as address:
-        yield address
+        yield served, address
 
 
 @pytest.fixture
@@ -53,8 +50,10 @@ def _sha(path: Path) -> str:
 
 
 def test_register_files_sends_each_file_from_where_it_is(
-    url: str, served: ModelRegistry, source: Path, monkeypatch: pytest.MonkeyPatch
+    serving: tuple[ModelRegistry, str], source: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    served, url = serving
+
     def no_staging(self: RemoteOperations) -> Any:
         raise AssertionError("a local staging copy was made")
 
@@ -91,9 +90,17 @@ def _body(source: Path) -> RegistrationBody:
     return RegistrationBody({"metrics": {"rmse": 0.1}}, files)
 
 
-def test_the_body_is_as_long_as_it_says_and_read_back_whole(source: Path, tmp_path: Path) -> None:
+@pytest.fixture
+def sent(source: Path) -> tuple[RegistrationBody, bytes]:
+    """The body of a registration of `source`, and its bytes as sent."""
     body = _body(source)
-    raw = b"".join(body)
+    return body, b"".join(body)
+
+
+def test_the_body_is_as_long_as_it_says_and_read_back_whole(
+    source: Path, sent: tuple[RegistrationBody, bytes], tmp_path: Path
+) -> None:
+    body, raw = sent
     assert len(raw) == body.length
     got = _receive(raw, body.content_type, tmp_path)
     assert got["files"]["model.bin"] == {"sha256": _sha(source / "model.bin"), "bytes": 3 * MB + 17}
@@ -101,48 +108,47 @@ def test_the_body_is_as_long_as_it_says_and_read_back_whole(source: Path, tmp_pa
     assert got["fields"]["metrics"] == {"rmse": 0.1}
 
 
-def _replace_checksums(raw: bytes, body: RegistrationBody, new: dict[str, str]) -> bytes:
+def _lying_checksum(body: RegistrationBody, raw: bytes) -> bytes:
+    lie = json.dumps({**body.digests, "model.bin": "0" * 64})
     head, _, _ = raw.rpartition(f'name="{CHECKSUMS}"'.encode())
-    return head + f'name="{CHECKSUMS}"\r\n\r\n{json.dumps(new)}\r\n--{body.boundary}--\r\n'.encode()
+    return head + f'name="{CHECKSUMS}"\r\n\r\n{lie}\r\n--{body.boundary}--\r\n'.encode()
 
 
-def test_a_lying_checksum_registers_nothing(source: Path, tmp_path: Path) -> None:
-    body = _body(source)
-    raw = b"".join(body)
-    lie = {**body.digests, "model.bin": "0" * 64}
-    with pytest.raises(InvalidInputError, match=r"model\.bin arrived with sha256") as caught:
-        _receive(_replace_checksums(raw, body, lie), body.content_type, tmp_path)
-    assert caught.value.context["expected_sha256"] == "0" * 64
+def _cut_before_checksums(body: RegistrationBody, raw: bytes) -> bytes:
+    last_part = raw.rindex(f"--{body.boundary}\r\n".encode())
+    return raw[:last_part] + f"--{body.boundary}--\r\n".encode()
 
 
-def test_a_body_cut_before_its_checksums_registers_nothing(source: Path, tmp_path: Path) -> None:
-    body = _body(source)
-    raw = b"".join(body)
-    cut = raw[: raw.rindex(f"--{body.boundary}\r\n".encode())] + f"--{body.boundary}--\r\n".encode()
-    with pytest.raises(InvalidInputError, match="before the 'checksums' part confirmed it"):
-        _receive(cut, body.content_type, tmp_path)
-
-
-def test_a_declared_size_that_differs_is_refused(source: Path, tmp_path: Path) -> None:
-    body = _body(source)
-    raw = b"".join(body)
+def _lying_size(body: RegistrationBody, raw: bytes) -> bytes:
     declared = f'"model.bin": {{"bytes": {3 * MB + 17}}}'.encode()
     assert declared in raw
-    lied = raw.replace(declared, f'"model.bin": {{"bytes": {3 * MB + 18}}}'.encode())
-    with pytest.raises(InvalidInputError, match="not the declared 3145746"):
-        _receive(lied, body.content_type, tmp_path)
+    return raw.replace(declared, f'"model.bin": {{"bytes": {3 * MB + 18}}}'.encode())
 
 
-def test_checksums_must_be_the_last_part(source: Path, tmp_path: Path) -> None:
-    body = _body(source)
-    raw = b"".join(body)
+def _part_after_checksums(body: RegistrationBody, raw: bytes) -> bytes:
     end = f"--{body.boundary}--\r\n".encode()
     extra = (
         f'--{body.boundary}\r\nContent-Disposition: form-data; name="files"; '
         'filename="late.bin"\r\n\r\nlate\r\n'
     ).encode()
-    with pytest.raises(InvalidInputError, match="must be the last"):
-        _receive(raw.removesuffix(end) + extra + end, body.content_type, tmp_path)
+    return raw.removesuffix(end) + extra + end
+
+
+@pytest.mark.parametrize(
+    ("tamper", "refusal"),
+    [
+        (_lying_checksum, r"model\.bin arrived with sha256 [0-9a-f]{64}, not the declared 0{64}"),
+        (_cut_before_checksums, "before the 'checksums' part confirmed it"),
+        (_lying_size, "arrived with 3145745 bytes, not the declared 3145746"),
+        (_part_after_checksums, "'checksums' part must be the last"),
+    ],
+)
+def test_a_body_changed_on_its_way_registers_nothing(
+    sent: tuple[RegistrationBody, bytes], tmp_path: Path, tamper: Any, refusal: str
+) -> None:
+    body, raw = sent
+    with pytest.raises(InvalidInputError, match=refusal):
+        _receive(tamper(body, raw), body.content_type, tmp_path)
 
 
 def test_a_file_that_shrinks_while_it_is_sent_stops_the_upload(tmp_path: Path) -> None:
