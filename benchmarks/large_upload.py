@@ -119,7 +119,8 @@ def run(plan: dict[str, Any]) -> str:
             if "s3" in wanted:
                 catalog_url = stack.enter_context(catalog)
                 endpoint, moto = stack.enter_context(_moto(work))
-                where = {"catalog": catalog_url, "endpoint": endpoint}
+                cache = str(work / "cache")  # not the user's: `main` left 1 GiB there per run
+                where = {"catalog": catalog_url, "endpoint": endpoint, "cache": cache}
                 kinds["s3"] = (str(source), json.dumps(where))
                 kinds["boto3"] = (str(data), endpoint)
             samples: dict[str, list[dict[str, float]]] = {kind: [] for kind in wanted}
@@ -404,6 +405,7 @@ def _open(kind: str, target: str) -> Any:
         where["catalog"],
         artifacts=f"s3://{BUCKET}/modelreg",
         storage_options={"client_kwargs": {"endpoint_url": where["endpoint"]}},
+        cache_dir=where["cache"],
         auto_cleanup=False,
     )
 
