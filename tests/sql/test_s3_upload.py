@@ -96,8 +96,7 @@ def test_register_files_uploads_from_the_callers_file(
     def no_copy(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError("the file was copied locally before the upload")
 
-    monkeypatch.setattr("modelreg.operations.store.copy_file_hashed", no_copy)
-    monkeypatch.setattr("modelreg.operations.base.copy_file_hashed", no_copy)
+    monkeypatch.setattr("modelreg._fsutil.copy_file_hashed", no_copy)
     source = tmp_path / "source"
     source.mkdir()
     (source / "weights.bin").write_bytes(os.urandom(PART_SIZE + 3))

@@ -18,11 +18,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from .._fsutil import copy_file_hashed, make_dirs
 from ..approvals import PromotionRequest
 from ..backends.base import Debris, VersionQuery
 from ..events import Event
 from ..gate import GatePolicy, GateReport
+from ..integrity import stage_copy
 from ..metadata import VersionFields
 from ..versions import PRODUCTION
 
@@ -239,13 +239,9 @@ class Operations(ABC):
         file where it is, so a large artifact is not copied locally first.
         """
         with self.staging() as staged:
-            files: dict[str, Mapping[str, Any]] = {}
-            for name, path in sources.items():
-                target = staged / name
-                make_dirs(target.parent)
-                with open(path, "rb") as handle:
-                    digest, size = copy_file_hashed(handle, target, progress)
-                files[name] = {"sha256": digest, "bytes": size}
+            files = {
+                name: stage_copy(path, staged / name, progress) for name, path in sources.items()
+            }
             return self.register(staged, files, artifacts, fields)
 
     @abstractmethod

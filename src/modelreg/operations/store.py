@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
-from .._fsutil import copy_file_hashed, hash_file, make_dirs
 from ..audit import ChangeRecord
 from ..backends.base import Backend, Debris, VersionQuery, effective_status
 from ..errors import (
@@ -26,7 +24,7 @@ from ..errors import (
     VersionNotFoundError,
 )
 from ..events import Event, previous_target
-from ..integrity import verify_files
+from ..integrity import stage_link, verify_files
 from ..lower_errors import translated
 from ..metadata import Status, VersionFields, build_metadata, current_user, iso_utc, utc_now
 from ..versions import PRODUCTION, next_candidates, sort_newest_first
@@ -132,10 +130,8 @@ class StoreOperations(StoreEdits, StorePromotions, Operations):
         with self.backend.staging() as staged:
             files: dict[str, Mapping[str, Any]] = {}
             for name, path in sources.items():
-                target = staged / name
                 with translated("stage an artifact from", path):
-                    make_dirs(target.parent)
-                    files[name] = _stage_link(path, target, progress)
+                    files[name] = stage_link(path, staged / name, progress)
             return self.register(staged, files, artifacts, fields)
 
     def register(
@@ -385,17 +381,3 @@ class StoreOperations(StoreEdits, StorePromotions, Operations):
 
     def close(self) -> None:
         self.backend.close()
-
-
-def _stage_link(
-    source: Path, target: Path, progress: Callable[[int], None] | None
-) -> dict[str, Any]:
-    """Stage `source` as a link at `target` and hash it; a copy where links are refused."""
-    try:
-        os.symlink(os.path.abspath(source), target)
-    except (OSError, NotImplementedError):  # Windows without the privilege, say
-        with open(source, "rb") as handle:
-            digest, size = copy_file_hashed(handle, target, progress)
-    else:
-        digest, size = hash_file(source, progress)
-    return {"sha256": digest, "bytes": size}
