@@ -247,7 +247,11 @@ class ModelRegistry(TransferMethods, EditMethods, PromotionMethods):
         )
 
         if not callable(source) and known_hashes is None:
-            return self._store_sources(fields, Path(source), artifacts, progress)
+            # each file read once, where it is when the store allows (a server, an object store)
+            sources = source_files(Path(source))
+            record = validate_description(dict(artifacts or {}), sources)
+            kept = fields.only(self.config.metadata)
+            return self._registered(self._ops.register_sources(sources, record, kept, progress))
 
         def write(staged: Path) -> tuple[dict[str, Any], dict[str, Any]]:
             written: Mapping[str, Mapping[str, Any]] = (
@@ -256,20 +260,6 @@ class ModelRegistry(TransferMethods, EditMethods, PromotionMethods):
             return hash_folder(staged, {**written, **(known_hashes or {})}), dict(artifacts or {})
 
         return self._store(fields, write)
-
-    def _store_sources(
-        self,
-        fields: VersionFields,
-        source: Path,
-        artifacts: Mapping[str, Any] | None,
-        progress: Callable[[int], None] | None,
-    ) -> str:
-        """Register a file or folder on disk: each file read once, where the store allows
-        where it is (a server or an object store gets it without a local copy first)."""
-        sources = source_files(source)
-        record = validate_description(dict(artifacts or {}), sources)
-        kept = fields.only(self.config.metadata)
-        return self._registered(self._ops.register_sources(sources, record, kept, progress))
 
     def _store(
         self, fields: VersionFields, write: Callable[[Path], tuple[dict[str, Any], dict[str, Any]]]
