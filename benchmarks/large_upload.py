@@ -1,6 +1,7 @@
 """One big artifact registered three ways, each beside the floor of the same work done by hand.
 
     python benchmarks/large_upload.py              # 1 GiB, 3 runs of each; writes results/large.md
+    python benchmarks/large_upload.py --only server --repeat 5   # one comparison, with its floor
     python benchmarks/large_upload.py --quick      # 8 MiB, 1 run: for the test suite
 
 1. a folder registry (`register_files`) vs `cp` + `sha256sum` of the same file;
@@ -50,6 +51,8 @@ from _common import (
 
 FULL = {"size_mib": 1024, "repeat": 3}
 QUICK = {"size_mib": 8, "repeat": 1}
+#: each comparison: the kinds of run it takes, ours first, then its floor
+COMPARISONS = {"folder": ("folder", "cp"), "server": ("server", "cp"), "s3": ("s3", "boto3")}
 BUCKET = "modelreg-bench"
 _CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -62,13 +65,26 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="8 MiB, one run, for tests")
     parser.add_argument("--output", type=Path)
+    parser.add_argument(
+        "--only",
+        choices=sorted(COMPARISONS),
+        action="append",
+        help="run only this comparison and its floor (repeatable; default: all three)",
+    )
+    parser.add_argument("--repeat", type=int, help="runs of each kind (default 3; --quick 1)")
+    parser.add_argument("--size-mib", type=int, help="the artifact's size (default 1024)")
     parser.add_argument("--child", nargs=3, metavar=("KIND", "SOURCE", "TARGET"), help="internal")
     args = parser.parse_args()
     if args.child:
         kind, source, target = args.child
         print(json.dumps(_child(kind, Path(source), target)))
         return
-    plan = QUICK if args.quick else FULL
+    plan = dict(QUICK if args.quick else FULL)
+    if args.repeat is not None:
+        plan["repeat"] = args.repeat
+    if args.size_mib is not None:
+        plan["size_mib"] = args.size_mib
+    plan["only"] = args.only or sorted(COMPARISONS)
     report = run(plan)
     publish(report, args.output, "large.md", quick=args.quick)
 
@@ -88,39 +104,58 @@ def run(plan: dict[str, Any]) -> str:
         catalog = contextlib.nullcontext(f"sqlite:///{work}/catalog.db")
         if reachable() is None:
             catalog = _schema(scratch_database, schema_url)
-        with (
-            catalog as catalog_url,
-            modelreg_server(str(work / "served"), work) as server,
-            _moto(work) as (endpoint, moto),
-        ):
+        wanted = [kind for name in plan["only"] for kind in COMPARISONS[name]]
+        wanted = list(dict.fromkeys(kind for kind in _ORDER if kind in wanted))
+        with contextlib.ExitStack() as stack:
             kinds = {
                 "folder": (str(source), str(work / "folder")),
-                "server": (str(source), server.url),
-                "s3": (str(source), json.dumps({"catalog": catalog_url, "endpoint": endpoint})),
-                "boto3": (str(data), endpoint),
                 "cp": (str(data), str(work / "copy.bin")),
             }
-            samples: dict[str, list[dict[str, float]]] = {kind: [] for kind in kinds}
+            server = moto = None
+            catalog_url = ""
+            if "server" in wanted:
+                server = stack.enter_context(modelreg_server(str(work / "served"), work))
+                kinds["server"] = (str(source), server.url)
+            if "s3" in wanted:
+                catalog_url = stack.enter_context(catalog)
+                endpoint, moto = stack.enter_context(_moto(work))
+                cache = str(work / "cache")  # not the user's: `main` left 1 GiB there per run
+                where = {"catalog": catalog_url, "endpoint": endpoint, "cache": cache}
+                kinds["s3"] = (str(source), json.dumps(where))
+                kinds["boto3"] = (str(data), endpoint)
+            samples: dict[str, list[dict[str, float]]] = {kind: [] for kind in wanted}
             before = load_average()
             for round_ in range(plan["repeat"]):
-                order = list(kinds) if round_ % 2 == 0 else list(reversed(kinds))
+                order = wanted if round_ % 2 == 0 else list(reversed(wanted))
                 for kind in order:
                     print(f"... {kind}, run {round_ + 1}", file=sys.stderr, flush=True)
-                    served = io_counters(server.process.pid)
-                    cpu = {"server": cpu_seconds(server.process.pid), "moto": cpu_seconds(moto)}
-                    sample = _in_child(kind, *kinds[kind])
-                    after_io = io_counters(server.process.pid)
-                    sample["server_cpu"] = cpu_seconds(server.process.pid) - cpu["server"]
-                    sample["moto_cpu"] = cpu_seconds(moto) - cpu["moto"]
-                    if kind == "server":
-                        for key in ("rchar", "wchar", "write_bytes"):
-                            sample[f"server_{key}"] = after_io.get(key, 0) - served.get(key, 0)
-                    samples[kind].append(sample)
-            server_peak = server.peak_rss()
+                    samples[kind].append(_sample(kind, kinds[kind], server, moto))
+            server_peak = server.peak_rss() if server is not None else 0
             after = load_average()
         return _report(info, size, samples, server_peak, before, after, catalog_url)
     finally:
         remove(work)
+
+
+_ORDER = ("folder", "server", "cp", "s3", "boto3")
+
+
+def _sample(kind: str, where: tuple[str, str], server: Any, moto: int | None) -> dict[str, float]:
+    """One run of `kind` in a fresh process, with what the server or moto spent meanwhile."""
+    pid = server.process.pid if server is not None else None
+    served = io_counters(pid) if pid is not None else {}
+    cpu = {
+        "server": cpu_seconds(pid) if pid is not None else 0.0,
+        "moto": cpu_seconds(moto) if moto is not None else 0.0,
+    }
+    sample = _in_child(kind, *where)
+    sample["server_cpu"] = (cpu_seconds(pid) if pid is not None else 0.0) - cpu["server"]
+    sample["moto_cpu"] = (cpu_seconds(moto) if moto is not None else 0.0) - cpu["moto"]
+    if kind == "server" and pid is not None:
+        after_io = io_counters(pid)
+        for key in ("rchar", "wchar", "write_bytes"):
+            sample[f"server_{key}"] = after_io.get(key, 0) - served.get(key, 0)
+    return sample
 
 
 @contextlib.contextmanager
@@ -144,35 +179,40 @@ def _report(
     def growth(kind: str) -> str:
         return mib(max(s["rss_growth"] for s in samples[kind]))
 
-    floor, boto = timing("cp"), timing("boto3")
+    floors = {"folder": "cp", "server": "cp", "cp": "cp", "s3": "boto3", "boto3": "boto3"}
     rows = []
-    for kind, label, against in (
-        ("folder", "folder registry: `register_files`", floor),
-        ("server", "through `modelreg server` (client `register_files`)", floor),
-        ("cp", "floor: `cp` + `sha256sum`", floor),
-        ("s3", "SQL catalog + S3 (moto), embedded: `register_files`", boto),
-        ("boto3", "floor: boto3 `upload_file`, same endpoint", boto),
+    for kind, label in (
+        ("folder", "folder registry: `register_files`"),
+        ("server", "through `modelreg server` (client `register_files`)"),
+        ("cp", "floor: `cp` + `sha256sum`"),
+        ("s3", "SQL catalog + S3 (moto), embedded: `register_files`"),
+        ("boto3", "floor: boto3 `upload_file`, same endpoint"),
     ):
-        t = timing(kind)
+        if kind not in samples:
+            continue
+        t, against = timing(kind), timing(floors[kind])
         rate = f"{size / t.median:.0f} MiB/s"
         rows.append([label, t.cell(), rate, f"{t.median / against.median:.2f}x", growth(kind)])
-    kind = "PostgreSQL" if catalog.startswith("postgresql") else "SQLite"
     io_rows = []
-    for name, label in (("folder", "folder registry (in-process)"), ("server", "server client")):
+    for name, label in (
+        ("folder", "folder registry (in-process)"),
+        ("server", "server client"),
+        ("s3", "S3 client (in-process)"),
+        ("boto3", "boto3 `upload_file`"),
+    ):
+        if name not in samples:
+            continue
         last = samples[name][-1]
         io_rows.append([label, _per_size(last["rchar"], size), _per_size(last["wchar"], size), ""])
-    last = samples["server"][-1]
-    io_rows.append(
-        [
-            "`modelreg server` process",
-            _per_size(last["server_rchar"], size),
-            _per_size(last["server_wchar"], size),
-            _per_size(last["server_write_bytes"], size),
-        ]
-    )
-    for name, label in (("s3", "S3 client (in-process)"), ("boto3", "boto3 `upload_file`")):
-        last = samples[name][-1]
-        io_rows.append([label, _per_size(last["rchar"], size), _per_size(last["wchar"], size), ""])
+        if name == "server":
+            io_rows.append(
+                [
+                    "`modelreg server` process",
+                    _per_size(last["server_rchar"], size),
+                    _per_size(last["server_wchar"], size),
+                    _per_size(last["server_write_bytes"], size),
+                ]
+            )
     io_table = table(["process (one run)", "read calls", "write calls", "written to disk"], io_rows)
     cpu_rows = []
     for name, label in (
@@ -182,11 +222,19 @@ def _report(
         ("s3", "SQL catalog + S3 (moto)"),
         ("boto3", "boto3 `upload_file`"),
     ):
+        if name not in samples:
+            continue
         med = lambda key, name=name: statistics.median(s[key] for s in samples[name])  # noqa: E731
         server_cpu = f"{med('server_cpu'):.1f}" if name == "server" else ""
         moto_cpu = f"{med('moto_cpu'):.1f}" if name in ("s3", "boto3") else ""
         cpu_rows.append([label, f"{med('client_cpu'):.1f}", server_cpu, moto_cpu])
     cpu_table = table(["operation", "client", "`modelreg server`", "moto"], cpu_rows)
+    kind = "PostgreSQL" if catalog.startswith("postgresql") else "SQLite"
+    served = (
+        f"\n\n`modelreg server` (folder registry) peak RSS over the runs: {mib(server_peak)}.\n"
+        if "server" in samples
+        else "\n"
+    )
     return (
         f"# A {size:,} MiB artifact: folder, server, S3\n\n"
         + facts(info)
@@ -195,8 +243,8 @@ def _report(
         "before it (the client's: the server's is below). The S3 runs use a "
         f"{kind} catalog and moto's server in its own process on loopback.\n\n"
         + table(["operation", "time", "rate", "vs its floor", "peak RSS growth"], rows)
-        + f"\n\n`modelreg server` (folder registry) peak RSS over the runs: {mib(server_peak)}.\n"
-        "\n### Bytes moved per byte registered\n\n"
+        + served
+        + "\n### Bytes moved per byte registered\n\n"
         "From /proc/PID/io around one run: `read calls` and `write calls` are the bytes of "
         "read and write system calls on files and the page cache (a socket's send and recv "
         "are not counted, so the network transfer itself is not in them), `written to "
@@ -275,14 +323,16 @@ def _boto_credentials() -> dict[str, str]:
 
 
 def _in_child(kind: str, source: str, target: str) -> dict[str, float]:
-    out = subprocess.run(
+    done = subprocess.run(
         [sys.executable, __file__, "--child", kind, source, target],
-        check=True,
+        check=False,
         capture_output=True,
         text=True,
         env={**os.environ, **_CREDENTIALS},
-    ).stdout
-    return dict(json.loads(out.strip().splitlines()[-1]))
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"the {kind} run failed ({done.returncode}):\n{done.stderr[-4000:]}")
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
 def _child(kind: str, source: Path, target: str) -> dict[str, float]:
@@ -355,6 +405,7 @@ def _open(kind: str, target: str) -> Any:
         where["catalog"],
         artifacts=f"s3://{BUCKET}/modelreg",
         storage_options={"client_kwargs": {"endpoint_url": where["endpoint"]}},
+        cache_dir=where["cache"],
         auto_cleanup=False,
     )
 

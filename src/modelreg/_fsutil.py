@@ -46,6 +46,7 @@ __all__ = [
     "rename",
     "replace_dir",
     "replace_symlink",
+    "source_files",
     "symlinks_supported",
     "unique_name",
 ]
@@ -204,20 +205,25 @@ def copy_file_hashed(
     return writer.sha256.hexdigest(), writer.bytes
 
 
+def source_files(source: Path) -> dict[str, Path]:
+    """A file, or a folder's files (but its metadata.json): `{relative POSIX name: path}`."""
+    if source.is_file():
+        found = {source.name: source}
+    else:
+        found = {
+            p.relative_to(source).as_posix(): p for p in sorted(source.rglob("*")) if p.is_file()
+        }
+    found.pop("metadata.json", None)
+    return found
+
+
 def copy_into(
     source: Path, dest: Path, progress: Callable[[int], None] | None = None
 ) -> dict[str, dict[str, object]]:
     """Copy a file, or a folder's files (but its metadata.json), into `dest`, hashing each."""
     hashes: dict[str, dict[str, object]] = {}
-    pairs = (
-        [(source, dest / source.name)]
-        if source.is_file()
-        else [(p, dest / p.relative_to(source)) for p in sorted(source.rglob("*")) if p.is_file()]
-    )
-    for src, target in pairs:
-        name = target.relative_to(dest).as_posix()
-        if name == "metadata.json":
-            continue
+    for name, src in source_files(source).items():
+        target = dest / name
         make_dirs(target.parent)
         with open(src, "rb") as handle:
             digest, size = copy_file_hashed(handle, target, progress)

@@ -35,6 +35,9 @@ __all__ = [
     "hash_folder",
     "hash_limited",
     "open_artifact_file",
+    "source_files",
+    "stage_copy",
+    "stage_link",
     "stored_artifact_path",
     "stored_name",
     "verify_files",
@@ -146,6 +149,40 @@ def copy_hashed(
     Each is hashed as it is written, so nothing is read twice; returns their records.
     """
     return _fsutil.copy_into(source, dest, progress)
+
+
+def stage_copy(
+    source: Path, target: Path, progress: Callable[[int], None] | None = None
+) -> dict[str, Any]:
+    """Copy one file to `target` (its folder made), hashed as it is written; its record."""
+    _fsutil.make_dirs(target.parent)
+    with open(source, "rb") as handle:
+        digest, size = _fsutil.copy_file_hashed(handle, target, progress)
+    return {"sha256": digest, "bytes": size}
+
+
+def stage_link(
+    source: Path, target: Path, progress: Callable[[int], None] | None = None
+) -> dict[str, Any]:
+    """Stage `source` as a symbolic link at `target` and hash it in place; its record.
+
+    A copy where links are refused (Windows without the privilege, say)."""
+    _fsutil.make_dirs(target.parent)
+    try:
+        os.symlink(os.path.abspath(source), target)
+    except (OSError, NotImplementedError):
+        return stage_copy(source, target, progress)
+    digest, size = _fsutil.hash_file(source, progress)
+    return {"sha256": digest, "bytes": size}
+
+
+def source_files(source: Path) -> dict[str, Path]:
+    """The artifacts of a file or folder to register, `{name: path}`, each name checked by
+    the one artifact-name rule (a folder's metadata.json is not one of them)."""
+    found = _fsutil.source_files(source)
+    for name in found:
+        validate_artifact_name(name)
+    return found
 
 
 def hash_folder(folder: Path, known: Mapping[str, Mapping[str, Any]] | None = None) -> dict:

@@ -29,7 +29,7 @@ from .errors import (
     VersionNotFoundError,
 )
 from .gate import PromotionDecision
-from .integrity import copy_hashed, hash_folder, stored_name
+from .integrity import copy_hashed, hash_folder, source_files, stored_name
 from .metadata import VersionFields, validate_description, version_fields
 from .metrics import MetricDirections, compare_metrics, validate_metrics
 from .operations import (
@@ -246,6 +246,13 @@ class ModelRegistry(TransferMethods, EditMethods, PromotionMethods):
             metadata_extra=metadata_extra,
         )
 
+        if not callable(source) and known_hashes is None:
+            # each file read once, where it is when the store allows (a server, an object store)
+            sources = source_files(Path(source))
+            record = validate_description(dict(artifacts or {}), sources)
+            kept = fields.only(self.config.metadata)
+            return self._registered(self._ops.register_sources(sources, record, kept, progress))
+
         def write(staged: Path) -> tuple[dict[str, Any], dict[str, Any]]:
             written: Mapping[str, Mapping[str, Any]] = (
                 source(staged) if callable(source) else copy_hashed(Path(source), staged, progress)
@@ -267,6 +274,9 @@ class ModelRegistry(TransferMethods, EditMethods, PromotionMethods):
             record = validate_description(record, files)
             kept = fields.only(self.config.metadata)
             name = self._ops.register(staged, files, record, kept)
+        return self._registered(name)
+
+    def _registered(self, name: str) -> str:
         log.info("registered version %s in %s", name, self.location)
         if self.config.auto_cleanup:
             self.cleanup_old_versions()

@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import socket
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -155,3 +156,56 @@ def test_an_upload_is_stored_once(server: ServerProcess, tmp_path: Path) -> None
     name = answer.json()["version"]
     assert (tmp_path / "models" / name / "big.bin").read_bytes() == data
     assert _leftovers(tmp_path) == []
+
+
+def _hashed_later(data: bytes) -> bytes:
+    """A registration's head as a client hashing while it sends writes it: the file declared
+    by its size, its sha256 to follow in the last part."""
+    meta = {"metrics": {"rmse": 0.1}, "files": {"big.bin": {"bytes": len(data)}}}
+    return (
+        b'--xyz\r\nContent-Disposition: form-data; name="metadata"\r\n\r\n'
+        + json.dumps(meta).encode()
+        + b'\r\n--xyz\r\nContent-Disposition: form-data; name="files"; filename="big.bin"\r\n\r\n'
+    )
+
+
+def test_a_lying_checksums_part_stores_nothing(server: ServerProcess, tmp_path: Path) -> None:
+    data = os.urandom(4 * MB)
+    body = (
+        _hashed_later(data)
+        + data
+        + b'\r\n--xyz\r\nContent-Disposition: form-data; name="checksums"\r\n\r\n'
+        + json.dumps({"big.bin": hashlib.sha256(b"something else").hexdigest()}).encode()
+        + b"\r\n--xyz--\r\n"
+    )
+    answer = httpx.post(
+        f"{server.url}/api/versions",
+        content=body,
+        headers={"Content-Type": MULTIPART, **auth(WRITE_TOKEN)},
+        timeout=60,
+    )
+    assert answer.status_code == 422 and "big.bin arrived with sha256" in answer.text
+    assert _leftovers(tmp_path) == []
+    assert len(ModelRegistry(tmp_path / "models").list_versions()) == 1
+
+
+def test_an_upload_cut_short_leaves_nothing(server: ServerProcess, tmp_path: Path) -> None:
+    data = os.urandom(4 * MB)
+    head = _hashed_later(data)
+    host, port = server.url.removeprefix("http://").split(":")
+    request = (
+        f"POST /api/versions HTTP/1.1\r\nHost: {host}\r\nContent-Type: {MULTIPART}\r\n"
+        f"Authorization: Bearer {WRITE_TOKEN}\r\nContent-Length: {len(head) + len(data) + 200}"
+        "\r\n\r\n"
+    ).encode()
+    before = written_bytes(server.pid)
+    with socket.create_connection((host, int(port)), timeout=30) as sock:
+        sock.sendall(request + head + data[: 2 * MB])
+        deadline = time.monotonic() + 20  # the server has begun storing the file
+        while written_bytes(server.pid) - before < MB // 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert written_bytes(server.pid) - before >= MB // 2
+    while _leftovers(tmp_path) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _leftovers(tmp_path) == []
+    assert len(ModelRegistry(tmp_path / "models").list_versions()) == 1

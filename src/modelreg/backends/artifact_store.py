@@ -14,6 +14,7 @@ finds those whose writer is gone, and `verify --repair` removes them (aborting t
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import os
@@ -41,6 +42,16 @@ _SCRATCH = ".scratch"
 _MARKERS = ".uploads"
 #: a cache entry modified less than this before its hash began is hashed again next time
 _RACY_NS = 2_000_000_000
+#: an upload to S3 as boto3's `upload_file` sends it: parts of 8 MiB, 10 at a time
+PART_SIZE = 8 << 20
+CONCURRENCY = 10
+#: how long a completion the client timed out on may take to show at the store
+COMPLETE_WAIT = 300.0
+#: S3 takes at most this many parts: a larger file gets larger parts
+_MAX_PARTS = 10_000
+#: each part's checksum, checked by the store, as boto3's transfer manager asks for it (an
+#: upload begun without one gets a whole-object CRC64 from some stores, moto's in Python)
+_CHECKSUM = "CRC32"
 
 
 @dataclass(frozen=True)
@@ -146,9 +157,11 @@ class ArtifactStore:
 
     def _seed_cache(self, path: Path, sha256: str) -> None:
         """Keep the bytes just uploaded as the cached copy (a hard link; best effort), so a
-        load on the writing machine needs no download. Cache hits are re-hashed anyway."""
+        load on the writing machine needs no download. Cache hits are re-hashed anyway.
+
+        Not a caller's own file, staged by a link: the cache must not share its inode."""
         target = self._cache_path(sha256)
-        if not target.exists():
+        if not path.is_symlink() and not target.exists():
             with contextlib.suppress(OSError):
                 _fsutil.make_dirs(target.parent)
                 os.link(path, target)
@@ -191,6 +204,11 @@ class ArtifactStore:
         return marker
 
     def _send(self, path: Path, key: str) -> tuple[str, int]:
+        if getattr(self.fs, "_call_s3", None) is not None:  # S3: parts sent side by side
+            from fsspec.asyn import sync
+
+            result: tuple[str, int] = sync(self.fs.loop, self._send_parts, path, key)
+            return result
         digest = _fsutil.Digest()
         sink = self.fs.open(key, "wb", autocommit=False)
         try:
@@ -210,6 +228,34 @@ class ArtifactStore:
                 self.fs.rm_file(key)
         else:
             sink.commit()
+        return digest.hexdigest(), digest.bytes
+
+    async def _send_parts(self, path: Path, key: str) -> tuple[str, int]:
+        """Upload to S3 as boto3's `upload_file` does (parts of PART_SIZE, CONCURRENCY at a
+        time), hashing the parts in order as they are read; completed only if the hash is the
+        key's, else aborted. A small file is one request, sent only if its hash is the key's."""
+        bucket, name, _ = self.fs.split_path(key)
+        expected = key.rsplit("/", 1)[-1]
+        digest = _fsutil.Digest()
+        size = os.path.getsize(path)
+        part_size = max(PART_SIZE, -(-size // _MAX_PARTS))
+        loop = asyncio.get_running_loop()
+        with open(path, "rb", buffering=0) as source:
+            if size <= part_size:  # one byte more: a file that grew meanwhile is no match
+                body = await loop.run_in_executor(None, _read_hashed, source, part_size + 1, digest)
+                if digest.hexdigest() == expected:
+                    await self.fs._call_s3("put_object", Bucket=bucket, Key=name, Body=body)
+                return digest.hexdigest(), digest.bytes
+            started = await self.fs._call_s3(
+                "create_multipart_upload", Bucket=bucket, Key=name, ChecksumAlgorithm=_CHECKSUM
+            )
+            upload = _Multipart(self.fs, bucket, name, started["UploadId"])
+            try:
+                parts = await upload.send(source, part_size, digest)
+                if digest.hexdigest() == expected:
+                    await upload.complete(parts, digest.bytes)
+            finally:
+                await upload.abort_unless_completed()
         return digest.hexdigest(), digest.bytes
 
     def _stored_size(self, key: str) -> int | None:
@@ -392,6 +438,101 @@ class ArtifactStore:
         identity = _identity(target, size)
         if identity is not None and identity[3] < started - _RACY_NS:
             self._verified[sha256] = identity
+
+
+def _read_hashed(source: IO[bytes], size: int, digest: _fsutil.Digest) -> bytes:
+    """Up to `size` bytes of `source` (fewer only at its end), added to `digest` in order."""
+    pieces = []
+    left = size
+    while left:
+        piece = source.read(left)
+        if not piece:
+            break
+        pieces.append(piece)
+        left -= len(piece)
+    body = pieces[0] if len(pieces) == 1 else b"".join(pieces)
+    digest.update(body)
+    return body
+
+
+class _Multipart:
+    """One S3 multipart upload: parts sent CONCURRENCY at a time, completed or aborted."""
+
+    def __init__(self, fs: Any, bucket: str, key: str, upload_id: str) -> None:
+        self.fs = fs
+        self.where = {"Bucket": bucket, "Key": key, "UploadId": upload_id}
+        self.completed = False
+
+    async def send(
+        self, source: IO[bytes], part_size: int, digest: _fsutil.Digest
+    ) -> list[dict[str, Any]]:
+        """Every part of `source`, read (and hashed) in order in a worker thread, while up to
+        CONCURRENCY earlier parts are on their way: memory stays within that many parts."""
+        loop = asyncio.get_running_loop()
+        window = asyncio.Semaphore(CONCURRENCY)
+        sending: list[asyncio.Future[dict[str, Any]]] = []
+
+        async def one(number: int, body: bytes) -> dict[str, Any]:
+            try:
+                answer = await self.fs._call_s3(
+                    "upload_part",
+                    PartNumber=number,
+                    Body=body,
+                    ChecksumAlgorithm=_CHECKSUM,
+                    **self.where,
+                )
+                part = {"PartNumber": number, "ETag": answer["ETag"]}
+                checksum = answer.get(f"Checksum{_CHECKSUM}")
+                return part if checksum is None else {**part, f"Checksum{_CHECKSUM}": checksum}
+            finally:
+                window.release()
+
+        try:
+            while not any(t.done() and t.exception() is not None for t in sending):
+                await window.acquire()
+                body = await loop.run_in_executor(None, _read_hashed, source, part_size, digest)
+                if not body:
+                    window.release()
+                    break
+                sending.append(asyncio.ensure_future(one(len(sending) + 1, body)))
+            return list(await asyncio.gather(*sending))
+        except BaseException:
+            for task in sending:
+                task.cancel()
+            await asyncio.gather(*sending, return_exceptions=True)
+            raise
+
+    async def complete(self, parts: list[dict[str, Any]], size: int) -> None:
+        try:
+            await self.fs._call_s3(
+                "complete_multipart_upload", MultipartUpload={"Parts": parts}, **self.where
+            )
+        except Exception:
+            if not await self._appeared(size):
+                raise
+        self.completed = True
+
+    async def _appeared(self, size: int) -> bool:
+        """Whether a completion the client gave up on finished at the store after all.
+
+        S3 may take minutes to complete a large upload, longer than s3fs's read timeout; the
+        client's retries then fail as the upload is no longer pending. The object is ours
+        when it appears under its key (the hash of what was sent) with the size sent."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + COMPLETE_WAIT
+        where = {"Bucket": self.where["Bucket"], "Key": self.where["Key"]}
+        while loop.time() < deadline:
+            with contextlib.suppress(Exception):
+                head = await self.fs._call_s3("head_object", **where)
+                if int(head.get("ContentLength", -1)) == size:
+                    return True
+            await asyncio.sleep(1.0)
+        return False
+
+    async def abort_unless_completed(self) -> None:
+        if not self.completed:
+            with contextlib.suppress(Exception):  # the leftover is found by `leftovers()`
+                await self.fs._call_s3("abort_multipart_upload", **self.where)
 
 
 def _identity(path: Path, size: int) -> tuple[int, int, int, int] | None:

@@ -118,6 +118,10 @@ class Backend(ABC):
     verifies_local_folder: bool = False
     #: the model format a registry here writes unless configured ("pickle" or "safe")
     default_model_format: str = "pickle"
+    #: True when `prepare_publish` and `publish` only read each staged file, sending its bytes
+    #: elsewhere (an artifact store), so a staged file may be a symbolic link to the caller's
+    #: file on disk: a registration of files already written then copies nothing locally
+    stages_by_link: bool = False
 
     # --- versions -------------------------------------------------------------------------
 

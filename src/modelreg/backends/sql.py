@@ -109,6 +109,7 @@ class SqlBackend(Backend):
     trusted_by_default = False
     default_model_format = "safe"
     verifies_local_folder = True
+    stages_by_link = True
 
     def __init__(
         self,

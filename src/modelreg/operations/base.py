@@ -22,6 +22,7 @@ from ..approvals import PromotionRequest
 from ..backends.base import Debris, VersionQuery
 from ..events import Event
 from ..gate import GatePolicy, GateReport
+from ..integrity import stage_copy
 from ..metadata import VersionFields
 from ..versions import PRODUCTION, alias_channel
 
@@ -240,6 +241,25 @@ class Operations(ABC):
         `files` are the staged files' records ({sha256, bytes}), `artifacts` the description
         of how they were written, `fields` the caller's validated metadata.
         """
+
+    def register_sources(
+        self,
+        sources: Mapping[str, Path],
+        artifacts: Mapping[str, Any],
+        fields: VersionFields,
+        progress: Callable[[int], None] | None = None,
+    ) -> str:
+        """Publish files already on disk (`{artifact name: path}`) as a new version.
+
+        By default each is copied into `staging()`, hashed as it is written. Operations whose
+        store keeps the bytes elsewhere (a server, an object store) override this to read each
+        file where it is, so a large artifact is not copied locally first.
+        """
+        with self.staging() as staged:
+            files = {
+                name: stage_copy(path, staged / name, progress) for name, path in sources.items()
+            }
+            return self.register(staged, files, artifacts, fields)
 
     @abstractmethod
     def move_pointer(

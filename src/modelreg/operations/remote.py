@@ -61,6 +61,7 @@ from .base import (
     VerifyReport,
 )
 from .event_client import stream_events
+from .upload_body import RegistrationBody
 
 __all__ = ["RemoteOperations"]
 
@@ -326,14 +327,7 @@ class RemoteOperations(Operations):
     ) -> str:
         """POST /api/versions: the declared metadata first, then the files, streamed."""
         declared = {
-            "metrics": fields.metrics,
-            "features": fields.features,
-            "hyperparameters": fields.hyperparameters,
-            "config": fields.config,
-            "data_range": fields.data_range,
-            "metadata_extra": fields.extra,
-            "training_date": iso_utc(fields.training_date) if fields.training_date else None,
-            "artifacts": dict(artifacts),
+            **_declared(fields, artifacts),
             "files": {name: dict(record) for name, record in files.items()},
         }
         with contextlib.ExitStack() as stack:
@@ -347,6 +341,20 @@ class RemoteOperations(Operations):
                 files=parts,
             )
         return str(body["version"])
+
+    def register_sources(
+        self,
+        sources: Mapping[str, Path],
+        artifacts: Mapping[str, Any],
+        fields: VersionFields,
+        progress: Callable[[int], None] | None = None,
+    ) -> str:
+        """POST /api/versions straight from the caller's files: each read once, hashed as it
+        is sent, its sha256 sent after it (no local copy, no second read)."""
+        body = RegistrationBody(_declared(fields, artifacts), sources, progress)
+        headers = {"Content-Type": body.content_type, "Content-Length": str(body.length)}
+        answer = self._json("POST", "/api/versions", content=body, headers=headers)
+        return str(answer["version"])
 
     def move_pointer(
         self,
@@ -541,6 +549,20 @@ def _pack(where: Path, folder: Path, metadata: Mapping[str, Any]) -> Path:
         metadata,
         lambda filename: open(folder / filename, "rb"),
     )
+
+
+def _declared(fields: VersionFields, artifacts: Mapping[str, Any]) -> dict[str, Any]:
+    """A registration's metadata part, but its files."""
+    return {
+        "metrics": fields.metrics,
+        "features": fields.features,
+        "hyperparameters": fields.hyperparameters,
+        "config": fields.config,
+        "data_range": fields.data_range,
+        "metadata_extra": fields.extra,
+        "training_date": iso_utc(fields.training_date) if fields.training_date else None,
+        "artifacts": dict(artifacts),
+    }
 
 
 def _error_from(response: httpx.Response) -> ModelRegistryError:

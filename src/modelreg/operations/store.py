@@ -24,7 +24,8 @@ from ..errors import (
     VersionNotFoundError,
 )
 from ..events import Event, previous_target
-from ..integrity import verify_files
+from ..integrity import stage_link, verify_files
+from ..lower_errors import translated
 from ..metadata import Status, VersionFields, build_metadata, current_user, iso_utc, utc_now
 from ..versions import PRODUCTION, alias_channel, next_candidates, sort_newest_first
 from . import transfer, verify
@@ -126,6 +127,26 @@ class StoreOperations(StoreEdits, StorePromotions, Operations):
         return self.backend.staging()
 
     # --- register -------------------------------------------------------------------------
+
+    def register_sources(
+        self,
+        sources: Mapping[str, Path],
+        artifacts: Mapping[str, Any],
+        fields: VersionFields,
+        progress: Callable[[int], None] | None = None,
+    ) -> str:
+        """Where the backend sends staged bytes elsewhere (`stages_by_link`), each file is
+        staged as a link to itself and hashed in place: its bytes are read to hash them and
+        once more as they are sent (hashed again, so a file changed meanwhile is refused),
+        never copied locally first."""
+        if not self.backend.stages_by_link:
+            return super().register_sources(sources, artifacts, fields, progress)
+        with self.backend.staging() as staged:
+            files: dict[str, Mapping[str, Any]] = {}
+            for name, path in sources.items():
+                with translated("stage an artifact from", path):
+                    files[name] = stage_link(path, staged / name, progress)
+            return self.register(staged, files, artifacts, fields)
 
     def register(
         self,

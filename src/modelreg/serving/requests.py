@@ -101,9 +101,16 @@ class VerifyRequest(BaseModel):
     repair: bool = False
 
 
-def _multipart(**parts: dict[str, Any]) -> dict[str, Any]:
-    """The OpenAPI request body of a multipart route that reads its own body (all required)."""
-    schema = {"type": "object", "required": list(parts), "properties": parts}
+def _multipart(
+    optional: dict[str, dict[str, Any]] | None = None, **parts: dict[str, Any]
+) -> dict[str, Any]:
+    """The OpenAPI request body of a multipart route that reads its own body (`parts`
+    required, `optional` not)."""
+    schema = {
+        "type": "object",
+        "required": list(parts),
+        "properties": {**parts, **(optional or {})},
+    }
     return {
         "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": schema}}}
     }
@@ -112,12 +119,20 @@ def _multipart(**parts: dict[str, Any]) -> dict[str, Any]:
 UPLOAD_DOC = _multipart(
     metadata={
         "type": "string",
-        "description": "JSON, sent first: metrics, files {name: {sha256}}, ...",
+        "description": "JSON, sent first: metrics, files {name: {sha256, bytes}}, ... (a file's "
+        "sha256 may be left out: it then comes in the checksums part)",
     },
     files={
         "type": "array",
         "items": {"type": "string", "format": "binary"},
         "description": "the artifacts; filename = artifact name",
+    },
+    optional={
+        "checksums": {
+            "type": "string",
+            "description": "JSON, sent last: {name: sha256} of the files declared without one "
+            "(a client that hashes as it sends); nothing is registered unless each matches",
+        }
     },
 )
 IMPORT_DOC = _multipart(

@@ -5,8 +5,10 @@ handing its body here, chunk by chunk. A registration is `multipart/form-data` w
 `metadata` part first (checked whole before any file is stored), then one `files` part per
 artifact, each streamed straight into the registry's staging folder under a name the one
 artifact-name rule allows, hashed on the way and refused unless it matches the sha256 the
-client declared. An import's archive is streamed the same way. No byte past the upload limit
-is read: the request is refused with 413 and what was staged is removed.
+client declared. A client that hashes as it sends (one read of each file) declares a file
+without its sha256 and sends the digests last, in a `checksums` part: nothing is registered
+until every file is confirmed. An import's archive is streamed the same way. No byte past the
+upload limit is read: the request is refused with 413 and what was staged is removed.
 """
 
 from __future__ import annotations
@@ -24,8 +26,10 @@ from ..errors import InvalidInputError, PayloadTooLargeError
 from ..integrity import artifact_path
 from ..lower_errors import translated
 from ..metadata import parse_json, validate_description, version_fields
+from ..operations.upload_body import CHECKSUMS
 
 __all__ = [
+    "CHECKSUMS",
     "DEFAULT_MAX_UPLOAD",
     "MAX_METADATA",
     "Body",
@@ -187,12 +191,22 @@ def upload_fields(text: str | bytes) -> dict[str, Any]:
         raise InvalidInputError("metadata needs metrics")
     declared = fields.get("files")
     if not isinstance(declared, dict) or not all(
-        isinstance(v, dict) and isinstance(v.get("sha256"), str) for v in declared.values()
+        isinstance(v, dict)
+        and isinstance(v.get("sha256", ""), str)
+        and _size_or_none(v.get("bytes"))
+        for v in declared.values()
     ):
-        raise InvalidInputError('metadata needs files: {"<name>": {"sha256": "<hex>"}, ...}')
+        raise InvalidInputError(
+            'metadata needs files: {"<name>": {"sha256": "<hex>"}, ...} (a file declared '
+            f"without its sha256 is confirmed by the last part, {CHECKSUMS!r})"
+        )
     version_fields(**{k: v for k, v in fields.items() if k not in ("artifacts", "files")})
     validate_description(fields.get("artifacts"), declared)
     return fields
+
+
+def _size_or_none(value: object) -> bool:
+    return value is None or (type(value) is int and value >= 0)
 
 
 def receive_registration(body: Body, content_type: str | None, register: Callable[..., str]) -> str:
@@ -222,9 +236,19 @@ def _small(data: Iterable[bytes], limit: int, what: str) -> bytes:
 def _receive_files(
     parts: Iterator[_Part], folder: Path, declared: dict[str, dict[str, Any]]
 ) -> dict[str, dict[str, Any]]:
-    """Stream each file part into `folder`, hashing it; any mismatch is refused."""
+    """Stream each file part into `folder`, hashing it; any mismatch is refused.
+
+    A file declared without its sha256 is checked against the `checksums` part, which must
+    then come last: a body cut short before it registers nothing.
+    """
     received: dict[str, dict[str, Any]] = {}
+    confirmed: dict[str, Any] | None = None
     for part in parts:
+        if confirmed is not None:
+            raise InvalidInputError(f"the {CHECKSUMS!r} part must be the last")
+        if part.name == CHECKSUMS and part.filename is None:
+            confirmed = _checksums(_small(part.data, MAX_METADATA, f"the {CHECKSUMS!r} part"))
+            continue
         if part.name != "files" or part.filename is None:
             raise InvalidInputError(f"unexpected part {part.name!r}: only files follow metadata")
         name = part.filename
@@ -238,20 +262,50 @@ def _receive_files(
         with HashingWriter(target) as out:
             for chunk in part.data:
                 out.write(chunk)
-        digest = out.sha256.hexdigest()
-        if digest != expected["sha256"].lower():
-            raise InvalidInputError(
-                f"artifact {name} arrived with sha256 {digest}, not the declared "
-                f"{expected['sha256']}: upload it again",
-                filename=name,
-                expected_sha256=expected["sha256"],
-                actual_sha256=digest,
-            )
-        received[name] = {"sha256": digest, "bytes": out.bytes}
+        received[name] = {"sha256": out.sha256.hexdigest(), "bytes": out.bytes}
+        _check_arrived(name, received[name], expected, expected.get("sha256"))
     missing = sorted(set(declared) - set(received))
     if missing:
         raise InvalidInputError(f"declared artifact(s) {missing} were not uploaded")
+    for name, record in received.items():
+        claim = (confirmed or {}).get(name)
+        if claim is None and "sha256" not in declared[name]:
+            raise InvalidInputError(
+                f"artifact {name} was declared without a sha256 and the body ended before the "
+                f"{CHECKSUMS!r} part confirmed it: upload it again",
+                filename=name,
+            )
+        _check_arrived(name, record, declared[name], claim)
     return received
+
+
+def _checksums(text: bytes) -> dict[str, Any]:
+    found = parse_json(text, what=CHECKSUMS)
+    if not isinstance(found, dict) or not all(isinstance(v, str) for v in found.values()):
+        raise InvalidInputError(f'the {CHECKSUMS!r} part must be {{"<name>": "<sha256 hex>"}}')
+    return found
+
+
+def _check_arrived(
+    name: str, record: dict[str, Any], declared: dict[str, Any], claim: str | None
+) -> None:
+    """The file's hash against the one the client claims (if any), and its declared size."""
+    digest = record["sha256"]
+    if claim is not None and digest != claim.lower():
+        raise InvalidInputError(
+            f"artifact {name} arrived with sha256 {digest}, not the declared {claim}: "
+            "upload it again",
+            filename=name,
+            expected_sha256=claim,
+            actual_sha256=digest,
+        )
+    size = declared.get("bytes")
+    if size is not None and size != record["bytes"]:
+        raise InvalidInputError(
+            f"artifact {name} arrived with {record['bytes']} bytes, not the declared {size}: "
+            "upload it again",
+            filename=name,
+        )
 
 
 def receive_archive(body: Body, content_type: str | None, folder: Path) -> Path:
