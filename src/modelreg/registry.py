@@ -18,6 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
+from ._bulk import gc_paused
 from .backends.base import Backend, Debris
 from .config import RegistryConfig, resolve_config
 from .edits import EditMethods
@@ -50,6 +51,7 @@ from .versions import (
     PRODUCTION,
     ModelVersion,
     alias_channel,
+    listed_versions,
     validate_channel,
     validate_model_name,
     validate_version,
@@ -423,10 +425,8 @@ class ModelRegistry(TransferMethods, EditMethods, PromotionMethods):
             return []
         pointers = self._ops.pointers()
         query = query.at(pointers.get(PRODUCTION))
-        return [
-            ModelVersion.from_metadata(meta, self._ops.location_of(meta["version"]), pointers)
-            for meta in self._ops.query(query)
-        ]
+        with gc_paused():  # 100,000 rows of dicts, none in a cycle
+            return listed_versions(self._ops.query(query), self._ops.location_of, pointers)
 
     def compare_versions(
         self, version1: str, version2: str, *, missing_ok: bool = True

@@ -11,7 +11,7 @@ wherever it comes from: a client, an archive, a stored metadata.json, a catalog 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -248,6 +248,35 @@ def _order(name: str) -> tuple[str, int]:
     return day + clock, int(counter) if counter else 1
 
 
+class _Deferred:
+    """A version's location not yet computed: `where(name)`, on first read of `path`."""
+
+    __slots__ = ("name", "where")
+
+    def __init__(self, where: Callable[[str], Path | str], name: str) -> None:
+        self.where = where
+        self.name = name
+
+
+class _PathField:
+    """`ModelVersion.path` as a data descriptor: stored as given, or (from a listing) deferred
+    and computed on first read. Building 100,000 `Path`s was 40% of listing them all, and
+    most listings never read a path. The field stays required, typed and compared as before.
+    """
+
+    def __get__(self, obj: object, owner: type | None = None) -> Path | str:
+        if obj is None:  # the dataclass machinery asks for a default: there is none
+            raise AttributeError("path")
+        value = obj.__dict__["path"]
+        if isinstance(value, _Deferred):
+            value = value.where(value.name)
+            obj.__dict__["path"] = value
+        return value  # type: ignore[no-any-return]
+
+    def __set__(self, obj: object, value: Path | str) -> None:
+        obj.__dict__["path"] = value
+
+
 @dataclass(frozen=True)
 class ModelVersion:
     """One registered version, as `list_versions` returns it."""
@@ -256,7 +285,7 @@ class ModelVersion:
     training_date: str
     metrics: dict[str, float]
     features: list[str]
-    path: Path | str
+    path: Path | str = _PathField()  # type: ignore[assignment]
     deployment_status: str = "registered"
     registered_at: str = ""
     data_range: dict[str, str] | None = None
@@ -270,6 +299,10 @@ class ModelVersion:
     #: how the model is stored: `pickle`, `files` (kept as uploaded), `onnx`...
     model_flavor: str = ""
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled with its path computed (a deferred one holds the registry's method)."""
+        return {**self.__dict__, "path": self.path}
+
     @classmethod
     def from_metadata(
         cls,
@@ -281,11 +314,18 @@ class ModelVersion:
 
         `pointers` ({channel: version}) gives the channels that hold it.
         """
+        held = sorted(c for c, target in (pointers or {}).items() if target == meta["version"])
+        return cls._listed(meta, path, held)
+
+    @classmethod
+    def _listed(
+        cls, meta: Mapping[str, Any], path: Path | str, channels: list[str]
+    ) -> ModelVersion:
         name = meta["version"]
         recorded = meta.get("model")
         model: Mapping[str, Any] = recorded if isinstance(recorded, Mapping) else {}
         return cls(
-            channels=sorted(c for c, target in (pointers or {}).items() if target == name),
+            channels=channels,
             version=name,
             training_date=meta.get("training_date") or "",
             metrics=dict(meta.get("metrics") or {}),
@@ -299,3 +339,20 @@ class ModelVersion:
             model_class=str(model.get("class") or ""),
             model_flavor=str(model.get("flavor") or ""),
         )
+
+
+def listed_versions(
+    metas: list[dict[str, Any]],
+    where: Callable[[str], Path | str],
+    pointers: Mapping[str, str | None],
+) -> list[ModelVersion]:
+    """`ModelVersion`s of a listing's metadata, each path computed by `where` when first read."""
+    holders: dict[str, list[str]] = {}
+    for channel, target in sorted(pointers.items()):
+        if target is not None:
+            holders.setdefault(target, []).append(channel)
+    listed = ModelVersion._listed
+    return [
+        listed(meta, _Deferred(where, meta["version"]), list(holders.get(meta["version"], ())))  # type: ignore[arg-type]
+        for meta in metas
+    ]
