@@ -432,9 +432,7 @@ def remove_tree(path: Path) -> None:
     os.rmdir(path)
 
 
-def append_line(
-    path: Path, line: bytes, *, along: Sequence[Callable[[], object]] = ()
-) -> None:
+def append_line(path: Path, line: bytes, *, along: Sequence[Callable[[], object]] = ()) -> None:
     """Append one record durably; first mends a line a crash left without its newline.
 
     `along`: durability steps made together with the record's fsync; if one fails, the
