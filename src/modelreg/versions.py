@@ -319,14 +319,15 @@ class ModelVersion:
 
     @classmethod
     def _listed(
-        cls, meta: Mapping[str, Any], path: Path | str, channels: list[str]
+        cls, meta: Mapping[str, Any], path: Path | str | _Deferred, channels: list[str]
     ) -> ModelVersion:
-        name = meta["version"]
+        """One row, its fields set in one step: a listing builds 100,000 of them, and a frozen
+        dataclass's `__init__` sets each of its 13 fields through `object.__setattr__`."""
         recorded = meta.get("model")
         model: Mapping[str, Any] = recorded if isinstance(recorded, Mapping) else {}
-        return cls(
-            channels=channels,
-            version=name,
+        row = object.__new__(cls)
+        row.__dict__.update(
+            version=meta["version"],
             training_date=meta.get("training_date") or "",
             metrics=dict(meta.get("metrics") or {}),
             features=list(meta.get("features") or []),
@@ -334,11 +335,13 @@ class ModelVersion:
             deployment_status=meta.get("deployment_status", "registered"),
             registered_at=meta.get("registered_at") or "",
             data_range=meta.get("data_range"),
+            channels=channels,
             tags=tags_of(meta),
             hyperparameters=dict(meta.get("hyperparameters") or {}),
             model_class=str(model.get("class") or ""),
             model_flavor=str(model.get("flavor") or ""),
         )
+        return row
 
 
 def listed_versions(
@@ -353,6 +356,6 @@ def listed_versions(
             holders.setdefault(target, []).append(channel)
     listed = ModelVersion._listed
     return [
-        listed(meta, _Deferred(where, meta["version"]), list(holders.get(meta["version"], ())))  # type: ignore[arg-type]
+        listed(meta, _Deferred(where, meta["version"]), list(holders.get(meta["version"], ())))
         for meta in metas
     ]
