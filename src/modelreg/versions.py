@@ -271,7 +271,7 @@ class _PathField:
         if isinstance(value, _Deferred):
             value = value.where(value.name)
             obj.__dict__["path"] = value
-        return value  # type: ignore[no-any-return]
+        return value
 
     def __set__(self, obj: object, value: Path | str) -> None:
         obj.__dict__["path"] = value
