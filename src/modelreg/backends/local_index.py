@@ -406,23 +406,13 @@ class VersionIndex:
     def _sync_log(self) -> bool:
         """fsync what the last commit wrote (synchronous=FULL's one sync, issued by us so that
         it can run beside others): the WAL, or the database where WAL is unavailable."""
-        for path in (f"{self.path}-wal", str(self.path)):
-            try:
-                fd = os.open(path, os.O_RDONLY)
-            except FileNotFoundError:
-                continue
-            except OSError as exc:
-                log.error("registry index %s could not be made durable: %s", self.path, exc)
-                return False
-            try:
-                os.fsync(fd)
-                return True
-            except OSError as exc:
-                log.error("registry index %s could not be made durable: %s", self.path, exc)
-                return False
-            finally:
-                os.close(fd)
-        return False
+        wal = f"{self.path}-wal"
+        try:
+            _fsync_file(wal if os.path.exists(wal) else str(self.path))
+        except OSError as exc:
+            log.error("registry index %s could not be made durable: %s", self.path, exc)
+            return False
+        return True
 
     def changed(self, name: str, meta: Mapping[str, Any]) -> None:
         """After the rewrite `begin_change` announced: record it, and clear that mark."""
@@ -442,6 +432,14 @@ class VersionIndex:
         """`begin_change` made durable at once."""
         sync = self.begin_change(name)
         return sync is not None and sync()
+
+
+def _fsync_file(path: str) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 _Rows = tuple[tuple[Any, ...], list[tuple[Any, ...]], list[tuple[Any, ...]]]
