@@ -349,13 +349,20 @@ def listed_versions(
     where: Callable[[str], Path | str],
     pointers: Mapping[str, str | None],
 ) -> list[ModelVersion]:
-    """`ModelVersion`s of a listing's metadata, each path computed by `where` when first read."""
+    """`ModelVersion`s of a listing's metadata, each path computed by `where` when first read.
+
+    `metas` is consumed: each dict is let go once its row is built, so a listing holds about
+    one copy of its rows at a time, not two.
+    """
     holders: dict[str, list[str]] = {}
     for channel, target in sorted(pointers.items()):
         if target is not None:
             holders.setdefault(target, []).append(channel)
     listed = ModelVersion._listed
-    return [
-        listed(meta, _Deferred(where, meta["version"]), list(holders.get(meta["version"], ())))
-        for meta in metas
-    ]
+    rows = []
+    metas.reverse()
+    while metas:
+        meta = metas.pop()
+        name = meta["version"]
+        rows.append(listed(meta, _Deferred(where, name), list(holders.get(name, ()))))
+    return rows

@@ -102,7 +102,7 @@ def list_versions(
 
 
 #: the first page of a streamed listing, and the largest (pages double in between)
-_FIRST_PAGE, _LARGEST_PAGE = 1024, 8192
+_FIRST_PAGE, _LARGEST_PAGE = 1024, 4096
 #: how far back each page starts, so that versions deleted meanwhile shift nothing past it
 _OVERLAP = 64
 
