@@ -201,3 +201,28 @@ def test_the_user_database_is_asked_once_per_process(monkeypatch: pytest.MonkeyP
         assert metadata.current_user() == "alice"
     finally:
         metadata._account_name.cache_clear()
+
+
+def test_a_sync_owed_before_a_failed_write_is_still_paid(
+    promoted: tuple[ModelRegistry, list[str]], recorder: Recorder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pointer's folder is owed when the next metadata write fails before any fsync ran:
+    the transaction's end still makes the move durable."""
+    registry, (old, new) = promoted
+    backend = registry.backend
+    pointer = str(Path(registry.path) / "staging")
+    meta = backend.read_metadata(new)
+    assert meta is not None
+
+    def refused(*args: Any, **kwargs: Any) -> None:
+        raise OSError(28, "ENOSPC")
+
+    with pytest.raises(OSError), backend.transaction():
+        backend.set_pointer("staging", new)
+        monkeypatch.setattr(_fsutil, "replace_file", refused)
+        backend.write_metadata(new, {**meta, "note": "x"})
+    assert _last(recorder.calls, "fsync", pointer) > _last(
+        recorder.calls, "rename", f"{pointer}/latest"
+    )
+    assert backend._syncs.pay("move") == []
+    assert backend.get_pointer("staging") == new and old != new

@@ -85,9 +85,21 @@ class OwedSyncs:
             self._owed[kind][folder] = what
 
     def pay(self, kind: str) -> list[Step]:
-        """The owed fsyncs of `kind`, as steps for `_fsutil.together`; no longer owed."""
-        owed, self._owed[kind] = self._owed[kind], {}
-        return [_durable(folder, what) for folder, what in owed.items()]
+        """The owed fsyncs of `kind`, as steps for `_fsutil.together`. Each is no longer owed
+        once it has run; one that failed, or never ran because an earlier call failed, is
+        still owed, and the transaction's end pays it."""
+        owed = self._owed[kind]
+        return [self._paying(owed, folder, what) for folder, what in list(owed.items())]
+
+    @staticmethod
+    def _paying(owed: dict[Path, str], folder: Path, what: str) -> Step:
+        durable = _durable(folder, what)
+
+        def step() -> None:
+            durable()
+            owed.pop(folder, None)
+
+        return step
 
 
 def _durable(folder: Path, what: str) -> Step:
