@@ -493,15 +493,9 @@ def current_user() -> str:
     acting = ACTING_USER.get()
     if acting:
         return acting
-    for variable in _USER_VARIABLES:
-        named = os.environ.get(variable)
-        if named:
-            return named
-    return _account_name(os.getuid() if hasattr(os, "getuid") else -1)
-
-
-#: what `getpass.getuser` reads, in its order
-_USER_VARIABLES = ("LOGNAME", "USER", "LNAME", "USERNAME")
+    env = os.environ  # what `getpass.getuser` reads, in its order
+    named = env.get("LOGNAME") or env.get("USER") or env.get("LNAME") or env.get("USERNAME")
+    return named or _account_name(os.getuid() if hasattr(os, "getuid") else -1)
 
 
 @functools.lru_cache(maxsize=8)

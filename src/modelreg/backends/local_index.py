@@ -31,6 +31,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from .._fsutil import fsync_uncounted
 from ..errors import CorruptVersionError, InvalidInputError
 from ..metadata import METADATA_FILE, SERVED, Status, parse_timestamp
 from ..tags import TAGS_KEY, tags_of
@@ -408,7 +409,7 @@ class VersionIndex:
         it can run beside others): the WAL, or the database where WAL is unavailable."""
         wal = f"{self.path}-wal"
         try:
-            _fsync_file(wal if os.path.exists(wal) else str(self.path))
+            fsync_uncounted(wal if os.path.exists(wal) else str(self.path))
         except OSError as exc:
             log.error("registry index %s could not be made durable: %s", self.path, exc)
             return False
@@ -432,14 +433,6 @@ class VersionIndex:
         """`begin_change` made durable at once."""
         sync = self.begin_change(name)
         return sync is not None and sync()
-
-
-def _fsync_file(path: str) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 _Rows = tuple[tuple[Any, ...], list[tuple[Any, ...]], list[tuple[Any, ...]]]
