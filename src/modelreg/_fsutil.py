@@ -18,11 +18,14 @@ import contextlib
 import errno
 import hashlib
 import os
+import os as _uncounted_os
 import secrets
 import socket
 import stat
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import IO, BinaryIO
 
@@ -38,6 +41,7 @@ __all__ = [
     "copy_into",
     "fsync_dir",
     "fsync_tree",
+    "fsync_uncounted",
     "hash_file",
     "make_dirs",
     "owned_name",
@@ -48,6 +52,7 @@ __all__ = [
     "replace_symlink",
     "source_files",
     "symlinks_supported",
+    "together",
     "unique_name",
 ]
 
@@ -115,12 +120,22 @@ def make_dirs(path: Path) -> None:
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Replace `path` with `data` so that readers see the old or the new file, never a mix."""
+    replace_file(path, data)
+    fsync_dir(path.parent)
+
+
+def replace_file(path: Path, data: bytes, *, along: Sequence[Callable[[], object]] = ()) -> None:
+    """`atomic_write_bytes` but the folder's fsync, which the caller owes (now or batched).
+
+    The temporary's fsync runs `together` with `along` (other writes' durability steps), so
+    a write that must follow them costs one disk round trip, not one each.
+    """
     tmp = path.with_name(unique_name(f".{path.name}"))
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
         try:
             _write_all(fd, data)
-            os.fsync(fd)
+            together(lambda: os.fsync(fd), *along)
         finally:
             os.close(fd)
         os.replace(tmp, path)
@@ -128,7 +143,55 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
-    fsync_dir(path.parent)
+
+
+#: (pid, pool): the threads that issue fsyncs together; a forked child makes its own
+_POOL: tuple[int, ThreadPoolExecutor] | None = None
+_POOL_GUARD = threading.Lock()
+
+
+def together(*steps: Callable[[], object]) -> None:
+    """Run independent durability steps (fsyncs) at once; return when all have finished.
+
+    On ext4 and most journalling filesystems, fsyncs issued together share one journal commit
+    and one cache flush, where fsyncs one after another each wait for their own. The first
+    failure is raised, after every step has ended (none is left running behind the caller).
+    """
+    if len(steps) <= 1:
+        for step in steps:
+            step()
+        return
+    futures = [_fsync_pool().submit(step) for step in steps[1:]]
+    failure: BaseException | None = None
+    try:
+        steps[0]()
+    except BaseException as exc:
+        failure = exc
+    for future in futures:
+        try:
+            future.result()
+        except BaseException as exc:
+            failure = failure or exc
+    if failure is not None:
+        raise failure
+
+
+def fsync_uncounted(path: str) -> None:
+    """fsync a file that is not the registry's own (the listing index's SQLite log): through
+    the real `os`, never the stand-in the failing-disk tests put in place of `os` here."""
+    fd = _uncounted_os.open(path, _uncounted_os.O_RDONLY)
+    try:
+        _uncounted_os.fsync(fd)
+    finally:
+        _uncounted_os.close(fd)
+
+
+def _fsync_pool() -> ThreadPoolExecutor:
+    global _POOL
+    with _POOL_GUARD:
+        if _POOL is None or _POOL[0] != os.getpid():
+            _POOL = (os.getpid(), ThreadPoolExecutor(4, thread_name_prefix="modelreg-fsync"))
+        return _POOL[1]
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -320,8 +383,11 @@ def rename(source: Path, dest: Path) -> None:
     _durable_or_undone(source, dest)
 
 
-def replace_symlink(link: Path, target: str) -> None:
-    """Point `link` at `target` atomically: a new link beside it, then `os.replace` over it."""
+def replace_symlink(link: Path, target: str, *, durable: bool = True) -> None:
+    """Point `link` at `target` atomically: a new link beside it, then `os.replace` over it.
+
+    Without `durable` the caller owes the folder's fsync (batched with others').
+    """
     tmp = link.with_name(unique_name(f".{link.name}"))
     os.symlink(target, tmp)
     try:
@@ -330,7 +396,8 @@ def replace_symlink(link: Path, target: str) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
-    fsync_dir(link.parent)
+    if durable:
+        fsync_dir(link.parent)
 
 
 def replace_dir(link: Path, source: Path, *, keep_aside: Path) -> None:
@@ -383,8 +450,12 @@ def remove_tree(path: Path) -> None:
     os.rmdir(path)
 
 
-def append_line(path: Path, line: bytes) -> None:
-    """Append one record durably; first mends a line a crash left without its newline."""
+def append_line(path: Path, line: bytes, *, along: Sequence[Callable[[], object]] = ()) -> None:
+    """Append one record durably; first mends a line a crash left without its newline.
+
+    `along`: durability steps made together with the record's fsync; if one fails, the
+    record is taken back too (a record never stands for a change that was reported failed).
+    """
     fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
     try:
         size = os.fstat(fd).st_size
@@ -392,7 +463,7 @@ def append_line(path: Path, line: bytes) -> None:
             line = b"\n" + line
         try:
             _write_all(fd, line)
-            os.fsync(fd)
+            together(lambda: os.fsync(fd), *along)
         except BaseException:  # all or nothing: a reported failure leaves no record behind
             with contextlib.suppress(OSError):
                 os.ftruncate(fd, size)

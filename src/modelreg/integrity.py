@@ -50,7 +50,10 @@ def artifact_path(folder: Path, name: str) -> Path:
     Raises InvalidInputError otherwise. Links along the way are resolved before the check, so a
     planted `model -> /etc` cannot lead out either; the file itself need not exist yet.
     """
-    path = folder / validate_artifact_name(name)
+    checked = validate_artifact_name(name)
+    path = folder / checked
+    if "/" not in checked:  # a single part, never `..`: its parent is `folder` itself, so
+        return path  # it stays inside (the file itself is opened without following a link)
     base = folder.resolve()
     if not path.parent.resolve().is_relative_to(base):
         raise InvalidInputError(f"artifact name {name!r} leads outside its folder", filename=name)

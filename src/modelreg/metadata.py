@@ -15,6 +15,7 @@ only: no caller, client or archive can set it.
 
 from __future__ import annotations
 
+import functools
 import getpass
 import json
 import math
@@ -483,9 +484,22 @@ ACTING_USER: ContextVar[str | None] = ContextVar("modelreg_acting_user", default
 
 
 def current_user() -> str:
+    """Who is acting: the server's signed-in user, else `getpass.getuser()`'s answer.
+
+    That reads the environment, then the user database (NSS: files, LDAP...) when no variable
+    names anyone, as under a service manager; the database's answer is kept per uid, so a
+    long-lived process asks it once, not on every write.
+    """
     acting = ACTING_USER.get()
     if acting:
         return acting
+    env = os.environ  # what `getpass.getuser` reads, in its order
+    named = env.get("LOGNAME") or env.get("USER") or env.get("LNAME") or env.get("USERNAME")
+    return named or _account_name(os.getuid() if hasattr(os, "getuid") else -1)
+
+
+@functools.lru_cache(maxsize=8)
+def _account_name(uid: int) -> str:
     try:
         return getpass.getuser()
     except Exception:  # no passwd entry in some containers

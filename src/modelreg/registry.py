@@ -18,6 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
+from ._bulk import gc_paused
 from .backends.base import Backend, Debris
 from .config import RegistryConfig, resolve_config
 from .edits import EditMethods
@@ -49,6 +50,7 @@ from .versions import (
     PRODUCTION,
     ModelVersion,
     alias_channel,
+    listed_versions,
     validate_channel,
     validate_model_name,
     validate_version,
@@ -437,10 +439,8 @@ class ModelRegistry(TransferMethods, EditMethods, PromotionMethods):
         if query.limit == 0:
             return []
         metas, pointers = self._ops.query_with_pointers(query)
-        return [
-            ModelVersion.from_metadata(meta, self._ops.location_of(meta["version"]), pointers)
-            for meta in metas
-        ]
+        with gc_paused():  # 100,000 rows of dicts, none in a cycle
+            return listed_versions(metas, self._ops.location_of, pointers)
 
     def compare_versions(
         self, version1: str, version2: str, *, missing_ok: bool = True

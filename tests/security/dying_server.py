@@ -13,6 +13,7 @@ import os
 import signal
 import sys
 from pathlib import Path
+from typing import Any
 
 from modelreg import _fsutil
 from modelreg.cli import main
@@ -20,11 +21,11 @@ from modelreg.cli import main
 _append_line = _fsutil.append_line
 
 
-def _dying_append(path: Path, line: bytes) -> None:
+def _dying_append(path: Path, line: bytes, **batched: Any) -> None:
     action = os.environ["DIE_BEFORE_LOGGING"]
     if path.name == "events.jsonl" and f'"action": "{action}"'.encode() in line:
         os.kill(os.getpid(), signal.SIGKILL)
-    _append_line(path, line)
+    _append_line(path, line, **batched)
 
 
 if __name__ == "__main__":

@@ -39,6 +39,7 @@ from .base import (
     stamped_before,
 )
 from .local_index import VersionIndex, file_stat, fingerprint, racy
+from .local_syncs import MOVE, UPDATE, OwedSyncs
 
 __all__ = ["LocalBackend"]
 
@@ -78,6 +79,8 @@ class LocalBackend(Backend):
         self.index = VersionIndex(self.root, self.read_metadata) if index else None
         #: (root fingerprint, its folders whose names start with a letter)
         self._folders_seen: tuple[str, list[str]] | None = None
+        #: folder fsyncs owed inside a transaction, paid together (`local_syncs`)
+        self._syncs = OwedSyncs()
 
     # --- helpers --------------------------------------------------------------------------
 
@@ -164,18 +167,26 @@ class LocalBackend(Backend):
         return meta
 
     def write_metadata(self, name: str | None, metadata: Mapping[str, Any]) -> None:
+        """Replace the version's metadata.json; the index is marked dirty (durably) in the
+        same disk round trip as the new file's fsync, and the folder's fsync is owed."""
         if name is None:
             self._write_model_record(metadata)
             return
-        path = self._version_dir(name) / METADATA_FILE
-        with (
-            translated(f"update the metadata of {name} at", path),
-            self.index.changing(name, metadata) if self.index else contextlib.nullcontext(),
-        ):
+        folder = self._version_dir(name)
+        path = folder / METADATA_FILE
+        marked: list[bool] = []
+        along = self._syncs.pay(MOVE) + self._syncs.pay(UPDATE)
+        with translated(f"update the metadata of {name} at", path):
             data = encode_metadata(metadata)
-            _fsutil.atomic_write_bytes(path, data)
+            mark = self.index.begin_change(name) if self.index is not None else None
+            if mark is not None:
+                along.append(lambda: marked.append(mark()))
+            _fsutil.replace_file(path, data, along=along)
+            self._syncs.owe(UPDATE, folder, f"metadata update of {name}")
             for copy in self._copies_of(name):
                 _fsutil.atomic_write_bytes(copy / METADATA_FILE, data)
+        if self.index is not None and marked == [True]:
+            self.index.changed(name, metadata)
 
     def _copies_of(self, name: str) -> list[Path]:
         """Folder-copy pointers holding `name`: their metadata.json mirrors the version's.
@@ -237,16 +248,15 @@ class LocalBackend(Backend):
             return super().query(query)
         found = []
         listed = json.loads("[" + ",".join(row[2] for row in rows) + "]")  # one parse for all
+        production = query.production
         for (name, stat, _), indexed in zip(rows, listed, strict=True):
-            unchanged = stat is not None and stat == file_stat(self.root, name)
-            meta = indexed if unchanged else self.read_metadata(name)
-            if meta is not None:
-                meta["deployment_status"] = effective_status(
-                    meta.get("deployment_status"), name, query.production
-                )
-            if meta is None or not matches(meta, query):
-                return super().query(query)  # deleted meanwhile, or edited behind our back
-            found.append(meta)
+            if stat is not None and stat == file_stat(self.root, name):
+                meta = indexed  # as indexed, so the index's filter holds for it
+            else:
+                meta = self.read_metadata(name)
+                if meta is None or not matches(_effective(meta, production), query):
+                    return super().query(query)  # deleted meanwhile, or edited behind our back
+            found.append(_effective(meta, production))
         return found
 
     def count(self, query: VersionQuery) -> int:
@@ -321,7 +331,8 @@ class LocalBackend(Backend):
             if name is None:
                 _fsutil.remove_tree(link)
             elif _fsutil.symlinks_supported(self.root):
-                _fsutil.replace_symlink(link, f"../{name}")
+                _fsutil.replace_symlink(link, f"../{name}", durable=False)
+                self._syncs.owe(MOVE, link.parent, f"move of the {channel} pointer")
             else:
                 _fsutil.replace_dir(
                     link, self._version_dir(name), keep_aside=link.with_name(_ASIDE)
@@ -426,8 +437,10 @@ class LocalBackend(Backend):
 
     def append_event(self, event: Event) -> None:
         path = self.root / "events.jsonl"
+        line = encode_event(event)
+        _fsutil.together(*self._syncs.pay(MOVE))  # the moves are durable before their record
         with translated("append to the audit log at", path):
-            _fsutil.append_line(path, encode_event(event))
+            _fsutil.append_line(path, line, along=self._syncs.pay(UPDATE))
 
     def recent_events(self, since: datetime) -> list[Event]:
         """Read the log backwards, a block at a time, until an hour before `since`.
@@ -452,7 +465,7 @@ class LocalBackend(Backend):
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
         self._ensure_root()
-        with self._lock.hold():
+        with self._lock.hold(), self._syncs.batching():
             yield
 
     def interrupted_writes(self) -> list[Debris]:
@@ -515,6 +528,12 @@ def _read_back(handle: IO[bytes], since: datetime) -> list[Event]:
         events, _torn = decode_event_lines(complete)
         if position == 0 or (events and stamped_before(events[0], since - _SKEW)):
             return [e for e in events if not stamped_before(e, since)]
+
+
+def _effective(meta: dict[str, Any], production: str | None) -> dict[str, Any]:
+    name = meta["version"]
+    meta["deployment_status"] = effective_status(meta.get("deployment_status"), name, production)
+    return meta
 
 
 def _stat_or_none(path: Path) -> os.stat_result | None:

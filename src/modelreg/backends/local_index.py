@@ -31,6 +31,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from .._fsutil import fsync_uncounted
 from ..errors import CorruptVersionError, InvalidInputError
 from ..metadata import METADATA_FILE, SERVED, Status, parse_timestamp
 from ..query import Condition, VersionQuery, conditions
@@ -379,45 +380,59 @@ class VersionIndex:
                 conn.execute("ROLLBACK")
                 raise
 
-    @contextlib.contextmanager
-    def changing(self, name: str, meta: Mapping[str, Any]) -> Iterator[None]:
-        """Around a rewrite of a version's metadata.json: dirty first, clean once recorded.
-
-        A crash or a failure between the two leaves the index dirty, so it is rebuilt.
-        """
-        marked = self._mark_dirty(name)
-        yield
-        if marked:
-            with contextlib.suppress(IndexUnusable), self._using(f"updating {name}") as conn:
+    def begin_change(self, name: str) -> Callable[[], bool] | None:
+        """Before a rewrite of `name`'s metadata.json is renamed into place: mark the index
+        dirty. Returns the step that makes the mark durable (an fsync of the SQLite log, to
+        issue together with the rewrite's own fsync, before the rename), or None when the
+        index could not be marked. A crash or a failure before `changed` leaves it dirty, so
+        it is rebuilt."""
+        try:
+            with self._using(f"marking {name} as changing") as conn:
                 conn.execute("BEGIN IMMEDIATE")
                 try:
-                    _put(conn, [_row(name, meta, file_stat(self.root, name))])
-                    conn.execute(
-                        "UPDATE state SET dirty = MAX(dirty - 1, 0), generation = generation + 1"
-                    )
+                    conn.execute("UPDATE state SET dirty = dirty + 1, generation = generation + 1")
                     conn.execute("COMMIT")
                 except BaseException:
                     conn.execute("ROLLBACK")
                     raise
-
-    def _mark_dirty(self, name: str) -> bool:
-        try:
-            with self._using(f"marking {name} as changing") as conn:
-                conn.execute("PRAGMA synchronous=FULL")  # must survive a power cut
-                try:
-                    conn.execute("BEGIN IMMEDIATE")
-                    conn.execute("UPDATE state SET dirty = dirty + 1, generation = generation + 1")
-                    conn.execute("COMMIT")
-                finally:
-                    conn.execute("PRAGMA synchronous=NORMAL")
-                return True
         except IndexUnusable:
             log.error(
                 "registry index %s could not be marked stale; delete %s if listings look wrong",
                 self.path,
                 self.path.parent,
             )
+            return None
+        return self._sync_log
+
+    def _sync_log(self) -> bool:
+        """fsync what the last commit wrote (synchronous=FULL's one sync, issued by us so that
+        it can run beside others): the WAL, or the database where WAL is unavailable."""
+        wal = f"{self.path}-wal"
+        try:
+            fsync_uncounted(wal if os.path.exists(wal) else str(self.path))
+        except OSError as exc:
+            log.error("registry index %s could not be made durable: %s", self.path, exc)
             return False
+        return True
+
+    def changed(self, name: str, meta: Mapping[str, Any]) -> None:
+        """After the rewrite `begin_change` announced: record it, and clear that mark."""
+        with contextlib.suppress(IndexUnusable), self._using(f"updating {name}") as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                _put(conn, [_row(name, meta, file_stat(self.root, name))])
+                conn.execute(
+                    "UPDATE state SET dirty = MAX(dirty - 1, 0), generation = generation + 1"
+                )
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+
+    def _mark_dirty(self, name: str) -> bool:
+        """`begin_change` made durable at once."""
+        sync = self.begin_change(name)
+        return sync is not None and sync()
 
 
 _Rows = tuple[tuple[Any, ...], list[tuple[Any, ...]], list[tuple[Any, ...]]]

@@ -10,7 +10,7 @@ import click
 
 from ..errors import InvalidInputError, VersionNotFoundError
 from ..metadata import STATUSES
-from ..versions import ModelVersion
+from ..versions import ModelVersion, VersionName, parse_version
 from ._common import (
     Output,
     complete_versions,
@@ -23,7 +23,7 @@ from ._common import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterator, Sequence
 
     from rich.table import Table
 
@@ -82,24 +82,66 @@ def list_versions(
     registry = open_registry(ctx)
     if floors or ceilings:
         check_metric_names(registry, {n for n, _ in (*floors, *ceilings)}, strict=strict)
-    versions = registry.list_versions(
-        limit=limit,
-        min_metrics=dict(floors),
-        max_metrics=dict(ceilings),
-        trained_after=after,
-        trained_before=before,
-        status=status,
-        tags=dict(tags),
-    )
+    filters: dict[str, Any] = {
+        "min_metrics": dict(floors),
+        "max_metrics": dict(ceilings),
+        "trained_after": after,
+        "trained_before": before,
+        "status": status,
+        "tags": dict(tags),
+    }
     if out.json:
-        emit_json_rows(version_row(v) for v in versions)
+        emit_json_rows(version_row(v) for v in paged_versions(registry, limit, filters))
     elif out.quiet:
-        for version in versions:
+        for version in paged_versions(registry, limit, filters):
             click.echo(version.version)
     else:
         filtered = [name for name, _ in (*floors, *ceilings)]
-        rows = [version_row(v) for v in versions]
+        rows = [version_row(v) for v in registry.list_versions(limit=limit, **filters)]
         _print_table(rows, registry.location, first=filtered, wide=wide)
+
+
+#: the first page of a streamed listing, and the largest (pages double in between)
+_FIRST_PAGE, _LARGEST_PAGE = 1024, 4096
+#: how far back each page starts, so that versions deleted meanwhile shift nothing past it
+_OVERLAP = 64
+
+
+def paged_versions(
+    registry: ModelRegistry, limit: int | None, filters: dict[str, Any]
+) -> Iterator[ModelVersion]:
+    """`list_versions(limit=limit, **filters)`, newest first, a page at a time: what a listing
+    of 100,000 versions holds at once is one page, not the whole list.
+
+    Each page starts a little before where the last one ended and yields only versions older
+    than the last one yielded, so a version registered or deleted meanwhile never makes one
+    appear twice or go missing; if more than the overlap went, it steps back further. Pages
+    double up to a bound: without an index (a read-only folder) each page reads the folder
+    up to its end, so few pages keep that cost near a few listings.
+    """
+    yielded, end, size = 0, 0, _FIRST_PAGE
+    last: VersionName | None = None
+    while limit is None or yielded < limit:
+        start = max(end - _OVERLAP, 0) if last is not None else 0
+        page = registry.list_versions(offset=start, limit=size, **filters)
+        while last is not None and start > 0 and not _reaches(page, last):
+            start = max(start - size, 0)  # more than the overlap vanished before this page
+            page = registry.list_versions(offset=start, limit=size, **filters)
+        for version in page:
+            key = parse_version(version.version)
+            if last is None or key < last:
+                yield version
+                last, yielded = key, yielded + 1
+                if limit is not None and yielded >= limit:
+                    return
+        if len(page) < size:
+            return
+        end, size = start + len(page), min(size * 2, _LARGEST_PAGE)
+
+
+def _reaches(page: list[ModelVersion], last: VersionName) -> bool:
+    """Whether `page` starts at or before `last` (newer or the same): nothing was skipped."""
+    return bool(page) and not parse_version(page[0].version) < last
 
 
 def check_metric_names(registry: ModelRegistry, names: set[str], *, strict: bool) -> None:

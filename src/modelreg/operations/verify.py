@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from .._bulk import gc_paused
 from ..audit import Gap, find_gaps
 from ..backends.base import Backend, effective_status
 from ..errors import CorruptVersionError
@@ -46,35 +47,93 @@ def run_verify(
         names = sort_newest_first(backend.version_names())
         pointers = backend.pointers()
         production = pointers.get(PRODUCTION)
-        #: each healthy version's stored status: at 100,000 versions their whole metadata
-        #: was 90% of verify's memory, and only a stale status is ever needed again
-        healthy: dict[str, str | None] = {}
+        walk = _Walk(backend, {t for t in pointers.values() if t is not None}, production)
         for done, name in enumerate(names, 1):
-            meta = _check_version(backend, name, found)
+            walk.check(name, found)
             if progress is not None:
                 progress(done, len(names))
-            if meta is not None:
-                healthy[name] = meta.get("deployment_status")
-        events = backend.read_events()
+        events: list[Event] = []  # read only when a pointer needs a fallback
         for channel, target in pointers.items():
-            _check_pointer(backend, channel, target, set(healthy), events, found)
+            if target is not None and target not in walk.healthy_targets:
+                events = events or backend.read_events()
+                _repoint(backend, channel, target, walk.healthy_now, events, found)
+        del events
         if repair:  # a repaired pointer changes which status is right
-            production = backend.get_pointer(PRODUCTION)
-        for name, stored in healthy.items():
-            wanted = effective_status(stored, name, production)
-            if stored != wanted:
-                found(
-                    "stale-status",
-                    name,
-                    f"metadata says {stored!r}, the production pointer says {wanted!r}",
-                    lambda name=name, wanted=wanted: _set_status(backend, name, wanted),
-                )
-        for gap in _audit_gaps(backend, settled=repair):
+            walk.production_moved(backend.get_pointer(PRODUCTION))
+        for name, stored, wanted in walk.stale():
+            found(
+                "stale-status",
+                name,
+                f"metadata says {stored!r}, the production pointer says {wanted!r}",
+                lambda name=name, wanted=wanted: _set_status(backend, name, wanted),
+            )
+        with gc_paused():  # every event of the log decoded at once: none in a cycle
+            gaps = _audit_gaps(backend, settled=repair)
+        for gap in gaps:
             record = gap.recovered
             found(gap.kind, gap.where, gap.detail, lambda e=record: backend.append_event(e))
         for item in backend.debris():
             found(item.kind, item.path, item.detail, lambda item=item: backend.remove_debris(item))
     return VerifyReport(checked=len(names), problems=problems, repaired=repaired)
+
+
+class _Walk:
+    """What the walk over every version keeps: only what a later check needs.
+
+    At 100,000 versions a status per healthy version, then the whole metadata before it, was
+    most of verify's memory. A stored status is judged against the production pointer as its
+    version is walked; only the contradicted ones, the production version's and the health of
+    the pointers' targets are kept.
+    """
+
+    def __init__(self, backend: Backend, targets: set[str], production: str | None) -> None:
+        self.backend = backend
+        self.targets = targets
+        self.production = production
+        self.healthy_targets: set[str] = set()
+        self.unhealthy: set[str] = set()
+        #: {name: stored status} of the versions whose status may need mending
+        self.watched: dict[str, str | None] = {}
+
+    def check(self, name: str, found: Any) -> None:
+        meta = _check_version(self.backend, name, found)
+        if meta is None:
+            self.unhealthy.add(name)
+            return
+        if name in self.targets:
+            self.healthy_targets.add(name)
+        stored = meta.get("deployment_status")
+        if name == self.production or stored != effective_status(stored, name, self.production):
+            self.watched[name] = stored
+
+    def healthy_now(self, name: str) -> bool:
+        """For a pointer's fallback (a name from the log): whole and intact right now."""
+        if name in self.healthy_targets:
+            return True
+        return (
+            name not in self.unhealthy and _check_version(self.backend, name, _ignore) is not None
+        )
+
+    def production_moved(self, production: str | None) -> None:
+        """A repair moved production: the new holder's stored status is judged again too."""
+        if production is not None and production != self.production:
+            meta = self.backend.read_metadata(production)
+            if meta is not None:
+                self.watched[production] = meta.get("deployment_status")
+        self.production = production
+
+    def stale(self) -> list[tuple[str, str | None, str]]:
+        """(name, stored, wanted) for each status the production pointer contradicts."""
+        found = []
+        for name, stored in self.watched.items():
+            wanted = effective_status(stored, name, self.production)
+            if stored != wanted:
+                found.append((name, stored, wanted))
+        return found
+
+
+def _ignore(*_args: object) -> None:
+    """A `found` that records nothing (a fallback candidate checked again)."""
 
 
 def _set_status(backend: Backend, name: str, status: str) -> None:
@@ -117,35 +176,35 @@ def _check_version(backend: Backend, name: str, found: Any) -> dict[str, Any] | 
     return meta
 
 
-def _check_pointer(
+def _repoint(
     backend: Backend,
     channel: str,
-    target: str | None,
-    healthy: set[str],
+    target: str,
+    healthy: Callable[[str], bool],
     events: list[Event],
     found: Any,
 ) -> None:
-    if target is not None and target not in healthy:
-        fallback = previous_target(events, channel, target, exists=healthy.__contains__)
+    """A pointer whose target is missing or damaged: back to the last healthy one it held."""
+    fallback = previous_target(events, channel, target, exists=healthy)
 
-        def repoint() -> None:
-            backend.set_pointer(channel, fallback)
-            backend.append_event(
-                Event(
-                    iso_utc(utc_now()),
-                    "repair",
-                    version=fallback,
-                    channel=channel,
-                    previous=target,
-                    user=current_user(),
-                    reason=f"{target} was missing or corrupt",
-                )
+    def repoint() -> None:
+        backend.set_pointer(channel, fallback)
+        backend.append_event(
+            Event(
+                iso_utc(utc_now()),
+                "repair",
+                version=fallback,
+                channel=channel,
+                previous=target,
+                user=current_user(),
+                reason=f"{target} was missing or corrupt",
             )
-
-        found(
-            "broken-pointer",
-            channel,
-            f"{channel} points to {target}, which is missing or corrupt"
-            + (f"; repair moves it to {fallback}" if fallback else "; repair removes it"),
-            repoint,
         )
+
+    found(
+        "broken-pointer",
+        channel,
+        f"{channel} points to {target}, which is missing or corrupt"
+        + (f"; repair moves it to {fallback}" if fallback else "; repair removes it"),
+        repoint,
+    )
