@@ -58,6 +58,7 @@ from .api.dependencies import (
 )
 from .api.edits import router as edits_router
 from .api.promotion import router as promotion_router
+from .api.security_headers import SecurityHeaders
 from .api.versions import browse
 from .auth import TokenSet
 from .redaction import Redactor
@@ -142,6 +143,7 @@ def create_app(
     app.state.registry_label = hooks.config.registry if hooks is not None else "modelreg"
     app.state.event_streams = event_stream.StreamSlots(max_event_streams, poll=event_poll)
     app.add_middleware(BodyGuard)
+    app.add_middleware(SecurityHeaders)
     app.add_middleware(AccessLog)  # outermost: a request the guard refuses is logged too
     app.include_router(event_stream.router)  # before /api/events/{...}
     app.include_router(browse)
@@ -387,25 +389,9 @@ async def verify(
     )
 
 
-_UI_HEADERS = {
-    # the UI holds tokens in localStorage: run only its own scripts, never inside a frame
-    "Content-Security-Policy": "default-src 'self'; img-src 'self' data: blob:; "
-    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-}
-
-
 def _add_ui(app: Any) -> None:
     """The single-page UI at `/`: plain JS and CSS shipped in the package, no CDN."""
     static = Path(__file__).parent / "static"
-
-    @app.middleware("http")
-    async def ui_headers(request: Request, call_next: Any) -> Any:
-        response = await call_next(request)
-        response.headers.update(_UI_HEADERS)
-        return response
-
     app.mount("/static", StaticFiles(directory=static), name="static")
 
     @app.get("/", include_in_schema=False)

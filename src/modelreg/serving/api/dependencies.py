@@ -63,6 +63,11 @@ class Models:
         self._lock = threading.Lock()
         self._verifying: dict[str, asyncio.Lock] = {}
 
+    def opened(self, model: str | None) -> ModelRegistry | None:
+        """The model if it is open already (no I/O: answered on the event loop), else None."""
+        name = self.default.model if model is None else validate_model_name(model)
+        return self._opened.get(name)
+
     def get(self, model: str | None, *, create: bool) -> ModelRegistry:
         name = self.default.model if model is None else validate_model_name(model)
         with self._lock:
@@ -97,18 +102,23 @@ def metadata_of(registry: ModelRegistry, version: str) -> dict[str, Any]:
     return meta
 
 
-def _reader(request: Request) -> Principal:
+# The dependencies are coroutines: FastAPI runs a plain function dependency on its thread
+# pool, one thread hop per dependency per request, for work that never blocks (a constant-time
+# token compare, a dict lookup). Only a model not opened yet is looked up off the loop.
+
+
+async def _reader(request: Request) -> Principal:
     """The caller, from its bearer token (or anonymous, where the server allows it)."""
     guard: TokenSet = request.app.state.guard
     return guard.authenticate(request.headers.get("authorization"))
 
 
-def _writer(who: Annotated[Principal, Depends(_reader)]) -> Principal:
+async def _writer(who: Annotated[Principal, Depends(_reader)]) -> Principal:
     TokenSet.require(who, "write")
     return who
 
 
-def _admin(who: Annotated[Principal, Depends(_reader)]) -> Principal:
+async def _admin(who: Annotated[Principal, Depends(_reader)]) -> Principal:
     """What rewrites the audit record itself (a migration's history) needs an admin token."""
     TokenSet.require(who, "admin")
     return who
@@ -117,16 +127,18 @@ def _admin(who: Annotated[Principal, Depends(_reader)]) -> Principal:
 _MODEL = Query(max_length=128, description="a named model")
 
 
-def _registry(request: Request, model: Annotated[str | None, _MODEL] = None) -> ModelRegistry:
+async def _registry(request: Request, model: Annotated[str | None, _MODEL] = None) -> ModelRegistry:
     """The model a read names: 404 when it does not exist."""
     models: Models = request.app.state.models
-    return models.get(model, create=False)
+    found = models.opened(model)
+    return found if found is not None else await in_thread(lambda: models.get(model, create=False))
 
 
-def _target(request: Request, model: Annotated[str | None, _MODEL] = None) -> ModelRegistry:
+async def _target(request: Request, model: Annotated[str | None, _MODEL] = None) -> ModelRegistry:
     """The model a write names, created by the write when it does not exist yet."""
     models: Models = request.app.state.models
-    return models.get(model, create=True)
+    found = models.opened(model)
+    return found if found is not None else await in_thread(lambda: models.get(model, create=True))
 
 
 Reader = Annotated[Principal, Depends(_reader)]
