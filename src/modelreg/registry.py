@@ -20,6 +20,7 @@ from typing import IO, Any
 
 from .backends.base import Backend, Debris
 from .config import RegistryConfig, resolve_config
+from .downloads import DownloadMethods
 from .edits import EditMethods
 from .errors import (
     ApprovalRequiredError,
@@ -30,7 +31,7 @@ from .errors import (
 )
 from .events import Event, live_at, pointer_history
 from .gate import GatePolicy, PromotionDecision, run_gate
-from .integrity import copy_hashed, hash_folder, stored_name
+from .integrity import copy_hashed, hash_folder
 from .metadata import VersionFields, parse_timestamp, validate_description, version_fields
 from .metrics import MetricDirections, compare_metrics, validate_metrics
 from .operations import (
@@ -60,7 +61,7 @@ __all__ = ["PRODUCTION", "ModelRegistry", "PromotionDecision", "VerifyReport"]
 log = logging.getLogger("modelreg")
 
 
-class ModelRegistry(TransferMethods, EditMethods, PromotionMethods):
+class ModelRegistry(TransferMethods, EditMethods, PromotionMethods, DownloadMethods):
     """Versions, metadata, promotion, rollback and cleanup of trained models.
 
     Args:
@@ -308,17 +309,7 @@ class ModelRegistry(TransferMethods, EditMethods, PromotionMethods):
 
         Raises VersionNotFoundError when the version, or that file of it, does not exist.
         """
-        meta = self.stored_metadata(version)
-        if meta is None:
-            raise VersionNotFoundError(
-                f"version {version} not found in {self.location}", version=version
-            )
-        if filename not in (meta.get("files") or {}):
-            raise VersionNotFoundError(
-                f"version {meta['version']} has no file {filename!r}", version=meta["version"]
-            )
-        stored_name(filename, version=meta["version"])
-        return self._ops.open_artifact(meta["version"], filename)
+        return self.open_registered(version, filename).handle
 
     def get_version_info(self, version: str) -> dict[str, Any] | None:
         """The version's metadata, with its effective status and channels; None if absent."""

@@ -19,11 +19,10 @@ from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
-from urllib.parse import quote
 
 from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
+from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -56,6 +55,7 @@ from .api.dependencies import (
     public,
     upload_body,
 )
+from .api.downloads import router as downloads_router
 from .api.edits import router as edits_router
 from .api.promotion import router as promotion_router
 from .api.security_headers import SecurityHeaders
@@ -71,7 +71,7 @@ from .requests import (
     VerifyRequest,
 )
 from .tables import read_table
-from .uploads import DEFAULT_MAX_UPLOAD, chunks, receive_archive, receive_registration
+from .uploads import DEFAULT_MAX_UPLOAD, receive_archive, receive_registration
 
 if TYPE_CHECKING:
     from ..hooks.dispatcher import Dispatcher
@@ -148,6 +148,7 @@ def create_app(
     app.include_router(event_stream.router)  # before /api/events/{...}
     app.include_router(browse)
     app.include_router(router)
+    app.include_router(downloads_router)
     app.include_router(webhooks.router)
     app.include_router(edits_router)
     app.include_router(promotion_router)
@@ -191,27 +192,6 @@ def version_info(version: str, who: Reader, registry: Registry) -> dict[str, Any
 def stored_metadata(version: str, who: Reader, registry: Registry) -> dict[str, Any]:
     """metadata.json as stored (the remote backend's `read_metadata`)."""
     return metadata_of(registry, version)
-
-
-@router.get("/api/versions/{version}/files/{filename:path}", tags=["read"], responses=ERRORS)
-def download(version: str, filename: str, who: Reader, registry: Registry) -> StreamingResponse:
-    """One artifact, streamed; `X-Checksum-Sha256` is its registered hash.
-
-    No Content-Length from the record: a damaged file must arrive whole, so that the client's
-    hash check (not a broken connection) says what is wrong.
-    """
-    meta = metadata_of(registry, version)
-    # only registered names: nothing else below the root is reachable
-    handle = registry.open_artifact(meta["version"], filename)
-    record = meta["files"][filename]
-    return StreamingResponse(
-        chunks(handle),
-        media_type="application/octet-stream",
-        headers={
-            "X-Checksum-Sha256": str(record.get("sha256")),
-            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(Path(filename).name)}",
-        },
-    )
 
 
 @router.get("/api/versions/{version}/tables/{table}", tags=["read"], responses=ERRORS)
