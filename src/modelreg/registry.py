@@ -402,7 +402,9 @@ class ModelRegistry(TransferMethods, EditMethods, PromotionMethods, DownloadMeth
     def count_versions(self, query: VersionQuery | None = None) -> int:
         """How many versions match `query`'s filters (all of them without one)."""
         query = query or VersionQuery()
-        return self._ops.count_versions(query.at(self._ops.get_pointer(PRODUCTION)))
+        if query.status is not None:  # only a status filter depends on the pointer
+            query = query.at(self._ops.get_pointer(PRODUCTION))
+        return self._ops.count_versions(query)
 
     def metric_names(self) -> dict[str, int]:
         """Each metric some version records, with how many versions record it."""

@@ -20,7 +20,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
-from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi import APIRouter, FastAPI, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
@@ -51,6 +51,7 @@ from .api.dependencies import (
     Writer,
     acting,
     in_thread,
+    json_answer,
     metadata_of,
     public,
     upload_body,
@@ -179,19 +180,26 @@ def list_models(request: Request, who: Reader) -> dict[str, Any]:
     return {"models": registry.models(), "default": registry.model}
 
 
-@router.get("/api/versions/{version}", tags=["read"], responses=ERRORS)
-def version_info(version: str, who: Reader, registry: Registry) -> dict[str, Any]:
+@router.get(
+    "/api/versions/{version}", tags=["read"], responses=ERRORS, response_model=dict[str, Any]
+)
+def version_info(version: str, who: Reader, registry: Registry) -> Response:
     """The version's metadata with its effective status and channels."""
     info = registry.get_version_info(validate_version(version))
     if info is None:
         raise VersionNotFoundError(f"version {version} not found", version=version)
-    return public(info)
+    return json_answer(public(info))
 
 
-@router.get("/api/versions/{version}/metadata", tags=["read"], responses=ERRORS)
-def stored_metadata(version: str, who: Reader, registry: Registry) -> dict[str, Any]:
+@router.get(
+    "/api/versions/{version}/metadata",
+    tags=["read"],
+    responses=ERRORS,
+    response_model=dict[str, Any],
+)
+def stored_metadata(version: str, who: Reader, registry: Registry) -> Response:
     """metadata.json as stored (the remote backend's `read_metadata`)."""
-    return metadata_of(registry, version)
+    return json_answer(metadata_of(registry, version))
 
 
 @router.get("/api/versions/{version}/tables/{table}", tags=["read"], responses=ERRORS)
