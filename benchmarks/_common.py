@@ -120,6 +120,18 @@ def tree_rss(pid: int) -> int:
     return total
 
 
+def tree_cpu(pid: int) -> float:
+    """CPU seconds (user + system) a process and all its descendants have used so far."""
+    total = 0.0
+    with _suppress():
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    with _suppress():
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        total += sum(tree_cpu(int(child)) for child in children)
+    return total
+
+
 def free_port() -> int:
     """A port nothing listens on now (bound to 0, then released)."""
     import socket

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from _common import free_port, process_rss, tree_rss
+from _common import free_port, process_rss, tree_cpu, tree_rss
 
 TOKEN = "bench-token-0123456789abcdef"
 
@@ -33,6 +33,10 @@ class Server:
     def rss(self) -> int:
         """Resident bytes of the server and its worker processes, now."""
         return tree_rss(self.process.pid)
+
+    def cpu(self) -> float:
+        """CPU seconds the server and its worker processes have used so far."""
+        return tree_cpu(self.process.pid)
 
     def peak_rss(self) -> int:
         """The main process's high-water mark (VmHWM)."""

@@ -16,6 +16,8 @@ A second `modelreg server` on the same catalog measures how reads scale across p
 
 from __future__ import annotations
 
+import os
+import statistics
 import sys
 import threading
 import time
@@ -52,20 +54,36 @@ _SEARCH = {
 Op = Callable[[Any], None]
 
 
-def compare(*, quick: bool) -> str | None:
+#: the parts of a run (`compare_mlflow.py --server --parts ...`)
+PARTS = frozenset({"reads", "writes", "big", "scaling"})
+
+
+def compare(
+    *,
+    quick: bool,
+    parts: frozenset[str] = PARTS,
+    rounds: int | None = None,
+    seconds: float | None = None,
+) -> str | None:
     import mlflow
+
+    unknown = parts - PARTS
+    if unknown:
+        raise SystemExit(f"unknown parts {sorted(unknown)}: choose from {sorted(PARTS)}")
 
     why = reachable()
     if why is not None:
         print(f"PostgreSQL is not reachable ({why}): skipping the comparison")
         return None
     quiet()
-    plan = QUICK if quick else FULL
+    plan = dict(QUICK if quick else FULL)
+    plan.update({k: v for k, v in (("rounds", rounds), ("seconds", seconds)) if v is not None})
     info = machine()
     info["mlflow"] = mlflow.__version__
     info["modelreg server"] = "1 process (uvicorn, 1 worker; sync routes on its thread pool)"
     info["mlflow server"] = "1 process (`--workers 1`, uvicorn)"
     info["clients"] = f"{plan['threads']} threads, httpx, one client each, in the bench process"
+    info["parts"] = ", ".join(sorted(parts))
     model = workload.train()
     work = scratch("servers")
     try:
@@ -77,9 +95,11 @@ def compare(*, quick: bool) -> str | None:
                 mlflow_server(database, work / "mlflow-artifacts", work) as theirs,
             ):
                 targets = _fill(plan, model, ours, theirs, database, ours_url)
-                body = _scenarios(plan, model, ours, theirs, targets, work)
-                with modelreg_server(ours_url, work, artifacts=blobs) as second:
-                    scaling = _scaling(plan, ours, second, targets)
+                body = _scenarios(plan, model, ours, theirs, targets, work, parts)
+                scaling = ""
+                if "scaling" in parts:
+                    with modelreg_server(ours_url, work, artifacts=blobs) as second:
+                        scaling = _scaling(plan, ours, second, targets)
     finally:
         remove(work)
     return (
@@ -176,29 +196,35 @@ def _scenarios(
     theirs: Server,
     targets: dict[str, str],
     work: Path,
+    parts: frozenset[str] = PARTS,
 ) -> str:
     rss_idle = (ours.rss(), theirs.rss())
     rows = []
-    for label, ours_op, theirs_op, requests in _reads(targets):
+    for label, ours_op, theirs_op, requests in _reads(targets) if "reads" in parts else []:
         print(f"... {label}", file=sys.stderr, flush=True)
         started_load = load_average()
-        a, b, errors = _rounds(plan, {ours.url: ours_op}, {theirs.url: theirs_op})
+        cpu = {"ours": ours.cpu, "theirs": theirs.cpu}
+        a, b, errors = _rounds(plan, {ours.url: ours_op}, {theirs.url: theirs_op}, cpu)
         rows.append(_row(label, a, b, f"1 / {requests}", errors, started_load))
-    print("... register + promote", file=sys.stderr, flush=True)
-    started_load = load_average()
-    a, b = _write_rounds(plan, model, ours, theirs)
-    no_errors = {"ours": 0, "theirs": 0}  # a failed write stops the run instead
-    rows.append(
-        _row("register + promote (each side's client)", a, b, "2 / 28", no_errors, started_load)
-    )
+    if "writes" in parts:
+        print("... register + promote", file=sys.stderr, flush=True)
+        started_load = load_average()
+        a, b = _write_rounds(plan, model, ours, theirs)
+        no_errors = {"ours": 0, "theirs": 0}  # a failed write stops the run instead
+        rows.append(
+            _row("register + promote (each side's client)", a, b, "2 / 28", no_errors, started_load)
+        )
     rss_busy = (ours.rss(), theirs.rss())
-    print(f"... {plan['big_mib']} MiB register", file=sys.stderr, flush=True)
-    big = _big_register(plan, ours, theirs, work)
+    big = ""
+    if "big" in parts:
+        print(f"... {plan['big_mib']} MiB register", file=sys.stderr, flush=True)
+        big = _big_register(plan, ours, theirs, work)
     headers = [
         "scenario",
         "modelreg (ops/s)",
         "mlflow server (ops/s)",
-        "ratio",
+        "ratio (per-round min-max)",
+        "server CPU ms per op (ours / theirs)",
         "requests per op (ours / theirs)",
         "failed ops (ours / theirs)",
         "load at start",
@@ -214,7 +240,10 @@ def _scenarios(
         f"## {plan['threads']} client threads, {plan['versions']:,} versions\n\n"
         f"Operations per second over {plan['rounds']} rounds of {plan['seconds']:g} s per side "
         "(register + promote: a fixed number per thread), the sides alternating; median "
-        "(min-max). ratio = modelreg / mlflow server (higher: modelreg faster).\n\n"
+        "(min-max). ratio = modelreg / mlflow server (higher: modelreg faster), with the "
+        "min-max of the per-round ratios; server CPU = the server process tree's user + "
+        "system CPU per successful operation, median of the rounds (less sensitive to the "
+        "machine's load than the rates).\n\n"
         + table(headers, rows)
         + "\n\n"
         + big
@@ -224,10 +253,18 @@ def _scenarios(
 
 
 def _row(
-    label: str, a: Timing, b: Timing, requests: str, errors: dict[str, int], load: str
+    label: str, a: Timing, b: Timing, requests: str, errors: dict[str, Any], load: str
 ) -> list[str]:
     failed = f"{errors['ours']} / {errors['theirs']}"
-    return [label, _rate(a), _rate(b), f"{a.median / b.median:.2f}x", requests, failed, load]
+    paired = [x / y for x, y in zip(a.samples, b.samples, strict=True) if y > 0]
+    ratio = f"{a.median / b.median:.2f}x ({min(paired):.2f}-{max(paired):.2f})"
+    spent = errors.get("cpu") or {}
+    cpu = (
+        f"{statistics.median(spent['ours']):.2f} / {statistics.median(spent['theirs']):.2f}"
+        if spent.get("ours") and spent.get("theirs")
+        else "-"
+    )
+    return [label, _rate(a), _rate(b), ratio, cpu, requests, failed, load]
 
 
 def _rate(timing: Timing) -> str:
@@ -236,27 +273,36 @@ def _rate(timing: Timing) -> str:
 
 
 def _rounds(
-    plan: dict[str, Any], ours: dict[str, Op], theirs: dict[str, Op]
-) -> tuple[Timing, Timing, dict[str, int]]:
+    plan: dict[str, Any],
+    ours: dict[str, Op],
+    theirs: dict[str, Op],
+    cpu: dict[str, Callable[[], float]] | None = None,
+) -> tuple[Timing, Timing, dict[str, Any]]:
     """Successful operations per second of each side, round by round, alternating which goes
     first; and how many operations failed on each side (an error answer counts, and the
-    thread goes on, as a load generator's does)."""
+    thread goes on, as a load generator's does). With `cpu` (side -> the server's CPU seconds
+    so far), also each side's server CPU milliseconds per operation, round by round."""
     rates: dict[str, list[float]] = {"ours": [], "theirs": []}
-    errors = {"ours": 0, "theirs": 0}
+    spent: dict[str, list[float]] = {"ours": [], "theirs": []}
+    errors: dict[str, Any] = {"ours": 0, "theirs": 0}
     sides = [("ours", ours), ("theirs", theirs)]
     for round_ in range(plan["rounds"]):
         for key, ops in sides if round_ % 2 == 0 else reversed(sides):
-            rate, failed = _load(ops, plan["threads"], plan["seconds"])
+            before = cpu[key]() if cpu else 0.0
+            rate, failed, elapsed = _load(ops, plan["threads"], plan["seconds"])
+            if cpu and rate > 0:
+                spent[key].append(1000 * (cpu[key]() - before) / (rate * elapsed))
             rates[key].append(rate)
             errors[key] += failed
+    errors["cpu"] = spent
     return Timing(tuple(rates["ours"])), Timing(tuple(rates["theirs"])), errors
 
 
-def _load(ops: dict[str, Op], threads: int, seconds: float) -> tuple[float, int]:
+def _load(ops: dict[str, Op], threads: int, seconds: float) -> tuple[float, int, float]:
     """`threads` threads, spread over the servers in `ops`, each repeating its op for `seconds`.
 
-    Returns (successful operations per second, failed operations). The first failure is
-    printed; a run where most operations fail is an error, not a figure.
+    Returns (successful operations per second, failed operations, seconds elapsed). The first
+    failure is printed; a run where most operations fail is an error, not a figure.
     """
     import httpx
 
@@ -292,7 +338,7 @@ def _load(ops: dict[str, Op], threads: int, seconds: float) -> tuple[float, int]
         print(f"    {len(failures)} failed; first: {failures[0]!r}", file=sys.stderr)
         if len(failures) > sum(done):
             raise RuntimeError(f"{len(failures)} of {len(failures) + sum(done)} requests failed")
-    return sum(done) / elapsed, len(failures)
+    return sum(done) / elapsed, len(failures), elapsed
 
 
 def _write_rounds(
@@ -405,9 +451,10 @@ def _scaling(plan: dict[str, Any], first: Server, second: Server, targets: dict[
         "## Read scaling: two `modelreg server` processes on one catalog\n\n"
         f"The same {plan['threads']} client threads, split evenly over two server processes "
         f"(each 1 worker), against one; rounds alternating. Load average {before} at the "
-        f"start, {load_average()} at the end. This machine has 2 cores, shared by the "
-        "clients, both servers and PostgreSQL, so near-linear scaling cannot show here; the "
-        "ratio says how much of the second core the second process gets.\n\n"
+        f"start, {load_average()} at the end. This machine has {os.cpu_count()} cores, shared "
+        "by the client threads (one Python process), both servers, PostgreSQL and whatever "
+        "else runs, so near-linear scaling shows only where cores are spare; the ratio says "
+        "how much more a second process gets.\n\n"
         + table(
             ["scenario", "1 process (ops/s)", "2 processes (ops/s)", "2 / 1", "failed (1 / 2)"],
             rows,

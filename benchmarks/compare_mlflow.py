@@ -69,6 +69,14 @@ def main() -> None:
     parser.add_argument(
         "--server", action="store_true", help="modelreg server vs mlflow server (PostgreSQL)"
     )
+    parser.add_argument(
+        "--parts",
+        default="reads,writes,big,scaling",
+        help="with --server: which parts to run, comma-separated (default: all of "
+        "reads,writes,big,scaling; e.g. reads,scaling leaves out the writes and the 1 GiB file)",
+    )
+    parser.add_argument("--rounds", type=int, help="with --server: rounds per scenario (3)")
+    parser.add_argument("--seconds", type=float, help="with --server: seconds per round (8)")
     args = parser.parse_args()
     try:
         import mlflow  # noqa: F401
@@ -81,8 +89,12 @@ def main() -> None:
         )
         return
     if args.server:
-        from _servers_vs_mlflow import compare as run
+        from functools import partial
 
+        from _servers_vs_mlflow import compare as server_compare
+
+        parts = frozenset(p.strip() for p in args.parts.split(",") if p.strip())
+        run = partial(server_compare, parts=parts, rounds=args.rounds, seconds=args.seconds)
         default = "mlflow-server.md"
     elif args.backend == "postgresql":
         from _catalog_vs_mlflow import compare as run

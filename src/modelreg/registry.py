@@ -21,6 +21,7 @@ from typing import IO, Any
 from ._bulk import gc_paused
 from .backends.base import Backend, Debris
 from .config import RegistryConfig, resolve_config
+from .downloads import DownloadMethods
 from .edits import EditMethods
 from .errors import (
     ApprovalRequiredError,
@@ -30,7 +31,7 @@ from .errors import (
     VersionNotFoundError,
 )
 from .gate import PromotionDecision
-from .integrity import copy_hashed, hash_folder, source_files, stored_name
+from .integrity import copy_hashed, hash_folder, source_files
 from .metadata import VersionFields, validate_description, version_fields
 from .metrics import MetricDirections, compare_metrics, validate_metrics
 from .operations import (
@@ -61,7 +62,7 @@ __all__ = ["PRODUCTION", "ModelRegistry", "PromotionDecision", "VerifyReport"]
 log = logging.getLogger("modelreg")
 
 
-class ModelRegistry(TransferMethods, EditMethods, PromotionMethods):
+class ModelRegistry(TransferMethods, EditMethods, PromotionMethods, DownloadMethods):
     """Versions, metadata, promotion, rollback and cleanup of trained models.
 
     Args:
@@ -329,17 +330,7 @@ class ModelRegistry(TransferMethods, EditMethods, PromotionMethods):
 
         Raises VersionNotFoundError when the version, or that file of it, does not exist.
         """
-        meta = self.stored_metadata(version)
-        if meta is None:
-            raise VersionNotFoundError(
-                f"version {version} not found in {self.location}", version=version
-            )
-        if filename not in (meta.get("files") or {}):
-            raise VersionNotFoundError(
-                f"version {meta['version']} has no file {filename!r}", version=meta["version"]
-            )
-        stored_name(filename, version=meta["version"])
-        return self._ops.open_artifact(meta["version"], filename)
+        return self.open_registered(version, filename).handle
 
     def get_version_info(self, version: str) -> dict[str, Any] | None:
         """The version's metadata, with its effective status and channels; None if absent."""
@@ -428,7 +419,9 @@ class ModelRegistry(TransferMethods, EditMethods, PromotionMethods):
     def count_versions(self, query: VersionQuery | None = None) -> int:
         """How many versions match `query`'s filters (all of them without one)."""
         query = query or VersionQuery()
-        return self._ops.count_versions(query.at(self._ops.get_pointer(PRODUCTION)))
+        if query.status is not None:  # only a status filter depends on the pointer
+            query = query.at(self._ops.get_pointer(PRODUCTION))
+        return self._ops.count_versions(query)
 
     def metric_names(self) -> dict[str, int]:
         """Each metric some version records, with how many versions record it."""

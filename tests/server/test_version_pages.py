@@ -28,6 +28,28 @@ def test_a_page_carries_the_total(client: TestClient, reader: dict, names: list[
     assert filtered.headers[TOTAL_HEADER] == "2"
 
 
+def test_the_total_is_exact_whether_or_not_it_is_counted(
+    client: TestClient, reader: dict, names: list[str], served: ModelRegistry
+) -> None:
+    """A short page is its own total (no count); a full, empty or count-only page counts."""
+    counted: list[object] = []
+    original = served.count_versions
+    served.count_versions = lambda query=None: counted.append(query) or original(query)  # type: ignore[method-assign]
+    cases = [
+        ({"limit": 5}, "3", 0),  # short: 3 of at most 5
+        ({"limit": 5, "offset": 1}, "3", 0),  # short, past the first
+        ({"limit": 3}, "3", 1),  # full: there may be more
+        ({"limit": 0}, "3", 1),  # only the count (the client's count_versions)
+        ({"limit": 2, "offset": 7}, "3", 1),  # empty past the end
+        ({"limit": 5, "min": "rmse:99"}, "0", 0),  # nothing matches
+    ]
+    for params, total, counts in cases:
+        before = len(counted)
+        answer = client.get("/api/versions", params=params, headers=reader)
+        assert answer.status_code == 200, answer.text
+        assert (answer.headers[TOTAL_HEADER], len(counted) - before) == (total, counts), params
+
+
 def test_sort_on_the_server(client: TestClient, reader: dict, names: list[str]) -> None:
     up = client.get("/api/versions", params={"sort": "rmse", "descending": "false"}, headers=reader)
     assert _versions(up) == names  # rmse grows with the seed

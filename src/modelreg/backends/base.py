@@ -15,7 +15,7 @@ import shutil
 import tempfile
 from abc import ABC, abstractmethod
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,7 +24,7 @@ from typing import IO, Any
 
 from ..errors import InvalidInputError, VersionNotFoundError
 from ..events import Event
-from ..integrity import file_records, stored_artifact_path, verify_files
+from ..integrity import file_records, stored_artifact_path, stored_name, verify_files
 from ..metadata import METADATA_FILE, SERVED, Status, encode_metadata, parse_timestamp
 from ..query import VersionQuery, matches, ordered
 from ..versions import PRODUCTION, format_version_name, sort_newest_first
@@ -33,9 +33,11 @@ __all__ = [
     "DEFAULT_MODEL",
     "Backend",
     "Debris",
+    "OpenedArtifact",
     "VersionQuery",
     "effective_status",
     "matches",
+    "open_recorded",
     "stamped_before",
 ]
 
@@ -50,6 +52,41 @@ class Debris:
     kind: str
     path: str
     detail: str = ""
+
+
+@dataclass(frozen=True)
+class OpenedArtifact:
+    """A registered artifact opened for reading, with the sha256 and size it was registered
+    with (what a download announces and its client checks). The caller closes `handle`."""
+
+    version: str
+    name: str
+    sha256: str
+    size: int
+    handle: IO[bytes]
+
+
+def open_recorded(
+    meta: Mapping[str, Any] | None,
+    name: str,
+    filename: str,
+    opener: Callable[[str, str], IO[bytes]],
+) -> OpenedArtifact:
+    """`OpenedArtifact` from a version's metadata: only a name its `files` records is opened."""
+    if meta is None:
+        raise VersionNotFoundError(f"version {name} not found", version=name)
+    record = (meta.get("files") or {}).get(filename)
+    if not isinstance(record, Mapping):
+        raise VersionNotFoundError(f"version {name} has no file {filename!r}", version=name)
+    stored_name(filename, version=name)
+    size = record.get("bytes")
+    return OpenedArtifact(
+        name,
+        filename,
+        str(record.get("sha256")),
+        size if isinstance(size, int) and not isinstance(size, bool) else -1,
+        opener(name, filename),
+    )
 
 
 def effective_status(stored: str | None, name: str, production: str | None) -> str:
@@ -83,7 +120,8 @@ class Backend(ABC):
     Derived, each with a correct default written from the primitives, overridden where a
     backend can do better (a folder renames instead of copying, a catalog asks its index):
     `staging`, `prepare_publish`, `local_folder`, `check_artifacts`, `get_pointer`,
-    `metadata_and_pointers`, `metadata_at`, `query_with_pointers`, `recent_events`,
+    `metadata_and_pointers`, `metadata_at`, `query_with_pointers`, `open_registered`,
+    `recent_events`,
     `names_used_at`, `query`, `count`, `metric_counts`, `debris`, `remove_debris`,
     `interrupted_writes`, `location_of`, `model_names`, `for_model`, `close`.
 
@@ -310,6 +348,15 @@ class Backend(ABC):
         for meta in self._matching(VersionQuery()):
             counts.update(list(meta.get("metrics") or {}))
         return dict(sorted(counts.items()))
+
+    def open_registered(self, name: str, filename: str) -> OpenedArtifact:
+        """One artifact of a version, opened, with its registered record: a download.
+
+        Only a name in the version's `files` is reachable; the derived form reads the metadata
+        for its record, then opens the file; a catalog finds both in one statement.
+        VersionNotFoundError when the version, or that artifact of it, does not exist.
+        """
+        return open_recorded(self.read_metadata(name), name, filename, self.open_artifact)
 
     # --- derived: pointers and events -----------------------------------------------------
 

@@ -41,7 +41,7 @@ from ..versions import PRODUCTION, format_version_name, validate_model_name
 from . import sql_reads as reads
 from . import sql_writes as writes
 from .artifact_store import ArtifactStore, Blob, link_or_copy
-from .base import DEFAULT_MODEL, Backend, Debris, VersionQuery
+from .base import DEFAULT_MODEL, Backend, Debris, OpenedArtifact, VersionQuery
 from .sql_engine import (
     create_engine,
     default_artifacts,
@@ -407,6 +407,29 @@ class SqlBackend(Backend):
         raise VersionNotFoundError(
             f"version {name} in {self.location} has no artifact {filename!r}", version=name
         )
+
+    def open_registered(self, name: str, filename: str) -> OpenedArtifact:
+        """The artifact's row and whether its version exists, in one statement; then the blob.
+
+        The name is only a lookup key here (a row of the version's artifacts), never a path.
+        """
+        with self._read() as conn:
+            model_id = self._find_model(conn)
+            row = None
+            if model_id is not None:
+                on = sa.and_(artifacts.c.version_id == versions.c.id, artifacts.c.name == filename)
+                query = (
+                    sa.select(artifacts.c.sha256, artifacts.c.bytes, artifacts.c.uri)
+                    .select_from(versions.outerjoin(artifacts, on))
+                    .where(self._version_clause(model_id, name))
+                )
+                row = conn.execute(query).first()
+        if row is None:
+            raise VersionNotFoundError(f"version {name} not found", version=name)
+        if row.uri is None:
+            raise VersionNotFoundError(f"version {name} has no file {filename!r}", version=name)
+        handle = self._store.open(row.uri)
+        return OpenedArtifact(name, filename, str(row.sha256), int(row.bytes), handle)
 
     def delete_version(self, name: str) -> None:
         """Rows go in the transaction; blobs nobody references any more go after it commits."""

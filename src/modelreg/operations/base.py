@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from ..approvals import PromotionRequest
-from ..backends.base import Debris, VersionQuery
+from ..backends.base import Debris, OpenedArtifact, VersionQuery, open_recorded
 from ..events import Event
 from ..gate import GatePolicy, GateReport
 from ..integrity import stage_copy
@@ -208,6 +208,13 @@ class Operations(ABC):
     @abstractmethod
     def open_artifact(self, name: str, filename: str) -> IO[bytes]:
         """Stream one registered artifact (the caller has checked the name is registered)."""
+
+    def open_registered(self, name: str, filename: str) -> OpenedArtifact:
+        """One registered artifact opened, with its recorded sha256 and size (a download).
+
+        VersionNotFoundError when the version, or that artifact of it, does not exist.
+        """
+        return open_recorded(self.read_metadata(name), name, filename, self.open_artifact)
 
     @abstractmethod
     def checked_folder(self, metadata: Mapping[str, Any]) -> AbstractContextManager[Path]:

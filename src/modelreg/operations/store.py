@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from ..audit import ChangeRecord
-from ..backends.base import Backend, Debris, VersionQuery, effective_status
+from ..backends.base import Backend, Debris, OpenedArtifact, VersionQuery, effective_status
 from ..errors import (
     InvalidInputError,
     VersionExistsError,
@@ -111,6 +111,9 @@ class StoreOperations(StoreEdits, StorePromotions, Operations):
 
     def open_artifact(self, name: str, filename: str) -> IO[bytes]:
         return self.backend.open_artifact(name, filename)
+
+    def open_registered(self, name: str, filename: str) -> OpenedArtifact:
+        return self.backend.open_registered(name, filename)
 
     @contextlib.contextmanager
     def checked_folder(self, metadata: Mapping[str, Any]) -> Iterator[Path]:

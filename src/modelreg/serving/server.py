@@ -19,11 +19,10 @@ from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
-from urllib.parse import quote
 
-from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi import APIRouter, FastAPI, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
+from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -52,12 +51,15 @@ from .api.dependencies import (
     Writer,
     acting,
     in_thread,
+    json_answer,
     metadata_of,
     public,
     upload_body,
 )
+from .api.downloads import router as downloads_router
 from .api.edits import router as edits_router
 from .api.promotion import router as promotion_router
+from .api.security_headers import SecurityHeaders
 from .api.versions import browse
 from .auth import TokenSet
 from .redaction import Redactor
@@ -70,7 +72,7 @@ from .requests import (
     VerifyRequest,
 )
 from .tables import read_table
-from .uploads import DEFAULT_MAX_UPLOAD, chunks, receive_archive, receive_registration
+from .uploads import DEFAULT_MAX_UPLOAD, receive_archive, receive_registration
 
 if TYPE_CHECKING:
     from ..hooks.dispatcher import Dispatcher
@@ -142,10 +144,12 @@ def create_app(
     app.state.registry_label = hooks.config.registry if hooks is not None else "modelreg"
     app.state.event_streams = event_stream.StreamSlots(max_event_streams, poll=event_poll)
     app.add_middleware(BodyGuard)
+    app.add_middleware(SecurityHeaders)
     app.add_middleware(AccessLog)  # outermost: a request the guard refuses is logged too
     app.include_router(event_stream.router)  # before /api/events/{...}
     app.include_router(browse)
     app.include_router(router)
+    app.include_router(downloads_router)
     app.include_router(webhooks.router)
     app.include_router(edits_router)
     app.include_router(promotion_router)
@@ -176,40 +180,26 @@ def list_models(request: Request, who: Reader) -> dict[str, Any]:
     return {"models": registry.models(), "default": registry.model}
 
 
-@router.get("/api/versions/{version}", tags=["read"], responses=ERRORS)
-def version_info(version: str, who: Reader, registry: Registry) -> dict[str, Any]:
+@router.get(
+    "/api/versions/{version}", tags=["read"], responses=ERRORS, response_model=dict[str, Any]
+)
+def version_info(version: str, who: Reader, registry: Registry) -> Response:
     """The version's metadata with its effective status and channels."""
     info = registry.get_version_info(validate_version(version))
     if info is None:
         raise VersionNotFoundError(f"version {version} not found", version=version)
-    return public(info)
+    return json_answer(public(info))
 
 
-@router.get("/api/versions/{version}/metadata", tags=["read"], responses=ERRORS)
-def stored_metadata(version: str, who: Reader, registry: Registry) -> dict[str, Any]:
+@router.get(
+    "/api/versions/{version}/metadata",
+    tags=["read"],
+    responses=ERRORS,
+    response_model=dict[str, Any],
+)
+def stored_metadata(version: str, who: Reader, registry: Registry) -> Response:
     """metadata.json as stored (the remote backend's `read_metadata`)."""
-    return metadata_of(registry, version)
-
-
-@router.get("/api/versions/{version}/files/{filename:path}", tags=["read"], responses=ERRORS)
-def download(version: str, filename: str, who: Reader, registry: Registry) -> StreamingResponse:
-    """One artifact, streamed; `X-Checksum-Sha256` is its registered hash.
-
-    No Content-Length from the record: a damaged file must arrive whole, so that the client's
-    hash check (not a broken connection) says what is wrong.
-    """
-    meta = metadata_of(registry, version)
-    # only registered names: nothing else below the root is reachable
-    handle = registry.open_artifact(meta["version"], filename)
-    record = meta["files"][filename]
-    return StreamingResponse(
-        chunks(handle),
-        media_type="application/octet-stream",
-        headers={
-            "X-Checksum-Sha256": str(record.get("sha256")),
-            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(Path(filename).name)}",
-        },
-    )
+    return json_answer(metadata_of(registry, version))
 
 
 @router.get("/api/versions/{version}/tables/{table}", tags=["read"], responses=ERRORS)
@@ -387,25 +377,9 @@ async def verify(
     )
 
 
-_UI_HEADERS = {
-    # the UI holds tokens in localStorage: run only its own scripts, never inside a frame
-    "Content-Security-Policy": "default-src 'self'; img-src 'self' data: blob:; "
-    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-}
-
-
 def _add_ui(app: Any) -> None:
     """The single-page UI at `/`: plain JS and CSS shipped in the package, no CDN."""
     static = Path(__file__).parent / "static"
-
-    @app.middleware("http")
-    async def ui_headers(request: Request, call_next: Any) -> Any:
-        response = await call_next(request)
-        response.headers.update(_UI_HEADERS)
-        return response
-
     app.mount("/static", StaticFiles(directory=static), name="static")
 
     @app.get("/", include_in_schema=False)

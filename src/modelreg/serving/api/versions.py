@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response
 
 from ...query import TOTAL_HEADER, VersionQuery
-from .dependencies import ERRORS, Reader, Registry, public
+from .dependencies import ERRORS, Reader, Registry, json_answer, public
 
 __all__ = ["browse"]
 
@@ -22,11 +22,10 @@ browse = APIRouter()
 MAX_LIMIT = 1_000_000
 
 
-@browse.get("/api/versions", tags=["read"], responses=ERRORS)
+@browse.get("/api/versions", tags=["read"], responses=ERRORS, response_model=list[dict[str, Any]])
 def list_versions(
     who: Reader,
     registry: Registry,
-    response: Response,
     floors: Annotated[list[str] | None, Query(alias="min", description="METRIC:FLOOR")] = None,
     ceilings: Annotated[list[str] | None, Query(alias="max", description="METRIC:CEIL")] = None,
     trained_after: Annotated[str | None, Query(max_length=64)] = None,
@@ -39,7 +38,7 @@ def list_versions(
         str, Query(max_length=128, description="version, trained, status or a metric")
     ] = "version",
     descending: bool = True,
-) -> list[dict[str, Any]]:
+) -> Response:
     """One page of versions matching the filters, in the order asked (newest first unless
     `sort`/`descending` say otherwise); `X-Total-Count` is the number of matches in all."""
     query = VersionQuery.from_params(
@@ -55,9 +54,11 @@ def list_versions(
         descending=descending,
     )
     found = [public(asdict(v)) for v in registry.find_versions(query)]
-    total = offset + len(found) if limit is None else registry.count_versions(query)
-    response.headers[TOTAL_HEADER] = str(total)
-    return found
+    # a page that is not full says how many match, unless it is empty past the end or was
+    # asked empty (`limit=0`: only the count, as the client's `count_versions` asks)
+    short = limit is None or 0 < len(found) < limit or (offset == 0 and not found and limit > 0)
+    total = offset + len(found) if short else registry.count_versions(query)
+    return json_answer(found, headers={TOTAL_HEADER: str(total)})
 
 
 @browse.get("/api/metrics", tags=["read"], responses=ERRORS)
