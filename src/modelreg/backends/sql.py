@@ -59,7 +59,6 @@ from .sql_query import (
 from .sql_schema import (
     OWNED_BY_VERSION,
     artifacts,
-    events,
     models,
     pointers,
     versions,
@@ -413,23 +412,13 @@ class SqlBackend(Backend):
 
         The name is only a lookup key here (a row of the version's artifacts), never a path.
         """
-        with self._read() as conn:
-            model_id = self._find_model(conn)
-            row = None
-            if model_id is not None:
-                on = sa.and_(artifacts.c.version_id == versions.c.id, artifacts.c.name == filename)
-                query = (
-                    sa.select(artifacts.c.sha256, artifacts.c.bytes, artifacts.c.uri)
-                    .select_from(versions.outerjoin(artifacts, on))
-                    .where(self._version_clause(model_id, name))
-                )
-                row = conn.execute(query).first()
-        if row is None:
+        found = self._fetch(lambda c, m: reads.registered_artifact(c, m, name, filename), None)
+        if found is None:
             raise VersionNotFoundError(f"version {name} not found", version=name)
-        if row.uri is None:
+        if found.uri is None:
             raise VersionNotFoundError(f"version {name} has no file {filename!r}", version=name)
-        handle = self._store.open(row.uri)
-        return OpenedArtifact(name, filename, str(row.sha256), int(row.bytes), handle)
+        handle = self._store.open(found.uri)
+        return OpenedArtifact(name, filename, str(found.sha256), int(found.bytes), handle)
 
     def delete_version(self, name: str) -> None:
         """Rows go in the transaction; blobs nobody references any more go after it commits."""
@@ -507,27 +496,10 @@ class SqlBackend(Backend):
     def append_event(self, event: Event) -> None:
         with self.transaction():
             conn = self._writer()
-            conn.execute(
-                events.insert().values(
-                    model_id=self._ensure_model(conn),
-                    timestamp=event.timestamp,
-                    action=event.action,
-                    version=event.version,
-                    channel=event.channel,
-                    body=event.to_dict(),
-                )
-            )
+            writes.insert_event(conn, self._ensure_model(conn), event)
 
     def read_events(self) -> list[Event]:
-        with self._read() as conn:
-            model_id = self._find_model(conn)
-            if model_id is None:
-                return []
-            query = sa.select(events.c.body).where(events.c.model_id == model_id)
-            return [
-                Event.from_dict(body)
-                for body in conn.execute(query.order_by(events.c.id)).scalars()
-            ]
+        return self._fetch(reads.events_of, [])
 
     def names_used_at(self, moment: datetime) -> set[str]:
         """One indexed lookup (`EVENT_SECOND`), however long the audit log has grown."""

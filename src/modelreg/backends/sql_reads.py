@@ -24,11 +24,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from ..errors import CorruptVersionError
-from .sql_schema import EVENT_SECOND, events
+from ..events import Event
+from .sql_schema import EVENT_SECOND, artifacts, events, versions
 
 __all__ = [
     "ArtifactRow",
     "artifact_rows",
+    "events_of",
     "fetch",
     "metadata_and_pointers",
     "metadata_of",
@@ -36,6 +38,7 @@ __all__ = [
     "pointer_of",
     "pointer_with_metadata",
     "pointers_of",
+    "registered_artifact",
     "version_with_artifacts",
 ]
 
@@ -109,6 +112,27 @@ def pointers_of(conn: Connection, model_id: int) -> dict[str, str | None]:
 def artifact_rows(conn: Connection, model_id: int, name: str) -> list[ArtifactRow]:
     """A version's artifact rows, by file name (none when the version does not exist)."""
     return [ArtifactRow(*row) for row in fetch(conn, _ARTIFACTS, model_id, name)]
+
+
+def registered_artifact(
+    conn: Connection, model_id: int, name: str, filename: str
+) -> ArtifactRow | None:
+    """Version `name`'s row for `filename` (all None when it has no such file), or None when
+    the version does not exist: a download's lookup, the name only a key, never a path."""
+    on = sa.and_(artifacts.c.version_id == versions.c.id, artifacts.c.name == filename)
+    query = (
+        sa.select(artifacts.c.name, artifacts.c.sha256, artifacts.c.bytes, artifacts.c.uri)
+        .select_from(versions.outerjoin(artifacts, on))
+        .where(versions.c.model_id == model_id, versions.c.name == name)
+    )
+    row = conn.execute(query).first()
+    return None if row is None else ArtifactRow(*row)
+
+
+def events_of(conn: Connection, model_id: int) -> list[Event]:
+    """The model's audit log, oldest first."""
+    query = sa.select(events.c.body).where(events.c.model_id == model_id)
+    return [Event.from_dict(body) for body in conn.execute(query.order_by(events.c.id)).scalars()]
 
 
 def version_with_artifacts(

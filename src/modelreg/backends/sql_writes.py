@@ -15,15 +15,17 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from ..events import Event
 from ..metadata import Status, parse_timestamp
 from ..tags import tags_of
 from ..versions import parse_version
 from .artifact_store import Blob
 from .sql_query import naive_utc
-from .sql_schema import artifacts, version_metrics, version_tags, versions
+from .sql_schema import artifacts, events, version_metrics, version_tags, versions
 
 __all__ = [
     "insert_details",
+    "insert_event",
     "insert_ignore",
     "insert_version",
     "referenced",
@@ -141,3 +143,17 @@ def insert_ignore(conn: Connection, table: sa.Table, values: Mapping[str, Any]) 
         from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
         conn.execute(sqlite_insert(table).values(**values).on_conflict_do_nothing())
+
+
+def insert_event(conn: Connection, model_id: int, event: Event) -> None:
+    """One line of the audit log, appended in the writer's transaction."""
+    conn.execute(
+        events.insert().values(
+            model_id=model_id,
+            timestamp=event.timestamp,
+            action=event.action,
+            version=event.version,
+            channel=event.channel,
+            body=event.to_dict(),
+        )
+    )
