@@ -91,3 +91,28 @@ def test_a_channel_chip_opens_its_alias(browser: object, site: Site) -> None:
     expect(page.locator("h1, h2", has_text=staged).first).to_be_visible()
     assert page.errors == []
     page.context.close()
+
+
+def test_a_slower_older_render_never_overwrites_the_newer_page(browser: object, site: Site) -> None:
+    """A page still waiting for its answer (the refresh after an action, say) when the user
+    moves on must not replace the page they moved to once its answer arrives."""
+    newest = site.names[-1]
+    page = open_page(browser, site, "/m/default/history")
+    expect(page.locator("#timeline .event").first).to_be_visible()
+    held: list[object] = []
+    page.route(f"**/api/versions/{newest}", lambda route: held.append(route))
+    page.evaluate(f"location.hash = '#/m/default/v/{newest}'")
+    for _ in range(200):
+        if held:
+            break
+        page.wait_for_timeout(25)
+    assert held, "the version page never asked for its version"
+    page.evaluate("location.hash = '#/m/default/history'")
+    expect(page.locator("#timeline .event").first).to_be_visible()
+    with page.expect_response(lambda answer: answer.url.endswith(f"/api/versions/{newest}")):
+        held[0].continue_()  # type: ignore[attr-defined]
+    page.wait_for_load_state("networkidle")
+    expect(page.locator("#timeline .event").first).to_be_visible()
+    expect(page.get_by_role("heading", name=newest)).to_have_count(0)
+    assert page.errors == []
+    page.context.close()

@@ -13,6 +13,7 @@ mend them all. Repairs run only after some kills, so writers also start on a dir
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import shutil
@@ -58,7 +59,17 @@ def _kill_writer(root: Path, seed: int, delay: float, kill_at: int, fallback: bo
 
 
 def check_invariant(root: Path, kill: int) -> None:
-    registry = ModelRegistry(root)
+    """Every version loads, nothing is broken, production points at a listed version.
+
+    The registry is closed before returning: an index connection left for the garbage
+    collector would delete its -shm file whenever a collection runs, in the middle of the
+    test's next copy of the folder.
+    """
+    with contextlib.closing(ModelRegistry(root)) as registry:
+        _check_invariant(registry, kill)
+
+
+def _check_invariant(registry: ModelRegistry, kill: int) -> None:
     names = [v.version for v in registry.list_versions()]
     for name in names:
         assert registry.load_version(name) is not None, f"kill {kill}: {name} does not load"
@@ -186,12 +197,13 @@ def test_sigkill_at_every_write_of_an_operation(
             break
         kills += 1
         check_invariant(root, kill_at)
-        assert ModelRegistry(root).channels().get("production"), "production vanished"
+        with contextlib.closing(ModelRegistry(root)) as registry:
+            assert registry.channels().get("production"), "production vanished"
         if operation != "verify-repair":  # its stale statuses were there before the kill
             _assert_next_move_mends_statuses(root, tmp_path / "mend", names[4])
-        registry = ModelRegistry(root)
-        registry.verify(repair=True)
-        assert registry.verify().problems == [], f"kill {kill_at}: repair left problems"
+        with contextlib.closing(ModelRegistry(root)) as registry:
+            registry.verify(repair=True)
+            assert registry.verify().problems == [], f"kill {kill_at}: repair left problems"
         check_invariant(root, kill_at)
         OPERATIONS[operation](registry, names)  # and the next writer carries on
         check_invariant(root, kill_at)

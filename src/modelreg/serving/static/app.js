@@ -26,8 +26,19 @@ function renderNav(active) {
   ].filter(Boolean));
 }
 
+/* Each route renders into a fresh #main that takes over the old one's nodes. A slower, older
+   render (the refresh after an action, then a click elsewhere) keeps writing into the element
+   it started with, now detached, and can never overwrite the newer page. */
+function freshMain() {
+  const old = document.getElementById("main");
+  const fresh = old.cloneNode(false);
+  fresh.replaceChildren(...old.childNodes);
+  old.replaceWith(fresh);
+  return fresh;
+}
+
 async function route() {
-  const main = document.getElementById("main");
+  const main = freshMain();
   const [path, search = ""] = location.hash.replace(/^#/, "").split("?");
   const query = new URLSearchParams(search);
   const parts = path.split("/").filter(Boolean).map(decodeURIComponent);
