@@ -383,6 +383,16 @@ def rename(source: Path, dest: Path) -> None:
     _durable_or_undone(source, dest)
 
 
+def link_to(source: Path, link: Path) -> bool:
+    """Create `link`, a symbolic link to `source`'s absolute path; False where this system
+    refuses links (Windows without the privilege), so the caller copies instead."""
+    try:
+        os.symlink(os.path.abspath(source), link)
+    except (OSError, NotImplementedError):
+        return False
+    return True
+
+
 def replace_symlink(link: Path, target: str, *, durable: bool = True) -> None:
     """Point `link` at `target` atomically: a new link beside it, then `os.replace` over it.
 

@@ -171,9 +171,7 @@ def stage_link(
 
     A copy where links are refused (Windows without the privilege, say)."""
     _fsutil.make_dirs(target.parent)
-    try:
-        os.symlink(os.path.abspath(source), target)
-    except (OSError, NotImplementedError):
+    if not _fsutil.link_to(source, target):
         return stage_copy(source, target, progress)
     digest, size = _fsutil.hash_file(source, progress)
     return {"sha256": digest, "bytes": size}
