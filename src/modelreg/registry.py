@@ -269,8 +269,8 @@ class ModelRegistry(TransferMethods, EditMethods, PromotionMethods, DownloadMeth
     ) -> str:
         """Stage, write and hash the artifacts, register them; clean up when configured to.
 
-        Every registration takes this path, so each stores only the configured fields and
-        runs the auto-cleanup.
+        Every registration but a file or folder read in place (`register_sources`) takes this
+        path; both store only the configured fields and end in `_registered`.
         """
         with self._ops.staging() as staged:
             files, record = write(staged)
@@ -280,6 +280,7 @@ class ModelRegistry(TransferMethods, EditMethods, PromotionMethods, DownloadMeth
         return self._registered(name)
 
     def _registered(self, name: str) -> str:
+        """Every registration ends here: logged, then the auto-cleanup when configured."""
         log.info("registered version %s in %s", name, self.location)
         if self.config.auto_cleanup:
             self.cleanup_old_versions()
