@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from modelreg import ModelRegistry
-from modelreg.errors import IntegrityError, InvalidInputError
+from modelreg.errors import IntegrityError, InvalidInputError, PayloadTooLargeError
 from modelreg.operations.remote import RemoteOperations
 from modelreg.operations.upload_body import CHECKSUMS, RegistrationBody
 from modelreg.serving.uploads import Body, receive_registration
@@ -162,3 +162,28 @@ def test_a_file_that_shrinks_while_it_is_sent_stops_the_upload(tmp_path: Path) -
     path.write_bytes(b"short")
     with pytest.raises(IntegrityError, match="shrank while it was uploaded"):
         list(stream)
+
+
+def _checksums_replaced(body: RegistrationBody, raw: bytes, text: str) -> bytes:
+    head, _, _ = raw.rpartition(f'name="{CHECKSUMS}"'.encode())
+    return head + f'name="{CHECKSUMS}"\r\n\r\n{text}\r\n--{body.boundary}--\r\n'.encode()
+
+
+@pytest.mark.parametrize(
+    ("text", "refusal"),
+    [
+        ('["model.bin"]', "must be"),
+        ('{"model.bin": 0}', "must be"),
+        ('{"../../etc/passwd": "' + "0" * 64 + '"}', "before the 'checksums' part confirmed it"),
+        ("{" + " " * (9 << 20) + "}", "larger than"),
+    ],
+    ids=["a-list", "a-number", "only-a-hostile-name", "nine-mib"],
+)
+def test_a_hostile_checksums_part_registers_nothing(
+    sent: tuple[RegistrationBody, bytes], tmp_path: Path, text: str, refusal: str
+) -> None:
+    """A token holder's own `checksums` part: the wrong shape, a name it never sent (which
+    leaves the files it did send unconfirmed) or one too large to hold is refused."""
+    body, raw = sent
+    with pytest.raises((InvalidInputError, PayloadTooLargeError), match=refusal):
+        _receive(_checksums_replaced(body, raw, text), body.content_type, tmp_path)
