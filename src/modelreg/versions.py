@@ -39,6 +39,7 @@ __all__ = [
     "validate_channel",
     "validate_model_name",
     "validate_version",
+    "version_order",
 ]
 
 LATEST = "latest"
@@ -251,12 +252,12 @@ def next_candidates(when: datetime, taken: set[str]) -> Iterator[str]:
 
 def sort_newest_first(names: list[str]) -> list[str]:
     """Order version names newest first by (timestamp, counter)."""
-    return sorted(names, key=_order, reverse=True)
+    return sorted(names, key=version_order, reverse=True)
 
 
-def _order(name: str) -> tuple[str, int]:
+def version_order(name: str) -> tuple[str, int]:
     """(timestamp digits, counter): orders like `parse_version`, without building a datetime
-    (cleanup sorts every name of the registry)."""
+    (cleanup sorts every name of the registry, `list --json` compares each row's)."""
     match = _VERSION_RE.fullmatch(name) if isinstance(name, str) else None
     if match is None:
         parse_version(name)  # raises the usual InvalidVersionError

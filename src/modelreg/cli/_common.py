@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from ..errors import InvalidInputError, ModelRegistryError, VersionNotFoundError
+from ._json_text import indented
 
 if TYPE_CHECKING:
     from click.shell_completion import CompletionItem
@@ -181,8 +182,7 @@ def emit_json_rows(rows: Iterable[Any], *, batch: int = 512) -> None:
     pending: list[str] = []
     opened = False
     for row in rows:
-        # strings in JSON hold no raw newline, so this indents the row's lines and only them
-        text = json.dumps(row, indent=2, default=str).replace("\n", "\n  ")
+        text = indented(row, 1)  # the row's lines indented once more, as inside the list
         pending.append((",\n  " if opened else "[\n  ") + text)
         opened = True
         if len(pending) >= batch:

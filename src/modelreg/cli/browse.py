@@ -10,7 +10,7 @@ import click
 
 from ..errors import InvalidInputError, VersionNotFoundError
 from ..metadata import STATUSES
-from ..versions import ModelVersion, VersionName, parse_version
+from ..versions import ModelVersion, version_order
 from ._common import (
     Output,
     complete_versions,
@@ -30,11 +30,14 @@ if TYPE_CHECKING:
     from ..registry import ModelRegistry
 from ._params import METRIC, TAG
 
+#: ModelVersion's fields, in order (asking `dataclasses.fields` per row cost 5 µs)
+_FIELDS = tuple(f.name for f in fields(ModelVersion))
+
 
 def version_row(version: ModelVersion) -> dict[str, Any]:
     """One `list --json` row; the keys are documented in docs/reference/cli.md and kept stable."""
     # shallow: asdict's deep copy was a third of a cold `list --json` at 1,000 versions
-    row = {f.name: getattr(version, f.name) for f in fields(version)}
+    row = {name: getattr(version, name) for name in _FIELDS}
     row["path"] = str(row["path"])
     return row
 
@@ -120,7 +123,7 @@ def paged_versions(
     up to its end, so few pages keep that cost near a few listings.
     """
     yielded, end, size = 0, 0, _FIRST_PAGE
-    last: VersionName | None = None
+    last: tuple[str, int] | None = None
     while limit is None or yielded < limit:
         start = max(end - _OVERLAP, 0) if last is not None else 0
         page = registry.list_versions(offset=start, limit=size, **filters)
@@ -128,7 +131,7 @@ def paged_versions(
             start = max(start - size, 0)  # more than the overlap vanished before this page
             page = registry.list_versions(offset=start, limit=size, **filters)
         for version in page:
-            key = parse_version(version.version)
+            key = version_order(version.version)
             if last is None or key < last:
                 yield version
                 last, yielded = key, yielded + 1
@@ -139,9 +142,9 @@ def paged_versions(
         end, size = start + len(page), min(size * 2, _LARGEST_PAGE)
 
 
-def _reaches(page: list[ModelVersion], last: VersionName) -> bool:
+def _reaches(page: list[ModelVersion], last: tuple[str, int]) -> bool:
     """Whether `page` starts at or before `last` (newer or the same): nothing was skipped."""
-    return bool(page) and not parse_version(page[0].version) < last
+    return bool(page) and not version_order(page[0].version) < last
 
 
 def check_metric_names(registry: ModelRegistry, names: set[str], *, strict: bool) -> None:
