@@ -10,14 +10,15 @@ wherever it comes from: a client, an archive, a stored metadata.json, a catalog 
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import MISSING, dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeGuard
 
-from .errors import InvalidInputError, InvalidVersionError
+from .errors import CorruptVersionError, InvalidInputError, InvalidVersionError
 from .tags import tags_of
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "LATEST",
     "MAX_ARTIFACT_NAME",
     "PRODUCTION",
+    "IndexedMetadata",
     "ModelVersion",
     "VersionName",
     "alias_channel",
@@ -318,7 +320,9 @@ class ModelVersion:
     model_flavor: str = ""
 
     def __getstate__(self) -> dict[str, Any]:
-        """Pickled with its path computed (a deferred one holds the registry's method)."""
+        """Pickled with its path computed (a deferred one holds the registry's method) and
+        its stored fields decoded."""
+        _decode(self.__dict__)
         return {**self.__dict__, "path": self.path}
 
     @classmethod
@@ -341,46 +345,168 @@ class ModelVersion:
     ) -> ModelVersion:
         """One row, its fields set in one step: a listing builds 100,000 of them, and a frozen
         dataclass's `__init__` sets each of its 13 fields through `object.__setattr__`."""
-        recorded = meta.get("model")
-        model: Mapping[str, Any] = recorded if isinstance(recorded, Mapping) else {}
         row = object.__new__(cls)
         row.__dict__.update(
             version=meta["version"],
-            training_date=meta.get("training_date") or "",
-            metrics=dict(meta.get("metrics") or {}),
-            features=list(meta.get("features") or []),
             path=path,
             deployment_status=meta.get("deployment_status", "registered"),
-            registered_at=meta.get("registered_at") or "",
-            data_range=meta.get("data_range"),
             channels=channels,
-            tags=tags_of(meta),
-            hyperparameters=dict(meta.get("hyperparameters") or {}),
-            model_class=str(model.get("class") or ""),
-            model_flavor=str(model.get("flavor") or ""),
+            **_stored_fields(meta),
+        )
+        return row
+
+    @classmethod
+    def _indexed(cls, meta: IndexedMetadata, path: _Deferred, channels: list[str]) -> ModelVersion:
+        """A row whose other fields stay the index's JSON text until one of them is read."""
+        row = object.__new__(cls)
+        row.__dict__.update(
+            version=meta.name,
+            path=path,
+            deployment_status=meta.status,
+            channels=channels,
+            _undecoded=meta.text,
         )
         return row
 
 
+def _stored_fields(meta: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields of a row taken from its metadata as they are (`_DECODED`)."""
+    recorded = meta.get("model")
+    model: Mapping[str, Any] = recorded if isinstance(recorded, Mapping) else {}
+    return {
+        "training_date": meta.get("training_date") or "",
+        "metrics": dict(meta.get("metrics") or {}),
+        "features": list(meta.get("features") or []),
+        "registered_at": meta.get("registered_at") or "",
+        "data_range": meta.get("data_range"),
+        "tags": tags_of(meta),
+        "hyperparameters": dict(meta.get("hyperparameters") or {}),
+        "model_class": str(model.get("class") or ""),
+        "model_flavor": str(model.get("flavor") or ""),
+    }
+
+
+#: where a row from the index keeps its other fields' JSON until one of them is read
+_UNDECODED = "_undecoded"
+#: the fields `_stored_fields` sets; the rest (version, path, status, channels) a listing does
+_DECODED = frozenset(_stored_fields({}))
+
+
+def _decode(state: dict[str, Any]) -> None:
+    """Fill a row's stored fields from the JSON it kept (a no-op once done, or for other rows).
+
+    Two threads may both decode; each fills the same values, and the text goes last."""
+    text = state.get(_UNDECODED)
+    if text is not None:
+        state.update(_stored_fields(_parsed(text, state["version"])))
+        state.pop(_UNDECODED, None)
+
+
+def _parsed(text: str, name: str) -> dict[str, Any]:
+    try:
+        meta = json.loads(text)
+        if not isinstance(meta, dict):
+            raise ValueError("not a JSON object")
+    except ValueError as exc:
+        raise CorruptVersionError(
+            f"the registry index's copy of version {name}'s metadata cannot be read ({exc}); "
+            "delete the registry's .index folder (it is rebuilt from the metadata files)",
+            version=name,
+        ) from None
+    return meta
+
+
+class _Stored:
+    """A field a row from the index decodes on first read (with all the others, in one parse).
+
+    A non-data descriptor: once a row holds the value, the value is read as any attribute,
+    and a row built any other way holds it from the start. On the class it is the field's
+    default, as before; `dataclasses.fields` and `__init__` are unchanged.
+    """
+
+    __slots__ = ("default", "name")
+
+    def __init__(self, name: str, default: Any) -> None:
+        self.name = name
+        self.default = default
+
+    def __get__(self, obj: object, owner: type | None = None) -> Any:
+        if obj is None:
+            if self.default is MISSING:
+                raise AttributeError(self.name)
+            return self.default
+        state = obj.__dict__
+        _decode(state)
+        try:
+            return state[self.name]
+        except KeyError:
+            raise AttributeError(self.name) from None
+
+
+for _field in fields(ModelVersion):
+    if _field.name in _DECODED:
+        setattr(ModelVersion, _field.name, _Stored(_field.name, _field.default))
+del _field
+
+
+class IndexedMetadata(Mapping[str, Any]):
+    """A version's listed metadata as an index stored it (JSON text), with its status made
+    effective: a read-only mapping, decoded when first read. `listed_versions` builds its row
+    without decoding it at all, which was most of listing 100,000 versions."""
+
+    __slots__ = ("_meta", "name", "status", "text")
+
+    def __init__(self, name: str, status: str, text: str) -> None:
+        self.name = name
+        self.status = status
+        self.text = text
+        self._meta: dict[str, Any] | None = None
+
+    def _decoded(self) -> dict[str, Any]:
+        if self._meta is None:
+            meta = _parsed(self.text, self.name)
+            meta["deployment_status"] = self.status
+            self._meta = meta
+        return self._meta
+
+    def __getitem__(self, key: str) -> Any:
+        return self._decoded()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._decoded())
+
+    def __len__(self) -> int:
+        return len(self._decoded())
+
+    def __repr__(self) -> str:
+        return f"IndexedMetadata({self._decoded()!r})"
+
+
 def listed_versions(
-    metas: list[dict[str, Any]],
+    metas: Sequence[Mapping[str, Any]],
     where: Callable[[str], Path | str],
     pointers: Mapping[str, str | None],
 ) -> list[ModelVersion]:
     """`ModelVersion`s of a listing's metadata, each path computed by `where` when first read.
 
-    `metas` is consumed: each dict is let go once its row is built, so a listing holds about
-    one copy of its rows at a time, not two.
+    A list of `metas` is consumed: each item is let go once its row is built, so a listing
+    holds about one copy of its rows at a time, not two. An `IndexedMetadata` becomes a row
+    that decodes its text when a field other than its name, status or channels is first read.
     """
     holders: dict[str, list[str]] = {}
     for channel, target in sorted(pointers.items()):
         if target is not None:
             holders.setdefault(target, []).append(channel)
-    listed = ModelVersion._listed
+    listed, indexed = ModelVersion._listed, ModelVersion._indexed
     rows = []
-    metas.reverse()
-    while metas:
-        meta = metas.pop()
-        name = meta["version"]
-        rows.append(listed(meta, _Deferred(where, name), list(holders.get(name, ()))))
+    pending = metas if isinstance(metas, list) else list(metas)
+    pending.reverse()
+    while pending:
+        meta = pending.pop()
+        if type(meta) is IndexedMetadata:
+            name = meta.name
+            rows.append(indexed(meta, _Deferred(where, name), list(holders.get(name, ()))))
+        else:
+            name = meta["version"]
+            rows.append(listed(meta, _Deferred(where, name), list(holders.get(name, ()))))
     return rows

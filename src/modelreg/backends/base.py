@@ -15,7 +15,7 @@ import shutil
 import tempfile
 from abc import ABC, abstractmethod
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -387,7 +387,7 @@ class Backend(ABC):
 
     def query_with_pointers(
         self, query: VersionQuery
-    ) -> tuple[list[dict[str, Any]], dict[str, str | None]]:
+    ) -> tuple[Sequence[Mapping[str, Any]], dict[str, str | None]]:
         """`query`'s page with statuses effective against production, and every pointer, as
         of one moment; a catalog reads both in one statement (and may answer no pointers for
         an empty page, which has no version to label)."""

@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
@@ -28,7 +28,14 @@ from ..events import Event, decode_event_lines, encode_event
 from ..integrity import open_artifact_file
 from ..lower_errors import translated
 from ..metadata import METADATA_FILE, decode_metadata, encode_metadata
-from ..versions import is_model_name, is_version_name, validate_channel, validate_model_name
+from ..versions import (
+    PRODUCTION,
+    IndexedMetadata,
+    is_model_name,
+    is_version_name,
+    validate_channel,
+    validate_model_name,
+)
 from .base import (
     DEFAULT_MODEL,
     Backend,
@@ -237,7 +244,24 @@ class LocalBackend(Backend):
             _fsutil.remove_tree(aside)
 
     def query(self, query: VersionQuery) -> list[dict[str, Any]]:
-        """Filter, order and page in the index; returns the fields a listing shows (`LISTED`).
+        """Filter, order and page in the index; returns the fields a listing shows (`LISTED`)."""
+        page = self._indexed_page(query)
+        if page is None:
+            return super().query(query)
+        return [meta if isinstance(meta, dict) else dict(meta) for meta in page]
+
+    def query_with_pointers(
+        self, query: VersionQuery
+    ) -> tuple[Sequence[Mapping[str, Any]], dict[str, str | None]]:
+        """As `query`, but each version the index holds as it is on disk stays the index's
+        JSON text until read (`IndexedMetadata`): a listing decodes only what it shows."""
+        pointers = self.pointers()
+        query = query.at(pointers.get(PRODUCTION))
+        page = self._indexed_page(query)
+        return (super().query(query) if page is None else page), pointers
+
+    def _indexed_page(self, query: VersionQuery) -> list[dict[str, Any] | IndexedMetadata] | None:
+        """`query`'s page from the index, or None when the folder must be read instead.
 
         Each version's metadata.json is stat'ed: one that changed since it was indexed is read,
         and if it no longer matches, the whole folder is read instead, so a listing never
@@ -245,18 +269,19 @@ class LocalBackend(Backend):
         """
         rows = self.index.query(query) if self.index is not None else None
         if rows is None:
-            return super().query(query)
-        found = []
-        listed = json.loads("[" + ",".join(row[2] for row in rows) + "]")  # one parse for all
+            return None
+        found: list[dict[str, Any] | IndexedMetadata] = []
         production = query.production
-        for (name, stat, _), indexed in zip(rows, listed, strict=True):
+        for name, stat, status, text in rows:
             if stat is not None and stat == file_stat(self.root, name):
-                meta = indexed  # as indexed, so the index's filter holds for it
-            else:
-                meta = self.read_metadata(name)
-                if meta is None or not matches(_effective(meta, production), query):
-                    return super().query(query)  # deleted meanwhile, or edited behind our back
-            found.append(_effective(meta, production))
+                # as indexed, so the index's filter holds for it
+                effective = effective_status(status, name, production)
+                found.append(IndexedMetadata(name, effective, text))
+                continue
+            meta = self.read_metadata(name)
+            if meta is None or not matches(_effective(meta, production), query):
+                return None  # deleted meanwhile, or edited behind our back
+            found.append(meta)
         return found
 
     def count(self, query: VersionQuery) -> int:

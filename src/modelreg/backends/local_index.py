@@ -232,9 +232,9 @@ class VersionIndex:
 
     # --- readers --------------------------------------------------------------------------
 
-    def query(self, query: VersionQuery) -> list[tuple[str, str | None, str]] | None:
-        """(name, file stat, listed fields as JSON) of the page of versions matching `query`,
-        in its order; None when the folder must be read instead."""
+    def query(self, query: VersionQuery) -> list[_Listed] | None:
+        """(name, file stat, stored status, listed fields as JSON) of the page of versions
+        matching `query`, in its order; None when the folder must be read instead."""
         return self._answer("listing versions", query, lambda conn: _page(conn, query))
 
     def names(self) -> list[str] | None:
@@ -436,6 +436,7 @@ class VersionIndex:
 
 
 _Rows = tuple[tuple[Any, ...], list[tuple[Any, ...]], list[tuple[Any, ...]]]
+_Listed = tuple[str, str | None, str | None, str]
 _UNDATED = "SELECT 1 FROM versions WHERE trained IS NULL LIMIT 1"
 
 
@@ -454,8 +455,8 @@ def _put(conn: sqlite3.Connection, rows: list[_Rows]) -> None:
     conn.executemany("INSERT INTO tags VALUES (?, ?, ?)", [t for r in rows for t in r[2]])
 
 
-def _page(conn: sqlite3.Connection, query: VersionQuery) -> list[tuple[str, str | None, str]]:
-    """(name, stat, listed) of one page of `query`, in its order.
+def _page(conn: sqlite3.Connection, query: VersionQuery) -> list[_Listed]:
+    """(name, stat, status, listed) of one page of `query`, in its order.
 
     The names are chosen first and their listed fields read after: sorting the whole rows to
     skip 99,950 of them cost seconds, sorting names costs milliseconds. A page past the middle
@@ -475,12 +476,12 @@ def _page(conn: sqlite3.Connection, query: VersionQuery) -> list[tuple[str, str 
     names = [row[0] for row in conn.execute(sql, params)]
     if reverse:
         names.reverse()
-    found: dict[str, tuple[str, str | None, str]] = {}
+    found: dict[str, _Listed] = {}
     for start in range(0, len(names), 500):
         chunk = names[start : start + 500]
         marks = ", ".join("?" * len(chunk))
         rows = conn.execute(
-            f"SELECT name, stat, listed FROM versions WHERE name IN ({marks})", chunk
+            f"SELECT name, stat, status, listed FROM versions WHERE name IN ({marks})", chunk
         )
         found.update((row[0], row) for row in rows)
     return [found[name] for name in names if name in found]

@@ -175,7 +175,7 @@ class Operations(ABC):
 
     def query_with_pointers(
         self, query: VersionQuery
-    ) -> tuple[list[dict[str, Any]], dict[str, str | None]]:
+    ) -> tuple[Sequence[Mapping[str, Any]], dict[str, str | None]]:
         """`query`'s page, statuses effective against production, and the pointers that label
         it (none may come with an empty page); a catalog reads both in one statement."""
         pointers = self.pointers()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from pathlib import Path
@@ -88,7 +88,7 @@ class StoreOperations(StoreEdits, StorePromotions, Operations):
 
     def query_with_pointers(
         self, query: VersionQuery
-    ) -> tuple[list[dict[str, Any]], dict[str, str | None]]:
+    ) -> tuple[Sequence[Mapping[str, Any]], dict[str, str | None]]:
         return self.backend.query_with_pointers(query)
 
     def count_versions(self, query: VersionQuery) -> int:
