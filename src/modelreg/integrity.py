@@ -78,20 +78,24 @@ def _stored_name(name: object, version: str | None) -> Iterator[None]:
     try:
         yield
     except InvalidInputError as exc:
-        raise IntegrityError(
-            f"version {version} lists an artifact that cannot be read safely: {exc}",
-            version=version,
-            path=str(name)[:200],
-        ) from None
+        raise _unsafe_stored_name(name, version, exc) from None
 
 
-def open_artifact_file(folder: Path, name: str) -> IO[bytes]:
+def _unsafe_stored_name(name: object, version: str | None, exc: Exception) -> IntegrityError:
+    return IntegrityError(
+        f"version {version} lists an artifact that cannot be read safely: {exc}",
+        version=version,
+        path=str(name)[:200],
+    )
+
+
+def open_artifact_file(folder: Path | str, name: str) -> IO[bytes]:
     """Open one artifact for reading: a regular file inside `folder`, never a link or device.
 
     Raises InvalidInputError for a name that is not allowed, FileNotFoundError when it is
     missing, and IntegrityError when it is something other than a regular file.
     """
-    path = artifact_path(folder, name)
+    path = _os_path(folder, name)
     flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
     try:
         fd = os.open(path, flags)
@@ -108,7 +112,15 @@ def open_artifact_file(folder: Path, name: str) -> IO[bytes]:
         raise
 
 
-def _not_regular(path: Path, name: str) -> IntegrityError:
+def _os_path(folder: Path | str, name: str) -> str:
+    """`artifact_path` as a string; a single-part name (the usual one) builds no `Path`."""
+    checked = validate_artifact_name(name)
+    if "/" not in checked:
+        return f"{folder}{os.sep}{checked}"
+    return str(artifact_path(Path(folder), checked))
+
+
+def _not_regular(path: Path | str, name: str) -> IntegrityError:
     return IntegrityError(
         f"{path} is not a regular file (a link, device or pipe); refusing to read artifact {name}",
         path=str(path),
@@ -207,7 +219,7 @@ def hash_folder(folder: Path, known: Mapping[str, Mapping[str, Any]] | None = No
 
 
 def verify_files(
-    folder: Path, files: Mapping[str, Mapping[str, Any]], *, version: str | None = None
+    folder: Path | str, files: Mapping[str, Mapping[str, Any]], *, version: str | None = None
 ) -> None:
     """Raise IntegrityError for the first artifact that is missing, resized or changed.
 
@@ -216,31 +228,38 @@ def verify_files(
     for name, record in files.items():
         expected, size = _record(name, record, version)
         try:
-            with _stored_name(name, version), open_artifact_file(folder, name) as handle:
+            try:
+                handle = open_artifact_file(folder, name)
+            except InvalidInputError as exc:  # as `_stored_name`, without a generator per file
+                raise _unsafe_stored_name(name, version, exc) from None
+            with handle:
                 digest, actual_size = hash_limited(handle, size)
         except FileNotFoundError:
+            path = Path(folder, name)
             raise IntegrityError(
-                f"{folder / name} is missing (version {version}); restore it or delete the version",
+                f"{path} is missing (version {version}); restore it or delete the version",
                 version=version,
-                path=str(folder / name),
+                path=str(path),
                 expected_sha256=expected,
             ) from None
         if actual_size != size:
+            path = Path(folder, name)
             raise IntegrityError(
-                f"{folder / name} has "
+                f"{path} has "
                 + (f"more than {size}" if actual_size > size else str(actual_size))
                 + f" bytes, {size} were registered (version {version}): it was truncated or "
                 "changed; nothing was loaded",
                 version=version,
-                path=str(folder / name),
+                path=str(path),
                 expected_sha256=expected,
             )
         if digest != expected:
+            path = Path(folder, name)
             raise IntegrityError(
-                f"{folder / name} does not match its registered sha256 (version {version}): "
+                f"{path} does not match its registered sha256 (version {version}): "
                 f"expected {expected}, found {digest}; nothing was loaded",
                 version=version,
-                path=str(folder / name),
+                path=str(path),
                 expected_sha256=expected,
                 actual_sha256=digest,
             )

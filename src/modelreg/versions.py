@@ -10,6 +10,7 @@ wherever it comes from: a client, an archive, a stored metadata.json, a catalog 
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -208,13 +209,19 @@ def validate_artifact_name(name: object) -> str:
     keeps for itself (metadata.json, the archive manifest, or a first part starting with a dot,
     which is where its temporary files live).
     """
-    problem = _artifact_name_problem(name)
+    problem = _str_name_problem(name) if type(name) is str else _artifact_name_problem(name)
     if problem is not None:
         raise InvalidInputError(
             f"artifact name {_shown(name)} is not allowed: {problem}", filename=_shown(name)
         )
     assert isinstance(name, str)
     return name
+
+
+@functools.lru_cache(maxsize=1024)
+def _str_name_problem(name: str) -> str | None:
+    """`_artifact_name_problem`, remembered: verify checks `model.pkl` 100,000 times."""
+    return _artifact_name_problem(name)
 
 
 def _artifact_name_problem(name: object) -> str | None:

@@ -156,6 +156,9 @@ class Backend(ABC):
     verifies_local_folder: bool = False
     #: the model format a registry here writes unless configured ("pickle" or "safe")
     default_model_format: str = "pickle"
+    #: how many threads `verify` may call `read_metadata` and `check_artifacts` from at once
+    #: (1: only the caller's); a backend whose reads are thread-safe may allow more
+    verify_threads: int = 1
     #: True when `prepare_publish` and `publish` only read each staged file, sending its bytes
     #: elsewhere (an artifact store), so a staged file may be a symbolic link to the caller's
     #: file on disk: a registration of files already written then copies nothing locally

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Callable
-from typing import Any
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, NamedTuple
 
 from .._bulk import gc_paused
 from ..audit import Gap, find_gaps
@@ -48,8 +50,8 @@ def run_verify(
         pointers = backend.pointers()
         production = pointers.get(PRODUCTION)
         walk = _Walk(backend, {t for t in pointers.values() if t is not None}, production)
-        for done, name in enumerate(names, 1):
-            walk.check(name, found)
+        for done, (name, seen) in enumerate(_inspected(backend, names), 1):
+            walk.record(name, seen, found)
             if progress is not None:
                 progress(done, len(names))
         events: list[Event] = []  # read only when a pointer needs a fallback
@@ -95,14 +97,16 @@ class _Walk:
         #: {name: stored status} of the versions whose status may need mending
         self.watched: dict[str, str | None] = {}
 
-    def check(self, name: str, found: Any) -> None:
-        meta = _check_version(self.backend, name, found)
-        if meta is None:
+    def record(self, name: str, seen: _Seen, found: Any) -> None:
+        """What `_inspect` saw of `name`, in the walk's order."""
+        if seen.problem is not None:
+            found(*seen.problem)
+        if not seen.healthy:
             self.unhealthy.add(name)
             return
         if name in self.targets:
             self.healthy_targets.add(name)
-        stored = meta.get("deployment_status")
+        stored = seen.status
         if name == self.production or stored != effective_status(stored, name, self.production):
             self.watched[name] = stored
 
@@ -110,9 +114,7 @@ class _Walk:
         """For a pointer's fallback (a name from the log): whole and intact right now."""
         if name in self.healthy_targets:
             return True
-        return (
-            name not in self.unhealthy and _check_version(self.backend, name, _ignore) is not None
-        )
+        return name not in self.unhealthy and _inspect(self.backend, name).healthy
 
     def production_moved(self, production: str | None) -> None:
         """A repair moved production: the new holder's stored status is judged again too."""
@@ -130,10 +132,6 @@ class _Walk:
             if stored != wanted:
                 found.append((name, stored, wanted))
         return found
-
-
-def _ignore(*_args: object) -> None:
-    """A `found` that records nothing (a fallback candidate checked again)."""
 
 
 def _set_status(backend: Backend, name: str, status: str) -> None:
@@ -160,20 +158,62 @@ def _audit_gaps(backend: Backend, *, settled: bool) -> list[Gap]:
     return gaps
 
 
-def _check_version(backend: Backend, name: str, found: Any) -> dict[str, Any] | None:
+class _Seen(NamedTuple):
+    """One version as the walk saw it: healthy or not, its stored status, its problem."""
+
+    healthy: bool
+    status: str | None = None
+    problem: tuple[str, str, str] | None = None
+
+
+def _inspect(backend: Backend, name: str) -> _Seen:
+    """Read and hash one version (any thread); None of its metadata is kept but the status."""
     try:
         meta = backend.read_metadata(name)
     except CorruptVersionError as exc:
-        found("corrupt", name, str(exc))
-        return None
+        return _Seen(False, problem=("corrupt", name, str(exc)))
     if meta is None:
-        return None
+        return _Seen(False)
     try:
         backend.check_artifacts(name, meta.get("files") or {})
     except CorruptVersionError as exc:
-        found("integrity", name, str(exc))
-        return None
-    return meta
+        return _Seen(False, problem=("integrity", name, str(exc)))
+    return _Seen(True, meta.get("deployment_status"))
+
+
+#: versions one task of the pool inspects: few enough to keep every thread busy, enough that
+#: a task's own cost (a future, a wake-up) is spread over many versions
+_BATCH = 32
+
+
+def _inspected(backend: Backend, names: list[str]) -> Iterator[tuple[str, _Seen]]:
+    """(name, what `_inspect` saw) for each of `names`, in order.
+
+    Where the backend allows it (`Backend.verify_threads`), a few threads inspect batches
+    ahead of the walk: file reads and sha256 release the GIL, so one version's hashing runs
+    while the next one's metadata is parsed. At most two batches a thread are in flight, so
+    memory stays bounded whatever the registry's size.
+    """
+    threads = backend.verify_threads
+    if threads <= 1 or len(names) <= _BATCH:
+        for name in names:
+            yield name, _inspect(backend, name)
+        return
+
+    def batch(chunk: list[str]) -> list[_Seen]:
+        return [_inspect(backend, name) for name in chunk]
+
+    with ThreadPoolExecutor(threads, thread_name_prefix="modelreg-verify") as pool:
+        pending: deque[tuple[list[str], Future[list[_Seen]]]] = deque()
+        chunks = (names[i : i + _BATCH] for i in range(0, len(names), _BATCH))
+        for chunk in chunks:
+            pending.append((chunk, pool.submit(batch, chunk)))
+            if len(pending) >= 2 * threads:
+                done, future = pending.popleft()
+                yield from zip(done, future.result(), strict=True)
+        while pending:
+            done, future = pending.popleft()
+            yield from zip(done, future.result(), strict=True)
 
 
 def _repoint(
