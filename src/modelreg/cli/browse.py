@@ -130,16 +130,19 @@ def paged_versions(
         while last is not None and start > 0 and not _reaches(page, last):
             start = max(start - size, 0)  # more than the overlap vanished before this page
             page = registry.list_versions(offset=start, limit=size, **filters)
-        for version in page:
+        count = len(page)
+        page.reverse()
+        while page:  # each row let go once yielded: a page's rows are decoded one at a time
+            version = page.pop()
             key = version_order(version.version)
             if last is None or key < last:
                 yield version
                 last, yielded = key, yielded + 1
                 if limit is not None and yielded >= limit:
                     return
-        if len(page) < size:
+        if count < size:
             return
-        end, size = start + len(page), min(size * 2, _LARGEST_PAGE)
+        end, size = start + count, min(size * 2, _LARGEST_PAGE)
 
 
 def _reaches(page: list[ModelVersion], last: tuple[str, int]) -> bool:
