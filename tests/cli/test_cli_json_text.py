@@ -25,6 +25,7 @@ _VALUES: list[Any] = [
     {"ordered": OrderedDict(b=1, a=2), "tuple": (1, "two", None), "empty": {"x": {}, "y": []}},
     {"deep": {"a": {"b": {"c": {"d": {"e": {"f": {"g": {"h": [1]}}}}}}}}},
     {1: "a non-string key at the top"},
+    {"subclasses": [OrderedDict(a=1)], "paths": [Path("x")], "nested": {"k": OrderedDict(b=[])}},
     {"big": 10**30, "small": -0.0, "float": 1e-300, "list of dicts": [{"a": 1}, {}]},
 ]
 

@@ -35,6 +35,8 @@ def _encoder(depth: int) -> _Encode | None:
 #: `_LEVELS[d]` encodes a flat container whose items sit at depth `d`
 _LEVELS = [_encoder(depth) for depth in range(_DEEPEST + 1)]
 _NESTED = (dict, list, tuple)
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+_STRINGS = frozenset({str})
 
 
 def indented(value: Any, depth: int = 0) -> str:
@@ -71,14 +73,13 @@ def _dict(row: dict[Any, Any], depth: int) -> str:
 
 
 def _flat(container: dict[Any, Any] | list[Any]) -> bool:
-    """Whether no item of `container` is a container (and, for a dict, every key a string)."""
+    """Whether every item of `container` is a plain scalar (and, for a dict, every key a
+    string): types compared as a set, at C speed; a subclass or any other type says no."""
     if type(container) is dict:
-        if any(type(key) is not str for key in container):
-            return False
-        items = container.values()
-    else:
-        items = container  # type: ignore[assignment]
-    return not any(isinstance(item, _NESTED) for item in items)
+        return _STRINGS.issuperset(map(type, container)) and _SCALARS.issuperset(
+            map(type, container.values())
+        )
+    return _SCALARS.issuperset(map(type, container))
 
 
 def _stdlib(value: Any, depth: int) -> str:
