@@ -30,7 +30,6 @@ from ..lower_errors import translated
 from ..metadata import METADATA_FILE, decode_metadata, encode_metadata
 from ..versions import (
     PRODUCTION,
-    IndexedMetadata,
     is_model_name,
     is_version_name,
     validate_channel,
@@ -41,11 +40,10 @@ from .base import (
     Backend,
     Debris,
     VersionQuery,
-    effective_status,
-    matches,
     stamped_before,
 )
-from .local_index import VersionIndex, file_stat, fingerprint, racy
+from .local_index import VersionIndex, fingerprint, racy
+from .local_listing import indexed_page
 from .local_syncs import MOVE, UPDATE, OwedSyncs
 
 __all__ = ["LocalBackend"]
@@ -255,7 +253,7 @@ class LocalBackend(Backend):
 
     def query(self, query: VersionQuery) -> list[dict[str, Any]]:
         """Filter, order and page in the index; returns the fields a listing shows (`LISTED`)."""
-        page = self._indexed_page(query)
+        page = indexed_page(self, query)
         if page is None:
             return super().query(query)
         return [meta if isinstance(meta, dict) else dict(meta) for meta in page]
@@ -267,32 +265,8 @@ class LocalBackend(Backend):
         JSON text until read (`IndexedMetadata`): a listing decodes only what it shows."""
         pointers = self.pointers()
         query = query.at(pointers.get(PRODUCTION))
-        page = self._indexed_page(query)
+        page = indexed_page(self, query)
         return (super().query(query) if page is None else page), pointers
-
-    def _indexed_page(self, query: VersionQuery) -> list[dict[str, Any] | IndexedMetadata] | None:
-        """`query`'s page from the index, or None when the folder must be read instead.
-
-        Each version's metadata.json is stat'ed: one that changed since it was indexed is read,
-        and if it no longer matches, the whole folder is read instead, so a listing never
-        differs from one without the index.
-        """
-        rows = self.index.query(query) if self.index is not None else None
-        if rows is None:
-            return None
-        found: list[dict[str, Any] | IndexedMetadata] = []
-        production = query.production
-        for name, stat, status, text in rows:
-            if stat is not None and stat == file_stat(self.root, name):
-                # as indexed, so the index's filter holds for it
-                effective = effective_status(status, name, production)
-                found.append(IndexedMetadata(name, effective, text))
-                continue
-            meta = self.read_metadata(name)
-            if meta is None or not matches(_effective(meta, production), query):
-                return None  # deleted meanwhile, or edited behind our back
-            found.append(meta)
-        return found
 
     def count(self, query: VersionQuery) -> int:
         counted = self.index.count(query) if self.index is not None else None
@@ -563,12 +537,6 @@ def _read_back(handle: IO[bytes], since: datetime) -> list[Event]:
         events, _torn = decode_event_lines(complete)
         if position == 0 or (events and stamped_before(events[0], since - _SKEW)):
             return [e for e in events if not stamped_before(e, since)]
-
-
-def _effective(meta: dict[str, Any], production: str | None) -> dict[str, Any]:
-    name = meta["version"]
-    meta["deployment_status"] = effective_status(meta.get("deployment_status"), name, production)
-    return meta
 
 
 def _stat_or_none(path: Path) -> os.stat_result | None:
