@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -10,6 +11,7 @@ import sqlalchemy as sa
 from clock import Clock
 from conftest import make_result
 from modelreg import ModelRegistry, VersionExistsError
+from modelreg.backends import sql_listing
 from modelreg.errors import StorageError
 
 
@@ -37,7 +39,9 @@ def test_a_taken_name_is_refused_by_the_constraint_and_the_writer_goes_on(
     assert sorted(backend.version_names()) == [taken, taken + "_2"]
 
 
-def test_filters_and_limit_run_in_the_database(registry: ModelRegistry, clock: Clock) -> None:
+def test_filters_and_limit_run_in_the_database(
+    registry: ModelRegistry, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
     for seed in range(6):
         registry.register(make_result(seed, accuracy=0.5 + seed / 100))
         clock.tick(60)
@@ -46,6 +50,13 @@ def test_filters_and_limit_run_in_the_database(registry: ModelRegistry, clock: C
     sa.event.listen(
         engine, "before_cursor_execute", lambda *args: statements.append(args[2].lower())
     )
+    raw = sql_listing.run  # the listing's compiled statements run on the driver's connection
+
+    def spied(conn: Any, sql: str, params: Any) -> Any:
+        statements.append(sql.lower())
+        return raw(conn, sql, params)
+
+    monkeypatch.setattr(sql_listing, "run", spied)
     found = registry.list_versions(min_metrics={"accuracy": 0.52}, limit=2)
     assert [v.metrics["accuracy"] for v in found] == [0.55, 0.54]
     listing = [s for s in statements if "from modelreg_versions" in s]

@@ -49,13 +49,8 @@ from .sql_engine import (
     reader,
     remembered_store,
 )
-from .sql_query import (
-    count_matching,
-    listed_metadata,
-    metric_counts_of,
-    naive_utc,
-    page_rows,
-)
+from .sql_listing import count_matching, listed_metadata, page_rows, pointers_of
+from .sql_query import metric_counts_of, naive_utc
 from .sql_schema import (
     OWNED_BY_VERSION,
     artifacts,
@@ -560,7 +555,7 @@ class SqlBackend(Backend):
     def query(self, query: VersionQuery) -> list[dict[str, Any]]:
         """Metric, date, status and tag filters, the order and the page run in the database.
 
-        How a far page stays cheap: `sql_query.page_rows`.
+        Compiled once per shape, how a far page stays cheap: `sql_listing.page_rows`.
         """
         none: list[Any] = []
         rows = self._fetch(lambda conn, model_id: page_rows(conn, model_id, query), none)
@@ -575,7 +570,7 @@ class SqlBackend(Backend):
         rows = self._fetch(
             lambda conn, model_id: page_rows(conn, model_id, query, with_pointers=True), none
         )
-        found = dict(rows[0].pointers or {}) if rows else {}
+        found = pointers_of(rows[0]) if rows else {}
         return [listed_metadata(row, found.get(PRODUCTION)) for row in rows], found
 
     def count(self, query: VersionQuery) -> int:
