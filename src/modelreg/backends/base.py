@@ -38,6 +38,7 @@ __all__ = [
     "effective_status",
     "matches",
     "open_recorded",
+    "page_with_total",
     "stamped_before",
 ]
 
@@ -394,6 +395,14 @@ class Backend(ABC):
         pointers = self.pointers()
         return self.query(query.at(pointers.get(PRODUCTION))), pointers
 
+    def query_with_total(
+        self, query: VersionQuery
+    ) -> tuple[list[dict[str, Any]], dict[str, str | None], int]:
+        """`query_with_pointers`' page and pointers, and how many versions match in all (a
+        page that is not full shows it, `VersionQuery.total_of`; else they are counted); a
+        catalog counts in the page's statement, so a listing page with its total is one read."""
+        return page_with_total(query, self.query_with_pointers, self.count, self.get_pointer)
+
     def names_used_at(self, moment: datetime) -> set[str]:
         """Every name the audit log has given `moment`'s second (`YYYYMMDD_HHMMSS`, `_2` ...).
 
@@ -443,3 +452,19 @@ class Backend(ABC):
     def close(self) -> None:
         """Release connections; a no-op where there are none."""
         return None
+
+
+def page_with_total(
+    query: VersionQuery,
+    page_of: Callable[[VersionQuery], tuple[list[dict[str, Any]], dict[str, str | None]]],
+    count: Callable[[VersionQuery], int],
+    pointer: Callable[[str], str | None],
+) -> tuple[list[dict[str, Any]], dict[str, str | None], int]:
+    """`query_with_total` from its parts: the page and its pointers (`page_of`; none asked
+    with `limit=0`), and the total the page shows, else `count`ed (production read for a
+    status filter, which is the only one it decides)."""
+    page, pointers = page_of(query) if query.limit != 0 else ([], {})
+    total = query.total_of(len(page))
+    if total is None:
+        total = count(query.at(pointer(PRODUCTION) if query.status is not None else None))
+    return page, pointers, total

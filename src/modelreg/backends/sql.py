@@ -37,11 +37,11 @@ from ..events import Event
 from ..integrity import artifact_path, file_records, stored_artifact_path
 from ..lower_errors import translated
 from ..metadata import METADATA_FILE, encode_metadata, utc_now
-from ..versions import PRODUCTION, format_version_name, validate_model_name
+from ..versions import format_version_name, validate_model_name
 from . import sql_reads as reads
 from . import sql_writes as writes
 from .artifact_store import ArtifactStore, Blob, link_or_copy
-from .base import DEFAULT_MODEL, Backend, Debris, OpenedArtifact, VersionQuery
+from .base import DEFAULT_MODEL, Backend, Debris, OpenedArtifact
 from .sql_engine import (
     create_engine,
     default_artifacts,
@@ -49,8 +49,8 @@ from .sql_engine import (
     reader,
     remembered_store,
 )
-from .sql_listing import count_matching, listed_metadata, page_rows, pointers_of
-from .sql_query import metric_counts_of, naive_utc
+from .sql_listing import SqlListings
+from .sql_query import naive_utc
 from .sql_schema import (
     OWNED_BY_VERSION,
     artifacts,
@@ -97,7 +97,7 @@ class _Tx(threading.local):
         self.after_commit, self.metadata, self.pointers = [], {}, {}
 
 
-class SqlBackend(Backend):
+class SqlBackend(SqlListings, Backend):
     """One model's versions in a SQL catalog, its artifacts in a content-addressed store."""
 
     trusted_by_default = False
@@ -549,32 +549,3 @@ class SqlBackend(Backend):
             self._lock_blobs(conn, exclusive=True)
             if not writes.referenced(conn, [item.path]):
                 self._store.delete(item.path)
-
-    # --- derived, pushed into SQL ---------------------------------------------------------
-
-    def query(self, query: VersionQuery) -> list[dict[str, Any]]:
-        """Metric, date, status and tag filters, the order and the page run in the database.
-
-        Compiled once per shape, how a far page stays cheap: `sql_listing.page_rows`.
-        """
-        none: list[Any] = []
-        rows = self._fetch(lambda conn, model_id: page_rows(conn, model_id, query), none)
-        return [listed_metadata(row, query.production) for row in rows]
-
-    def query_with_pointers(
-        self, query: VersionQuery
-    ) -> tuple[list[dict[str, Any]], dict[str, str | None]]:
-        """One statement: the page, production read in it, and every pointer on each row
-        (an empty page answers no pointers: there is no version to label)."""
-        none: list[Any] = []
-        rows = self._fetch(
-            lambda conn, model_id: page_rows(conn, model_id, query, with_pointers=True), none
-        )
-        found = pointers_of(rows[0]) if rows else {}
-        return [listed_metadata(row, found.get(PRODUCTION)) for row in rows], found
-
-    def count(self, query: VersionQuery) -> int:
-        return self._fetch(lambda conn, model_id: count_matching(conn, model_id, query), 0)
-
-    def metric_counts(self) -> dict[str, int]:
-        return self._fetch(metric_counts_of, {})

@@ -16,15 +16,17 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Dialect
 
 from ..query import conditions
+from ..versions import PRODUCTION
 from .base import VersionQuery, effective_status
 from .sql_query import (
     filter_values,
+    metric_counts_of,
     model_is,
     pointers_json,
     production_in_sql,
@@ -38,12 +40,14 @@ __all__ = [
     "SHAPES",
     "PageRow",
     "ShapeCache",
+    "SqlListings",
     "count_matching",
     "listed_metadata",
     "page_rows",
     "pointers_of",
 ]
 
+_T = TypeVar("_T")
 #: an offset past which a page may be read from the other end of its order
 _FAR = 1000
 #: sorts that name a column (any other sort is a metric's name, a parameter)
@@ -155,7 +159,9 @@ def page_rows(
     each row carries every pointer of the model (`pointers`: {channel: version}), so a listing
     and the channels it labels its versions with are one round trip, as of one moment.
     `with_total`: each row also carries how many versions match in all (`total`), counted by
-    the same statement (`count(*) OVER ()`), so a page and its total are one round trip.
+    the same statement, so a page and its total are one round trip. The count is a scalar
+    subquery (run once, before the page), not `count(*) OVER ()`: a window would carry every
+    matching row, metadata and all, to the end of the scan, where the page stops at its limit.
 
     A page past the middle is read from the other end (the reversed order's first rows), as a
     database sorts the first rows of an order cheaply and the rows after 99,950 others dearly;
@@ -177,8 +183,9 @@ def page_rows(
         current = production_in_sql(model_id) if with_pointers else None
         ordered, joins = version_order(query, reverse=reverse, current=current)
         wanted = _wanted(conn, model_id, with_pointers)
-        if counted:
-            wanted = (*wanted, sa.func.count().over().label("total"))
+        if counted:  # its own FROM: never correlated with the page's rows
+            total = _count_select(model_id, query, with_pointers).scalar_subquery()
+            wanted = (*wanted, total.correlate(None).label("total"))
         select = sa.select(*((versions.c.id,) if deep else wanted)).select_from(joins)
         select = select.where(model_is(model_id), *version_filters(query, current))
         select = select.order_by(*ordered).offset(sa.bindparam("offset", offset))
@@ -227,16 +234,16 @@ def count_matching(
     """How many of the model's versions pass `query`'s filters (`with_pointers`: production
     read by the statement, as `page_rows` does)."""
     shape = ("count", *_query_shape(query, with_pointers))
-
-    def build() -> Any:
-        current = production_in_sql(model_id) if with_pointers else None
-        return sa.select(sa.func.count()).where(
-            model_is(model_id), *version_filters(query, current)
-        )
-
-    statement = SHAPES.get(conn.dialect, shape, build)
+    statement = SHAPES.get(
+        conn.dialect, shape, lambda: _count_select(model_id, query, with_pointers)
+    )
     rows = run(conn, statement.sql, statement.params(_values(model_id, query)))
     return int(rows[0][0])
+
+
+def _count_select(model_id: int, query: VersionQuery, with_pointers: bool) -> Any:
+    current = production_in_sql(model_id) if with_pointers else None
+    return sa.select(sa.func.count()).where(model_is(model_id), *version_filters(query, current))
 
 
 def listed_metadata(row: PageRow, production: str | None) -> dict[str, Any]:
@@ -252,3 +259,57 @@ def pointers_of(row: PageRow) -> dict[str, str | None]:
     if isinstance(found, str | bytes):
         found = decoded(found, "pointers")
     return dict(found or {})
+
+
+class SqlListings:
+    """`SqlBackend`'s listings: filters, order and page, and the counts, run in the database."""
+
+    def _fetch(self, read: Callable[[Connection, int], _T], absent: _T) -> _T:
+        raise NotImplementedError  # `SqlBackend._fetch`: a reading connection and the model
+
+    def query(self, query: VersionQuery) -> list[dict[str, Any]]:
+        """Metric, date, status and tag filters, the order and the page run in the database.
+
+        Compiled once per shape, how a far page stays cheap: `sql_listing.page_rows`.
+        """
+        none: list[Any] = []
+        rows = self._fetch(lambda conn, model_id: page_rows(conn, model_id, query), none)
+        return [listed_metadata(row, query.production) for row in rows]
+
+    def query_with_pointers(
+        self, query: VersionQuery
+    ) -> tuple[list[dict[str, Any]], dict[str, str | None]]:
+        """One statement: the page, production read in it, and every pointer on each row
+        (an empty page answers no pointers: there is no version to label)."""
+        none: list[Any] = []
+        rows = self._fetch(
+            lambda conn, model_id: page_rows(conn, model_id, query, with_pointers=True), none
+        )
+        found = pointers_of(rows[0]) if rows else {}
+        return [listed_metadata(row, found.get(PRODUCTION)) for row in rows], found
+
+    def query_with_total(
+        self, query: VersionQuery
+    ) -> tuple[list[dict[str, Any]], dict[str, str | None], int]:
+        """One statement: `query_with_pointers`' page, and the number of matches counted in
+        it (a second only for an empty page past the end, which carries no count)."""
+
+        def read(conn: Connection, model_id: int) -> tuple[list[PageRow], int]:
+            if query.limit == 0:
+                return [], count_matching(conn, model_id, query, with_pointers=True)
+            rows = page_rows(conn, model_id, query, with_pointers=True, with_total=True)
+            total = rows[0].total if rows else query.total_of(0)
+            if total is None:
+                total = count_matching(conn, model_id, query, with_pointers=True)
+            return rows, int(total)
+
+        nothing: tuple[list[PageRow], int] = ([], 0)
+        rows, total = self._fetch(read, nothing)
+        found = pointers_of(rows[0]) if rows else {}
+        return [listed_metadata(row, found.get(PRODUCTION)) for row in rows], found, total
+
+    def count(self, query: VersionQuery) -> int:
+        return self._fetch(lambda conn, model_id: count_matching(conn, model_id, query), 0)
+
+    def metric_counts(self) -> dict[str, int]:
+        return self._fetch(metric_counts_of, {})

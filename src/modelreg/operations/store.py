@@ -91,6 +91,11 @@ class StoreOperations(StoreEdits, StorePromotions, Operations):
     ) -> tuple[list[dict[str, Any]], dict[str, str | None]]:
         return self.backend.query_with_pointers(query)
 
+    def query_with_total(
+        self, query: VersionQuery
+    ) -> tuple[list[dict[str, Any]], dict[str, str | None], int]:
+        return self.backend.query_with_total(query)
+
     def count_versions(self, query: VersionQuery) -> int:
         return self.backend.count(query)
 
