@@ -412,14 +412,10 @@ class ArtifactStore:
         its index, only an entry last modified well before the hash began is remembered: any
         later write then stamps a newer mtime, even on a clock with coarse ticks.
         """
+        target = self.cached_copy(sha256, size)
+        if target is not None:
+            return target
         target = self._cache_path(sha256)
-        known = self._verified.get(sha256)
-        if known is not None and known == _identity(target, size):
-            return target
-        started = time.time_ns()
-        if target.is_file() and _fsutil.hash_file(target) == (sha256, size):
-            self._remember(sha256, target, size, started)
-            return target
         with translated("create the artifact cache at", str(self.cache_dir), unknown=True):
             _fsutil.make_dirs(target.parent)
         tmp = target.parent / self._owned(_DOWNLOADING)
@@ -433,6 +429,19 @@ class ArtifactStore:
             with contextlib.suppress(OSError):
                 tmp.unlink()
         return target
+
+    def cached_copy(self, sha256: str, size: int) -> Path | None:
+        """The cache's copy of the blob if it holds one that matches `sha256` (hashed on its
+        first use here, as `cached` does), else None: nothing is downloaded."""
+        target = self._cache_path(sha256)
+        known = self._verified.get(sha256)
+        if known is not None and known == _identity(target, size):
+            return target
+        started = time.time_ns()
+        if target.is_file() and _fsutil.hash_file(target) == (sha256, size):
+            self._remember(sha256, target, size, started)
+            return target
+        return None
 
     def _remember(self, sha256: str, target: Path, size: int, started: int) -> None:
         identity = _identity(target, size)

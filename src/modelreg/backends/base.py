@@ -297,6 +297,12 @@ class Backend(ABC):
             (root / METADATA_FILE).write_bytes(encode_metadata(meta))
             yield root
 
+    def local_folder_of(self, metadata: Mapping[str, Any]) -> AbstractContextManager[Path]:
+        """`local_folder` of the version whose stored metadata the caller has just read (a
+        load): a backend that would read it again may use it instead (a catalog assembling
+        from its download cache reads nothing when every blob is there)."""
+        return self.local_folder(str(metadata["version"]))
+
     def check_artifacts(self, name: str, files: Mapping[str, Mapping[str, Any]]) -> None:
         """Raise IntegrityError unless the stored bytes match `files` (verify).
 

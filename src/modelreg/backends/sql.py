@@ -41,6 +41,7 @@ from ..versions import format_version_name, validate_model_name
 from . import sql_reads as reads
 from . import sql_writes as writes
 from .artifact_store import ArtifactStore, Blob, link_or_copy
+from .assembly import Assemblies
 from .base import DEFAULT_MODEL, Backend, Debris, OpenedArtifact
 from .sql_engine import (
     create_engine,
@@ -129,6 +130,7 @@ class SqlBackend(SqlListings, Backend):
             cache_dir=cache_dir,
         )
         self._tx = _Tx()
+        self._assemblies = Assemblies(self._store.scratch_path)
         self._model_id: int | None = None
         self._owns_engine = True
         try:
@@ -142,6 +144,7 @@ class SqlBackend(SqlListings, Backend):
         other = copy.copy(self)
         other.model = validate_model_name(model)
         other._tx = _Tx()
+        other._assemblies = Assemblies(self._store.scratch_path)
         other._model_id = None
         other._owns_engine = False
         return other
@@ -154,6 +157,7 @@ class SqlBackend(SqlListings, Backend):
         return f"{self.location}#{self.model}/{name}"
 
     def close(self) -> None:
+        self._assemblies.close()
         if self._owns_engine:
             self._engine.dispose()
 
@@ -373,11 +377,36 @@ class SqlBackend(SqlListings, Backend):
                 "records; run `modelreg verify`",
                 version=name,
             )
-        with self._scratch("assemble version " + name) as root:
-            for row in rows:
-                blob = self._store.cached(row.uri, row.sha256, int(row.bytes))
-                with translated(f"assemble version {name} in", root):
-                    link_or_copy(blob, stored_artifact_path(root, row.file, version=name))
+        blobs = {row.file: self._store.cached(row.uri, row.sha256, int(row.bytes)) for row in rows}
+        with self._assembled(name, blobs, meta) as root:
+            yield root
+
+    @contextlib.contextmanager
+    def local_folder_of(self, metadata: Mapping[str, Any]) -> Iterator[Path]:
+        """A load's folder with no read at all when the download cache holds every blob the
+        metadata records (each hashed against its sha256 on first use, as `local_folder`'s
+        are); else `local_folder`, which reads the rows to download from."""
+        name = str(metadata["version"])
+        blobs = {}
+        for file, (sha256, size) in file_records(metadata.get("files") or {}, version=name).items():
+            blob = self._store.cached_copy(sha256, size)
+            if blob is None:
+                with self.local_folder(name) as root:
+                    yield root
+                return
+            blobs[file] = blob
+        with self._assembled(name, blobs, metadata) as root:
+            yield root
+
+    @contextlib.contextmanager
+    def _assembled(
+        self, name: str, blobs: Mapping[str, Path], meta: Mapping[str, Any]
+    ) -> Iterator[Path]:
+        """A scratch folder of links to the cached `blobs` ({file: path}) and the metadata."""
+        with self._assemblies.folder("assemble version " + name) as root:
+            with translated(f"assemble version {name} in", root):
+                for file, blob in blobs.items():
+                    link_or_copy(blob, stored_artifact_path(root, file, version=name))
             (root / METADATA_FILE).write_bytes(encode_metadata(meta))
             yield root
 

@@ -123,7 +123,7 @@ class StoreOperations(StoreEdits, StorePromotions, Operations):
     @contextlib.contextmanager
     def checked_folder(self, metadata: Mapping[str, Any]) -> Iterator[Path]:
         name = str(metadata["version"])
-        with self.backend.local_folder(name) as folder:
+        with self.backend.local_folder_of(metadata) as folder:
             if not self.backend.verifies_local_folder:  # else hashed once, as it was placed
                 verify_files(folder, metadata.get("files") or {}, version=name)
             yield folder
