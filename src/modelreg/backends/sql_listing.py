@@ -103,14 +103,20 @@ SHAPES = ShapeCache()
 
 
 def _compiled(dialect: Dialect, statement: Any) -> Compiled:
+    """`statement` in the driver's SQL; an IN list of constants (`SERVED`) rendered as one
+    parameter per value (`status_1_1`, ...), each processed as its list's parameter is."""
     compiled = statement.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+    defaults = dict(compiled.construct_params())
     processors = {}
-    for name, bind in compiled.binds.items():
-        process = bind.type.dialect_impl(dialect).bind_processor(dialect)
+    for name in defaults:
+        bind = compiled.binds.get(name)
+        if bind is None:
+            bind = compiled.binds.get(name.rsplit("_", 1)[0])
+        process = None if bind is None else bind.type.dialect_impl(dialect).bind_processor(dialect)
         if process is not None:
             processors[name] = process
     order = tuple(compiled.positiontup) if compiled.positiontup is not None else None
-    return Compiled(compiled.string, order, dict(compiled.construct_params()), processors)
+    return Compiled(compiled.string, order, defaults, processors)
 
 
 class PageRow(NamedTuple):
