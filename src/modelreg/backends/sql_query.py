@@ -192,12 +192,13 @@ def _model(model_id: int) -> Any:
 
 
 def pointers_json(dialect: Any, model_id: int) -> Any:
-    """Every pointer of the model as one JSON object, a column (evaluated once per statement)."""
+    """Every pointer of the model as one JSON object's text, a column (evaluated once per
+    statement; as text, so that only the first row's copy is decoded, `sql_listing.pointers_of`)."""
     build = sa.func.json_object_agg if dialect.name == "postgresql" else sa.func.json_group_object
     agg = sa.select(build(pointers.c.channel, pointers.c.version)).where(
         pointers.c.model_id == _model(model_id)
     )
-    return sa.type_coerce(agg.scalar_subquery(), sa.JSON).label("pointers")
+    return sa.cast(agg.scalar_subquery(), sa.Text).label("pointers")
 
 
 def naive_utc(moment: datetime) -> datetime:
