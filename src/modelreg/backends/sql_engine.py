@@ -13,10 +13,6 @@ cut-offs of the usual proxies and load balancers; one the server dropped anyway 
 failover) fails the single operation that used it with a StorageError, and SQLAlchemy then
 discards every pooled connection opened before, so the next operation connects afresh.
 Reads run in autocommit (`reader`): one statement is one round trip, no BEGIN or ROLLBACK.
-Prepared statements use their generic plan (`plan_cache_mode`, set once per connection): the
-catalog's statements are fixed shapes whose values change little about the best plan, and a
-custom plan, PostgreSQL's default for them, re-planned a listing on every call (~0.3-0.5 ms of
-a 0.5-1 ms page at 1,000 versions, measured).
 """
 
 from __future__ import annotations
@@ -78,11 +74,9 @@ def create_engine(url: str, *, lock_timeout: float) -> Engine:
         if parsed.get_driver_name() in ("", "psycopg2") and "+" not in parsed.drivername:
             parsed = parsed.set(drivername="postgresql+psycopg")
         with translated("connect to", url):
-            engine = sa.create_engine(
+            return sa.create_engine(
                 parsed, pool_size=POOL_SIZE, pool_recycle=POOL_RECYCLE_SECONDS, future=True
             )
-        event.listen(engine, "connect", _generic_plans)
-        return engine
     if backend == "sqlite":
         with translated("open", url):
             engine = sa.create_engine(parsed, future=True)
@@ -132,13 +126,6 @@ def reader(engine: Engine) -> Engine:
     if engine.dialect.name == "postgresql":
         return engine.execution_options(isolation_level="AUTOCOMMIT")
     return engine
-
-
-def _generic_plans(dbapi_connection: Any, _record: Any) -> None:
-    """A new PostgreSQL connection plans each prepared statement once (PostgreSQL 12+)."""
-    if dbapi_connection.info.server_version >= 120000:
-        dbapi_connection.execute("SET plan_cache_mode = force_generic_plan")
-        dbapi_connection.commit()
 
 
 def _configure_sqlite(engine: Engine, lock_timeout: float) -> None:

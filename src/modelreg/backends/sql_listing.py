@@ -9,6 +9,14 @@ SQL, kept in a bounded cache, and run like the hot reads (`sql_reads.run`: prepa
 PostgreSQL, sqlite3's statement cache on SQLite) with the values of this query. SQLAlchemy's
 bind processing is carried over: each parameter's type's processor (SQLite's dates as text)
 is taken at compile time and applied to this query's values.
+
+The limit is written into the SQL (it is part of the shape), and a first page has no OFFSET: a
+prepared statement with `LIMIT $1` gets a generic plan costed for an unknown number of rows,
+which PostgreSQL rejects, re-planning the listing on every call (~0.3-0.5 ms of a 1 ms page at
+1,000 versions). With the limit known, PostgreSQL settles on one generic plan for statements
+whose values do not change the best plan, and keeps planning per call those whose values do
+(a date range, a status): forcing generic plans everywhere (`plan_cache_mode`) was measured,
+and made `status="registered"` with a date filter at 100,000 versions 3.7 -> 115 ms.
 """
 
 from __future__ import annotations
@@ -183,7 +191,8 @@ def page_rows(
             reverse = True
     deep = offset > _FAR
     counted = with_total and total is None and not deep
-    shape = ("page", reverse, deep, counted, limit is None, *_query_shape(query, with_pointers))
+    first = offset == 0
+    shape = ("page", reverse, deep, counted, limit, first, *_query_shape(query, with_pointers))
 
     def build() -> Any:
         current = production_in_sql(model_id) if with_pointers else None
@@ -194,9 +203,11 @@ def page_rows(
             wanted = (*wanted, total.correlate(None).label("total"))
         select = sa.select(*((versions.c.id,) if deep else wanted)).select_from(joins)
         select = select.where(model_is(model_id), *version_filters(query, current))
-        select = select.order_by(*ordered).offset(sa.bindparam("offset", offset))
-        if limit is not None:
-            select = select.limit(sa.bindparam("limit", limit))
+        select = select.order_by(*ordered)
+        if not first:
+            select = select.offset(sa.bindparam("offset", offset))
+        if limit is not None:  # written in: a plan for "the first 10" is one for 10 rows
+            select = select.limit(sa.literal_column(str(int(limit))))
         return select
 
     statement = SHAPES.get(conn.dialect, shape, build)
