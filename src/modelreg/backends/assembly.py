@@ -1,4 +1,5 @@
-"""Scratch folders a catalog assembles loads in, one per thread, reused from load to load.
+"""Scratch folders a catalog assembles loads in, one per thread, reused from load to load
+(and the one-off scratch folders it stages registrations in).
 
 A load from the SQL catalog links each cached blob into a scratch folder beside
 `metadata.json` (`SqlBackend.local_folder`). Creating and removing that folder on every load
@@ -43,7 +44,8 @@ class Assemblies:
         the load is done."""
         own = self._own
         if own.busy:
-            yield from self._once(action)
+            with self.once(action) as folder:
+                yield folder
             return
         if own.folder is None:
             own.folder = self._new()
@@ -59,7 +61,9 @@ class Assemblies:
             if not _emptied(own.folder):
                 own.folder = None
 
-    def _once(self, action: str) -> Iterator[Path]:
+    @contextlib.contextmanager
+    def once(self, action: str) -> Iterator[Path]:
+        """A folder of its own (`new`), removed when done: a staging folder, a nested load."""
         folder = self._new()
         with translated(action + " in", folder):
             _fsutil.make_dirs(folder)

@@ -25,7 +25,6 @@ from typing import IO, Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from .. import _fsutil
 from ..config import from_environment
 from ..errors import (
     IntegrityError,
@@ -266,21 +265,10 @@ class SqlBackend(SqlListings, Backend):
 
     @contextlib.contextmanager
     def staging(self) -> Iterator[Path]:
-        """A scratch folder in the cache's filesystem (on disk; /tmp may be memory)."""
-        with self._scratch("stage a new version") as folder:
+        """A scratch folder in the cache's filesystem (on disk; /tmp may be memory), named for
+        this process, so `debris()` knows it is abandoned if we die."""
+        with self._assemblies.once("stage a new version") as folder:
             yield folder
-
-    @contextlib.contextmanager
-    def _scratch(self, action: str) -> Iterator[Path]:
-        """A folder named for this process, so `debris()` knows it is abandoned if we die."""
-        folder = self._store.scratch_path()
-        with translated(action + " in", folder):
-            _fsutil.make_dirs(folder)
-        try:
-            yield folder
-        finally:
-            with contextlib.suppress(OSError):
-                _fsutil.remove_tree(folder)
 
     def prepare_publish(self, staged: Path, files: Mapping[str, Mapping[str, Any]]) -> None:
         """Upload before the lock; `publish` re-checks every blob under it."""
