@@ -120,9 +120,9 @@ class Backend(ABC):
 
     Derived, each with a correct default written from the primitives, overridden where a
     backend can do better (a folder renames instead of copying, a catalog asks its index):
-    `staging`, `prepare_publish`, `local_folder`, `check_artifacts`, `get_pointer`,
-    `metadata_and_pointers`, `metadata_at`, `query_with_pointers`, `open_registered`,
-    `recent_events`,
+    `staging`, `prepare_publish`, `local_folder`, `local_folder_of`, `check_artifacts`,
+    `get_pointer`, `metadata_and_pointers`, `metadata_at`, `query_with_pointers`,
+    `query_with_total`, `open_registered`, `recent_events`,
     `names_used_at`, `query`, `count`, `metric_counts`, `debris`, `remove_debris`,
     `interrupted_writes`, `location_of`, `model_names`, `for_model`, `close`.
 
