@@ -159,6 +159,7 @@ def test_a_page_and_its_total_are_one_statement(
         ({"limit": 2}, names[::-1][:2], 5, 1),  # full: counted in the page's statement
         ({"limit": 2, "min_metrics": {"accuracy": 0.52}}, names[::-1][:2], 3, 1),
         ({"limit": 9}, names[::-1], 5, 1),  # short
+        ({}, names[::-1], 5, 1),  # no limit: every match, nothing to count
         ({"limit": 2, "status": "archived"}, [names[1]], 1, 1),
         ({"limit": 2, "status": "registered"}, [names[4], names[2]], 3, 1),
         ({"limit": 0}, [], 5, 1),  # only the count

@@ -309,13 +309,15 @@ class SqlListings:
         self, query: VersionQuery
     ) -> tuple[list[dict[str, Any]], dict[str, str | None], int]:
         """One statement: `query_with_pointers`' page, and the number of matches counted in
-        it (a second only for an empty page past the end, which carries no count)."""
+        it when the page has a limit (a second only for an empty page past the end, which
+        carries no count); a page without one is every match."""
 
         def read(conn: Connection, model_id: int) -> tuple[list[PageRow], int]:
             if query.limit == 0:
                 return [], count_matching(conn, model_id, query, with_pointers=True)
-            rows = page_rows(conn, model_id, query, with_pointers=True, with_total=True)
-            total = rows[0].total if rows else query.total_of(0)
+            limited = query.limit is not None
+            rows = page_rows(conn, model_id, query, with_pointers=True, with_total=limited)
+            total = rows[0].total if rows and limited else query.total_of(len(rows))
             if total is None:
                 total = count_matching(conn, model_id, query, with_pointers=True)
             return rows, int(total)
