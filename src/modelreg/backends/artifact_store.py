@@ -412,9 +412,9 @@ class ArtifactStore:
         its index, only an entry last modified well before the hash began is remembered: any
         later write then stamps a newer mtime, even on a clock with coarse ticks.
         """
-        target = self.cached_copy(sha256, size)
-        if target is not None:
-            return target
+        found = self.cached_copy(sha256, size)
+        if found is not None:
+            return found
         target = self._cache_path(sha256)
         with translated("create the artifact cache at", str(self.cache_dir), unknown=True):
             _fsutil.make_dirs(target.parent)
@@ -431,8 +431,7 @@ class ArtifactStore:
         return target
 
     def cached_copy(self, sha256: str, size: int) -> Path | None:
-        """The cache's copy of the blob if it holds one that matches `sha256` (hashed on its
-        first use here, as `cached` does), else None: nothing is downloaded."""
+        """The cache's copy of the blob if it matches (hashed on first use), else None."""
         target = self._cache_path(sha256)
         known = self._verified.get(sha256)
         if known is not None and known == _identity(target, size):
