@@ -21,6 +21,10 @@ import workload
 from _postgres import RoundTrips, describe, reachable, schema_url, scratch_database
 
 from modelreg import ModelRegistry
+from modelreg.query import VersionQuery
+
+#: a filtered page that is full (every version passes), so the route must give its total
+_FULL_PAGE = VersionQuery.checked(min_metrics={"direction_accuracy": 0.0}, limit=2)
 
 
 def main() -> None:
@@ -57,6 +61,9 @@ def main() -> None:
                 **workload.FILTER, limit=workload.LIMIT
             ),
             "latest 10": lambda: registry.list_versions(limit=workload.LIMIT),
+            "the server's filtered latest 10 (a full page and X-Total-Count)": lambda: (
+                page_and_total(registry, _FULL_PAGE)
+            ),
             "open an artifact (a download)": lambda: registry.open_artifact(
                 names[1], first_file
             ).close(),
@@ -68,6 +75,15 @@ def main() -> None:
             operation()
             print(f"| {label} | {describe(trips.take(), 1)} |")
         registry.close()
+
+
+def page_and_total(registry: ModelRegistry, query: VersionQuery) -> object:
+    """What `GET /api/versions` reads for a full page: the page and its total (a checkout
+    without `find_page` lists, then counts, as its route did)."""
+    find_page = getattr(registry, "find_page", None)
+    if find_page is not None:
+        return find_page(query)
+    return registry.find_versions(query), registry.count_versions(query)
 
 
 if __name__ == "__main__":

@@ -155,6 +155,15 @@ class VersionQuery:
             params["descending"] = "true" if self.descending else "false"
         return params
 
+    def total_of(self, found: int) -> int | None:
+        """How many versions match in all, as a page of `found` of them shows it, or None when
+        they must be counted: a page that is not full ends the matches, unless it is empty
+        past the end or was asked empty (`limit=0`: only the count)."""
+        limit = self.limit
+        if limit is None or 0 < found < limit or (self.offset == 0 and not found and limit > 0):
+            return self.offset + found
+        return None
+
     @classmethod
     def from_params(
         cls,

@@ -436,6 +436,13 @@ class ModelRegistry(TransferMethods, EditMethods, PromotionMethods, DownloadMeth
         with gc_paused():  # 100,000 rows of dicts, none in a cycle
             return listed_versions(metas, self._ops.location_of, pointers)
 
+    def find_page(self, query: VersionQuery) -> tuple[list[ModelVersion], int]:
+        """`find_versions`, and how many versions match `query`'s filters in all (the total
+        its pages add up to): what a listing route answers, one read on a catalog."""
+        metas, pointers, total = self._ops.query_with_total(query)
+        with gc_paused():
+            return listed_versions(metas, self._ops.location_of, pointers), total
+
     def compare_versions(
         self, version1: str, version2: str, *, missing_ok: bool = True
     ) -> dict[str, Any]:

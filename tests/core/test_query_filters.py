@@ -200,3 +200,56 @@ def _effective(registry: ModelRegistry, name: str) -> dict[str, Any]:
     info = registry.get_version_info(name)
     assert info is not None
     return info
+
+
+def _reference(registry: ModelRegistry, asked: dict[str, Any]) -> list[str]:
+    """What the Python matcher answers for `asked`, newest first."""
+    query = VersionQuery.checked(**asked).at(registry.channels().get("production"))
+    every = [v.version for v in registry.list_versions()]
+    return [n for n in every if matches(_effective(registry, n), query)]
+
+
+def test_queries_of_one_shape_share_one_statement_and_get_their_own_answers(
+    registries: tuple[ModelRegistry, ModelRegistry],
+) -> None:
+    """The catalog compiles a listing once per shape; a value is a parameter, never baked in."""
+    sql_listing = pytest.importorskip("modelreg.backends.sql_listing")
+    _, catalog = registries
+    asked = [
+        {"min_metrics": {"auc": 0.5}, "trained_after": START, "tags": {"owner": "alice"}},
+        {"min_metrics": {"auc": 0.8}, "trained_after": START + timedelta(days=2), "tags": {}},
+        {"min_metrics": {"rmse": 0.2}, "trained_after": START + timedelta(days=1), "tags": {}},
+    ]
+    asked[1]["tags"], asked[2]["tags"] = {"owner": "bob"}, {"dataset": "v3"}  # same shape
+    catalog.list_versions(**asked[0], limit=5)
+    catalog.count_versions(VersionQuery.checked(**asked[0]))
+    shapes = len(sql_listing.SHAPES)
+    answers = []
+    for each in asked:
+        reference = _reference(catalog, each)
+        assert [v.version for v in catalog.list_versions(**each, limit=5)] == reference[:5]
+        assert catalog.count_versions(VersionQuery.checked(**each)) == len(reference)
+        answers.append(reference)
+    assert len(sql_listing.SHAPES) == shapes, "one shape, so no statement compiled again"
+    assert answers[0] != answers[1] != answers[2], "values that pick different versions"
+
+
+def test_the_shape_cache_is_bounded_and_answers_after_an_eviction(
+    registries: tuple[ModelRegistry, ModelRegistry], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sql_listing = pytest.importorskip("modelreg.backends.sql_listing")
+    _, catalog = registries
+    small = sql_listing.ShapeCache(size=2)
+    monkeypatch.setattr(sql_listing, "SHAPES", small)
+    shapes = [
+        {"min_metrics": {"auc": 0.6}},
+        {"max_metrics": {"rmse": 0.2}},
+        {"tags": {"owner": "alice"}},
+        {"status": "archived"},
+        {"trained_before": START + timedelta(days=3)},
+        {"min_metrics": {"auc": 0.6}},  # evicted by now: compiled again
+    ]
+    for asked in shapes:
+        assert [v.version for v in catalog.list_versions(**asked)] == _reference(catalog, asked)
+        assert len(small) <= 2
+    assert len(small) == 2

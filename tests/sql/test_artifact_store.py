@@ -138,15 +138,35 @@ def test_a_load_hashes_each_artifact_once(
 
 
 def test_a_catalog_row_that_differs_from_the_metadata_is_refused(tmp_path: Path) -> None:
-    """Trusting the cache needs the rows it checks against to say what the metadata says."""
+    """A load that downloads trusts the rows it downloads by only when they say what the
+    metadata says. One served from the cache alone (`local_folder_of`) reads no row: the
+    cached bytes are checked against the metadata's own sha256 and size."""
     registry = _registry(tmp_path)
     name = registry.register(make_result())
     engine = sa.create_engine(f"sqlite:///{tmp_path / 'registry.db'}")
     with engine.begin() as conn:
         conn.execute(sa.text("UPDATE modelreg_artifacts SET bytes = bytes + 1"))
     engine.dispose()
+    assert registry.load_version(name) is not None  # the register filled the cache
+    cold = _registry(tmp_path, cache="cold")
     with pytest.raises(IntegrityError, match="differ from what its metadata records"):
-        registry.load_version(name)
+        cold.load_version(name)
+
+
+def test_a_cached_blob_that_differs_from_the_metadata_is_refused(tmp_path: Path) -> None:
+    """The cache serves a load only with bytes that hash to what the metadata records: a
+    cached copy changed since is downloaded again, and the load gets the registered bytes."""
+    registry = _registry(tmp_path)
+    name = registry.register(make_result(3))
+    expected = registry.get_version_info(name)
+    cached = [e for e in (tmp_path / "cache").rglob("*") if e.is_file() and len(e.name) == 64]
+    assert cached, "the register seeds the cache"
+    for entry in cached:
+        entry.write_bytes(b"not the model")
+    fresh = _registry(tmp_path)  # hashes each cache entry on its first use
+    loaded = fresh.load_version(name)
+    assert loaded is not None and expected is not None
+    assert loaded.metrics == expected["metrics"]
 
 
 def test_a_cache_entry_is_hashed_once_until_it_changes(

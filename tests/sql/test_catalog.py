@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -10,7 +11,9 @@ import sqlalchemy as sa
 from clock import Clock
 from conftest import make_result
 from modelreg import ModelRegistry, VersionExistsError
+from modelreg.backends import sql_listing
 from modelreg.errors import StorageError
+from modelreg.query import VersionQuery
 
 
 @pytest.fixture
@@ -37,7 +40,9 @@ def test_a_taken_name_is_refused_by_the_constraint_and_the_writer_goes_on(
     assert sorted(backend.version_names()) == [taken, taken + "_2"]
 
 
-def test_filters_and_limit_run_in_the_database(registry: ModelRegistry, clock: Clock) -> None:
+def test_filters_and_limit_run_in_the_database(
+    registry: ModelRegistry, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
     for seed in range(6):
         registry.register(make_result(seed, accuracy=0.5 + seed / 100))
         clock.tick(60)
@@ -46,6 +51,13 @@ def test_filters_and_limit_run_in_the_database(registry: ModelRegistry, clock: C
     sa.event.listen(
         engine, "before_cursor_execute", lambda *args: statements.append(args[2].lower())
     )
+    raw = sql_listing.run  # the listing's compiled statements run on the driver's connection
+
+    def spied(conn: Any, sql: str, params: Any) -> Any:
+        statements.append(sql.lower())
+        return raw(conn, sql, params)
+
+    monkeypatch.setattr(sql_listing, "run", spied)
     found = registry.list_versions(min_metrics={"accuracy": 0.52}, limit=2)
     assert [v.metrics["accuracy"] for v in found] == [0.55, 0.54]
     listing = [s for s in statements if "from modelreg_versions" in s]
@@ -121,3 +133,41 @@ def test_the_catalog_remembers_its_artifact_store(
     shown = CliRunner().invoke(cli, ["-r", postgres_schema_url, "show", name, "--json"])
     assert shown.exit_code == 0, shown.output
     assert shown.stdout and name in shown.stdout
+
+
+def test_a_page_and_its_total_are_one_statement(
+    registry: ModelRegistry, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What a listing route answers (`find_page`): the page and the number of matches in
+    all, counted by the page's own statement; exact for a full, short, empty or count-only
+    page, and for a status filter (production read in the statement)."""
+    names = []
+    for seed in range(5):
+        names.append(registry.register(make_result(seed, accuracy=0.5 + seed / 100)))
+        clock.tick(60)
+    registry.promote(names[1])
+    registry.promote(names[3])  # names[1] archived
+    statements: list[str] = []
+    raw = sql_listing.run
+
+    def spied(conn: Any, sql: str, params: Any) -> Any:
+        statements.append(sql)
+        return raw(conn, sql, params)
+
+    monkeypatch.setattr(sql_listing, "run", spied)
+    cases = [
+        ({"limit": 2}, names[::-1][:2], 5, 1),  # full: counted in the page's statement
+        ({"limit": 2, "min_metrics": {"accuracy": 0.52}}, names[::-1][:2], 3, 1),
+        ({"limit": 9}, names[::-1], 5, 1),  # short
+        ({}, names[::-1], 5, 1),  # no limit: every match, nothing to count
+        ({"limit": 2, "status": "archived"}, [names[1]], 1, 1),
+        ({"limit": 2, "status": "registered"}, [names[4], names[2]], 3, 1),
+        ({"limit": 0}, [], 5, 1),  # only the count
+        ({"limit": 2, "offset": 9}, [], 5, 2),  # empty past the end: no row to carry it
+    ]
+    for asked, page, total, trips in cases:
+        before = len(statements)
+        found, counted = registry.find_page(VersionQuery.checked(**asked))
+        assert ([v.version for v in found], counted) == (page, total), asked
+        assert counted == registry.count_versions(VersionQuery.checked(**asked)), asked
+        assert len(statements) - before == trips + 1, asked  # + count_versions' statement

@@ -412,14 +412,10 @@ class ArtifactStore:
         its index, only an entry last modified well before the hash began is remembered: any
         later write then stamps a newer mtime, even on a clock with coarse ticks.
         """
+        found = self.cached_copy(sha256, size)
+        if found is not None:
+            return found
         target = self._cache_path(sha256)
-        known = self._verified.get(sha256)
-        if known is not None and known == _identity(target, size):
-            return target
-        started = time.time_ns()
-        if target.is_file() and _fsutil.hash_file(target) == (sha256, size):
-            self._remember(sha256, target, size, started)
-            return target
         with translated("create the artifact cache at", str(self.cache_dir), unknown=True):
             _fsutil.make_dirs(target.parent)
         tmp = target.parent / self._owned(_DOWNLOADING)
@@ -433,6 +429,18 @@ class ArtifactStore:
             with contextlib.suppress(OSError):
                 tmp.unlink()
         return target
+
+    def cached_copy(self, sha256: str, size: int) -> Path | None:
+        """The cache's copy of the blob if it matches (hashed on first use), else None."""
+        target = self._cache_path(sha256)
+        known = self._verified.get(sha256)
+        if known is not None and known == _identity(target, size):
+            return target
+        started = time.time_ns()
+        if target.is_file() and _fsutil.hash_file(target) == (sha256, size):
+            self._remember(sha256, target, size, started)
+            return target
+        return None
 
     def _remember(self, sha256: str, target: Path, size: int, started: int) -> None:
         identity = _identity(target, size)

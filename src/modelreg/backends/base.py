@@ -38,6 +38,7 @@ __all__ = [
     "effective_status",
     "matches",
     "open_recorded",
+    "page_with_total",
     "stamped_before",
 ]
 
@@ -119,9 +120,9 @@ class Backend(ABC):
 
     Derived, each with a correct default written from the primitives, overridden where a
     backend can do better (a folder renames instead of copying, a catalog asks its index):
-    `staging`, `prepare_publish`, `local_folder`, `check_artifacts`, `get_pointer`,
-    `metadata_and_pointers`, `metadata_at`, `query_with_pointers`, `open_registered`,
-    `recent_events`,
+    `staging`, `prepare_publish`, `local_folder`, `local_folder_of`, `check_artifacts`,
+    `get_pointer`, `metadata_and_pointers`, `metadata_at`, `query_with_pointers`,
+    `query_with_total`, `open_registered`, `recent_events`,
     `names_used_at`, `query`, `count`, `metric_counts`, `debris`, `remove_debris`,
     `interrupted_writes`, `location_of`, `model_names`, `for_model`, `close`.
 
@@ -299,6 +300,12 @@ class Backend(ABC):
             (root / METADATA_FILE).write_bytes(encode_metadata(meta))
             yield root
 
+    def local_folder_of(self, metadata: Mapping[str, Any]) -> AbstractContextManager[Path]:
+        """`local_folder` of the version whose stored metadata the caller has just read (a
+        load): a backend that would read it again may use it instead (a catalog assembling
+        from its download cache reads nothing when every blob is there)."""
+        return self.local_folder(str(metadata["version"]))
+
     def check_artifacts(self, name: str, files: Mapping[str, Mapping[str, Any]]) -> None:
         """Raise IntegrityError unless the stored bytes match `files` (verify).
 
@@ -397,6 +404,14 @@ class Backend(ABC):
         pointers = self.pointers()
         return self.query(query.at(pointers.get(PRODUCTION))), pointers
 
+    def query_with_total(
+        self, query: VersionQuery
+    ) -> tuple[list[dict[str, Any]], dict[str, str | None], int]:
+        """`query_with_pointers`' page and pointers, and how many versions match in all (a
+        page that is not full shows it, `VersionQuery.total_of`; else they are counted); a
+        catalog counts in the page's statement, so a listing page with its total is one read."""
+        return page_with_total(query, self.query_with_pointers, self.count, self.get_pointer)
+
     def names_used_at(self, moment: datetime) -> set[str]:
         """Every name the audit log has given `moment`'s second (`YYYYMMDD_HHMMSS`, `_2` ...).
 
@@ -446,3 +461,19 @@ class Backend(ABC):
     def close(self) -> None:
         """Release connections; a no-op where there are none."""
         return None
+
+
+def page_with_total(
+    query: VersionQuery,
+    page_of: Callable[[VersionQuery], tuple[list[dict[str, Any]], dict[str, str | None]]],
+    count: Callable[[VersionQuery], int],
+    pointer: Callable[[str], str | None],
+) -> tuple[list[dict[str, Any]], dict[str, str | None], int]:
+    """`query_with_total` from its parts: the page and its pointers (`page_of`; none asked
+    with `limit=0`), and the total the page shows, else `count`ed (production read for a
+    status filter, which is the only one it decides)."""
+    page, pointers = page_of(query) if query.limit != 0 else ([], {})
+    total = query.total_of(len(page))
+    if total is None:
+        total = count(query.at(pointer(PRODUCTION) if query.status is not None else None))
+    return page, pointers, total

@@ -3,7 +3,8 @@
 The filters are not written here: `version_filters` compiles `query.FILTERS` (the table the
 Python matcher and the folder index read too), knowing only how each subject reads from the
 catalog (`_SUBJECTS`); the comparison is `query.COMPARISONS`' own operator, which SQLAlchemy
-columns answer as SQL.
+columns answer as SQL. Every value is a named parameter (`filter_values` gives them for a
+query), so `sql_listing` compiles a statement once per query shape and runs it with any values.
 """
 
 from __future__ import annotations
@@ -17,22 +18,19 @@ from sqlalchemy.engine import Connection
 from ..metadata import SERVED, Status
 from ..query import COMPARISONS, Condition, conditions
 from ..versions import PRODUCTION
-from .base import VersionQuery, effective_status
+from .base import VersionQuery
 from .sql_schema import pointers, version_metrics, version_tags, versions
 
 __all__ = [
-    "count_matching",
-    "listed_metadata",
+    "filter_values",
     "metric_counts_of",
+    "model_is",
     "naive_utc",
-    "page_rows",
+    "pointers_json",
     "production_in_sql",
     "version_filters",
     "version_order",
 ]
-
-#: an offset past which a page may be read from the other end of its order
-_FAR = 1000
 
 
 def version_filters(query: VersionQuery, current: Any = None) -> list[Any]:
@@ -41,33 +39,56 @@ def version_filters(query: VersionQuery, current: Any = None) -> list[Any]:
     `current` is the condition "this row is the production version" (`production_in_sql`);
     without one, `query.production` names it.
     """
-    return [_SUBJECTS[test.subject](test, query, current) for test in conditions(query)]
+    return [
+        _SUBJECTS[test.subject](test, f"f{i}", query, current)
+        for i, test in enumerate(conditions(query))
+    ]
 
 
-def _metric(test: Condition, query: VersionQuery, current: Any) -> Any:
+def filter_values(query: VersionQuery) -> dict[str, Any]:
+    """The values of `version_filters`' named parameters for `query`: what a statement
+    compiled once for `query`'s shape (`sql_listing`) is run with."""
+    values: dict[str, Any] = {}
+    for i, test in enumerate(conditions(query)):
+        if test.subject in _BOUND:
+            values[f"f{i}_key"] = test.key
+            values[f"f{i}_value"] = _BOUND[test.subject](test.value)
+    return values
+
+
+def _key(test: Condition, name: str) -> Any:
+    return sa.bindparam(f"{name}_key", test.key)
+
+
+def _value(test: Condition, name: str) -> Any:
+    return sa.bindparam(f"{name}_value", _BOUND[test.subject](test.value))
+
+
+def _metric(test: Condition, name: str, query: VersionQuery, current: Any) -> Any:
     """The version has metric `key`, and its value compares (a missing one fails)."""
     value = version_metrics.c.value
     return sa.exists().where(
         version_metrics.c.version_id == versions.c.id,
-        version_metrics.c.name == test.key,
-        COMPARISONS[test.comparison](value, float(test.value)),
+        version_metrics.c.name == _key(test, name),
+        COMPARISONS[test.comparison](value, _value(test, name)),
     )
 
 
-def _trained(test: Condition, query: VersionQuery, current: Any) -> Any:
-    return COMPARISONS[test.comparison](versions.c.training_date, naive_utc(test.value))
+def _trained(test: Condition, name: str, query: VersionQuery, current: Any) -> Any:
+    return COMPARISONS[test.comparison](versions.c.training_date, _value(test, name))
 
 
-def _tag(test: Condition, query: VersionQuery, current: Any) -> Any:
+def _tag(test: Condition, name: str, query: VersionQuery, current: Any) -> Any:
     return sa.exists().where(
         version_tags.c.version_id == versions.c.id,
-        version_tags.c.key == test.key,
-        COMPARISONS[test.comparison](version_tags.c.value, test.value),
+        version_tags.c.key == _key(test, name),
+        COMPARISONS[test.comparison](version_tags.c.value, _value(test, name)),
     )
 
 
-def _status(test: Condition, query: VersionQuery, current: Any) -> Any:
-    """`effective_status` as SQL: the production pointer overrides the stored status."""
+def _status(test: Condition, name: str, query: VersionQuery, current: Any) -> Any:
+    """`effective_status` as SQL: the production pointer overrides the stored status (the
+    value picks the SQL, so it is part of a compiled statement's shape, not a parameter)."""
     if test.comparison != "=":
         raise ValueError(f"a status is only compared with '=', not {test.comparison!r}")
     current = _current(query, current)
@@ -81,61 +102,8 @@ def _status(test: Condition, query: VersionQuery, current: Any) -> Any:
 
 #: how each filter subject reads from the catalog (`query.SUBJECTS`)
 _SUBJECTS = {"metric": _metric, "trained": _trained, "status": _status, "tag": _tag}
-
-
-def page_rows(
-    conn: Connection, model_id: int, query: VersionQuery, *, with_pointers: bool = False
-) -> list[Any]:
-    """(id, meta, name, status) of `query`'s page, in its order, in one statement when it can.
-
-    `with_pointers`: production is read by the statement itself (not `query.production`), and
-    each row carries every pointer of the model (`pointers`: {channel: version}), so a listing
-    and the channels it labels its versions with are one round trip, as of one moment.
-
-    A page past the middle is read from the other end (the reversed order's first rows), as a
-    database sorts the first rows of an order cheaply and the rows after 99,950 others dearly;
-    a page far from both ends has its ids sorted first and its rows read after, as sorting
-    whole metadata rows to skip 50,000 of them takes seconds, and sorting ids milliseconds.
-    """
-    offset, limit, reverse = query.offset, query.limit, False
-    current = production_in_sql(model_id) if with_pointers else None
-    if limit is not None and offset > _FAR:
-        total = count_matching(conn, model_id, query, current)
-        if offset + limit > total // 2:
-            offset, limit = max(0, total - offset - limit), max(0, min(limit, total - offset))
-            reverse = True
-    ordered, joins = version_order(query, reverse=reverse, current=current)
-    wanted: tuple[Any, ...] = (versions.c.id, versions.c.meta, versions.c.name, versions.c.status)
-    if with_pointers:
-        wanted = (*wanted, _pointers_json(conn, model_id))
-    deep = offset > _FAR
-    select = sa.select(*((versions.c.id,) if deep else wanted)).select_from(joins)
-    select = select.where(versions.c.model_id == model_id, *version_filters(query, current))
-    select = select.order_by(*ordered).offset(offset)
-    if limit is not None:
-        select = select.limit(limit)
-    rows = list(conn.execute(select))
-    if deep:
-        ids = [row.id for row in rows]
-        found = {
-            row.id: row
-            for start in range(0, len(ids), 500)
-            for row in conn.execute(
-                sa.select(*wanted).where(versions.c.id.in_(ids[start : start + 500]))
-            )
-        }
-        rows = [found[i] for i in ids if i in found]  # one deleted meanwhile is left out
-    return rows[::-1] if reverse else rows
-
-
-def count_matching(
-    conn: Connection, model_id: int, query: VersionQuery, current: Any = None
-) -> int:
-    """How many of the model's versions pass `query`'s filters (`current`: `version_filters`)."""
-    select = sa.select(sa.func.count()).where(
-        versions.c.model_id == model_id, *version_filters(query, current)
-    )
-    return int(conn.execute(select).scalar_one())
+#: subjects whose key and value are parameters, and the value as bound ("status" has none)
+_BOUND: dict[str, Any] = {"metric": float, "trained": lambda v: naive_utc(v), "tag": str}
 
 
 def metric_counts_of(conn: Connection, model_id: int) -> dict[str, int]:
@@ -177,7 +145,10 @@ def version_order(
         sorted_by = version_metrics.alias("sorted_by")
         source = versions.outerjoin(
             sorted_by,
-            sa.and_(sorted_by.c.version_id == versions.c.id, sorted_by.c.name == query.sort),
+            sa.and_(
+                sorted_by.c.version_id == versions.c.id,
+                sorted_by.c.name == sa.bindparam("sort", query.sort),
+            ),
         )
         value = sorted_by.c.value
     keys = [value.is_(None), *_directed([value], query.descending), versions.c.stamp.desc()]
@@ -196,7 +167,7 @@ def production_in_sql(model_id: int) -> Any:
     """The condition "this row is the version production points to", read in the statement."""
     named = (
         sa.select(pointers.c.version)
-        .where(pointers.c.model_id == model_id, pointers.c.channel == PRODUCTION)
+        .where(pointers.c.model_id == _model(model_id), pointers.c.channel == PRODUCTION)
         .scalar_subquery()
     )
     return sa.func.coalesce(versions.c.name == named, sa.false())
@@ -205,18 +176,29 @@ def production_in_sql(model_id: int) -> Any:
 def _current(query: VersionQuery, current: Any) -> Any:
     if current is not None:
         return current
-    return versions.c.name == query.production if query.production else sa.false()
+    if not query.production:
+        return sa.false()
+    return versions.c.name == sa.bindparam("production", query.production)
 
 
-def _pointers_json(conn: Connection, model_id: int) -> Any:
-    """Every pointer of the model as one JSON object, a column (evaluated once per statement)."""
-    build = (
-        sa.func.json_object_agg if conn.dialect.name == "postgresql" else sa.func.json_group_object
-    )
+def model_is(model_id: int) -> Any:
+    """The condition "this row is a version of the model", its id a named parameter."""
+    return versions.c.model_id == _model(model_id)
+
+
+def _model(model_id: int) -> Any:
+    """The model's id, one named parameter however often a statement names it."""
+    return sa.bindparam("model_id", model_id)
+
+
+def pointers_json(dialect: Any, model_id: int) -> Any:
+    """Every pointer of the model as one JSON object's text, a column (evaluated once per
+    statement; as text, so that only the first row's copy is decoded, `sql_listing.pointers_of`)."""
+    build = sa.func.json_object_agg if dialect.name == "postgresql" else sa.func.json_group_object
     agg = sa.select(build(pointers.c.channel, pointers.c.version)).where(
-        pointers.c.model_id == model_id
+        pointers.c.model_id == _model(model_id)
     )
-    return sa.type_coerce(agg.scalar_subquery(), sa.JSON).label("pointers")
+    return sa.cast(agg.scalar_subquery(), sa.Text).label("pointers")
 
 
 def naive_utc(moment: datetime) -> datetime:
@@ -224,10 +206,3 @@ def naive_utc(moment: datetime) -> datetime:
     if moment.tzinfo is not None:
         moment = moment.astimezone(UTC).replace(tzinfo=None)
     return moment
-
-
-def listed_metadata(row: Any, production: str | None) -> dict[str, Any]:
-    """A listed row's metadata with its status made effective against `production`."""
-    meta = dict(row.meta)
-    meta["deployment_status"] = effective_status(row.status, row.name, production)
-    return meta

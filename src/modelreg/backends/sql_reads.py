@@ -30,6 +30,7 @@ from .sql_schema import EVENT_SECOND, artifacts, events, versions
 __all__ = [
     "ArtifactRow",
     "artifact_rows",
+    "decoded",
     "events_of",
     "fetch",
     "metadata_and_pointers",
@@ -39,6 +40,7 @@ __all__ = [
     "pointer_with_metadata",
     "pointers_of",
     "registered_artifact",
+    "run",
     "version_with_artifacts",
 ]
 
@@ -84,7 +86,7 @@ class ArtifactRow(NamedTuple):
 def metadata_of(conn: Connection, model_id: int, name: str) -> dict[str, Any] | None:
     """A version's metadata as stored, or None."""
     rows = fetch(conn, _METADATA, model_id, name)
-    return _decoded(rows[0][0], name) if rows else None
+    return decoded(rows[0][0], name) if rows else None
 
 
 def pointer_of(conn: Connection, model_id: int, channel: str) -> str | None:
@@ -101,7 +103,7 @@ def pointer_with_metadata(
     if not rows:
         return None, None
     name, meta = str(rows[0][0]), rows[0][1]
-    return name, None if meta is None else _decoded(meta, name)
+    return name, None if meta is None else decoded(meta, name)
 
 
 def pointers_of(conn: Connection, model_id: int) -> dict[str, str | None]:
@@ -143,7 +145,7 @@ def version_with_artifacts(
     if not rows:
         return None
     found = [ArtifactRow(*row[1:]) for row in rows if row[1] is not None]
-    return _decoded(rows[0][0], name), found
+    return decoded(rows[0][0], name), found
 
 
 def metadata_and_pointers(
@@ -151,7 +153,7 @@ def metadata_and_pointers(
 ) -> tuple[dict[str, Any] | None, dict[str, str | None]]:
     """The metadata of version `name` (or of the one `channel` points to) and every pointer."""
     rows = fetch(conn, _WITH_POINTERS, model_id, model_id, name, model_id, channel)
-    meta = next((_decoded(row[2], row[1]) for row in rows if row[0] is None), None)
+    meta = next((decoded(row[2], row[1]) for row in rows if row[0] is None), None)
     pointers = sorted((str(row[0]), str(row[1])) for row in rows if row[0] is not None)
     return meta, dict(pointers)
 
@@ -159,21 +161,28 @@ def metadata_and_pointers(
 def fetch(conn: Connection, sql: str, *params: Any) -> list[tuple[Any, ...]]:
     """The rows of `sql` (`%s` placeholders) on `conn`'s driver connection, in its transaction
     if it has one (a writer's), else in autocommit (PostgreSQL's reader) or sqlite3's own."""
+    return run(conn, _qmark(sql) if conn.dialect.name == "sqlite" else sql, params)
+
+
+def run(
+    conn: Connection, sql: str, params: tuple[Any, ...] | dict[str, Any]
+) -> list[tuple[Any, ...]]:
+    """The rows of `sql`, written in the driver's own placeholders, on `conn`'s driver
+    connection: prepared on PostgreSQL, through sqlite3's statement cache on SQLite."""
     dialect = conn.dialect
     driver: Any = conn.connection.driver_connection
-    sqlite = dialect.name == "sqlite"
     cursor = driver.cursor()
     try:
-        if sqlite:
-            cursor.execute(_qmark(sql), params)
+        if dialect.name == "sqlite":
+            cursor.execute(sql, params)
         else:
             cursor.execute(sql, params, prepare=True)
         return list(cursor.fetchall())
     except dialect.loaded_dbapi.Error as exc:
         dropped = dialect.is_disconnect(exc, driver, cursor)
         if dropped:  # as SQLAlchemy does: this connection and every older pooled one go
-            conn.engine.pool._invalidate(conn.connection, exc)
             conn.invalidate(exc)
+            conn.engine.dispose()  # the pool's other connections are closed as they come back
         raise sa.exc.DBAPIError.instance(
             sql,
             params,
@@ -192,7 +201,7 @@ def _qmark(sql: str) -> str:
     return sql.replace("%s", "?")
 
 
-def _decoded(meta: Any, name: str) -> dict[str, Any]:
+def decoded(meta: Any, name: str) -> dict[str, Any]:
     """A `meta` column's value: psycopg decodes JSON itself, sqlite3 hands over the text."""
     try:
         value = json.loads(meta) if isinstance(meta, str | bytes) else meta

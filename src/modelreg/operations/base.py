@@ -19,7 +19,13 @@ from pathlib import Path
 from typing import IO, Any
 
 from ..approvals import PromotionRequest
-from ..backends.base import Debris, OpenedArtifact, VersionQuery, open_recorded
+from ..backends.base import (
+    Debris,
+    OpenedArtifact,
+    VersionQuery,
+    open_recorded,
+    page_with_total,
+)
 from ..events import Event
 from ..gate import GatePolicy, GateReport
 from ..integrity import stage_copy
@@ -180,6 +186,15 @@ class Operations(ABC):
         it (none may come with an empty page); a catalog reads both in one statement."""
         pointers = self.pointers()
         return self.query(query.at(pointers.get(PRODUCTION))), pointers
+
+    def query_with_total(
+        self, query: VersionQuery
+    ) -> tuple[list[dict[str, Any]], dict[str, str | None], int]:
+        """`query_with_pointers`, and how many versions match in all (`VersionQuery.total_of`
+        when the page shows it, else counted); a catalog reads all three in one statement."""
+        return page_with_total(
+            query, self.query_with_pointers, self.count_versions, self.get_pointer
+        )
 
     @abstractmethod
     def count_versions(self, query: VersionQuery) -> int:

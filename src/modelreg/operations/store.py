@@ -91,6 +91,11 @@ class StoreOperations(StoreEdits, StorePromotions, Operations):
     ) -> tuple[Sequence[Mapping[str, Any]], dict[str, str | None]]:
         return self.backend.query_with_pointers(query)
 
+    def query_with_total(
+        self, query: VersionQuery
+    ) -> tuple[list[dict[str, Any]], dict[str, str | None], int]:
+        return self.backend.query_with_total(query)
+
     def count_versions(self, query: VersionQuery) -> int:
         return self.backend.count(query)
 
@@ -118,7 +123,7 @@ class StoreOperations(StoreEdits, StorePromotions, Operations):
     @contextlib.contextmanager
     def checked_folder(self, metadata: Mapping[str, Any]) -> Iterator[Path]:
         name = str(metadata["version"])
-        with self.backend.local_folder(name) as folder:
+        with self.backend.local_folder_of(metadata) as folder:
             if not self.backend.verifies_local_folder:  # else hashed once, as it was placed
                 verify_files(folder, metadata.get("files") or {}, version=name)
             yield folder

@@ -124,6 +124,10 @@ class BackendContract:
             theirs = decode_metadata((copy / METADATA_FILE).read_bytes(), where=str(copy))
             assert decode_metadata((own / METADATA_FILE).read_bytes(), where=str(own)) == theirs
         assert not copy.exists()
+        with backend.local_folder_of(meta) as given:  # the metadata a load has read already
+            for filename in meta["files"]:
+                with backend.open_artifact(_NAME, filename) as stored:
+                    assert (given / filename).read_bytes() == stored.read()
 
     def test_open_artifact_streams_the_bytes(self, backend: Backend) -> None:
         _publish(backend)
@@ -224,6 +228,11 @@ class BackendContract:
         assert [meta["version"] for meta in page] == [_NAME] and found == pointers
         assert page == backend.query(VersionQuery(status="production", production=_NAME))
         assert backend.query_with_pointers(VersionQuery(min_metrics={"rmse": 9.0}))[0] == []
+        full = backend.query_with_total(VersionQuery(limit=1))  # a full page: counted
+        assert (full[0], full[1], full[2]) == (backend.query(VersionQuery(limit=1)), pointers, 2)
+        archived = backend.query_with_total(VersionQuery(status="archived", limit=1))
+        assert archived[0] == [] and archived[2] == 0
+        assert backend.query_with_total(VersionQuery(limit=0))[::2] == ([], 2)
 
     # --- events and writers ---------------------------------------------------------------
 

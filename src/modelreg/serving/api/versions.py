@@ -53,11 +53,10 @@ def list_versions(
         sort=sort,
         descending=descending,
     )
-    found = [public(asdict(v)) for v in registry.find_versions(query)]
-    # a page that is not full says how many match, unless it is empty past the end or was
-    # asked empty (`limit=0`: only the count, as the client's `count_versions` asks)
-    short = limit is None or 0 < len(found) < limit or (offset == 0 and not found and limit > 0)
-    total = offset + len(found) if short else registry.count_versions(query)
+    # the page and its total in one read (`limit=0`: only the total, as the client's
+    # `count_versions` asks)
+    page, total = registry.find_page(query)
+    found = [public(asdict(v)) for v in page]
     return json_answer(found, headers={TOTAL_HEADER: str(total)})
 
 
