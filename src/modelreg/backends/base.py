@@ -406,7 +406,7 @@ class Backend(ABC):
 
     def query_with_total(
         self, query: VersionQuery
-    ) -> tuple[list[dict[str, Any]], dict[str, str | None], int]:
+    ) -> tuple[Sequence[Mapping[str, Any]], dict[str, str | None], int]:
         """`query_with_pointers`' page and pointers, and how many versions match in all (a
         page that is not full shows it, `VersionQuery.total_of`; else they are counted); a
         catalog counts in the page's statement, so a listing page with its total is one read."""
@@ -465,10 +465,10 @@ class Backend(ABC):
 
 def page_with_total(
     query: VersionQuery,
-    page_of: Callable[[VersionQuery], tuple[list[dict[str, Any]], dict[str, str | None]]],
+    page_of: Callable[[VersionQuery], tuple[Sequence[Mapping[str, Any]], dict[str, str | None]]],
     count: Callable[[VersionQuery], int],
     pointer: Callable[[str], str | None],
-) -> tuple[list[dict[str, Any]], dict[str, str | None], int]:
+) -> tuple[Sequence[Mapping[str, Any]], dict[str, str | None], int]:
     """`query_with_total` from its parts: the page and its pointers (`page_of`; none asked
     with `limit=0`), and the total the page shows, else `count`ed (production read for a
     status filter, which is the only one it decides)."""

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple, TypeVar
 
 import sqlalchemy as sa
@@ -307,7 +307,7 @@ class SqlListings:
 
     def query_with_total(
         self, query: VersionQuery
-    ) -> tuple[list[dict[str, Any]], dict[str, str | None], int]:
+    ) -> tuple[Sequence[Mapping[str, Any]], dict[str, str | None], int]:
         """One statement: `query_with_pointers`' page, and the number of matches counted in
         it when the page has a limit (a second only for an empty page past the end, which
         carries no count); a page without one is every match."""

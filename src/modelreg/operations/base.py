@@ -189,7 +189,7 @@ class Operations(ABC):
 
     def query_with_total(
         self, query: VersionQuery
-    ) -> tuple[list[dict[str, Any]], dict[str, str | None], int]:
+    ) -> tuple[Sequence[Mapping[str, Any]], dict[str, str | None], int]:
         """`query_with_pointers`, and how many versions match in all (`VersionQuery.total_of`
         when the page shows it, else counted); a catalog reads all three in one statement."""
         return page_with_total(

@@ -93,7 +93,7 @@ class StoreOperations(StoreEdits, StorePromotions, Operations):
 
     def query_with_total(
         self, query: VersionQuery
-    ) -> tuple[list[dict[str, Any]], dict[str, str | None], int]:
+    ) -> tuple[Sequence[Mapping[str, Any]], dict[str, str | None], int]:
         return self.backend.query_with_total(query)
 
     def count_versions(self, query: VersionQuery) -> int:
