@@ -361,6 +361,12 @@ class Backend(ABC):
         """
         return open_recorded(self.read_metadata(name), name, filename, self.open_artifact)
 
+    def revision(self) -> int | None:
+        """A number every write of this model changes, read from where the writes land (so
+        another process's write is seen as soon as it is committed); None where there is
+        none, and then no answer may be reused. A catalog keeps one per model."""
+        return None
+
     # --- derived: pointers and events -----------------------------------------------------
 
     def get_pointer(self, channel: str) -> str | None:

@@ -71,10 +71,12 @@ log = logging.getLogger("modelreg")
 #: advisory locks, keyed by the catalog's schema so catalogs in one database never queue on
 #: each other: one per model (the writers' lock), one for blobs (shared by uploaders). The
 #: model's lock is taken with the transaction's lock_timeout set first, in one round trip
-#: (the FROM's row, and so its set_config, exists before the lock is asked for)
+#: (the FROM's row, and so its set_config, exists before the lock is asked for); the same
+#: statement adds one to the model's revision, which readers compare (`revision()`)
 _MODEL_LOCK = (
-    "SELECT pg_advisory_xact_lock(hashtext('modelreg:' || current_schema()), :id)"
-    " FROM (SELECT set_config('lock_timeout', :ms, true)) AS timeout"
+    "WITH locked AS (SELECT pg_advisory_xact_lock(hashtext('modelreg:' || current_schema()), :id)"
+    " FROM (SELECT set_config('lock_timeout', :ms, true)) AS timeout)"
+    " UPDATE modelreg_models SET revision = revision + 1 FROM locked WHERE id = :id"
 )
 _BLOB_LOCK = "SELECT {fn}(hashtext('modelreg-blobs:' || current_schema()), 0)"
 _T = TypeVar("_T")
@@ -193,10 +195,21 @@ class SqlBackend(Backend):
                 log.warning("%s; `modelreg verify --repair` will finish the cleanup", exc)
 
     def _lock_model(self, conn: Connection) -> None:
+        """The model's writers' lock, and one more on its revision: whatever this transaction
+        commits, a reader comparing revisions sees that something changed."""
         model_id = self._ensure_model(conn)
         if conn.dialect.name == "postgresql":
             ms = max(1, int(self._lock_timeout * 1000))
             conn.execute(sa.text(_MODEL_LOCK), {"id": model_id, "ms": str(ms)})
+        else:  # SQLite: the database's own lock is held since BEGIN IMMEDIATE
+            bump = models.update().where(models.c.id == model_id)
+            conn.execute(bump.values(revision=models.c.revision + 1))
+
+    def revision(self) -> int | None:
+        """One indexed statement: an answer made at this revision is still the answer."""
+        with self._read() as conn:
+            found = conn.execute(sa.select(models.c.revision).where(models.c.name == self.model))
+            return found.scalar_one_or_none()
 
     def _lock_blobs(self, conn: Connection, *, exclusive: bool) -> None:
         """Uploaders share this lock until they commit; removing blobs takes it alone."""

@@ -181,6 +181,10 @@ class Operations(ABC):
         pointers = self.pointers()
         return self.query(query.at(pointers.get(PRODUCTION))), pointers
 
+    def revision(self) -> int | None:
+        """What every write changes (`Backend.revision`), or None: then nothing is reused."""
+        return None
+
     @abstractmethod
     def count_versions(self, query: VersionQuery) -> int:
         """How many versions match `query`'s filters (the total its pages add up to)."""

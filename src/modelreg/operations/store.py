@@ -94,6 +94,9 @@ class StoreOperations(StoreEdits, StorePromotions, Operations):
     def count_versions(self, query: VersionQuery) -> int:
         return self.backend.count(query)
 
+    def revision(self) -> int | None:
+        return self.backend.revision()
+
     def metric_names(self) -> dict[str, int]:
         return self.backend.metric_counts()
 

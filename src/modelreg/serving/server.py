@@ -38,6 +38,7 @@ from ..registry import PRODUCTION, ModelRegistry
 from ..result import TABLES
 from ..versions import validate_channel, validate_version
 from .access_log import AccessLog
+from .answers import Answer, AnswerCache, respond
 from .api import event_stream, webhooks
 from .api.body_guard import BodyGuard
 from .api.dependencies import (
@@ -50,6 +51,7 @@ from .api.dependencies import (
     Target,
     Writer,
     acting,
+    answers,
     in_thread,
     json_answer,
     metadata_of,
@@ -91,6 +93,7 @@ def create_app(
     hooks: Dispatcher | None = None,
     max_event_streams: int = event_stream.DEFAULT_MAX_STREAMS,
     event_poll: float = 0.5,
+    answer_cache: AnswerCache | None = None,
 ) -> Any:
     """The FastAPI app serving `registry` (and the other models at its location).
 
@@ -102,6 +105,8 @@ def create_app(
         hooks: the webhook dispatcher whose status `/api/hooks` shows (the caller runs it).
         max_event_streams: how many `/api/events/stream` may be open at once (503 beyond).
         event_poll: seconds between an event stream's reads of the log.
+        answer_cache: where read answers are reused while nothing changed (its bounds);
+            by default one of `AnswerCache`'s default size.
     """
     app = FastAPI(
         title="modelreg",
@@ -138,6 +143,7 @@ def create_app(
         anonymous_read
     )
     app.state.models = Models(registry)
+    app.state.answers = answer_cache if answer_cache is not None else AnswerCache()
     app.state.max_upload_size = max_upload_size
     app.state.redact = redact
     app.state.hooks = hooks
@@ -183,12 +189,16 @@ def list_models(request: Request, who: Reader) -> dict[str, Any]:
 @router.get(
     "/api/versions/{version}", tags=["read"], responses=ERRORS, response_model=dict[str, Any]
 )
-def version_info(version: str, who: Reader, registry: Registry) -> Response:
+def version_info(request: Request, version: str, who: Reader, registry: Registry) -> Response:
     """The version's metadata with its effective status and channels."""
-    info = registry.get_version_info(validate_version(version))
-    if info is None:
-        raise VersionNotFoundError(f"version {version} not found", version=version)
-    return json_answer(public(info))
+
+    def make() -> Answer:
+        info = registry.get_version_info(validate_version(version))
+        if info is None:
+            raise VersionNotFoundError(f"version {version} not found", version=version)
+        return json_answer(public(info))
+
+    return respond(answers(request).answer(registry, ("info", version), make))
 
 
 @router.get(
@@ -197,9 +207,10 @@ def version_info(version: str, who: Reader, registry: Registry) -> Response:
     responses=ERRORS,
     response_model=dict[str, Any],
 )
-def stored_metadata(version: str, who: Reader, registry: Registry) -> Response:
+def stored_metadata(request: Request, version: str, who: Reader, registry: Registry) -> Response:
     """metadata.json as stored (the remote backend's `read_metadata`)."""
-    return json_answer(metadata_of(registry, version))
+    make = lambda: json_answer(metadata_of(registry, version))  # noqa: E731
+    return respond(answers(request).answer(registry, ("metadata", version), make))
 
 
 @router.get("/api/versions/{version}/tables/{table}", tags=["read"], responses=ERRORS)

@@ -10,10 +10,11 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from ...query import TOTAL_HEADER, VersionQuery
-from .dependencies import ERRORS, Reader, Registry, json_answer, public
+from ..answers import Answer, respond
+from .dependencies import ERRORS, Reader, Registry, answers, json_answer, public
 
 __all__ = ["browse"]
 
@@ -24,6 +25,7 @@ MAX_LIMIT = 1_000_000
 
 @browse.get("/api/versions", tags=["read"], responses=ERRORS, response_model=list[dict[str, Any]])
 def list_versions(
+    request: Request,
     who: Reader,
     registry: Registry,
     floors: Annotated[list[str] | None, Query(alias="min", description="METRIC:FLOOR")] = None,
@@ -53,12 +55,16 @@ def list_versions(
         sort=sort,
         descending=descending,
     )
-    found = [public(asdict(v)) for v in registry.find_versions(query)]
-    # a page that is not full says how many match, unless it is empty past the end or was
-    # asked empty (`limit=0`: only the count, as the client's `count_versions` asks)
-    short = limit is None or 0 < len(found) < limit or (offset == 0 and not found and limit > 0)
-    total = offset + len(found) if short else registry.count_versions(query)
-    return json_answer(found, headers={TOTAL_HEADER: str(total)})
+
+    def make() -> Answer:
+        found = [public(asdict(v)) for v in registry.find_versions(query)]
+        # a page that is not full says how many match, unless it is empty past the end or
+        # was asked empty (`limit=0`: only the count, as the client's `count_versions` asks)
+        short = limit is None or 0 < len(found) < limit or (offset == 0 and not found and limit)
+        total = offset + len(found) if short else registry.count_versions(query)
+        return json_answer(found, headers={TOTAL_HEADER: str(total)})
+
+    return respond(answers(request).answer(registry, ("list", repr(query)), make))
 
 
 @browse.get("/api/metrics", tags=["read"], responses=ERRORS)
