@@ -8,7 +8,9 @@ B must answer the write (read-your-writes), after an edit, a promote, a delete, 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+import time
+from collections.abc import Hashable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +19,7 @@ from fastapi.testclient import TestClient
 
 from contract.conftest import postgres_schema_url, postgres_url  # noqa: F401
 from modelreg import ModelRegistry
-from modelreg.serving.answers import Answer, AnswerCache
+from modelreg.serving.api.answers import Answer, AnswerCache
 from modelreg.serving.server import create_app
 from modelreg.testing import make_result
 
@@ -202,15 +204,113 @@ class _Fixed:
 def test_the_cache_is_bounded_by_entries_and_bytes() -> None:
     cache = AnswerCache(max_entries=4, max_bytes=1000, max_answer=400)
     registry: Any = _Fixed()
+    made: list[Hashable] = []
+
+    def ask(key: Hashable, size: int) -> bytes:
+        def make() -> Answer:
+            made.append(key)
+            return Answer(b"x" * size, "text/plain")
+
+        return bytes(asyncio.run(cache.answer(registry, key, make)).body)
+
     for i in range(50):  # a token holder asking ever new questions
-        cache.answer(registry, ("list", i), lambda: Answer(b"x" * 300, "text/plain"))
+        assert ask(("list", i), 300) == b"x" * 300
         assert len(cache) <= 4 and cache.size <= 1000
     assert cache.size == 900  # three of 300 bytes fit under 1000
-    big = cache.answer(registry, "big", lambda: Answer(b"y" * 401, "text/plain"))
-    assert isinstance(big, Answer) and len(big.body) == 401
+    assert len(ask("big", 401)) == 401
     assert len(cache) == 3 and cache.size == 900  # larger than max_answer: never kept
-    made: list[int] = []
-    cache.answer(registry, ("list", 49), lambda: made.append(1) or Answer(b"", "text/plain"))
-    assert made == []  # the newest is still there
-    cache.answer(registry, ("list", 0), lambda: made.append(1) or Answer(b"", "text/plain"))
-    assert made == [1]  # the oldest went first
+    made.clear()
+    ask(("list", 49), 300)
+    assert made == []  # the newest is still there, answered without making it
+    ask(("list", 0), 300)
+    assert made == [("list", 0)]  # the oldest went first
+
+
+def test_requests_share_revision_reads_but_never_one_begun_before_them() -> None:
+    """Ten requests at once need fewer reads than ten; each is answered by a read that
+    began after it arrived (read-your-writes holds for a request sent after a write)."""
+    reads: list[tuple[float, float]] = []
+
+    class Slow:
+        model = "m"
+
+        class operations:
+            @staticmethod
+            def revision() -> int:
+                began = time.monotonic()
+                time.sleep(0.05)
+                reads.append((began, time.monotonic()))
+                return len(reads)
+
+    cache = AnswerCache()
+    registry: Any = Slow()
+
+    async def one() -> tuple[float, int]:
+        arrived = time.monotonic()
+        answer = await cache.answer(registry, "q", lambda: Answer(b"a", "text/plain"))
+        assert answer.status_code == 200
+        return arrived, len(reads)
+
+    async def many() -> list[tuple[float, int]]:
+        first = asyncio.ensure_future(one())
+        await asyncio.sleep(0.01)  # the first read is in flight: these wait for the next
+        rest = [one() for _ in range(9)]
+        return [await first, *await asyncio.gather(*rest)]
+
+    served = asyncio.run(many())
+    assert len(reads) == 2  # one for the first, one shared by the nine after it
+    for arrived, read in served:
+        assert reads[read - 1][0] >= arrived  # the read that answered began after arrival
+
+
+def test_a_kept_read_is_never_the_answer_to_a_write_or_another_model(
+    two: tuple[Process, Process],
+) -> None:
+    a, b = two
+    production = a.registry.channels()["production"]
+    _warm(b, f"/api/versions/{production}")
+    # the same path with DELETE and a read token: the route's refusal, not the kept answer
+    refused = b.client.delete(f"/api/versions/{production}", headers=READER)
+    assert refused.status_code == 403
+    other = a.registry.for_model("other")
+    name = other.register(make_result(5))
+    other.promote_to_production(name)
+    ours = _warm(b, "/api/versions/latest").json()
+    theirs = b.get("/api/versions/latest", model="other").json()
+    assert theirs["version"] == name
+    assert theirs["metrics"] == other.get_version_info(name)["metrics"] != ours["metrics"]
+    twice = b.client.get("/api/versions/latest?model=other&model=default", headers=READER)
+    assert twice.status_code in (200, 422)  # FastAPI's own reading of it, whatever that is
+    assert b.get("/api/versions/latest").json()["version"] == production
+
+
+@pytest.mark.postgres
+def test_the_revision_read_outlives_its_connection(
+    postgres_schema_url: str, tmp_path: Path
+) -> None:
+    """The kept connection killed (a restart, an idle timeout): the next read still answers."""
+    import sqlalchemy as sa
+
+    side = Process(postgres_schema_url, tmp_path, "a")
+    try:
+        side.registry.register(make_result(0))
+        before = side.registry.operations.revision()
+        engine = sa.create_engine(
+            postgres_schema_url.replace("postgresql://", "postgresql+psycopg://")
+        )
+        with engine.begin() as conn:
+            killed = (
+                conn.exec_driver_sql(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE starts_with(query, 'SELECT revision FROM modelreg_models')"
+                    " AND pid <> pg_backend_pid()"
+                )
+                .scalars()
+                .all()
+            )
+        engine.dispose()
+        assert killed and all(killed)
+        assert side.registry.operations.revision() == before
+        _warm(side, "/api/versions")
+    finally:
+        side.close()

@@ -56,6 +56,7 @@ from .sql_query import (
     naive_utc,
     page_rows,
 )
+from .sql_revision import RevisionReader
 from .sql_schema import (
     OWNED_BY_VERSION,
     artifacts,
@@ -127,6 +128,7 @@ class SqlBackend(Backend):
         self._engine = create_engine(url, lock_timeout=lock_timeout)
         self._reader = reader(self._engine)
         self.location = self._engine.url.render_as_string(hide_password=True)
+        self._revisions = RevisionReader(self._engine, self._reader, self.location)
         self._store = ArtifactStore(
             artifacts
             or from_environment("artifacts")
@@ -162,6 +164,7 @@ class SqlBackend(Backend):
 
     def close(self) -> None:
         if self._owns_engine:
+            self._revisions.close()
             self._engine.dispose()
 
     # --- connections and the writers' transaction ------------------------------------------
@@ -206,10 +209,8 @@ class SqlBackend(Backend):
             conn.execute(bump.values(revision=models.c.revision + 1))
 
     def revision(self) -> int | None:
-        """One indexed statement: an answer made at this revision is still the answer."""
-        with self._read() as conn:
-            found = conn.execute(sa.select(models.c.revision).where(models.c.name == self.model))
-            return found.scalar_one_or_none()
+        """One indexed statement (0 before the model's first write, which makes it 1 or more)."""
+        return self._revisions.read(self.model)
 
     def _lock_blobs(self, conn: Connection, *, exclusive: bool) -> None:
         """Uploaders share this lock until they commit; removing blobs takes it alone."""

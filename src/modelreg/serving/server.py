@@ -38,8 +38,8 @@ from ..registry import PRODUCTION, ModelRegistry
 from ..result import TABLES
 from ..versions import validate_channel, validate_version
 from .access_log import AccessLog
-from .answers import Answer, AnswerCache, respond
 from .api import event_stream, webhooks
+from .api.answers import Answer, AnswerCache
 from .api.body_guard import BodyGuard
 from .api.dependencies import (
     ERROR,
@@ -60,6 +60,7 @@ from .api.dependencies import (
 )
 from .api.downloads import router as downloads_router
 from .api.edits import router as edits_router
+from .api.kept_reads import KeptReads, request_key
 from .api.promotion import router as promotion_router
 from .api.security_headers import SecurityHeaders
 from .api.versions import browse
@@ -149,6 +150,7 @@ def create_app(
     app.state.hooks = hooks
     app.state.registry_label = hooks.config.registry if hooks is not None else "modelreg"
     app.state.event_streams = event_stream.StreamSlots(max_event_streams, poll=event_poll)
+    app.add_middleware(KeptReads)  # innermost: a kept read is still guarded, headed, logged
     app.add_middleware(BodyGuard)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(AccessLog)  # outermost: a request the guard refuses is logged too
@@ -189,7 +191,7 @@ def list_models(request: Request, who: Reader) -> dict[str, Any]:
 @router.get(
     "/api/versions/{version}", tags=["read"], responses=ERRORS, response_model=dict[str, Any]
 )
-def version_info(request: Request, version: str, who: Reader, registry: Registry) -> Response:
+async def version_info(request: Request, version: str, who: Reader, registry: Registry) -> Response:
     """The version's metadata with its effective status and channels."""
 
     def make() -> Answer:
@@ -198,7 +200,7 @@ def version_info(request: Request, version: str, who: Reader, registry: Registry
             raise VersionNotFoundError(f"version {version} not found", version=version)
         return json_answer(public(info))
 
-    return respond(answers(request).answer(registry, ("info", version), make))
+    return await answers(request).answer(registry, request_key(request.scope), make)
 
 
 @router.get(
@@ -207,10 +209,12 @@ def version_info(request: Request, version: str, who: Reader, registry: Registry
     responses=ERRORS,
     response_model=dict[str, Any],
 )
-def stored_metadata(request: Request, version: str, who: Reader, registry: Registry) -> Response:
+async def stored_metadata(
+    request: Request, version: str, who: Reader, registry: Registry
+) -> Response:
     """metadata.json as stored (the remote backend's `read_metadata`)."""
     make = lambda: json_answer(metadata_of(registry, version))  # noqa: E731
-    return respond(answers(request).answer(registry, ("metadata", version), make))
+    return await answers(request).answer(registry, request_key(request.scope), make)
 
 
 @router.get("/api/versions/{version}/tables/{table}", tags=["read"], responses=ERRORS)

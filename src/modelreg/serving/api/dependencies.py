@@ -24,9 +24,9 @@ from ...errors import ModelNotFoundError, VersionNotFoundError
 from ...metadata import ACTING_USER
 from ...registry import ModelRegistry
 from ...versions import validate_model_name
-from ..answers import Answer, AnswerCache
 from ..auth import Principal, TokenSet
 from ..uploads import Body
+from .answers import Answer, AnswerCache
 
 __all__ = [
     "ERROR",
@@ -220,7 +220,7 @@ def json_answer(content: Any, *, headers: dict[str, str] | None = None) -> Answe
 
 
 def answers(request: Request) -> AnswerCache:
-    """The server's cache of read answers (`serving/answers.py`)."""
+    """The server's cache of read answers (`serving/api/answers.py`)."""
     cache: AnswerCache = request.app.state.answers
     return cache
 

@@ -22,9 +22,10 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
 
 from ...backends.base import OpenedArtifact
-from ..answers import Answer, respond
 from ..uploads import CHUNK, chunks
-from .dependencies import ERRORS, Reader, Registry, answers, in_thread
+from .answers import Answer
+from .dependencies import ERRORS, Reader, Registry, answers
+from .kept_reads import request_key
 
 __all__ = ["WHOLE", "artifact_answer", "router"]
 
@@ -46,10 +47,7 @@ async def download(
     of the version, or a move of the channel `latest` names, changes the model's revision.
     """
     make = lambda: artifact_answer(registry.open_registered(version, filename))  # noqa: E731
-    cache = answers(request)
-    return respond(
-        await in_thread(lambda: cache.answer(registry, ("file", version, filename), make))
-    )
+    return await answers(request).answer(registry, request_key(request.scope), make)
 
 
 def artifact_answer(opened: OpenedArtifact) -> Answer | Response:

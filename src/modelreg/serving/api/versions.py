@@ -13,8 +13,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 
 from ...query import TOTAL_HEADER, VersionQuery
-from ..answers import Answer, respond
+from .answers import Answer
 from .dependencies import ERRORS, Reader, Registry, answers, json_answer, public
+from .kept_reads import request_key
 
 __all__ = ["browse"]
 
@@ -24,7 +25,7 @@ MAX_LIMIT = 1_000_000
 
 
 @browse.get("/api/versions", tags=["read"], responses=ERRORS, response_model=list[dict[str, Any]])
-def list_versions(
+async def list_versions(
     request: Request,
     who: Reader,
     registry: Registry,
@@ -64,7 +65,7 @@ def list_versions(
         total = offset + len(found) if short else registry.count_versions(query)
         return json_answer(found, headers={TOTAL_HEADER: str(total)})
 
-    return respond(answers(request).answer(registry, ("list", repr(query)), make))
+    return await answers(request).answer(registry, request_key(request.scope), make)
 
 
 @browse.get("/api/metrics", tags=["read"], responses=ERRORS)
