@@ -286,7 +286,8 @@ def test_a_kept_read_is_never_the_answer_to_a_write_or_another_model(
 
 @pytest.mark.postgres
 def test_the_revision_read_outlives_its_connection(
-    postgres_schema_url: str, tmp_path: Path
+    postgres_schema_url: str,  # noqa: F811
+    tmp_path: Path,
 ) -> None:
     """The kept connection killed (a restart, an idle timeout): the next read still answers."""
     import sqlalchemy as sa
