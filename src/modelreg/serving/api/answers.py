@@ -17,6 +17,10 @@ that round trip (`_Gate`): each is answered by a revision read that *began after
 one read is in flight share the next one: under load, one statement per round trip time
 instead of one per request, and a hit needs no worker thread at all.
 
+A catalog changed behind modelreg's back (rows edited in SQL) must add one to the model's
+`revision` in the same transaction, as every modelreg write does; else servers keep answering
+what they kept until their next write or restart.
+
 A registry without a revision (a folder: its files can be changed by any process, and no one
 number says so; a registry server) gets no reuse: every request is answered afresh.
 
