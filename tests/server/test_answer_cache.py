@@ -197,7 +197,7 @@ class _Fixed:
 
     class operations:
         @staticmethod
-        def revision() -> int:
+        async def revision_async() -> int:
             return 1
 
 
@@ -236,9 +236,9 @@ def test_requests_share_revision_reads_but_never_one_begun_before_them() -> None
 
         class operations:
             @staticmethod
-            def revision() -> int:
+            async def revision_async() -> int:
                 began = time.monotonic()
-                time.sleep(0.05)
+                await asyncio.sleep(0.05)
                 reads.append((began, time.monotonic()))
                 return len(reads)
 

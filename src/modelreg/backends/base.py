@@ -10,6 +10,7 @@ do them faster; each derived method's default, written from the primitives, is c
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import shutil
 import tempfile
@@ -366,6 +367,10 @@ class Backend(ABC):
         another process's write is seen as soon as it is committed); None where there is
         none, and then no answer may be reused. A catalog keeps one per model."""
         return None
+
+    async def revision_async(self) -> int | None:
+        """`revision` for a caller on an event loop (a server); by default in a thread."""
+        return await asyncio.to_thread(self.revision)
 
     # --- derived: pointers and events -----------------------------------------------------
 

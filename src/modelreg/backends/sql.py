@@ -198,8 +198,7 @@ class SqlBackend(Backend):
                 log.warning("%s; `modelreg verify --repair` will finish the cleanup", exc)
 
     def _lock_model(self, conn: Connection) -> None:
-        """The model's writers' lock, and one more on its revision: whatever this transaction
-        commits, a reader comparing revisions sees that something changed."""
+        """The model's writers' lock, and one more on its revision (`revision()`)."""
         model_id = self._ensure_model(conn)
         if conn.dialect.name == "postgresql":
             ms = max(1, int(self._lock_timeout * 1000))
@@ -208,9 +207,11 @@ class SqlBackend(Backend):
             bump = models.update().where(models.c.id == model_id)
             conn.execute(bump.values(revision=models.c.revision + 1))
 
-    def revision(self) -> int | None:
-        """One indexed statement (0 before the model's first write, which makes it 1 or more)."""
+    def revision(self) -> int | None:  # one indexed statement; 0 before the first write
         return self._revisions.read(self.model)
+
+    async def revision_async(self) -> int | None:
+        return await self._revisions.read_async(self.model)
 
     def _lock_blobs(self, conn: Connection, *, exclusive: bool) -> None:
         """Uploaders share this lock until they commit; removing blobs takes it alone."""

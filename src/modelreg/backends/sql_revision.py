@@ -11,12 +11,16 @@ requests waiting for one, so a second connection would only wait beside the firs
 
 The connection is taken from the engine's pool (so it has the URL's options and the pool's
 connect hooks) and kept; an error drops it, and a read whose kept connection broke retries
-once on a new one. SQLite reads
+once on a new one. A server reads on its event loop instead (`read_async`): an asyncio
+psycopg connection of the loop's own, with the engine's connect arguments, so a read costs
+no hop to a worker thread and back (measured in a loop of reads at load 4: 100-130 us a read
+against 300-360 us through a worker thread, and a third of the CPU). SQLite reads
 through the engine as every other read does (no network round trip to save there).
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import threading
 from typing import Any
@@ -40,6 +44,7 @@ class RevisionReader:
         self._direct = engine.dialect.name == "postgresql" and engine.dialect.driver == "psycopg"
         self._lock = threading.RLock()  # close() runs inside read() on an error
         self._conn: Any = None
+        self._async: Any = None  # (event loop, its psycopg AsyncConnection)
 
     def read(self, model: str) -> int:
         with translated("read from", self._location):
@@ -67,8 +72,44 @@ class RevisionReader:
                 raise
         return self._query(model, retry=False)
 
+    async def read_async(self, model: str) -> int:
+        """`read`, on the running event loop: one round trip, no worker thread."""
+        if not self._direct:
+            return await asyncio.to_thread(self.read, model)
+        with translated("read from", self._location):
+            loop = asyncio.get_running_loop()
+            kept = self._async is not None and self._async[0] is loop
+            row = await self._query_async(model, loop, retry=kept)
+        return int(row[0]) if row else 0
+
+    async def _query_async(self, model: str, loop: Any, *, retry: bool) -> Any:
+        import psycopg
+
+        try:
+            if self._async is None or self._async[0] is not loop:
+                self._drop_async()
+                _, options = self._engine.dialect.create_connect_args(self._engine.url)
+                options.pop("context", None)
+                conn = await psycopg.AsyncConnection.connect(**options, autocommit=True)
+                self._async = (loop, conn)
+            async with self._async[1].cursor() as cursor:
+                await cursor.execute(_SQL, (model,), prepare=True)
+                return await cursor.fetchone()
+        except Exception:
+            self._drop_async()
+            if not retry:
+                raise
+        return await self._query_async(model, loop, retry=False)
+
+    def _drop_async(self) -> None:
+        held, self._async = self._async, None
+        if held is not None:
+            with contextlib.suppress(Exception):  # closed from any loop, or none: libpq's own
+                held[1].pgconn.finish()
+
     def close(self) -> None:
-        """Drop the connection (its autocommit switch stays with it: never back in the pool)."""
+        """Drop the connections (the pooled one keeps its autocommit switch: never reused)."""
+        self._drop_async()
         with self._lock:
             conn, self._conn = self._conn, None
         if conn is not None:

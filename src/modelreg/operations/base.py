@@ -185,6 +185,10 @@ class Operations(ABC):
         """What every write changes (`Backend.revision`), or None: then nothing is reused."""
         return None
 
+    async def revision_async(self) -> int | None:
+        """`revision` for a caller on an event loop (the server's answer cache)."""
+        return None
+
     @abstractmethod
     def count_versions(self, query: VersionQuery) -> int:
         """How many versions match `query`'s filters (the total its pages add up to)."""

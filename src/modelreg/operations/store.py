@@ -97,6 +97,9 @@ class StoreOperations(StoreEdits, StorePromotions, Operations):
     def revision(self) -> int | None:
         return self.backend.revision()
 
+    async def revision_async(self) -> int | None:
+        return await self.backend.revision_async()
+
     def metric_names(self) -> dict[str, int]:
         return self.backend.metric_counts()
 

@@ -35,7 +35,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import Counter, OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
 
 import anyio.to_thread
@@ -67,7 +67,7 @@ class _Gate:
     """One model's revision reads, shared: a caller gets the result of a read that began
     after it called (the one in flight, if any, began before: it waits for the next)."""
 
-    def __init__(self, read: Callable[[], int | None]) -> None:
+    def __init__(self, read: Callable[[], Awaitable[int | None]]) -> None:
         self._read = read
         self._loop: asyncio.AbstractEventLoop | None = None
         self._next: asyncio.Future[int | None] | None = None
@@ -88,7 +88,7 @@ class _Gate:
             while self._next is not None:
                 waiting, self._next = self._next, None  # later callers wait for the next read
                 try:
-                    value = await anyio.to_thread.run_sync(self._read, abandon_on_cancel=True)
+                    value = await self._read()
                 except BaseException as exc:
                     waiting.set_exception(exc)
                     if isinstance(exc, asyncio.CancelledError):
@@ -171,7 +171,7 @@ class AnswerCache:
     async def _revision(self, registry: ModelRegistry) -> int | None:
         gate = self._gates.get(registry.model)
         if gate is None:
-            gate = self._gates.setdefault(registry.model, _Gate(registry.operations.revision))
+            gate = self._gates.setdefault(registry.model, _Gate(registry.operations.revision_async))
         revision = await gate.revision()
         if revision is None:  # a folder, a registry server: never one later either
             self._without.add(registry.model)
