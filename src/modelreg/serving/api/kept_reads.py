@@ -46,17 +46,18 @@ class KeptReads:
 
     async def _kept(self, scope: Scope) -> Answer | None:
         state = scope["app"].state
-        cache: AnswerCache = state.answers
-        key = request_key(scope)
-        if not cache.holds(key):
-            return None
         guard: TokenSet = state.guard
         authorization = None
         for name, value in scope["headers"]:
-            if name == b"authorization":
+            if name == b"authorization":  # the first, as the routes' `request.headers` reads
                 authorization = value.decode("latin-1")
-        try:
+                break
+        cache: AnswerCache = state.answers
+        key = request_key(scope)
+        try:  # first: what is kept is nobody's business before the token is known
             guard.authenticate(authorization)
+            if not cache.holds(key):
+                return None
             registry = state.models.opened(_model(scope.get("query_string", b"")))
             if registry is None:
                 return None
