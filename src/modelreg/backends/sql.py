@@ -72,12 +72,10 @@ log = logging.getLogger("modelreg")
 #: advisory locks, keyed by the catalog's schema so catalogs in one database never queue on
 #: each other: one per model (the writers' lock), one for blobs (shared by uploaders). The
 #: model's lock is taken with the transaction's lock_timeout set first, in one round trip
-#: (the FROM's row, and so its set_config, exists before the lock is asked for); the same
-#: statement adds one to the model's revision, which readers compare (`revision()`)
+#: (the FROM's row, and so its set_config, exists before the lock is asked for)
 _MODEL_LOCK = (
-    "WITH locked AS (SELECT pg_advisory_xact_lock(hashtext('modelreg:' || current_schema()), :id)"
-    " FROM (SELECT set_config('lock_timeout', :ms, true)) AS timeout)"
-    " UPDATE modelreg_models SET revision = revision + 1 FROM locked WHERE id = :id"
+    "SELECT pg_advisory_xact_lock(hashtext('modelreg:' || current_schema()), :id)"
+    " FROM (SELECT set_config('lock_timeout', :ms, true)) AS timeout"
 )
 _BLOB_LOCK = "SELECT {fn}(hashtext('modelreg-blobs:' || current_schema()), 0)"
 _T = TypeVar("_T")
@@ -203,9 +201,9 @@ class SqlBackend(Backend):
         if conn.dialect.name == "postgresql":
             ms = max(1, int(self._lock_timeout * 1000))
             conn.execute(sa.text(_MODEL_LOCK), {"id": model_id, "ms": str(ms)})
-        else:  # SQLite: the database's own lock is held since BEGIN IMMEDIATE
-            bump = models.update().where(models.c.id == model_id)
-            conn.execute(bump.values(revision=models.c.revision + 1))
+        # its own statement: folded into the lock's, a row not visible yet skipped the lock
+        bump = models.update().where(models.c.id == model_id)
+        conn.execute(bump.values(revision=models.c.revision + 1))
 
     def revision(self) -> int | None:  # one indexed statement; 0 before the first write
         return self._revisions.read(self.model)
