@@ -124,7 +124,8 @@ class Backend(ABC):
     `metadata_and_pointers`, `metadata_at`, `query_with_pointers`, `open_registered`,
     `recent_events`,
     `names_used_at`, `query`, `count`, `metric_counts`, `debris`, `remove_debris`,
-    `interrupted_writes`, `location_of`, `model_names`, `for_model`, `close`.
+    `interrupted_writes`, `location_of`, `model_names`, `for_model`, `close`, `revision`,
+    `revision_async` (None: the backend keeps no revision, and a server reuses no answer).
 
     The rules every backend keeps (the shipped suite `modelreg.testing` checks each one):
 
