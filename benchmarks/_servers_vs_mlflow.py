@@ -5,12 +5,13 @@ Both servers run as child processes on loopback, one process each: `modelreg ser
 (uvicorn, one worker), on one scratch database: modelreg's catalog in schema `modelreg`,
 MLflow's tables in `public`; artifacts on local disk (modelreg's blob store; MLflow's
 `--artifacts-destination`, served through its proxy). Each is filled to 1,000 versions (the
-first through its API, the rest copied in SQL), then loaded by 8 client threads (httpx, one
-client each, in this process) for a fixed time per round, the two sides alternating round by
-round. Reads are single requests where the API allows it (MLflow's production metadata needs
-two: the alias, then the run that holds the metrics). Register + promote goes through each
-side's own Python client (counted once: modelreg's sends 2 requests, MLflow's 28: run,
-params, metrics, the logged model, five artifact uploads, the version, the alias, ...).
+first through its API, the rest copied in SQL), then loaded by 8 keep-alive connections
+from wrk (`_load.py`; `--client httpx`: 8 httpx threads in this process, round three's) for
+a fixed time per round, the two sides alternating round by round. Reads are single
+requests where the API allows it (MLflow's production metadata needs two: the alias, then
+the run that holds the metrics). Register + promote goes through each side's own Python
+client (counted once: modelreg's sends 2 requests, MLflow's 28: run, params, metrics, the
+logged model, five artifact uploads, the version, the alias, ...).
 A second `modelreg server` on the same catalog measures how reads scale across processes.
 """
 
@@ -21,10 +22,12 @@ import statistics
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
+import _load as load
 import workload
 from _common import (
     Timing,
@@ -37,6 +40,7 @@ from _common import (
     scratch,
     table,
 )
+from _load import Request
 from _mlflow_side import NAME, MLflowSide, clone_versions, quiet
 from _modelreg_side import ModelregSide
 from _postgres import analyze, reachable, schema_url, scratch_database
@@ -50,8 +54,10 @@ _SEARCH = {
     "order_by": ["attributes.start_time DESC"],
 }
 
-#: an operation: given a thread's own httpx client, one request (or two) that must succeed
-Op = Callable[[Any], None]
+#: an operation: the requests it sends, in order (`_load.Request`), each of which must succeed
+Op = Sequence[Request]
+#: what an operation's answers (their bodies) must hold, checked before the rounds
+Check = Callable[[list[bytes]], bool]
 
 
 #: the parts of a run (`compare_mlflow.py --server --parts ...`)
@@ -64,6 +70,7 @@ def compare(
     parts: frozenset[str] = PARTS,
     rounds: int | None = None,
     seconds: float | None = None,
+    client: str | None = None,
 ) -> str | None:
     import mlflow
 
@@ -82,7 +89,14 @@ def compare(
     info["mlflow"] = mlflow.__version__
     info["modelreg server"] = "1 process (uvicorn, 1 worker; sync routes on its thread pool)"
     info["mlflow server"] = "1 process (`--workers 1`, uvicorn)"
-    info["clients"] = f"{plan['threads']} threads, httpx, one client each, in the bench process"
+    plan["client"] = client or load.default_client()
+    if plan["client"] not in load.CLIENTS:
+        raise SystemExit(f"unknown client {plan['client']!r}: choose from {load.CLIENTS}")
+    info["clients"] = (
+        f"{plan['threads']} keep-alive connections from wrk (2 threads, its own process)"
+        if plan["client"] == "wrk"
+        else f"{plan['threads']} threads, httpx, one client each, in the bench process"
+    )
     info["parts"] = ", ".join(sorted(parts))
     model = workload.train()
     work = scratch("servers")
@@ -142,6 +156,7 @@ def _fill(
     mine.close()
     return {
         "ours_version": mine.names[-1],
+        "run_id": version.run_id,
         "theirs_model_path": f"{location}/model.pkl",
         "experiment": yours.experiment,
     }
@@ -150,42 +165,41 @@ def _fill(
 # --- the scenarios -------------------------------------------------------------------------
 
 
-def _reads(targets: dict[str, str]) -> list[tuple[str, Op, Op, int]]:
-    """(label, ours, theirs, MLflow's requests per operation) for each read scenario."""
+def _reads(targets: dict[str, str]) -> list[tuple[str, Op, Op, Check]]:
+    """(label, ours, theirs, what a download's answer must hold) for each read scenario.
 
-    def ours_metadata(c: Any) -> None:
-        c.get("/api/versions/latest").raise_for_status()
-
-    def theirs_metadata(c: Any) -> None:
-        alias = c.get(
-            "/api/2.0/mlflow/registered-models/alias", params={"name": NAME, "alias": "production"}
-        )
-        alias.raise_for_status()
-        run_id = alias.json()["model_version"]["run_id"]
-        c.get("/api/2.0/mlflow/runs/get", params={"run_id": run_id}).raise_for_status()
-
-    def ours_filtered(c: Any) -> None:
-        params = {"min": "direction_accuracy:0.55", "max": "rmse:0.03", "limit": workload.LIMIT}
-        c.get("/api/versions", params=params).raise_for_status()
-
-    def theirs_filtered(c: Any) -> None:
-        request = {**_SEARCH, "experiment_ids": [targets["experiment"]]}
-        c.post("/api/2.0/mlflow/runs/search", json=request).raise_for_status()
-
-    def ours_download(c: Any) -> None:
-        got = c.get(f"/api/versions/{targets['ours_version']}/files/model.pkl")
-        got.raise_for_status()
-        assert len(got.content) > 10_000
-
-    def theirs_download(c: Any) -> None:
-        got = c.get(f"/api/2.0/mlflow-artifacts/artifacts/{targets['theirs_model_path']}")
-        got.raise_for_status()
-        assert len(got.content) > 10_000
-
+    MLflow's production metadata is two requests (the alias, then the run holding the
+    metrics); the run's id is the production version's, known from the fill, so both
+    requests go out as a client that read the first answer would send them."""
+    filtered = urlencode(
+        {"min": "direction_accuracy:0.55", "max": "rmse:0.03", "limit": workload.LIMIT}
+    )
+    alias = urlencode({"name": NAME, "alias": "production"})
+    search = {**_SEARCH, "experiment_ids": [targets["experiment"]]}
+    big = lambda bodies: len(bodies[-1]) > 10_000  # noqa: E731
+    some = lambda bodies: all(bodies)  # noqa: E731
     return [
-        ("production metadata", ours_metadata, theirs_metadata, 2),
-        ("filtered latest 10 (2 metric filters)", ours_filtered, theirs_filtered, 1),
-        ("download the 50 KB model", ours_download, theirs_download, 1),
+        (
+            "production metadata",
+            [("GET", "/api/versions/latest", None)],
+            [
+                ("GET", f"/api/2.0/mlflow/registered-models/alias?{alias}", None),
+                ("GET", f"/api/2.0/mlflow/runs/get?run_id={targets['run_id']}", None),
+            ],
+            some,
+        ),
+        (
+            "filtered latest 10 (2 metric filters)",
+            [("GET", f"/api/versions?{filtered}", None)],
+            [("POST", "/api/2.0/mlflow/runs/search", search)],
+            some,
+        ),
+        (
+            "download the 50 KB model",
+            [("GET", f"/api/versions/{targets['ours_version']}/files/model.pkl", None)],
+            [("GET", f"/api/2.0/mlflow-artifacts/artifacts/{targets['theirs_model_path']}", None)],
+            big,
+        ),
     ]
 
 
@@ -200,12 +214,15 @@ def _scenarios(
 ) -> str:
     rss_idle = (ours.rss(), theirs.rss())
     rows = []
-    for label, ours_op, theirs_op, requests in _reads(targets) if "reads" in parts else []:
+    for label, ours_op, theirs_op, check in _reads(targets) if "reads" in parts else []:
         print(f"... {label}", file=sys.stderr, flush=True)
+        _check(ours.url, ours_op, check)
+        _check(theirs.url, theirs_op, check)
         started_load = load_average()
         cpu = {"ours": ours.cpu, "theirs": theirs.cpu}
         a, b, errors = _rounds(plan, {ours.url: ours_op}, {theirs.url: theirs_op}, cpu)
-        rows.append(_row(label, a, b, f"1 / {requests}", errors, started_load))
+        requests = f"{len(ours_op)} / {len(theirs_op)}"
+        rows.append(_row(label, a, b, requests, errors, started_load))
     if "writes" in parts:
         print("... register + promote", file=sys.stderr, flush=True)
         started_load = load_average()
@@ -237,7 +254,8 @@ def _scenarios(
         ],
     )
     return (
-        f"## {plan['threads']} client threads, {plan['versions']:,} versions\n\n"
+        f"## {plan['threads']} client connections ({plan['client']}), "
+        f"{plan['versions']:,} versions\n\n"
         f"Operations per second over {plan['rounds']} rounds of {plan['seconds']:g} s per side "
         "(register + promote: a fixed number per thread), the sides alternating; median "
         "(min-max). ratio = modelreg / mlflow server (higher: modelreg faster), with the "
@@ -289,7 +307,7 @@ def _rounds(
     for round_ in range(plan["rounds"]):
         for key, ops in sides if round_ % 2 == 0 else reversed(sides):
             before = cpu[key]() if cpu else 0.0
-            rate, failed, elapsed = _load(ops, plan["threads"], plan["seconds"])
+            rate, failed, elapsed = _load(plan, ops)
             if cpu and rate > 0:
                 spent[key].append(1000 * (cpu[key]() - before) / (rate * elapsed))
             rates[key].append(rate)
@@ -298,47 +316,20 @@ def _rounds(
     return Timing(tuple(rates["ours"])), Timing(tuple(rates["theirs"])), errors
 
 
-def _load(ops: dict[str, Op], threads: int, seconds: float) -> tuple[float, int, float]:
-    """`threads` threads, spread over the servers in `ops`, each repeating its op for `seconds`.
+def _load(plan: dict[str, Any], ops: dict[str, Op]) -> tuple[float, int, float]:
+    """`threads` connections spread over the servers in `ops`, each repeating its operation
+    for `seconds`, from the plan's client (wrk or httpx threads, `_load.py`)."""
+    return load.run(plan["client"], ops, plan["threads"], plan["seconds"], TOKEN)
 
-    Returns (successful operations per second, failed operations, seconds elapsed). The first
-    failure is printed; a run where most operations fail is an error, not a figure.
-    """
+
+def _check(url: str, op: Op, check: Check) -> None:
+    """One operation through httpx: every answer a success, and what `check` wants in them."""
     import httpx
 
-    urls = list(ops)
-    done = [0] * threads
-    failures: list[BaseException] = []
-    start = threading.Barrier(threads + 1)
-
-    def worker(i: int) -> None:
-        url = urls[i % len(urls)]
-        headers = {"Authorization": f"Bearer {TOKEN}"}
-        with httpx.Client(base_url=url, headers=headers, timeout=120) as client:
-            ops[url](client)  # a warm-up: the connection, the server's first-use paths
-            start.wait()
-            deadline = time.perf_counter() + seconds
-            while time.perf_counter() < deadline:
-                try:
-                    ops[url](client)
-                except Exception as exc:  # counted; the load goes on
-                    failures.append(exc)
-                    continue
-                done[i] += 1
-
-    pool = [threading.Thread(target=worker, args=(i,)) for i in range(threads)]
-    for thread in pool:
-        thread.start()
-    start.wait()
-    started = time.perf_counter()
-    for thread in pool:
-        thread.join()
-    elapsed = time.perf_counter() - started
-    if failures:
-        print(f"    {len(failures)} failed; first: {failures[0]!r}", file=sys.stderr)
-        if len(failures) > sum(done):
-            raise RuntimeError(f"{len(failures)} of {len(failures) + sum(done)} requests failed")
-    return sum(done) / elapsed, len(failures), elapsed
+    with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {TOKEN}"}) as client:
+        bodies = load.send(client, op)
+    if not check(bodies):
+        raise RuntimeError(f"{url}: unexpected answers to {op}")
 
 
 def _write_rounds(
@@ -441,7 +432,7 @@ def _big_register(plan: dict[str, Any], ours: Server, theirs: Server, work: Path
 def _scaling(plan: dict[str, Any], first: Server, second: Server, targets: dict[str, str]) -> str:
     rows = []
     before = load_average()
-    for label, ours_op, _theirs, _requests in _reads(targets):
+    for label, ours_op, _theirs, _check in _reads(targets):
         one, two, errors = _rounds(
             plan, {first.url: ours_op}, {first.url: ours_op, second.url: ours_op}
         )
@@ -449,10 +440,10 @@ def _scaling(plan: dict[str, Any], first: Server, second: Server, targets: dict[
         rows.append([label, _rate(one), _rate(two), f"{two.median / one.median:.2f}x", failed])
     return (
         "## Read scaling: two `modelreg server` processes on one catalog\n\n"
-        f"The same {plan['threads']} client threads, split evenly over two server processes "
+        f"The same {plan['threads']} client connections, split evenly over two server processes "
         f"(each 1 worker), against one; rounds alternating. Load average {before} at the "
         f"start, {load_average()} at the end. This machine has {os.cpu_count()} cores, shared "
-        "by the client threads (one Python process), both servers, PostgreSQL and whatever "
+        "by the load generator, both servers, PostgreSQL and whatever "
         "else runs, so near-linear scaling shows only where cores are spare; the ratio says "
         "how much more a second process gets.\n\n"
         + table(

@@ -77,6 +77,11 @@ def main() -> None:
     )
     parser.add_argument("--rounds", type=int, help="with --server: rounds per scenario (3)")
     parser.add_argument("--seconds", type=float, help="with --server: seconds per round (8)")
+    parser.add_argument(
+        "--client",
+        choices=["wrk", "httpx"],
+        help="with --server: the load generator (default wrk when installed, else httpx)",
+    )
     args = parser.parse_args()
     try:
         import mlflow  # noqa: F401
@@ -94,7 +99,13 @@ def main() -> None:
         from _servers_vs_mlflow import compare as server_compare
 
         parts = frozenset(p.strip() for p in args.parts.split(",") if p.strip())
-        run = partial(server_compare, parts=parts, rounds=args.rounds, seconds=args.seconds)
+        run = partial(
+            server_compare,
+            parts=parts,
+            rounds=args.rounds,
+            seconds=args.seconds,
+            client=args.client,
+        )
         default = "mlflow-server.md"
     elif args.backend == "postgresql":
         from _catalog_vs_mlflow import compare as run

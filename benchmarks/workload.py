@@ -123,6 +123,7 @@ def fill_catalog(url: str, template: str, count: int, *, first: int = 0, seed: i
     from modelreg.backends.sql_schema import (
         artifacts,
         events,
+        models,
         version_metrics,
         version_tags,
         versions,
@@ -201,5 +202,9 @@ def fill_catalog(url: str, template: str, count: int, *, first: int = 0, seed: i
                 conn.execute(artifacts.insert(), details_files)
                 conn.execute(version_tags.insert(), details_tags)
                 conn.execute(events.insert(), logged)
+            if "revision" in models.c:  # as every write transaction does (a catalog before
+                # revision 0005 has none): a server's kept answers are now stale
+                bump = models.update().where(models.c.id == row.model_id)
+                conn.execute(bump.values(revision=models.c.revision + 1))
     finally:
         engine.dispose()

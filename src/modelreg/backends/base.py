@@ -10,6 +10,7 @@ do them faster; each derived method's default, written from the primitives, is c
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import shutil
 import tempfile
@@ -124,7 +125,8 @@ class Backend(ABC):
     `get_pointer`, `metadata_and_pointers`, `metadata_at`, `query_with_pointers`,
     `query_with_total`, `open_registered`, `recent_events`,
     `names_used_at`, `query`, `count`, `metric_counts`, `debris`, `remove_debris`,
-    `interrupted_writes`, `location_of`, `model_names`, `for_model`, `close`.
+    `interrupted_writes`, `location_of`, `model_names`, `for_model`, `close`, `revision`,
+    `revision_async` (None: the backend keeps no revision, and a server reuses no answer).
 
     The rules every backend keeps (the shipped suite `modelreg.testing` checks each one):
 
@@ -367,6 +369,16 @@ class Backend(ABC):
         VersionNotFoundError when the version, or that artifact of it, does not exist.
         """
         return open_recorded(self.read_metadata(name), name, filename, self.open_artifact)
+
+    def revision(self) -> int | None:
+        """A number every write of this model changes, read from where the writes land (so
+        another process's write is seen as soon as it is committed); None where there is
+        none, and then no answer may be reused. A catalog keeps one per model."""
+        return None
+
+    async def revision_async(self) -> int | None:
+        """`revision` for a caller on an event loop (a server); by default in a thread."""
+        return await asyncio.to_thread(self.revision)
 
     # --- derived: pointers and events -----------------------------------------------------
 

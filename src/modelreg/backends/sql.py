@@ -52,6 +52,7 @@ from .sql_engine import (
 )
 from .sql_listing import SqlListings
 from .sql_query import naive_utc
+from .sql_revision import RevisionReader
 from .sql_schema import (
     OWNED_BY_VERSION,
     artifacts,
@@ -121,6 +122,7 @@ class SqlBackend(SqlListings, Backend):
         self._engine = create_engine(url, lock_timeout=lock_timeout)
         self._reader = reader(self._engine)
         self.location = self._engine.url.render_as_string(hide_password=True)
+        self._revisions = RevisionReader(self._engine, self._reader, self.location)
         self._store = ArtifactStore(
             artifacts
             or from_environment("artifacts")
@@ -159,6 +161,7 @@ class SqlBackend(SqlListings, Backend):
     def close(self) -> None:
         self._assemblies.close()
         if self._owns_engine:
+            self._revisions.close()
             self._engine.dispose()
 
     # --- connections and the writers' transaction ------------------------------------------
@@ -192,10 +195,20 @@ class SqlBackend(SqlListings, Backend):
                 log.warning("%s; `modelreg verify --repair` will finish the cleanup", exc)
 
     def _lock_model(self, conn: Connection) -> None:
+        """The model's writers' lock, and one more on its revision (`revision()`)."""
         model_id = self._ensure_model(conn)
         if conn.dialect.name == "postgresql":
             ms = max(1, int(self._lock_timeout * 1000))
             conn.execute(sa.text(_MODEL_LOCK), {"id": model_id, "ms": str(ms)})
+        # its own statement: folded into the lock's, a row not visible yet skipped the lock
+        bump = models.update().where(models.c.id == model_id)
+        conn.execute(bump.values(revision=models.c.revision + 1))
+
+    def revision(self) -> int | None:  # one indexed statement; 0 before the first write
+        return self._revisions.read(self.model)
+
+    async def revision_async(self) -> int | None:
+        return await self._revisions.read_async(self.model)
 
     def _lock_blobs(self, conn: Connection, *, exclusive: bool) -> None:
         """Uploaders share this lock until they commit; removing blobs takes it alone."""

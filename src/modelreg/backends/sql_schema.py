@@ -55,6 +55,8 @@ models = Table(
     Column("created_at", DateTime(), nullable=False),
     #: the model's own record: its description and tags (None until one is set)
     Column("meta", JSON, nullable=True),
+    #: one more at every write transaction of the model (readers' caches compare it)
+    Column("revision", BigInteger, nullable=False, server_default="0"),
 )
 
 versions = Table(

@@ -196,6 +196,14 @@ class Operations(ABC):
             query, self.query_with_pointers, self.count_versions, self.get_pointer
         )
 
+    def revision(self) -> int | None:
+        """What every write changes (`Backend.revision`), or None: then nothing is reused."""
+        return None
+
+    async def revision_async(self) -> int | None:
+        """`revision` for a caller on an event loop (the server's answer cache)."""
+        return None
+
     @abstractmethod
     def count_versions(self, query: VersionQuery) -> int:
         """How many versions match `query`'s filters (the total its pages add up to)."""

@@ -99,6 +99,12 @@ class StoreOperations(StoreEdits, StorePromotions, Operations):
     def count_versions(self, query: VersionQuery) -> int:
         return self.backend.count(query)
 
+    def revision(self) -> int | None:
+        return self.backend.revision()
+
+    async def revision_async(self) -> int | None:
+        return await self.backend.revision_async()
+
     def metric_names(self) -> dict[str, int]:
         return self.backend.metric_counts()
 

@@ -39,6 +39,7 @@ from ..result import TABLES
 from ..versions import validate_channel, validate_version
 from .access_log import AccessLog
 from .api import event_stream, webhooks
+from .api.answers import Answer, AnswerCache
 from .api.body_guard import BodyGuard
 from .api.dependencies import (
     ERROR,
@@ -50,6 +51,7 @@ from .api.dependencies import (
     Target,
     Writer,
     acting,
+    answers,
     in_thread,
     json_answer,
     metadata_of,
@@ -58,6 +60,7 @@ from .api.dependencies import (
 )
 from .api.downloads import router as downloads_router
 from .api.edits import router as edits_router
+from .api.kept_reads import KeptReads, request_key
 from .api.promotion import router as promotion_router
 from .api.security_headers import SecurityHeaders
 from .api.versions import browse
@@ -91,6 +94,7 @@ def create_app(
     hooks: Dispatcher | None = None,
     max_event_streams: int = event_stream.DEFAULT_MAX_STREAMS,
     event_poll: float = 0.5,
+    answer_cache: AnswerCache | None = None,
 ) -> Any:
     """The FastAPI app serving `registry` (and the other models at its location).
 
@@ -102,6 +106,8 @@ def create_app(
         hooks: the webhook dispatcher whose status `/api/hooks` shows (the caller runs it).
         max_event_streams: how many `/api/events/stream` may be open at once (503 beyond).
         event_poll: seconds between an event stream's reads of the log.
+        answer_cache: where read answers are reused while nothing changed (its bounds);
+            by default one of `AnswerCache`'s default size.
     """
     app = FastAPI(
         title="modelreg",
@@ -138,11 +144,13 @@ def create_app(
         anonymous_read
     )
     app.state.models = Models(registry)
+    app.state.answers = answer_cache if answer_cache is not None else AnswerCache()
     app.state.max_upload_size = max_upload_size
     app.state.redact = redact
     app.state.hooks = hooks
     app.state.registry_label = hooks.config.registry if hooks is not None else "modelreg"
     app.state.event_streams = event_stream.StreamSlots(max_event_streams, poll=event_poll)
+    app.add_middleware(KeptReads)  # innermost: a kept read is still guarded, headed, logged
     app.add_middleware(BodyGuard)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(AccessLog)  # outermost: a request the guard refuses is logged too
@@ -183,12 +191,16 @@ def list_models(request: Request, who: Reader) -> dict[str, Any]:
 @router.get(
     "/api/versions/{version}", tags=["read"], responses=ERRORS, response_model=dict[str, Any]
 )
-def version_info(version: str, who: Reader, registry: Registry) -> Response:
+async def version_info(request: Request, version: str, who: Reader, registry: Registry) -> Response:
     """The version's metadata with its effective status and channels."""
-    info = registry.get_version_info(validate_version(version))
-    if info is None:
-        raise VersionNotFoundError(f"version {version} not found", version=version)
-    return json_answer(public(info))
+
+    def make() -> Answer:
+        info = registry.get_version_info(validate_version(version))
+        if info is None:
+            raise VersionNotFoundError(f"version {version} not found", version=version)
+        return json_answer(public(info))
+
+    return await answers(request).answer(registry, request_key(request.scope), make)
 
 
 @router.get(
@@ -197,9 +209,12 @@ def version_info(version: str, who: Reader, registry: Registry) -> Response:
     responses=ERRORS,
     response_model=dict[str, Any],
 )
-def stored_metadata(version: str, who: Reader, registry: Registry) -> Response:
+async def stored_metadata(
+    request: Request, version: str, who: Reader, registry: Registry
+) -> Response:
     """metadata.json as stored (the remote backend's `read_metadata`)."""
-    return json_answer(metadata_of(registry, version))
+    make = lambda: json_answer(metadata_of(registry, version))  # noqa: E731
+    return await answers(request).answer(registry, request_key(request.scope), make)
 
 
 @router.get("/api/versions/{version}/tables/{table}", tags=["read"], responses=ERRORS)

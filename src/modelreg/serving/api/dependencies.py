@@ -18,7 +18,7 @@ from typing import Annotated, Any, TypeVar
 import anyio
 import anyio.from_thread
 import anyio.to_thread
-from fastapi import Depends, Query, Request, Response
+from fastapi import Depends, Query, Request
 
 from ...errors import ModelNotFoundError, VersionNotFoundError
 from ...metadata import ACTING_USER
@@ -26,6 +26,7 @@ from ...registry import ModelRegistry
 from ...versions import validate_model_name
 from ..auth import Principal, TokenSet
 from ..uploads import Body
+from .answers import Answer, AnswerCache
 
 __all__ = [
     "ERROR",
@@ -37,6 +38,7 @@ __all__ = [
     "Target",
     "Writer",
     "acting",
+    "answers",
     "in_thread",
     "json_answer",
     "metadata_of",
@@ -206,14 +208,21 @@ def public(meta: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in meta.items() if k != "path"}
 
 
-def json_answer(content: Any, *, headers: dict[str, str] | None = None) -> Response:
+def json_answer(content: Any, *, headers: dict[str, str] | None = None) -> Answer:
     """`content` as JSON, encoded once here: what FastAPI would send for the route's declared
     type, without validating the value against it and then re-encoding it (a fifth of a
-    metadata read's time under load). Routes declare `response_model` for the schema."""
+    metadata read's time under load). Routes declare `response_model` for the schema; the
+    answer is whole, so `AnswerCache` may keep it (`.response()` sends it)."""
     body = json.dumps(
         content, ensure_ascii=False, allow_nan=False, separators=(",", ":"), default=_plain
     )
-    return Response(body.encode(), media_type="application/json", headers=headers)
+    return Answer(body.encode(), "application/json", headers or {})
+
+
+def answers(request: Request) -> AnswerCache:
+    """The server's cache of read answers (`serving/api/answers.py`)."""
+    cache: AnswerCache = request.app.state.answers
+    return cache
 
 
 def _plain(value: Any) -> Any:

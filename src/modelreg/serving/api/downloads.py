@@ -18,12 +18,14 @@ import itertools
 from pathlib import PurePosixPath
 from urllib.parse import quote
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
 
 from ...backends.base import OpenedArtifact
 from ..uploads import CHUNK, chunks
-from .dependencies import ERRORS, Reader, Registry, in_thread
+from .answers import Answer
+from .dependencies import ERRORS, Reader, Registry, answers
+from .kept_reads import request_key
 
 __all__ = ["WHOLE", "artifact_answer", "router"]
 
@@ -34,16 +36,21 @@ _OCTETS = "application/octet-stream"
 
 
 @router.get("/api/versions/{version}/files/{filename:path}", tags=["read"], responses=ERRORS)
-async def download(version: str, filename: str, who: Reader, registry: Registry) -> Response:
+async def download(
+    request: Request, version: str, filename: str, who: Reader, registry: Registry
+) -> Response:
     """One artifact; `X-Checksum-Sha256` is its registered hash.
 
     A large file streams, without a Content-Length from the record: a damaged file must
     arrive whole, so that the client's hash check (not a broken connection) says what is wrong.
+    A small one is kept (`AnswerCache`) and sent again while the model is unchanged: a delete
+    of the version, or a move of the channel `latest` names, changes the model's revision.
     """
-    return await in_thread(lambda: artifact_answer(registry.open_registered(version, filename)))
+    make = lambda: artifact_answer(registry.open_registered(version, filename))  # noqa: E731
+    return await answers(request).answer(registry, request_key(request.scope), make)
 
 
-def artifact_answer(opened: OpenedArtifact) -> Response:
+def artifact_answer(opened: OpenedArtifact) -> Answer | Response:
     """The answer for an opened artifact: whole when small (read here, in the worker thread),
     else streamed from what is already read on."""
     headers = {
@@ -60,7 +67,7 @@ def artifact_answer(opened: OpenedArtifact) -> Response:
         raise
     if not more:
         handle.close()
-        return Response(first, media_type=_OCTETS, headers=headers)
+        return Answer(first, _OCTETS, headers)
     return StreamingResponse(
         itertools.chain((first, more), chunks(handle)), media_type=_OCTETS, headers=headers
     )

@@ -10,10 +10,12 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from ...query import TOTAL_HEADER, VersionQuery
-from .dependencies import ERRORS, Reader, Registry, json_answer, public
+from .answers import Answer
+from .dependencies import ERRORS, Reader, Registry, answers, json_answer, public
+from .kept_reads import request_key
 
 __all__ = ["browse"]
 
@@ -23,7 +25,8 @@ MAX_LIMIT = 1_000_000
 
 
 @browse.get("/api/versions", tags=["read"], responses=ERRORS, response_model=list[dict[str, Any]])
-def list_versions(
+async def list_versions(
+    request: Request,
     who: Reader,
     registry: Registry,
     floors: Annotated[list[str] | None, Query(alias="min", description="METRIC:FLOOR")] = None,
@@ -53,11 +56,15 @@ def list_versions(
         sort=sort,
         descending=descending,
     )
-    # the page and its total in one read (`limit=0`: only the total, as the client's
-    # `count_versions` asks)
-    page, total = registry.find_page(query)
-    found = [public(asdict(v)) for v in page]
-    return json_answer(found, headers={TOTAL_HEADER: str(total)})
+
+    def make() -> Answer:
+        # the page and its total in one read (`limit=0`: only the total, as the client's
+        # `count_versions` asks)
+        page, total = registry.find_page(query)
+        found = [public(asdict(v)) for v in page]
+        return json_answer(found, headers={TOTAL_HEADER: str(total)})
+
+    return await answers(request).answer(registry, request_key(request.scope), make)
 
 
 @browse.get("/api/metrics", tags=["read"], responses=ERRORS)

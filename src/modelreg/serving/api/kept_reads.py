@@ -1,0 +1,76 @@
+"""Answers kept by `AnswerCache`, sent before routing: a repeated read skips FastAPI's work.
+
+A plain ASGI middleware, innermost (inside the access log, the security headers and the body
+guard, which all still apply). A GET whose exact path and query string a cached read route
+answered before (the route keeps it under that key, `request_key`) is answered from the
+cache when the model's revision is still the one it was made at, with the same token check
+the routes' `Reader` dependency makes: the bearer token (or anonymous, where allowed) must
+authenticate, and every cached route needs only `read`, which every caller that
+authenticates has. Anything else falls through to FastAPI unchanged: an unknown or missing
+token (FastAPI answers the 401 as before), a model not opened yet, a key never answered, an
+answer made at an older revision, a failed revision read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from urllib.parse import parse_qs
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from ...errors import ModelRegistryError
+from ..auth import TokenSet
+from .answers import Answer, AnswerCache
+
+__all__ = ["KeptReads", "request_key"]
+
+
+def request_key(scope: Scope) -> Hashable:
+    """What a cached read answer is kept under: its exact path and query string."""
+    return (scope["path"], scope.get("query_string", b""))
+
+
+class KeptReads:
+    """Send a kept answer of a GET read without routing it (see the module's docstring)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "GET":
+            answer = await self._kept(scope)
+            if answer is not None:
+                await answer.response()(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+    async def _kept(self, scope: Scope) -> Answer | None:
+        state = scope["app"].state
+        guard: TokenSet = state.guard
+        authorization = None
+        for name, value in scope["headers"]:
+            if name == b"authorization":  # the first, as the routes' `request.headers` reads
+                authorization = value.decode("latin-1")
+                break
+        cache: AnswerCache = state.answers
+        key = request_key(scope)
+        try:  # first: what is kept is nobody's business before the token is known
+            guard.authenticate(authorization)
+            if not cache.holds(key):
+                return None
+            registry = state.models.opened(_model(scope.get("query_string", b"")))
+            if registry is None:
+                return None
+            return await cache.kept(registry, key)
+        except (ModelRegistryError, ValueError):  # the route answers it, as before
+            return None
+
+
+def _model(query: bytes) -> str | None:
+    """The `model` a request names (None: the served one); ValueError when named twice."""
+    if b"model" not in query:
+        return None
+    named = parse_qs(query.decode("latin-1")).get("model", [])
+    if len(named) > 1:
+        raise ValueError("model named more than once")
+    return named[0] if named else None
