@@ -242,7 +242,12 @@ class LocalBackend(Backend):
         trash = self.root / ".trash"
         aside = trash / _fsutil.unique_name(name)
         with translated(f"delete version {name} at", source):
-            _fsutil.make_dirs(trash)
+            if not trash.is_dir():  # the first delete makes it: a change of our own
+                before = _stat_or_none(self.root)
+                _fsutil.make_dirs(trash)
+                self._kept_channel_folders(before, +1)
+                if self.index is not None:
+                    self.index.kept(before, +1)
             before = _stat_or_none(self.root)
             _fsutil.rename(source, aside)
         self._kept_channel_folders(before, -1)
@@ -389,7 +394,10 @@ class LocalBackend(Backend):
         root's fingerprint holds, as the index keeps its own (a listing shows every channel).
         A folder made in the same clock tick as the scan leaves the mtime as it was but not
         the link count, so a recent change makes the answer untrustworthy only where the
-        count says nothing (ext4 past 65,000 subfolders).
+        count says nothing (ext4 past 65,000 subfolders). Under the writers' lock such a
+        change can only be a hand edit within a clock tick of a modelreg write (no writer can
+        make one), the guard `_kept_channel_folders` relies on: a scan made there is kept, or a
+        run of deletes at 100,000 versions, each within a tick of the last, would scan each time.
         """
         st = _stat_or_none(self.root)
         if st is None:
@@ -404,7 +412,8 @@ class LocalBackend(Backend):
                 if entry.name[0].isalpha() and entry.is_dir(follow_symlinks=False)
             ]
             counted = st.st_nlink > 1
-            self._folders_seen = (key, folders) if counted or not racy(st) else None
+            trusted = counted or not racy(st) or self._syncs.held()
+            self._folders_seen = (key, folders) if trusted else None
             return folders
         return []
 

@@ -342,6 +342,10 @@ class VersionIndex:
         row = _row(name, meta, file_stat(self.root, name))
         self._record(f"recording {name}", before, +1, rows=[row], gone=[])
 
+    def kept(self, before: os.stat_result | None, links: int) -> None:
+        """A folder of the registry's own (`.trash`) entered or left the root: no version did."""
+        self._record("noting a folder that holds no version", before, links, rows=[], gone=[])
+
     def deleted(self, name: str, before: os.stat_result | None) -> None:
         """Forget a version just renamed out of the root."""
         self._record(f"forgetting {name}", before, -1, rows=[], gone=[name])
@@ -357,18 +361,22 @@ class VersionIndex:
     ) -> None:
         """Apply one writer's change; keep the index trusted only if it was in step before.
 
-        The link count tells whether anything else entered or left the root meanwhile.
+        The link count tells whether anything else entered or left the root meanwhile; past
+        65,000 subfolders ext4 reports 1 and counts no more, and there the writers' lock is the
+        guard, as for the backend's channel folders (else every read after a write at 100,000
+        versions would scan the root).
         """
         with contextlib.suppress(IndexUnusable), self._using(what) as conn:
             after = os.stat(self.root)
             conn.execute("BEGIN IMMEDIATE")
             try:
                 recorded = conn.execute("SELECT fingerprint FROM state").fetchone()[0]
+                counted = after.st_nlink - before.st_nlink == links if before else False
                 in_step = (
                     before is not None
                     and recorded == fingerprint(before)
                     and after.st_ino == before.st_ino
-                    and after.st_nlink - before.st_nlink == links
+                    and (counted or after.st_nlink == before.st_nlink == 1)
                 )
                 _forget(conn, set(gone))
                 _put(conn, rows)

@@ -77,6 +77,10 @@ class OwedSyncs:
         else:
             _fsutil.together(*steps)
 
+    def held(self) -> bool:
+        """Whether this thread is inside a transaction (it holds the writers' lock)."""
+        return self._owner == threading.get_ident()
+
     def owe(self, kind: str, folder: Path, what: str) -> None:
         """The rename just made in `folder` (`what` it did, for an error message)."""
         if self._owner != threading.get_ident():
