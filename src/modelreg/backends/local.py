@@ -42,7 +42,7 @@ from .base import (
     VersionQuery,
     stamped_before,
 )
-from .local_index import VersionIndex, fingerprint, racy
+from .local_index import MARKED, VersionIndex, fingerprint, racy
 from .local_listing import indexed_page
 from .local_syncs import MOVE, UPDATE, OwedSyncs
 
@@ -187,7 +187,9 @@ class LocalBackend(Backend):
         with translated(f"update the metadata of {name} at", path):
             data = encode_metadata(metadata)
             mark = self.index.begin_change(name) if self.index is not None else None
-            if mark is not None:
+            if mark is MARKED:  # this transaction's first rewrite marked it durably
+                marked.append(True)
+            elif mark is not None:
                 along.append(lambda: marked.append(mark()))
             _fsutil.replace_file(path, data, along=along)
             self._syncs.owe(UPDATE, folder, f"metadata update of {name}")
@@ -483,7 +485,8 @@ class LocalBackend(Backend):
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
         self._ensure_root()
-        with self._lock.hold(), self._syncs.batching():
+        batch = self.index.batched() if self.index is not None else contextlib.nullcontext()
+        with self._lock.hold(), batch, self._syncs.batching():  # rows after the fsyncs owed
             yield
 
     def interrupted_writes(self) -> list[Debris]:
