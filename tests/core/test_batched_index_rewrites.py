@@ -9,8 +9,8 @@ never trusted and wrong: listings by status agree with a read of the folder.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
-import signal
 import sqlite3
 from pathlib import Path
 
@@ -20,7 +20,7 @@ from modelreg import ModelRegistry, TrainingResult, _fsutil
 from modelreg.backends.local import LocalBackend
 from modelreg.backends.local_index import VersionIndex
 
-from .crash_writer import DieAtWrite
+from .crash_writer import killed_at
 
 STATUSES = ("production", "archived", "registered")
 
@@ -100,22 +100,8 @@ def test_a_failed_rewrite_leaves_the_mark(
     registry.close()
 
 
-def _promote_killed_at(root: Path, name: str, kill_at: int) -> bool:
-    pid = os.fork()
-    if pid == 0:  # the child: never returns into pytest
-        code = 1
-        try:
-            _fsutil.os = DieAtWrite(kill_at)  # type: ignore[assignment]
-            ModelRegistry(root).promote_to_production(name)
-            code = 0
-        finally:
-            os._exit(code)
-    _, status = os.waitpid(pid, 0)
-    if os.WIFSIGNALED(status):
-        assert os.WTERMSIG(status) == signal.SIGKILL
-        return True
-    assert os.WEXITSTATUS(status) == 0
-    return False
+def _promote(root: Path, name: str) -> None:
+    ModelRegistry(root).promote_to_production(name)
 
 
 @pytest.mark.slow
@@ -129,7 +115,7 @@ def test_a_kill_at_any_step_of_a_promote_leaves_listings_right(
     for kill_at in range(1, 100):
         root = tmp_path / f"kill{kill_at}"
         shutil.copytree(base, root, symlinks=True)
-        killed = _promote_killed_at(root, names[2], kill_at)
+        killed = killed_at(kill_at, functools.partial(_promote, root, names[2]))
         with (
             contextlib.closing(ModelRegistry(root)) as registry,
             contextlib.closing(ModelRegistry(backend=LocalBackend(root, index=False))) as plain,

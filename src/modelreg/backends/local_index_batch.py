@@ -16,9 +16,10 @@ rewrite is recorded at once.
 from __future__ import annotations
 
 import contextlib
-import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
+
+from .local_syncs import Outermost
 
 __all__ = ["MARKED", "ChangeBatch"]
 
@@ -35,37 +36,27 @@ class ChangeBatch:
     """The rewrites of the current transaction, per index (one per `VersionIndex`)."""
 
     def __init__(self) -> None:
-        self._owner: int | None = None
-        self._depth = 0
+        self._nest = Outermost()
         #: the index was marked dirty, durably, in this transaction
         self.marked = False
         #: rewrites marked and not yet reported done
         self._open = 0
         self._rows: dict[str, Mapping[str, Any]] = {}
 
-    @contextlib.contextmanager
-    def collecting(self, commit: Commit) -> Iterator[None]:
+    def collecting(self, commit: Commit) -> contextlib.AbstractContextManager[None]:
         """Collect until the outermost block ends, then `commit` what was collected."""
-        me = threading.get_ident()
-        if self._owner not in (None, me):
-            yield
-            return
-        self._owner = me
-        self._depth += 1
-        try:
-            yield
-        finally:
-            self._depth -= 1
-            if not self._depth:
-                self._owner = None
-                rows, clear = list(self._rows.items()), self.marked and not self._open
-                self.marked, self._open, self._rows = False, 0, {}
-                if rows or clear:
-                    commit(rows, clear)
+
+        def end(_failed: bool) -> None:
+            rows, clear = list(self._rows.items()), self.marked and not self._open
+            self.marked, self._open, self._rows = False, 0, {}
+            if rows or clear:
+                commit(rows, clear)
+
+        return self._nest.block(end)
 
     def here(self) -> bool:
         """Whether this thread is collecting."""
-        return self._owner == threading.get_ident()
+        return self._nest.here()
 
     def covered(self) -> bool:
         """Whether a new rewrite is covered by the mark this transaction already made."""
