@@ -24,6 +24,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -225,9 +226,15 @@ def _operations(
     pair = iter([names[-2], names[-1]] * repeat * 2)
     promote = lambda: registry.promote_to_production(next(pair))  # noqa: E731
     floors = _DurabilityFloor(root.parent / "floor-durable")
-    timings = interleaved({"op": promote, "floor": floors.promote}, repeat)
+    both = {"op": promote, "floor": floors.promote, "statuses": floors.promote_with_statuses}
+    timings = interleaved(both, repeat)
     row("promote", timings["op"], promote)
     floor_row("symlink + rename + dir fsync + audit append + fsync", "promote", timings)
+    floor_row(
+        "the same + two metadata.json rewrites (write, fsync, rename; 3 disk waits)",
+        "promote",
+        {"op": timings["op"], "floor": timings["statuses"]},
+    )
     plain_pair = iter([names[-2], names[-1]] * repeat * 2)
     plain_promote = lambda: plain.promote_to_production(next(plain_pair))  # noqa: E731
     row("  same, without the index", measure(plain_promote, repeat), None, "index upkeep cost")
@@ -384,6 +391,8 @@ class _DurabilityFloor:
         for name in ("a", "b"):
             (area / name).mkdir()
         self.event = json.dumps({"timestamp": "2026-01-01T00:00:00Z", "pad": "x" * 150}) + "\n"
+        self.metadata = json.dumps({"pad": "x" * 1200}, indent=2).encode()  # one's size
+        self.pool = ThreadPoolExecutor(4)  # fsyncs issued together, as `_fsutil.together` does
         self.flip = 0
         self.made = 0
 
@@ -402,6 +411,29 @@ class _DurabilityFloor:
         os.symlink("ab"[self.flip % 2], link)
         os.rename(link, self.area / "production")
         _fsync_dir(self.area)
+        self._append_event()
+
+    def promote_with_statuses(self) -> None:
+        """What a promote must make durable beside the pointer and its record: both versions'
+        metadata.json rewritten (a temporary written, fsynced, renamed over it) and their
+        folders fsynced. fsyncs go together where the order allows: both contents before any
+        rename, the three folders after the renames, the record last (3 disk waits)."""
+        self.flip += 1
+        temporaries = [self.area / name / ".metadata.json.tmp" for name in ("a", "b")]
+        fds = [os.open(t, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644) for t in temporaries]
+        try:
+            for fd in fds:
+                os.write(fd, self.metadata)
+            list(self.pool.map(os.fsync, fds))
+        finally:
+            for fd in fds:
+                os.close(fd)
+        os.rename(temporaries[0], self.area / "a" / "metadata.json")
+        link = self.area / ".production.tmp"
+        os.symlink("ab"[self.flip % 2], link)
+        os.rename(link, self.area / "production")
+        os.rename(temporaries[1], self.area / "b" / "metadata.json")
+        list(self.pool.map(_fsync_dir, [self.area, self.area / "a", self.area / "b"]))
         self._append_event()
 
     def delete(self) -> None:

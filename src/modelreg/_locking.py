@@ -29,10 +29,11 @@ _WAIT_LOG_EVERY = 5.0
 _WRITE_ACCESS = "writing needs write access to the registry folder (reading does not)"
 _registry_guard = threading.Lock()
 _by_path: dict[str, tuple[threading.RLock, FileLock]] = {}
+#: per thread, {lock file: how many holds deep}: a nested hold costs a counter, not a lock
+_depths = threading.local()
 
 
-def _locks_for(path: Path) -> tuple[threading.RLock, FileLock]:
-    key = str(path.resolve())
+def _locks_for(key: str) -> tuple[threading.RLock, FileLock]:
     with _registry_guard:
         if key not in _by_path:
             _by_path[key] = (threading.RLock(), FileLock(key, thread_local=False))
@@ -45,10 +46,33 @@ class RegistryLock:
     def __init__(self, path: Path, timeout: float) -> None:
         self.path = path
         self.timeout = timeout
+        self._key: str | None = None
 
     @contextmanager
     def hold(self) -> Iterator[None]:
-        thread_lock, file_lock = _locks_for(self.path)
+        """Hold the lock; a thread already holding it (a transaction inside another) only
+        counts one more level, as the locks themselves would, without asking them again."""
+        if self._key is None:  # resolved once: each resolve walks the path's components
+            self._key = str(self.path.resolve())
+        depths: dict[str, int] = _depths.__dict__.setdefault("held", {})
+        if depths.get(self._key):
+            depths[self._key] += 1
+            try:
+                yield
+            finally:
+                depths[self._key] -= 1
+            return
+        with self._held():
+            depths[self._key] = 1
+            try:
+                yield
+            finally:
+                depths[self._key] = 0
+
+    @contextmanager
+    def _held(self) -> Iterator[None]:
+        assert self._key is not None
+        thread_lock, file_lock = _locks_for(self._key)
         deadline = time.monotonic() + self.timeout
         if not thread_lock.acquire(timeout=self.timeout):
             raise self._timeout("another thread of this process")

@@ -13,6 +13,7 @@ import os
 import random
 import signal
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from modelreg import ModelRegistry, TrainingResult, _fsutil
@@ -48,6 +49,28 @@ class DieAtWrite:
             return real(*args, **kwargs)
 
         return counted
+
+
+def killed_at(kill_at: int, action: Callable[[], object]) -> bool:
+    """Run `action` in a forked child that SIGKILLs itself just before its write #kill_at.
+
+    Returns True when it was killed, False when the action finished first.
+    """
+    pid = os.fork()
+    if pid == 0:  # the child: never returns into pytest
+        code = 1
+        try:
+            _fsutil.os = DieAtWrite(kill_at)  # type: ignore[assignment]
+            action()
+            code = 0
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    if os.WIFSIGNALED(status):
+        assert os.WTERMSIG(status) == signal.SIGKILL
+        return True
+    assert os.WEXITSTATUS(status) == 0, "it failed without being killed"
+    return False
 
 
 def _result(rng: random.Random) -> TrainingResult:

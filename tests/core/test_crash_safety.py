@@ -14,7 +14,6 @@ mend them all. Repairs run only after some kills, so writers also start on a dir
 from __future__ import annotations
 
 import contextlib
-import os
 import random
 import shutil
 import signal
@@ -28,7 +27,7 @@ import pytest
 
 from modelreg import ModelRegistry, TrainingResult, _fsutil
 
-from .crash_writer import DieAtWrite
+from .crash_writer import killed_at
 
 WRITER = Path(__file__).with_name("crash_writer.py")
 BROKEN = {"corrupt", "integrity", "broken-pointer"}
@@ -159,21 +158,9 @@ def _run_killed_at(root: Path, operation: str, names: list[str], kill_at: int) -
 
     Returns True when it was killed, False when the operation finished first.
     """
-    pid = os.fork()
-    if pid == 0:  # the child: never returns into pytest
-        code = 1
-        try:
-            _fsutil.os = DieAtWrite(kill_at)  # type: ignore[assignment]
-            OPERATIONS[operation](ModelRegistry(root, keep_versions=2), names)
-            code = 0
-        finally:
-            os._exit(code)
-    _, status = os.waitpid(pid, 0)
-    if os.WIFSIGNALED(status):
-        assert os.WTERMSIG(status) == signal.SIGKILL
-        return True
-    assert os.WEXITSTATUS(status) == 0, f"{operation} failed without being killed"
-    return False
+    return killed_at(
+        kill_at, lambda: OPERATIONS[operation](ModelRegistry(root, keep_versions=2), names)
+    )
 
 
 @pytest.mark.slow

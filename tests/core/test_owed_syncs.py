@@ -129,9 +129,10 @@ def test_a_promote_waits_for_the_disk_three_times(
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(_fsutil, "together", sized)
         registry.promote_to_production(new)
-    # old status (its file, the index's dirty mark), new status (its file, the mark, the old
-    # status's folder, the pointer's folder), the record (its fsync, the new status's folder)
-    assert batches == [2, 4, 2]
+    # old status (its file, the index's dirty mark), new status (its file, the old status's
+    # folder, the pointer's folder: the first mark covers it), the record (its fsync, the new
+    # status's folder)
+    assert batches == [2, 3, 2]
     assert recorder.outside == []
 
 

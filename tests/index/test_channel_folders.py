@@ -56,3 +56,43 @@ def test_a_channel_made_by_hand_is_still_seen(tmp_path: Path) -> None:
     with pytest.raises(InvalidInputError, match="canary"):
         registry.delete_version(names[1])
     assert registry.channels() == {"canary": names[1], "production": names[0]}
+
+
+class _Uncounted:
+    """A stat of the root as ext4 reports it past 65,000 subfolders: a link count of 1."""
+
+    def __init__(self, st: os.stat_result) -> None:
+        self._st = st
+        self.st_nlink = 1
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._st, name)
+
+
+def test_deletes_where_links_are_uncounted_list_no_root(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Deletes each within a clock tick of the last, the first one making .trash, a listing
+    after each, a cleanup: no listing of the root at all, by the channels or by the index.
+    Before, every delete and every read after one scanned all 100,000 entries."""
+    root = tmp_path / "models"
+    registry = ModelRegistry(root, keep_versions=100)
+    names = [registry.register(_result(i)) for i in range(8)]
+    registry.promote_to_production(names[0])
+    real_stat = os.stat
+
+    def uncounted(path: Any, *args: Any, **kwargs: Any) -> Any:
+        st = real_stat(path, *args, **kwargs)
+        return _Uncounted(st) if os.fspath(path) == os.fspath(root) else st
+
+    monkeypatch.setattr(os, "stat", uncounted)
+    age(root)
+    assert len(registry.list_versions()) == 8  # the index in step, the channels known
+    scans = _count_root_scans(monkeypatch, root)
+    for name in names[1:6]:
+        assert registry.delete_version(name)
+        assert [v.version for v in registry.list_versions(limit=2)] == [names[-1], names[-2]]
+    assert registry.cleanup_old_versions(keep_versions=1) == [names[6]]
+    assert scans == []
+    assert registry.channels() == {"production": names[0]}
+    assert [v.version for v in registry.list_versions()] == [names[7], names[0]]

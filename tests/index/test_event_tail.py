@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -38,3 +39,17 @@ def test_the_tail_matches_the_whole_log(backend: LocalBackend, second: int) -> N
 
 def test_no_log_means_no_events(tmp_path: Path) -> None:
     assert LocalBackend(tmp_path / "models").recent_events(_START) == []
+
+
+def test_an_encoded_event_is_its_dict_as_json() -> None:
+    event = Event(
+        "2026-01-01T00:00:00Z",
+        "promote",
+        version="20260101_000000",
+        channel="production",
+        user="ana",
+        details={"gate": {"passed": True, "reasons": ["auc 0.9 >= 0.8"]}},
+    )
+    line = encode_event(event)
+    assert line == (json.dumps(event.to_dict(), sort_keys=True) + "\n").encode()
+    assert "reason" not in json.loads(line)  # None fields are left out

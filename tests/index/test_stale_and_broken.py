@@ -148,7 +148,8 @@ def test_an_interrupted_status_update_leaves_the_index_dirty(
     assert isinstance(index, VersionIndex)
     assert _names(registry, status="registered") == [names[3], names[0]]
     # a crash after the file was rewritten, before the index heard of it
-    assert index._mark_dirty(names[3])
+    mark = index.begin_change(names[3])
+    assert mark is not None and mark()
     path = Path(registry.path) / names[3] / "metadata.json"
     path.write_text(path.read_text().replace('"registered"', '"archived"'))
     assert _names(registry, status="registered") == [names[0]]

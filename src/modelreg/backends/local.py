@@ -42,7 +42,7 @@ from .base import (
     VersionQuery,
     stamped_before,
 )
-from .local_index import VersionIndex, fingerprint, racy
+from .local_index import MARKED, VersionIndex, fingerprint, racy
 from .local_listing import indexed_page
 from .local_syncs import MOVE, UPDATE, OwedSyncs
 
@@ -187,7 +187,9 @@ class LocalBackend(Backend):
         with translated(f"update the metadata of {name} at", path):
             data = encode_metadata(metadata)
             mark = self.index.begin_change(name) if self.index is not None else None
-            if mark is not None:
+            if mark is MARKED:  # this transaction's first rewrite marked it durably
+                marked.append(True)
+            elif mark is not None:
                 along.append(lambda: marked.append(mark()))
             _fsutil.replace_file(path, data, along=along)
             self._syncs.owe(UPDATE, folder, f"metadata update of {name}")
@@ -242,7 +244,12 @@ class LocalBackend(Backend):
         trash = self.root / ".trash"
         aside = trash / _fsutil.unique_name(name)
         with translated(f"delete version {name} at", source):
-            _fsutil.make_dirs(trash)
+            if not trash.is_dir():  # the first delete makes it: a change of our own
+                before = _stat_or_none(self.root)
+                _fsutil.make_dirs(trash)
+                self._kept_channel_folders(before, +1)
+                if self.index is not None:
+                    self.index.kept(before, +1)
             before = _stat_or_none(self.root)
             _fsutil.rename(source, aside)
         self._kept_channel_folders(before, -1)
@@ -389,7 +396,10 @@ class LocalBackend(Backend):
         root's fingerprint holds, as the index keeps its own (a listing shows every channel).
         A folder made in the same clock tick as the scan leaves the mtime as it was but not
         the link count, so a recent change makes the answer untrustworthy only where the
-        count says nothing (ext4 past 65,000 subfolders).
+        count says nothing (ext4 past 65,000 subfolders). Under the writers' lock such a
+        change can only be a hand edit within a clock tick of a modelreg write (no writer can
+        make one), the guard `_kept_channel_folders` relies on: a scan made there is kept, or a
+        run of deletes at 100,000 versions, each within a tick of the last, would scan each time.
         """
         st = _stat_or_none(self.root)
         if st is None:
@@ -404,7 +414,8 @@ class LocalBackend(Backend):
                 if entry.name[0].isalpha() and entry.is_dir(follow_symlinks=False)
             ]
             counted = st.st_nlink > 1
-            self._folders_seen = (key, folders) if counted or not racy(st) else None
+            trusted = counted or not racy(st) or self._syncs.held()
+            self._folders_seen = (key, folders) if trusted else None
             return folders
         return []
 
@@ -474,7 +485,8 @@ class LocalBackend(Backend):
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
         self._ensure_root()
-        with self._lock.hold(), self._syncs.batching():
+        batch = self.index.batched() if self.index is not None else contextlib.nullcontext()
+        with self._lock.hold(), batch, self._syncs.batching():  # rows after the fsyncs owed
             yield
 
     def interrupted_writes(self) -> list[Debris]:

@@ -37,8 +37,9 @@ from ..metadata import METADATA_FILE, SERVED, Status, parse_timestamp
 from ..query import Condition, VersionQuery, conditions
 from ..tags import TAGS_KEY, tags_of
 from ..versions import is_version_name, parse_version
+from .local_index_batch import MARKED, ChangeBatch
 
-__all__ = ["INDEX_DIR", "LISTED", "VersionIndex", "file_stat", "fingerprint", "racy"]
+__all__ = ["INDEX_DIR", "LISTED", "MARKED", "VersionIndex", "file_stat", "fingerprint", "racy"]
 
 log = logging.getLogger("modelreg")
 
@@ -143,6 +144,7 @@ class VersionIndex:
         self._pid = 0
         self._inode = -1
         self._complained = False
+        self._batch = ChangeBatch()
 
     # --- connection -----------------------------------------------------------------------
 
@@ -342,6 +344,10 @@ class VersionIndex:
         row = _row(name, meta, file_stat(self.root, name))
         self._record(f"recording {name}", before, +1, rows=[row], gone=[])
 
+    def kept(self, before: os.stat_result | None, links: int) -> None:
+        """A folder of the registry's own (`.trash`) entered or left the root: no version did."""
+        self._record("noting a folder that holds no version", before, links, rows=[], gone=[])
+
     def deleted(self, name: str, before: os.stat_result | None) -> None:
         """Forget a version just renamed out of the root."""
         self._record(f"forgetting {name}", before, -1, rows=[], gone=[name])
@@ -357,18 +363,22 @@ class VersionIndex:
     ) -> None:
         """Apply one writer's change; keep the index trusted only if it was in step before.
 
-        The link count tells whether anything else entered or left the root meanwhile.
+        The link count tells whether anything else entered or left the root meanwhile; past
+        65,000 subfolders ext4 reports 1 and counts no more, and there the writers' lock is the
+        guard, as for the backend's channel folders (else every read after a write at 100,000
+        versions would scan the root).
         """
         with contextlib.suppress(IndexUnusable), self._using(what) as conn:
             after = os.stat(self.root)
             conn.execute("BEGIN IMMEDIATE")
             try:
                 recorded = conn.execute("SELECT fingerprint FROM state").fetchone()[0]
+                counted = after.st_nlink - before.st_nlink == links if before else False
                 in_step = (
                     before is not None
                     and recorded == fingerprint(before)
                     and after.st_ino == before.st_ino
-                    and after.st_nlink - before.st_nlink == links
+                    and (counted or after.st_nlink == before.st_nlink == 1)
                 )
                 _forget(conn, set(gone))
                 _put(conn, rows)
@@ -385,7 +395,10 @@ class VersionIndex:
         dirty. Returns the step that makes the mark durable (an fsync of the SQLite log, to
         issue together with the rewrite's own fsync, before the rename), or None when the
         index could not be marked. A crash or a failure before `changed` leaves it dirty, so
-        it is rebuilt."""
+        it is rebuilt. Inside a writer's transaction one mark covers all its rewrites
+        (`local_index_batch`)."""
+        if self._batch.covered():
+            return MARKED
         try:
             with self._using(f"marking {name} as changing") as conn:
                 conn.execute("BEGIN IMMEDIATE")
@@ -402,7 +415,11 @@ class VersionIndex:
                 self.path.parent,
             )
             return None
+        self._batch.opened()
         return self._sync_log
+
+    def batched(self) -> contextlib.AbstractContextManager[None]:
+        return self._batch.collecting(self._commit_changes)  # a writer's transaction
 
     def _sync_log(self) -> bool:
         """fsync what the last commit wrote (synchronous=FULL's one sync, issued by us so that
@@ -417,22 +434,23 @@ class VersionIndex:
 
     def changed(self, name: str, meta: Mapping[str, Any]) -> None:
         """After the rewrite `begin_change` announced: record it, and clear that mark."""
-        with contextlib.suppress(IndexUnusable), self._using(f"updating {name}") as conn:
+        if not self._batch.done(name, meta):
+            self._commit_changes([(name, meta)], True)
+
+    def _commit_changes(self, changes: list[tuple[str, Mapping[str, Any]]], clear: bool) -> None:
+        names = ", ".join(name for name, _ in changes)
+        with contextlib.suppress(IndexUnusable), self._using(f"updating {names}") as conn:
             conn.execute("BEGIN IMMEDIATE")
             try:
-                _put(conn, [_row(name, meta, file_stat(self.root, name))])
+                _put(conn, [_row(name, meta, file_stat(self.root, name)) for name, meta in changes])
                 conn.execute(
-                    "UPDATE state SET dirty = MAX(dirty - 1, 0), generation = generation + 1"
+                    "UPDATE state SET dirty = MAX(dirty - ?, 0), generation = generation + 1",
+                    (int(clear),),
                 )
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
-
-    def _mark_dirty(self, name: str) -> bool:
-        """`begin_change` made durable at once."""
-        sync = self.begin_change(name)
-        return sync is not None and sync()
 
 
 _Rows = tuple[tuple[Any, ...], list[tuple[Any, ...]], list[tuple[Any, ...]]]

@@ -27,7 +27,7 @@ from pathlib import Path
 from .. import _fsutil
 from ..lower_errors import translated
 
-__all__ = ["MOVE", "UPDATE", "OwedSyncs"]
+__all__ = ["MOVE", "UPDATE", "Outermost", "OwedSyncs"]
 
 #: a pointer moved: durable before the audit record of the move
 MOVE = "move"
@@ -37,49 +37,68 @@ UPDATE = "update"
 Step = Callable[[], object]
 
 
+class Outermost:
+    """Which thread is inside a block of nested blocks (one transaction of the writers' lock),
+    so that what the transaction collects is settled once, when its outermost block ends."""
+
+    def __init__(self) -> None:
+        self.owner: int | None = None
+        self.depth = 0
+
+    def here(self) -> bool:
+        return self.owner == threading.get_ident()
+
+    @contextlib.contextmanager
+    def block(self, end: Callable[[bool], None]) -> Iterator[None]:
+        """Run the block; then `end(failed)` if it was this thread's outermost one. Another
+        thread's block (one not holding the lock) is not tracked."""
+        me = threading.get_ident()
+        if self.owner not in (None, me):
+            yield
+            return
+        self.owner = me
+        self.depth += 1
+        failed = True
+        try:
+            yield
+            failed = False
+        finally:
+            self.depth -= 1
+            if not self.depth:
+                self.owner = None
+                end(failed)
+
+
 class OwedSyncs:
     """The folders whose latest rename is not yet fsynced, per kind (one per backend)."""
 
     def __init__(self) -> None:
-        self._owner: int | None = None
-        self._depth = 0
+        self._nest = Outermost()
         self._owed: dict[str, dict[Path, str]] = {MOVE: {}, UPDATE: {}}
 
-    @contextlib.contextmanager
-    def batching(self) -> Iterator[None]:
+    def batching(self) -> contextlib.AbstractContextManager[None]:
         """Owe fsyncs until the outermost block ends (call it while holding the writers' lock).
 
         Ending normally pays what is owed (its failure is raised); ending by an exception pays
         it too, but a failure then is only logged beneath the exception already on its way.
         """
-        me = threading.get_ident()
-        if self._owner not in (None, me):  # another thread's transaction: not ours to batch
-            yield
-            return
-        self._owner = me
-        self._depth += 1
-        try:
-            yield
-        except BaseException:
-            self._end(quietly=True)
-            raise
-        self._end(quietly=False)
+        return self._nest.block(self._end)
 
-    def _end(self, *, quietly: bool) -> None:
-        self._depth -= 1
-        if self._depth:
-            return
-        self._owner = None
+    def _end(self, failed: bool) -> None:
         steps = self.pay(MOVE) + self.pay(UPDATE)
-        if quietly:
+        if failed:
             with contextlib.suppress(Exception):
                 _fsutil.together(*steps)
         else:
             _fsutil.together(*steps)
 
+    def held(self) -> bool:
+        """Whether this thread is inside a transaction (it holds the writers' lock)."""
+        return self._nest.here()
+
     def owe(self, kind: str, folder: Path, what: str) -> None:
         """The rename just made in `folder` (`what` it did, for an error message)."""
-        if self._owner != threading.get_ident():
+        if not self._nest.here():
             _durable(folder, what)()
         else:
             self._owed[kind][folder] = what
