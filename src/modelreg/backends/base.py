@@ -120,7 +120,8 @@ class Backend(ABC):
     Derived, each with a correct default written from the primitives, overridden where a
     backend can do better (a folder renames instead of copying, a catalog asks its index):
     `staging`, `prepare_publish`, `local_folder`, `check_artifacts`, `get_pointer`,
-    `metadata_and_pointers`, `metadata_at`, `query_with_pointers`, `open_registered`,
+    `metadata_and_pointers`, `metadata_at`, `metadata_and_holder`, `query_with_pointers`,
+    `open_registered`,
     `recent_events`,
     `names_used_at`, `query`, `count`, `metric_counts`, `debris`, `remove_debris`,
     `interrupted_writes`, `location_of`, `model_names`, `for_model`, `close`.
@@ -387,6 +388,15 @@ class Backend(ABC):
         is gone, (None, None) for an empty channel); a catalog reads both in one statement."""
         name = self.get_pointer(channel)
         return name, (self.read_metadata(name) if name else None)
+
+    def metadata_and_holder(
+        self, name: str, channel: str
+    ) -> tuple[dict[str, Any] | None, str | None, dict[str, Any] | None]:
+        """Version `name`'s metadata, the version `channel` points to, and that version's
+        metadata (None for each that is not there): what a promote reads before it judges and
+        moves; a catalog reads them in one statement, sent with the transaction's opening."""
+        meta, holder = self.read_metadata(name), self.get_pointer(channel)
+        return meta, holder, (self.read_metadata(holder) if holder else None)
 
     def query_with_pointers(
         self, query: VersionQuery

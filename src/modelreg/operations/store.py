@@ -208,7 +208,7 @@ class StoreOperations(StoreEdits, StorePromotions, Operations):
         backend = self.backend
         change = ChangeRecord(action, self.location)
         with change.told(), backend.transaction():
-            meta = backend.read_metadata(name)
+            meta, current, _ = backend.metadata_and_holder(name, channel)
             if meta is None:
                 newest = sort_newest_first(backend.version_names())[:5]
                 raise VersionNotFoundError(
@@ -216,7 +216,6 @@ class StoreOperations(StoreEdits, StorePromotions, Operations):
                     f"{self.location} (newest: {', '.join(newest) or 'none'})",
                     version=name,
                 )
-            current = backend.get_pointer(channel)
             check_expected(channel, current, expected_current)
             move = PointerMove(channel, name, current)
             if current == name:
