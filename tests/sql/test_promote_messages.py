@@ -1,5 +1,5 @@
-"""A promote on PostgreSQL is three messages (`sql_session`): `BEGIN; lock`, its read, and
-the writes with COMMIT. The count is pinned here from libpq's own trace of what the client sent,
+"""A promote on PostgreSQL is two messages (`sql_session`): `BEGIN; lock; read`, and the
+writes with COMMIT. The count is pinned here from libpq's own trace of what the client sent,
 so a change that adds a round trip fails; and a promote whose connection dies before its last
 leaves the catalog as it was (pointer, statuses, audit log), the next promote then works.
 """
@@ -81,7 +81,7 @@ def _status(registry: ModelRegistry, name: str) -> str | None:
     return (registry.stored_metadata(name) or {}).get("deployment_status")
 
 
-def test_a_promote_is_three_messages_and_a_register_five(registry: ModelRegistry) -> None:
+def test_a_promote_is_two_messages_a_register_five_a_delete_eight(registry: ModelRegistry) -> None:
     names = [registry.register(make_result(seed)) for seed in range(2)]
     messages = Messages(registry)
     try:
@@ -91,16 +91,23 @@ def test_a_promote_is_three_messages_and_a_register_five(registry: ModelRegistry
         messages.take()
         assert registry.promote_to_production(names[0])
         sent = messages.take()
-        assert len(sent) == 3, sent
+        assert len(sent) == 2, sent
         assert sent[0].startswith('"BEGIN;') and "pg_advisory_xact_lock" in sent[0]
-        assert "ON CONFLICT" in sent[2] and sent[2].rstrip('"').endswith("COMMIT")
+        assert sent[0].index("pg_advisory_xact_lock") < sent[0].index("LEFT JOIN")
+        assert "ON CONFLICT" in sent[1] and sent[1].rstrip('"').endswith("COMMIT")
         assert registry.channels()["production"] == names[0]
         messages.take()
         assert registry.promote_to_production(names[0])  # already there: the read, COMMIT
-        assert len(messages.take()) == 3
+        assert len(messages.take()) == 2
         registry.register(make_result(99))
         sent = messages.take()  # opening, names, blob lock, version row, the rest + COMMIT
         assert len(sent) == 5, sent
+        doomed = [registry.register(make_result(100 + seed)) for seed in range(2)]
+        registry.delete_version(doomed[0])  # the first prepares its statements
+        messages.take()
+        registry.delete_version(doomed[1])  # opening, metadata, pointers, the delete, event
+        sent = messages.take()  # + COMMIT; then its blobs: `BEGIN; lock`, references, COMMIT
+        assert len(sent) == 8, sent
     finally:
         messages.close()
 
@@ -141,3 +148,73 @@ def test_a_promote_killed_between_its_messages_leaves_the_old_state(
         assert len(registry.events()) == events + 1
     finally:
         admin.dispose()
+
+
+@pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_a_transaction_reads_the_writes_it_holds_back(
+    kind: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """Held-back writes (a status, a tag change, a pointer, an event) go out before the
+    transaction's next statement: its own reads, listings included, see every one of them."""
+    from modelreg.backends.base import VersionQuery
+    from modelreg.events import Event
+
+    url = (
+        f"sqlite:///{tmp_path / 'registry.db'}"
+        if kind == "sqlite"
+        else request.getfixturevalue("postgres_schema_url")
+    )
+    registry = ModelRegistry(url, artifacts=str(tmp_path / "blobs"), cache_dir=tmp_path / "c")
+    try:
+        a, b = (registry.register(make_result(seed)) for seed in range(2))
+        backend = registry.backend
+        with backend.transaction():
+            meta = backend.read_metadata(a)
+            assert meta is not None
+            backend.write_metadata(a, {**meta, "tags": {"team": "red"}})  # the tag index too
+            backend.write_metadata(a, {**meta, "tags": {"team": "blue"}, "note": "second"})
+            backend.set_pointer("staging", b)
+            backend.append_event(Event("2026-01-26T10:30:00Z", "tag", version=a, user="t"))
+            assert backend.pointers() == {"staging": b}
+            assert backend.read_events()[-1].action == "tag"
+            tagged = backend.query(VersionQuery(tags={"team": "blue"}))
+            assert [m["version"] for m in tagged] == [a] and tagged[0]["note"] == "second"
+            assert backend.query(VersionQuery(tags={"team": "red"})) == []
+        assert registry.channels() == {"staging": b}
+        assert (registry.stored_metadata(a) or {})["tags"] == {"team": "blue"}
+    finally:
+        registry.close()
+
+
+def test_a_move_waiting_for_the_lock_reads_what_the_holder_committed(
+    registry: ModelRegistry, postgres_schema_url: str, tmp_path: Path
+) -> None:
+    """The move's read travels with the lock, as its own statement: it reads after the lock
+    is granted, so it sees what the writer before it committed, not the state it queued in."""
+    import threading
+
+    a, b, c = (registry.register(make_result(seed)) for seed in range(3))
+    registry.promote_to_production(a)
+    other = ModelRegistry(
+        postgres_schema_url, artifacts=str(tmp_path / "blobs"), cache_dir=tmp_path / "c2"
+    )
+    outcome: list[object] = []
+
+    def promote_c() -> None:
+        try:
+            outcome.append(other.promote(c, expected_current=b))
+        except Exception as exc:  # a stale read would be PromotionConflict (a, not b)
+            outcome.append(exc)
+
+    try:
+        with registry.backend.transaction():
+            registry.backend.set_pointer("production", b)
+            waiting = threading.Thread(target=promote_c)
+            waiting.start()
+            waiting.join(0.5)
+            assert waiting.is_alive() and outcome == []  # queued behind our lock
+        waiting.join(30)
+        assert outcome == [True]
+        assert registry.channels()["production"] == c
+    finally:
+        other.close()

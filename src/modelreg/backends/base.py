@@ -120,8 +120,8 @@ class Backend(ABC):
     Derived, each with a correct default written from the primitives, overridden where a
     backend can do better (a folder renames instead of copying, a catalog asks its index):
     `staging`, `prepare_publish`, `local_folder`, `check_artifacts`, `get_pointer`,
-    `metadata_and_pointers`, `metadata_at`, `metadata_and_holder`, `query_with_pointers`,
-    `open_registered`,
+    `metadata_and_pointers`, `metadata_at`, `metadata_and_holder`, `transaction_for_move`,
+    `query_with_pointers`, `open_registered`,
     `recent_events`,
     `names_used_at`, `query`, `count`, `metric_counts`, `debris`, `remove_debris`,
     `interrupted_writes`, `location_of`, `model_names`, `for_model`, `close`.
@@ -397,6 +397,15 @@ class Backend(ABC):
         moves; a catalog reads them in one statement, sent with the transaction's opening."""
         meta, holder = self.read_metadata(name), self.get_pointer(channel)
         return meta, holder, (self.read_metadata(holder) if holder else None)
+
+    @contextlib.contextmanager
+    def transaction_for_move(
+        self, name: str, channel: str
+    ) -> Iterator[tuple[dict[str, Any] | None, str | None, dict[str, Any] | None]]:
+        """`transaction()`, yielding `metadata_and_holder(name, channel)` read inside it: a
+        catalog sends that read in the message that takes the lock. Nested, it joins."""
+        with self.transaction():
+            yield self.metadata_and_holder(name, channel)
 
     def query_with_pointers(
         self, query: VersionQuery

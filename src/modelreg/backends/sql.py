@@ -137,12 +137,22 @@ class SqlBackend(Backend):
 
     # --- connections and the writers' transaction ------------------------------------------
 
-    @contextlib.contextmanager
-    def transaction(self) -> Iterator[None]:
+    def transaction(self) -> contextlib.AbstractContextManager[None]:
         """One connection and one database transaction; nested calls join the outer one.
 
         What reaches the server when, and in how many messages: `sql_session`.
         """
+        return self._transaction(None)
+
+    @contextlib.contextmanager
+    def transaction_for_move(self, name: str, channel: str) -> Iterator[session.Holder]:
+        """The transaction, its first read (`metadata_and_holder`) sent in the message that
+        takes the lock: a promote's reads cost no round trip of their own."""
+        with self._transaction((name, channel)):
+            yield self.metadata_and_holder(name, channel)
+
+    @contextlib.contextmanager
+    def _transaction(self, move: tuple[str, str] | None) -> Iterator[None]:
         tx = self._tx
         if tx.conn is not None:
             yield
@@ -153,7 +163,7 @@ class SqlBackend(Backend):
                 with conn.begin():
                     tx.conn = conn
                     try:
-                        self._open(conn)
+                        self._open(conn, move)
                         yield
                         session.send(tx, self._ensure_model(conn), commit=True)
                     finally:
@@ -167,10 +177,10 @@ class SqlBackend(Backend):
             except StorageError as exc:  # the write is done; what is left over is debris
                 log.warning("%s; `modelreg verify --repair` will finish the cleanup", exc)
 
-    def _open(self, conn: Connection) -> None:
-        """SQLite: BEGIN IMMEDIATE has locked the database. PostgreSQL: BEGIN and the model's
-        lock in one message (a first write learns the model's id, creating its row, inside
-        the transaction and before the lock)."""
+    def _open(self, conn: Connection, move: tuple[str, str] | None) -> None:
+        """SQLite: BEGIN IMMEDIATE has locked the database. PostgreSQL: BEGIN, the model's lock
+        and a move's read in one message (a first write learns the model's id, creating its
+        row, inside the transaction and before the lock)."""
         if conn.dialect.name != "postgresql":
             self._ensure_model(conn)
             return
@@ -178,14 +188,22 @@ class SqlBackend(Backend):
         if self._model_id is None:
             session.message(conn, begin)
             begin = []
-        lock = session.lock_statement(self._ensure_model(conn), self._lock_timeout)
-        session.message(conn, [*begin, lock])
+        model_id = self._ensure_model(conn)
+        lock = session.lock_statement(model_id, self._lock_timeout)
+        if move is None:
+            session.message(conn, [*begin, lock])
+            return
+        read = session.holder_statement(model_id, *move)
+        session.remember(self._tx, *move, session.message(conn, [*begin, lock, read]))
 
-    def _lock_blobs(self, conn: Connection, *, exclusive: bool) -> None:
-        """Uploaders share this lock until they commit; removing blobs takes it alone."""
+    def _lock_blobs(self, conn: Connection, *, exclusive: bool, begin: bool = False) -> None:
+        """Uploaders share this lock until they commit; removing blobs takes it alone.
+
+        `begin`: `conn` is an autocommit one, whose BEGIN goes out in the lock's message."""
         if conn.dialect.name == "postgresql":
             fn = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
-            conn.execute(sa.text(_BLOB_LOCK.format(fn=fn)))
+            lock: session.Statement = (_BLOB_LOCK.format(fn=fn), ())
+            session.message(conn, [("BEGIN", ()), lock] if begin else [lock])
 
     @contextlib.contextmanager
     def _read(self) -> Iterator[Connection]:
@@ -420,10 +438,10 @@ class SqlBackend(Backend):
 
     def _collect(self, uris: list[str]) -> None:
         """Delete the blobs among `uris` that no row references (under the exclusive lock)."""
-        with translated("clean up artifacts of", self.location), self._engine.connect() as conn:
+        with translated("clean up artifacts of", self.location), self._reader.connect() as conn:
             conn.info["writer"] = True
             with conn.begin():
-                self._lock_blobs(conn, exclusive=True)
+                self._lock_blobs(conn, exclusive=True, begin=True)
                 for uri in sorted(set(uris) - writes.referenced(conn, uris)):
                     self._store.delete(uri)
 
@@ -465,18 +483,13 @@ class SqlBackend(Backend):
         return copy.deepcopy(meta), holder, copy.deepcopy(held)
 
     def _read_for_writer(self, name: str | None, channel: str) -> None:
-        """Version `name`'s metadata, `channel`'s pointer and its version's metadata, read into
-        the transaction (what it knows already is kept: it may hold writes not sent yet)."""
+        """`metadata_and_holder`'s reads, into the transaction (`session.remember`)."""
         tx = self._tx
         assert tx.conn is not None
         model_id = self._ensure_model(tx.conn)
         with translated("read from", self.location):
             rows = session.send(tx, model_id, session.holder_statement(model_id, name, channel))
-        meta, holder, held = session.holder_row(rows, name)
-        tx.pointers.setdefault(channel, holder)
-        for found, stored in ((name, meta), (holder, held)):
-            if found is not None and stored is not None:
-                tx.metadata.setdefault(found, stored)
+        session.remember(tx, name, channel, rows)
 
     def set_pointer(self, channel: str, name: str | None) -> None:
         """Held back until the transaction's next statement or its commit (`sql_session`)."""

@@ -6,7 +6,9 @@ the pointer and one audit event. Sent one statement at a time that was eleven ro
 last one (COMMIT) waiting for the WAL's fdatasync anyway. Here:
 
 - BEGIN, the transaction's lock_timeout and the model's advisory lock go out as one message
-  when the transaction starts (so the lock is held from then on, as the contract says);
+  when the transaction starts (so the lock is held from then on, as the contract says), with
+  a move's read after them (`transaction_for_move`: the candidate's metadata, the channel's
+  holder and the holder's metadata; its own statement, so it reads after the lock is held);
 - status, pointer and event writes, and the rows a new version owns, are held back
   (`Pending`) until the transaction's next statement or its end, and its own reads of them
   are answered from what it holds (`WriterTx`). A statement that must follow them is sent in
@@ -17,7 +19,8 @@ last one (COMMIT) waiting for the WAL's fdatasync anyway. Here:
   runs as it did, one statement each, after the held-back writes: the generic path, which is
   also the whole of SQLite's (no round trips there; BEGIN IMMEDIATE takes its lock).
 
-So a promote on PostgreSQL is three messages: `BEGIN; lock`, its one read, and `CTE; COMMIT`.
+So a promote on PostgreSQL is two messages: `BEGIN; lock; read` and `CTE; COMMIT` (eleven
+round trips before).
 It returns only once PostgreSQL has made the commit durable (`synchronous_commit` is left as
 configured). Several statements in one message need the simple query protocol, hence values
 rendered into the SQL by psycopg's own client-side binding (`ClientCursor`, its literal
@@ -56,6 +59,7 @@ __all__ = [
     "lock_statement",
     "message",
     "opened",
+    "remember",
     "send",
 ]
 
@@ -172,6 +176,16 @@ def holder_row(rows: Sequence[tuple[Any, ...]], name: str | None) -> Holder:
         holder,
         None if held is None or holder is None else _decoded(held, holder),
     )
+
+
+def remember(tx: WriterTx, name: str | None, channel: str, rows: Sequence[tuple[Any, ...]]) -> None:
+    """`holder_statement`'s rows, kept by the transaction; what it knows already stays (it
+    may hold writes not sent yet)."""
+    meta, holder, held = holder_row(rows, name)
+    tx.pointers.setdefault(channel, holder)
+    for found, stored in ((name, meta), (holder, held)):
+        if found is not None and stored is not None:
+            tx.metadata.setdefault(found, stored)
 
 
 def opened(tx: WriterTx, model_id: int) -> Connection:

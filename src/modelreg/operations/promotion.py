@@ -97,7 +97,7 @@ class StorePromotions:
         approval: bool = False,
     ) -> Promotion:
         reason = validate_reason(reason, required=False)
-        with self.backend.transaction():
+        with self.backend.transaction_for_move(name, channel):
             report = self.judge_promotion(name, channel, policy)
             check_expected(channel, report.holder, expected_current)
             if not report.passed and not force:

@@ -207,8 +207,7 @@ class StoreOperations(StoreEdits, StorePromotions, Operations):
         """`details` (the gate's verdict, the approved request) go into the event."""
         backend = self.backend
         change = ChangeRecord(action, self.location)
-        with change.told(), backend.transaction():
-            meta, current, _ = backend.metadata_and_holder(name, channel)
+        with change.told(), backend.transaction_for_move(name, channel) as (meta, current, _):
             if meta is None:
                 newest = sort_newest_first(backend.version_names())[:5]
                 raise VersionNotFoundError(
