@@ -355,10 +355,10 @@ class SqlBackend(Backend):
             self._write_model_record(metadata)
             return
         with self.transaction():
-            known, kept = self._tx.metadata, copy.deepcopy(dict(metadata))
-            if name in known:
+            known, kept = self._tx.metadata, session.copied(dict(metadata))
+            if name in known:  # one private copy, both held back and read from (copies out)
                 self._tx.pending.hold_metadata(name, kept, known[name])
-                known[name] = copy.deepcopy(kept)
+                known[name] = kept
                 return
             conn = self._writer()
             if writes.update_metadata(conn, self._ensure_model(conn), name, kept, None):
@@ -480,7 +480,7 @@ class SqlBackend(Backend):
             self._read_for_writer(name, channel)
         holder = tx.pointers[channel]
         meta, held = (tx.metadata.get(n) if n else None for n in (name, holder))
-        return copy.deepcopy(meta), holder, copy.deepcopy(held)
+        return session.copied(meta), holder, session.copied(held)
 
     def _read_for_writer(self, name: str | None, channel: str) -> None:
         """`metadata_and_holder`'s reads, into the transaction (`session.remember`)."""

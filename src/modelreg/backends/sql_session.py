@@ -32,11 +32,12 @@ send; SQLAlchemy's own commit and rollback then find nothing left, or roll back 
 
 from __future__ import annotations
 
+import copy
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -54,6 +55,7 @@ __all__ = [
     "Pending",
     "Statement",
     "WriterTx",
+    "copied",
     "holder_row",
     "holder_statement",
     "lock_statement",
@@ -91,6 +93,7 @@ HOLDER = (
 )
 
 Statement = tuple[str, Sequence[Any]]
+_J = TypeVar("_J")
 Holder = tuple[dict[str, Any] | None, str | None, dict[str, Any] | None]
 #: `holder_row`'s answer for a model with no row yet
 NO_HOLDER: Holder = (None, None, None)
@@ -155,6 +158,18 @@ class WriterTx(threading.local):
         self.pointers.clear()
         self.pending = Pending()
         return steps
+
+
+def copied(value: _J) -> _J:
+    """A private copy of JSON-shaped data (what metadata is), several times faster than
+    `copy.deepcopy`, which it falls back to for anything else."""
+    if isinstance(value, dict):
+        return {key: copied(item) for key, item in value.items()}  # type: ignore[return-value]
+    if isinstance(value, list):
+        return [copied(item) for item in value]  # type: ignore[return-value]
+    if value is None or isinstance(value, str | int | float):
+        return value
+    return copy.deepcopy(value)
 
 
 def lock_statement(model_id: int, lock_timeout: float) -> Statement:
