@@ -91,8 +91,9 @@ class RoundTrips:
     server: one simple-protocol Query, or one Sync of the extended protocol (Parse, Bind,
     Execute, Sync). They are counted from what the client sent, since libpq traces the last
     message of a reply only when it next reads. Each is labelled: the pre-ping (`;`),
-    BEGIN, COMMIT, ROLLBACK, a statement (SELECT, INSERT, ...) or other (SET LOCAL,
-    SAVEPOINT). Connections opened before `__enter__` are not traced.
+    BEGIN, COMMIT, ROLLBACK, a statement (SELECT, INSERT, ...), other (SET LOCAL,
+    SAVEPOINT), or several statements sent as one simple-protocol message (`BEGIN; ...`).
+    Connections opened before `__enter__` are not traced.
     """
 
     def __init__(self) -> None:
@@ -140,7 +141,8 @@ class RoundTrips:
             if len(fields) < 3 or fields[0] != "F":
                 continue
             if fields[2] == "Query":  # the simple protocol: one message, one wait
-                counts[_kind(fields[3] if len(fields) > 3 else "")] += 1
+                sent = fields[3] if len(fields) > 3 else ""
+                counts["several statements" if "; " in sent else _kind(sent)] += 1
             elif fields[2] == "Parse":
                 parsed = _kind(fields[3] if len(fields) > 3 else "")
             elif fields[2] == "Sync":  # the extended protocol waits once per Sync

@@ -3,8 +3,10 @@
     python benchmarks/round_trips.py
     PYTHONPATH=/path/to/other/src python benchmarks/round_trips.py   # another checkout's code
 
-A small catalog in a scratch database (4 versions, production set); each operation runs twice
-to warm the pool and caches, then once counted by libpq's own trace (`_postgres.RoundTrips`).
+A small catalog in a scratch database (4 versions, production set); each operation runs
+`_WARM` times to warm the pool, the caches and psycopg's prepared statements (it prepares a
+statement on its fifth use, one extra round trip then), then once counted by libpq's own
+trace (`_postgres.RoundTrips`).
 Exact counts, so they need no quiet machine: the before/after figures of issue 18 come from it.
 """
 
@@ -26,6 +28,9 @@ from modelreg.query import VersionQuery
 #: a filtered page that is full (every version passes), so the route must give its total
 _FULL_PAGE = VersionQuery.checked(min_metrics={"direction_accuracy": 0.0}, limit=2)
 
+#: calls before the counted one: past psycopg's `prepare_threshold` (5)
+_WARM = 6
+
 
 def main() -> None:
     why = reachable()
@@ -44,7 +49,8 @@ def main() -> None:
         )
         names = [registry.register(workload.training_result(model, i)) for i in range(3)]
         registry.promote_to_production(names[0])
-        flip = list(range(10))  # each call moves production to the other of names[0:2]
+        flip = list(range(_WARM + 1))  # each call moves production to the other of names[0:2]
+        doomed = [registry.register(workload.training_result(model, 20 + i)) for i in range(8)]
         first_file = next(iter((registry.stored_metadata(names[1]) or {})["files"]))
         operations: dict[str, Callable[[], object]] = {
             "register": lambda: registry.register(workload.training_result(model, 9)),
@@ -54,6 +60,8 @@ def main() -> None:
             "promote (a move, as `compare_mlflow.py` times it)": lambda: (
                 registry.promote_to_production(names[flip.pop() % 2])
             ),
+            "rollback (production back to the version before)": lambda: registry.rollback(),
+            "delete a version": lambda: registry.delete_version(doomed.pop()),
             "load by version": lambda: registry.load_version(names[1]),
             "load production": lambda: registry.load_version("latest"),
             "production metadata": lambda: registry.get_version_info("latest"),
@@ -69,8 +77,8 @@ def main() -> None:
             ).close(),
         }
         for label, operation in operations.items():
-            operation()
-            operation()
+            for _ in range(_WARM):
+                operation()
             trips.take()
             operation()
             print(f"| {label} | {describe(trips.take(), 1)} |")

@@ -18,11 +18,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import modelreg.backends.sql_session
 import modelreg.backends.sql_writes
 import modelreg.operations.store
 from conftest import make_result
 from modelreg import ModelRegistry
-from modelreg.backends.sql import SqlBackend
 
 
 def main(mode: str, url: str, artifacts: str, count: str = "1") -> None:
@@ -39,7 +39,8 @@ def main(mode: str, url: str, artifacts: str, count: str = "1") -> None:
         frozen = datetime(2026, 1, 26, 10, 30, tzinfo=UTC)
         modelreg.operations.store.utc_now = lambda: frozen  # type: ignore[attr-defined]
     if mode == "register-unlocked":
-        SqlBackend._lock_model = SqlBackend._ensure_model  # type: ignore[assignment]
+        unlocked = ("SELECT 1", ())  # the writers' lock's statement, asking for nothing
+        modelreg.backends.sql_session.lock_statement = lambda *_: unlocked  # type: ignore[assignment]
     for seed in range(int(count)):
         print(registry.register(make_result(seed + os.getpid() % 1000)), flush=True)
     registry.close()

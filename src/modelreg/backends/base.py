@@ -122,8 +122,9 @@ class Backend(ABC):
     Derived, each with a correct default written from the primitives, overridden where a
     backend can do better (a folder renames instead of copying, a catalog asks its index):
     `staging`, `prepare_publish`, `local_folder`, `local_folder_of`, `check_artifacts`,
-    `get_pointer`, `metadata_and_pointers`, `metadata_at`, `query_with_pointers`,
-    `query_with_total`, `open_registered`, `recent_events`,
+    `get_pointer`, `metadata_and_pointers`, `metadata_at`, `metadata_and_holder`,
+    `transaction_for_move`, `query_with_pointers`, `query_with_total`, `open_registered`,
+    `recent_events`,
     `names_used_at`, `query`, `count`, `metric_counts`, `debris`, `remove_debris`,
     `interrupted_writes`, `location_of`, `model_names`, `for_model`, `close`, `revision`,
     `revision_async` (None: the backend keeps no revision, and a server reuses no answer).
@@ -406,6 +407,24 @@ class Backend(ABC):
         is gone, (None, None) for an empty channel); a catalog reads both in one statement."""
         name = self.get_pointer(channel)
         return name, (self.read_metadata(name) if name else None)
+
+    def metadata_and_holder(
+        self, name: str, channel: str
+    ) -> tuple[dict[str, Any] | None, str | None, dict[str, Any] | None]:
+        """Version `name`'s metadata, the version `channel` points to, and that version's
+        metadata (None for each that is not there): what a promote reads before it judges and
+        moves; a catalog reads them in one statement, sent with the transaction's opening."""
+        meta, holder = self.read_metadata(name), self.get_pointer(channel)
+        return meta, holder, (self.read_metadata(holder) if holder else None)
+
+    @contextlib.contextmanager
+    def transaction_for_move(
+        self, name: str, channel: str
+    ) -> Iterator[tuple[dict[str, Any] | None, str | None, dict[str, Any] | None]]:
+        """`transaction()`, yielding `metadata_and_holder(name, channel)` read inside it: a
+        catalog sends that read in the message that takes the lock. Nested, it joins."""
+        with self.transaction():
+            yield self.metadata_and_holder(name, channel)
 
     def query_with_pointers(
         self, query: VersionQuery

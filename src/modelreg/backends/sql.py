@@ -16,7 +16,6 @@ import contextlib
 import copy
 import json
 import logging
-import threading
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
@@ -39,6 +38,7 @@ from ..lower_errors import translated
 from ..metadata import METADATA_FILE, utc_now
 from ..versions import format_version_name, validate_model_name
 from . import sql_reads as reads
+from . import sql_session as session
 from . import sql_writes as writes
 from .artifact_store import ArtifactStore, Blob, link_or_copy
 from .assembly import Assemblies
@@ -52,51 +52,24 @@ from .sql_engine import (
 )
 from .sql_listing import SqlListings
 from .sql_query import naive_utc
+from .sql_reads import fetch
 from .sql_revision import RevisionReader
 from .sql_schema import (
-    OWNED_BY_VERSION,
-    artifacts,
     models,
-    pointers,
     versions,
 )
+from .sql_session import WriterTx
 
 __all__ = ["SqlBackend"]
 
 log = logging.getLogger("modelreg")
 
-#: advisory locks, keyed by the catalog's schema so catalogs in one database never queue on
-#: each other: one per model (the writers' lock), one for blobs (shared by uploaders). The
-#: model's lock is taken with the transaction's lock_timeout set first, in one round trip
-#: (the FROM's row, and so its set_config, exists before the lock is asked for)
-_MODEL_LOCK = (
-    "SELECT pg_advisory_xact_lock(hashtext('modelreg:' || current_schema()), :id)"
-    " FROM (SELECT set_config('lock_timeout', :ms, true)) AS timeout"
-)
+#: the blob lock, keyed by the catalog's schema so catalogs in one database never queue on each
+#: other (the model's writers' lock: `sql_session`)
 _BLOB_LOCK = "SELECT {fn}(hashtext('modelreg-blobs:' || current_schema()), 0)"
 _T = TypeVar("_T")
 #: an unreferenced blob younger than this may be an upload in flight (reported, not removed)
 ORPHAN_GRACE_SECONDS = 3600.0
-
-
-class _Tx(threading.local):
-    """A thread's writer transaction, and what it has read or written so far.
-
-    The transaction holds the model's writers' lock (PostgreSQL: its advisory lock; SQLite:
-    the database's), so no other writer changes this model's rows before it ends: a version's
-    metadata or a channel's pointer read once is read from here after (a promote judges, then
-    moves, then rewrites the statuses of the versions it read), and writing metadata whose
-    tags are those already stored leaves the tag index alone. Copies go out, never the kept
-    objects, and everything is forgotten when the transaction ends, committed or not.
-    """
-
-    conn: Connection | None = None
-    after_commit: list[Callable[[], None]]
-    metadata: dict[str, dict[str, Any]]
-    pointers: dict[str, str | None]
-
-    def __init__(self) -> None:
-        self.after_commit, self.metadata, self.pointers = [], {}, {}
 
 
 class SqlBackend(SqlListings, Backend):
@@ -131,7 +104,7 @@ class SqlBackend(SqlListings, Backend):
             storage_options=storage_options,
             cache_dir=cache_dir,
         )
-        self._tx = _Tx()
+        self._tx = WriterTx()
         self._assemblies = Assemblies(self._store.scratch_path)
         self._model_id: int | None = None
         self._owns_engine = True
@@ -145,7 +118,7 @@ class SqlBackend(SqlListings, Backend):
         """Another model of this catalog on the same engine (one pool) and artifact store."""
         other = copy.copy(self)
         other.model = validate_model_name(model)
-        other._tx = _Tx()
+        other._tx = WriterTx()
         other._assemblies = Assemblies(self._store.scratch_path)
         other._model_id = None
         other._owns_engine = False
@@ -166,25 +139,37 @@ class SqlBackend(SqlListings, Backend):
 
     # --- connections and the writers' transaction ------------------------------------------
 
+    def transaction(self) -> contextlib.AbstractContextManager[None]:
+        """One connection and one database transaction; nested calls join the outer one.
+
+        What reaches the server when, and in how many messages: `sql_session`.
+        """
+        return self._transaction(None)
+
     @contextlib.contextmanager
-    def transaction(self) -> Iterator[None]:
-        """One connection and one database transaction; nested calls join the outer one."""
-        if self._tx.conn is not None:
+    def transaction_for_move(self, name: str, channel: str) -> Iterator[session.Holder]:
+        """The transaction, its first read (`metadata_and_holder`) sent in the message that
+        takes the lock: a promote's reads cost no round trip of their own."""
+        with self._transaction((name, channel)):
+            yield self.metadata_and_holder(name, channel)
+
+    @contextlib.contextmanager
+    def _transaction(self, move: tuple[str, str] | None) -> Iterator[None]:
+        tx = self._tx
+        if tx.conn is not None:
             yield
             return
-        with translated("write to", self.location), self._engine.connect() as conn:
+        with translated("write to", self.location), self._reader.connect() as conn:
             conn.info["writer"] = True
             try:
                 with conn.begin():
-                    self._lock_model(conn)
-                    self._tx.conn = conn
+                    tx.conn = conn
                     try:
+                        self._open(conn, move)
                         yield
+                        session.send(tx, self._ensure_model(conn), commit=True)
                     finally:
-                        self._tx.conn = None
-                        pending, self._tx.after_commit = self._tx.after_commit, []
-                        self._tx.metadata.clear()
-                        self._tx.pointers.clear()
+                        pending = tx.forget()
             except BaseException:
                 self._model_id = None  # it may have been created by the rolled-back transaction
                 raise
@@ -194,34 +179,50 @@ class SqlBackend(SqlListings, Backend):
             except StorageError as exc:  # the write is done; what is left over is debris
                 log.warning("%s; `modelreg verify --repair` will finish the cleanup", exc)
 
-    def _lock_model(self, conn: Connection) -> None:
-        """The model's writers' lock, and one more on its revision (`revision()`)."""
-        model_id = self._ensure_model(conn)
-        if conn.dialect.name == "postgresql":
-            ms = max(1, int(self._lock_timeout * 1000))
-            conn.execute(sa.text(_MODEL_LOCK), {"id": model_id, "ms": str(ms)})
-        # its own statement: folded into the lock's, a row not visible yet skipped the lock
-        bump = models.update().where(models.c.id == model_id)
-        conn.execute(bump.values(revision=models.c.revision + 1))
-
     def revision(self) -> int | None:  # one indexed statement; 0 before the first write
         return self._revisions.read(self.model)
 
     async def revision_async(self) -> int | None:
         return await self._revisions.read_async(self.model)
 
-    def _lock_blobs(self, conn: Connection, *, exclusive: bool) -> None:
-        """Uploaders share this lock until they commit; removing blobs takes it alone."""
+    def _open(self, conn: Connection, move: tuple[str, str] | None) -> None:
+        """SQLite: BEGIN IMMEDIATE has locked the database. PostgreSQL: BEGIN, the model's lock
+        and a move's read in one message (a first write learns the model's id, creating its
+        row, inside the transaction and before the lock)."""
+        if conn.dialect.name != "postgresql":
+            writes.bump_revision(conn, self._ensure_model(conn))
+            return
+        begin: list[session.Statement] = [("BEGIN", ())]
+        if self._model_id is None:
+            session.message(conn, begin)
+            begin = []
+        model_id = self._ensure_model(conn)
+        # the revision (`revision()`) is its own statement after the lock: folded into the
+        # lock's, a model row not visible yet skipped the lock
+        locked = [*begin, session.lock_statement(model_id, self._lock_timeout)]
+        locked.append(session.revision_statement(model_id))
+        if move is None:
+            session.message(conn, locked)
+            return
+        read = session.holder_statement(model_id, *move)
+        session.remember(self._tx, *move, session.message(conn, [*locked, read]))
+
+    def _lock_blobs(self, conn: Connection, *, exclusive: bool, begin: bool = False) -> None:
+        """Uploaders share this lock until they commit; removing blobs takes it alone.
+
+        `begin`: `conn` is an autocommit one, whose BEGIN goes out in the lock's message."""
         if conn.dialect.name == "postgresql":
             fn = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
-            conn.execute(sa.text(_BLOB_LOCK.format(fn=fn)))
+            lock: session.Statement = (_BLOB_LOCK.format(fn=fn), ())
+            session.message(conn, [("BEGIN", ()), lock] if begin else [lock])
 
     @contextlib.contextmanager
     def _read(self) -> Iterator[Connection]:
-        """The writer's connection inside a transaction, else a short autocommit one."""
+        """The writer's connection inside a transaction (what it holds back sent first), else a
+        short autocommit one."""
         if self._tx.conn is not None:
             with translated("read from", self.location):
-                yield self._tx.conn
+                yield self._writer()
             return
         with translated("read from", self.location), self._reader.connect() as conn:
             yield conn
@@ -233,9 +234,10 @@ class SqlBackend(SqlListings, Backend):
             return absent if model_id is None else read(conn, model_id)
 
     def _writer(self) -> Connection:
+        """The transaction's connection, its held-back writes sent."""
         if self._tx.conn is None:
             raise RuntimeError("SqlBackend writes must run inside transaction()")
-        return self._tx.conn
+        return session.opened(self._tx, self._ensure_model(self._tx.conn))
 
     # --- models ---------------------------------------------------------------------------
 
@@ -307,15 +309,13 @@ class SqlBackend(SqlListings, Backend):
             model_id = self._ensure_model(conn)
             self._lock_blobs(conn, exclusive=False)
             blobs = self._upload(staged, metadata.get("files") or {})
-            try:
-                with conn.begin_nested():
-                    version_id = writes.insert_version(conn, model_id, name, metadata)
-            except sa.exc.IntegrityError as exc:
+            version_id = writes.insert_version(conn, model_id, name, metadata)
+            if version_id is None:
                 raise VersionExistsError(
                     f"version {name} already exists in {self.location} (model {self.model})",
                     version=name,
-                ) from exc
-            writes.insert_details(conn, version_id, metadata, blobs)
+                )
+            self._tx.pending.rows += writes.detail_rows(version_id, metadata, blobs)
 
     def _version_clause(self, model_id: int, name: str) -> Any:
         return sa.and_(versions.c.model_id == model_id, versions.c.name == name)
@@ -349,14 +349,20 @@ class SqlBackend(SqlListings, Backend):
         )
 
     def write_metadata(self, name: str | None, metadata: Mapping[str, Any]) -> None:
+        """A version this transaction has read is there (the lock keeps it): its write is
+        held back (`sql_session`); any other is written now, or not at all if it is absent."""
         if name is None:
             self._write_model_record(metadata)
             return
         with self.transaction():
-            conn, known = self._writer(), self._tx.metadata
-            model_id = self._ensure_model(conn)
-            if writes.update_metadata(conn, model_id, name, metadata, known.get(name)):
-                known[name] = copy.deepcopy(dict(metadata))
+            known, kept = self._tx.metadata, session.copied(dict(metadata))
+            if name in known:  # one private copy, both held back and read from (copies out)
+                self._tx.pending.hold_metadata(name, kept, known[name])
+                known[name] = kept
+                return
+            conn = self._writer()
+            if writes.update_metadata(conn, self._ensure_model(conn), name, kept, None):
+                known[name] = kept
 
     def _artifact_rows(self, name: str) -> list[reads.ArtifactRow]:
         return self._fetch(lambda conn, model_id: reads.artifact_rows(conn, model_id, name), [])
@@ -452,29 +458,17 @@ class SqlBackend(SqlListings, Backend):
         """Rows go in the transaction; blobs nobody references any more go after it commits."""
         with self.transaction():
             conn = self._writer()
-            row = conn.execute(
-                sa.select(versions.c.id).where(self._version_clause(self._ensure_model(conn), name))
-            ).first()
+            uris = writes.delete_version(conn, self._ensure_model(conn), name)
             self._tx.metadata.pop(name, None)
-            if row is None:
-                return
-            uris = list(
-                conn.execute(
-                    sa.select(artifacts.c.uri).where(artifacts.c.version_id == row.id)
-                ).scalars()
-            )
-            for table in OWNED_BY_VERSION:
-                conn.execute(table.delete().where(table.c.version_id == row.id))
-            conn.execute(versions.delete().where(versions.c.id == row.id))
             if uris:
                 self._tx.after_commit.append(lambda: self._collect(uris))
 
     def _collect(self, uris: list[str]) -> None:
         """Delete the blobs among `uris` that no row references (under the exclusive lock)."""
-        with translated("clean up artifacts of", self.location), self._engine.connect() as conn:
+        with translated("clean up artifacts of", self.location), self._reader.connect() as conn:
             conn.info["writer"] = True
             with conn.begin():
-                self._lock_blobs(conn, exclusive=True)
+                self._lock_blobs(conn, exclusive=True, begin=True)
                 for uri in sorted(set(uris) - writes.referenced(conn, uris)):
                     self._store.delete(uri)
 
@@ -493,28 +487,43 @@ class SqlBackend(SqlListings, Backend):
                 lambda conn, model_id: reads.pointer_of(conn, model_id, channel), None
             )
         if channel not in self._tx.pointers:
-            found, meta = self.metadata_at(channel)
-            self._tx.pointers[channel] = found
-            if found is not None and meta is not None:
-                self._tx.metadata.setdefault(found, meta)
+            self._read_for_writer(None, channel)
         return self._tx.pointers[channel]
 
+    def metadata_and_holder(
+        self, name: str, channel: str
+    ) -> tuple[dict[str, Any] | None, str | None, dict[str, Any] | None]:
+        """One statement; in a writer's transaction, answered from what it has read (a
+        promote's judge and move read once), and sent with any writes it holds back."""
+        tx = self._tx
+        if tx.conn is None:
+            return self._fetch(
+                lambda conn, model_id: session.holder_row(
+                    fetch(conn, session.HOLDER, model_id, name, model_id, channel), name
+                ),
+                session.NO_HOLDER,
+            )
+        if name not in tx.metadata or channel not in tx.pointers:
+            self._read_for_writer(name, channel)
+        holder = tx.pointers[channel]
+        meta, held = (tx.metadata.get(n) if n else None for n in (name, holder))
+        return session.copied(meta), holder, session.copied(held)
+
+    def _read_for_writer(self, name: str | None, channel: str) -> None:
+        """`metadata_and_holder`'s reads, into the transaction (`session.remember`)."""
+        tx = self._tx
+        assert tx.conn is not None
+        model_id = self._ensure_model(tx.conn)
+        with translated("read from", self.location):
+            rows = session.send(tx, model_id, session.holder_statement(model_id, name, channel))
+        session.remember(tx, name, channel, rows)
+
     def set_pointer(self, channel: str, name: str | None) -> None:
+        """Held back until the transaction's next statement or its commit (`sql_session`)."""
         with self.transaction():
-            conn = self._writer()
-            model_id = self._ensure_model(conn)
-            where = sa.and_(pointers.c.model_id == model_id, pointers.c.channel == channel)
-            conn.execute(pointers.delete().where(where))
-            if name is not None:
-                conn.execute(
-                    pointers.insert().values(
-                        model_id=model_id,
-                        channel=channel,
-                        version=name,
-                        updated_at=naive_utc(utc_now()),
-                    )
-                )
-            self._tx.pointers[channel] = name
+            tx = self._tx
+            tx.pending.pointers[channel] = (name, naive_utc(utc_now()))
+            tx.pointers[channel] = name
 
     def pointers(self) -> dict[str, str | None]:
         return self._fetch(reads.pointers_of, {})
@@ -522,9 +531,9 @@ class SqlBackend(SqlListings, Backend):
     # --- events ---------------------------------------------------------------------------
 
     def append_event(self, event: Event) -> None:
+        """Held back until the transaction's next statement or its commit (`sql_session`)."""
         with self.transaction():
-            conn = self._writer()
-            writes.insert_event(conn, self._ensure_model(conn), event)
+            self._tx.pending.events.append(event)
 
     def read_events(self) -> list[Event]:
         return self._fetch(reads.events_of, [])

@@ -69,15 +69,13 @@ class StorePromotions:
         ) -> PointerMove: ...
 
     def judge_promotion(self, name: str, channel: str, policy: GatePolicy) -> GateReport:
-        backend = self.backend
-        meta = backend.read_metadata(name)
+        meta, holder, held = self.backend.metadata_and_holder(name, channel)
         if meta is None:
             raise VersionNotFoundError(
                 f"cannot judge {name} for {channel}: it does not exist in {self.location}",
                 version=name,
             )
-        holder = backend.get_pointer(channel)
-        held = backend.read_metadata(holder) if holder and holder != name else None
+        held = held if holder != name else None
         return assess(
             name,
             meta.get("metrics") or {},
@@ -99,7 +97,7 @@ class StorePromotions:
         approval: bool = False,
     ) -> Promotion:
         reason = validate_reason(reason, required=False)
-        with self.backend.transaction():
+        with self.backend.transaction_for_move(name, channel):
             report = self.judge_promotion(name, channel, policy)
             check_expected(channel, report.holder, expected_current)
             if not report.passed and not force:

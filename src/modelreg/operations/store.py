@@ -218,8 +218,7 @@ class StoreOperations(StoreEdits, StorePromotions, Operations):
         """`details` (the gate's verdict, the approved request) go into the event."""
         backend = self.backend
         change = ChangeRecord(action, self.location)
-        with change.told(), backend.transaction():
-            meta = backend.read_metadata(name)
+        with change.told(), backend.transaction_for_move(name, channel) as (meta, current, _):
             if meta is None:
                 newest = sort_newest_first(backend.version_names())[:5]
                 raise VersionNotFoundError(
@@ -227,7 +226,6 @@ class StoreOperations(StoreEdits, StorePromotions, Operations):
                     f"{self.location} (newest: {', '.join(newest) or 'none'})",
                     version=name,
                 )
-            current = backend.get_pointer(channel)
             check_expected(channel, current, expected_current)
             move = PointerMove(channel, name, current)
             if current == name:

@@ -207,6 +207,26 @@ class BackendContract:
         for channel in ("canary", "production"):
             assert backend.get_pointer(channel) == Backend.get_pointer(backend, channel)
 
+    def test_a_moves_reads_answer_as_the_primitives_do(self, backend: Backend) -> None:
+        """`metadata_and_holder` and `transaction_for_move`: what a promote reads first."""
+        _publish(backend)
+        _publish(backend, _OTHER, rmse=0.3)
+        assert backend.metadata_and_holder(_NAME, "production") == (
+            backend.read_metadata(_NAME),
+            None,
+            None,
+        )
+        with backend.transaction():
+            backend.set_pointer("production", _OTHER)
+        expected = (backend.read_metadata(_NAME), _OTHER, backend.read_metadata(_OTHER))
+        assert backend.metadata_and_holder(_NAME, "production") == expected
+        with backend.transaction_for_move(_NAME, "production") as found:
+            assert found == expected
+            backend.set_pointer("production", _NAME)
+            assert backend.metadata_and_holder(_NAME, "production")[1] == _NAME
+        assert backend.get_pointer("production") == _NAME
+        assert backend.metadata_and_holder("20260126_103059", "staging") == (None, None, None)
+
     def test_a_read_with_the_pointers_answers_as_the_primitives_do(self, backend: Backend) -> None:
         """`metadata_and_pointers`, `metadata_at`, `query_with_pointers`: one moment's reads."""
         _publish(backend)
