@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Hashable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -204,9 +204,9 @@ class _Fixed:
 def test_the_cache_is_bounded_by_entries_and_bytes() -> None:
     cache = AnswerCache(max_entries=4, max_bytes=1000, max_answer=400)
     registry: Any = _Fixed()
-    made: list[Hashable] = []
+    made: list[bytes] = []
 
-    def ask(key: Hashable, size: int) -> bytes:
+    def ask(key: bytes, size: int) -> bytes:
         def make() -> Answer:
             made.append(key)
             return Answer(b"x" * size, "text/plain")
@@ -214,16 +214,36 @@ def test_the_cache_is_bounded_by_entries_and_bytes() -> None:
         return bytes(asyncio.run(cache.answer(registry, key, make)).body)
 
     for i in range(50):  # a token holder asking ever new questions
-        assert ask(("list", i), 300) == b"x" * 300
+        assert ask(b"list %d" % i, 300) == b"x" * 300
         assert len(cache) <= 4 and cache.size <= 1000
     assert cache.size == 900  # three of 300 bytes fit under 1000
-    assert len(ask("big", 401)) == 401
+    assert len(ask(b"big", 401)) == 401
     assert len(cache) == 3 and cache.size == 900  # larger than max_answer: never kept
     made.clear()
-    ask(("list", 49), 300)
+    ask(b"list 49", 300)
     assert made == []  # the newest is still there, answered without making it
-    ask(("list", 0), 300)
-    assert made == [("list", 0)]  # the oldest went first
+    ask(b"list 0", 300)
+    assert made == [b"list 0"]  # the oldest went first
+
+
+def test_ever_new_long_query_strings_are_answered_but_never_kept(
+    two: tuple[Process, Process],
+) -> None:
+    """Attack: a read-token holder sends 8 KiB of junk in each query string, never the same
+    twice. A key is not counted in the cache's byte budget, so keeping these would grow memory
+    by the request's length per entry: each is answered as usual, and none is kept."""
+    _, side = two
+    normal = side.get("/api/versions", limit=2)
+    kept = len(side.cache)
+    for i in range(40):
+        junk = f"{i:04d}" + "x" * 8192
+        answer = side.get("/api/versions", limit=2, junk=junk)
+        assert answer.status_code == 200 and answer.content == normal.content
+    assert len(side.cache) == kept
+    for _ in range(2):  # the same long request twice: made each time, not answered from memory
+        again = side.get("/api/versions", limit=2, junk="x" * 8192)
+        assert again.status_code == 200 and again.content == normal.content
+    assert side.cache.hits == 0
 
 
 def test_requests_share_revision_reads_but_never_one_begun_before_them() -> None:

@@ -27,7 +27,8 @@ number says so; a registry server) gets no reuse: every request is answered afre
 Only the answer is reused, never the check of who asks: routes reach here after the token and
 its scope are checked, exactly as before, and every token that may read a model reads the same
 answer (scopes are per server, not per version). The cache is bounded by entries and bytes,
-least recently used first out; an answer over `max_answer` bytes is never kept.
+least recently used first out; an answer over `max_answer` bytes, or to a request (path and
+query string) over `max_request` bytes, is never kept.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import Counter, OrderedDict
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import anyio.to_thread
@@ -49,6 +50,9 @@ __all__ = ["Answer", "AnswerCache"]
 MAX_ENTRIES = 4096
 MAX_BYTES = 64 << 20
 MAX_ANSWER = 1 << 20
+#: the longest request (path and query string) whose answer is kept: a key is not counted in
+#: `max_bytes`, so a token holder's ever-new long query strings must not be kept either
+MAX_REQUEST = 4096
 
 
 @dataclass(frozen=True)
@@ -108,13 +112,14 @@ class AnswerCache:
         max_entries: int = MAX_ENTRIES,
         max_bytes: int = MAX_BYTES,
         max_answer: int = MAX_ANSWER,
+        max_request: int = MAX_REQUEST,
     ) -> None:
         self.max_entries, self.max_bytes = max_entries, max_bytes
-        self.max_answer = min(max_answer, max_bytes)
-        self._kept: OrderedDict[tuple[str, Hashable], tuple[int, Answer]] = OrderedDict()
+        self.max_answer, self.max_request = min(max_answer, max_bytes), max_request
+        self._kept: OrderedDict[tuple[str, bytes], tuple[int, Answer]] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
-        self._requests: Counter[Hashable] = Counter()  # kept answers per request, any model
+        self._requests: Counter[bytes] = Counter()  # kept answers per request, any model
         self._gates: dict[str, _Gate] = {}
         self._without: set[str] = set()  # models whose registry has no revision
         self.hits = self.misses = 0
@@ -127,11 +132,11 @@ class AnswerCache:
         """Body bytes kept now."""
         return self._bytes
 
-    def holds(self, request: Hashable) -> bool:
+    def holds(self, request: bytes) -> bool:
         """Whether an answer to `request` is kept, for any model and revision (no I/O)."""
         return request in self._requests
 
-    async def kept(self, registry: ModelRegistry, request: Hashable) -> Answer | None:
+    async def kept(self, registry: ModelRegistry, request: bytes) -> Answer | None:
         """The kept answer to `request` when it was made at the model's current revision."""
         if registry.model in self._without:
             return None
@@ -145,7 +150,7 @@ class AnswerCache:
             return kept[1]
 
     async def answer(
-        self, registry: ModelRegistry, request: Hashable, make: Callable[[], Answer | Response]
+        self, registry: ModelRegistry, request: bytes, make: Callable[[], Answer | Response]
     ) -> Response:
         """The answer to `request` on `registry`'s model: the kept one when it was made at the
         model's current revision, else `make()`, run in a worker thread and kept for the next
@@ -177,9 +182,9 @@ class AnswerCache:
             self._without.add(registry.model)
         return revision
 
-    def _keep(self, key: tuple[str, Hashable], revision: int, answer: Answer) -> None:
+    def _keep(self, key: tuple[str, bytes], revision: int, answer: Answer) -> None:
         size = len(answer.body)
-        if size > self.max_answer:
+        if size > self.max_answer or len(key[1]) > self.max_request:
             return
         with self._lock:
             old = self._kept.get(key)

@@ -13,7 +13,6 @@ answer made at an older revision, a failed revision read.
 
 from __future__ import annotations
 
-from collections.abc import Hashable
 from urllib.parse import parse_qs
 
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -25,9 +24,9 @@ from .answers import Answer, AnswerCache
 __all__ = ["KeptReads", "request_key"]
 
 
-def request_key(scope: Scope) -> Hashable:
+def request_key(scope: Scope) -> bytes:
     """What a cached read answer is kept under: its exact path and query string."""
-    return (scope["path"], scope.get("query_string", b""))
+    return scope["path"].encode() + b"?" + scope.get("query_string", b"")
 
 
 class KeptReads:
