@@ -19,6 +19,7 @@ import anyio
 import anyio.from_thread
 import anyio.to_thread
 from fastapi import Depends, Query, Request
+from starlette.requests import HTTPConnection
 
 from ...errors import ModelNotFoundError, VersionNotFoundError
 from ...metadata import ACTING_USER
@@ -39,6 +40,7 @@ __all__ = [
     "Writer",
     "acting",
     "answers",
+    "caller",
     "in_thread",
     "json_answer",
     "metadata_of",
@@ -113,10 +115,14 @@ def metadata_of(registry: ModelRegistry, version: str) -> dict[str, Any]:
 # token compare, a dict lookup). Only a model not opened yet is looked up off the loop.
 
 
-async def _reader(request: Request) -> Principal:
+def caller(connection: HTTPConnection) -> Principal:
     """The caller, from its bearer token (or anonymous, where the server allows it)."""
-    guard: TokenSet = request.app.state.guard
-    return guard.authenticate(request.headers.get("authorization"))
+    guard: TokenSet = connection.app.state.guard
+    return guard.authenticate(connection.headers.get("authorization"))
+
+
+async def _reader(request: Request) -> Principal:
+    return caller(request)
 
 
 async def _writer(who: Annotated[Principal, Depends(_reader)]) -> Principal:
