@@ -10,7 +10,7 @@ import asyncio
 import json
 import os
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Hashable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Annotated, Any, TypeVar
@@ -18,8 +18,9 @@ from typing import Annotated, Any, TypeVar
 import anyio
 import anyio.from_thread
 import anyio.to_thread
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Query, Request, Response
 from starlette.requests import HTTPConnection
+from starlette.types import Scope
 
 from ...errors import ModelNotFoundError, VersionNotFoundError
 from ...metadata import ACTING_USER
@@ -39,12 +40,13 @@ __all__ = [
     "Target",
     "Writer",
     "acting",
-    "answers",
     "caller",
     "in_thread",
     "json_answer",
+    "kept_answer",
     "metadata_of",
     "public",
+    "request_key",
     "upload_body",
 ]
 
@@ -225,10 +227,18 @@ def json_answer(content: Any, *, headers: dict[str, str] | None = None) -> Answe
     return Answer(body.encode(), "application/json", headers or {})
 
 
-def answers(request: Request) -> AnswerCache:
-    """The server's cache of read answers (`serving/api/answers.py`)."""
+def request_key(scope: Scope) -> Hashable:
+    """What a cached read answer is kept under: its exact path and query string."""
+    return (scope["path"], scope.get("query_string", b""))
+
+
+async def kept_answer(
+    request: Request, registry: ModelRegistry, make: Callable[[], Answer | Response]
+) -> Response:
+    """The server's cache of read answers (`serving/api/answers.py`) answers the request:
+    kept under `request_key`, the key `KeptReads` looks a repeated read up by."""
     cache: AnswerCache = request.app.state.answers
-    return cache
+    return await cache.answer(registry, request_key(request.scope), make)
 
 
 def _plain(value: Any) -> Any:

@@ -13,21 +13,14 @@ answer made at an older revision, a failed revision read.
 
 from __future__ import annotations
 
-from collections.abc import Hashable
-
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ...errors import ModelRegistryError
 from .answers import Answer, AnswerCache
-from .dependencies import Models, caller
+from .dependencies import Models, caller, request_key
 
-__all__ = ["KeptReads", "request_key"]
-
-
-def request_key(scope: Scope) -> Hashable:
-    """What a cached read answer is kept under: its exact path and query string."""
-    return (scope["path"], scope.get("query_string", b""))
+__all__ = ["KeptReads"]
 
 
 class KeptReads:
