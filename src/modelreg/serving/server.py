@@ -51,16 +51,16 @@ from .api.dependencies import (
     Target,
     Writer,
     acting,
-    answers,
     in_thread,
     json_answer,
+    kept_answer,
     metadata_of,
     public,
     upload_body,
 )
 from .api.downloads import router as downloads_router
 from .api.edits import router as edits_router
-from .api.kept_reads import KeptReads, request_key
+from .api.kept_reads import KeptReads
 from .api.promotion import router as promotion_router
 from .api.security_headers import SecurityHeaders
 from .api.versions import browse
@@ -200,7 +200,7 @@ async def version_info(request: Request, version: str, who: Reader, registry: Re
             raise VersionNotFoundError(f"version {version} not found", version=version)
         return json_answer(public(info))
 
-    return await answers(request).answer(registry, request_key(request.scope), make)
+    return await kept_answer(request, registry, make)
 
 
 @router.get(
@@ -214,7 +214,7 @@ async def stored_metadata(
 ) -> Response:
     """metadata.json as stored (the remote backend's `read_metadata`)."""
     make = lambda: json_answer(metadata_of(registry, version))  # noqa: E731
-    return await answers(request).answer(registry, request_key(request.scope), make)
+    return await kept_answer(request, registry, make)
 
 
 @router.get("/api/versions/{version}/tables/{table}", tags=["read"], responses=ERRORS)

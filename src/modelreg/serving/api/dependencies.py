@@ -18,7 +18,9 @@ from typing import Annotated, Any, TypeVar
 import anyio
 import anyio.from_thread
 import anyio.to_thread
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Query, Request, Response
+from starlette.requests import HTTPConnection
+from starlette.types import Scope
 
 from ...errors import ModelNotFoundError, VersionNotFoundError
 from ...metadata import ACTING_USER
@@ -38,11 +40,13 @@ __all__ = [
     "Target",
     "Writer",
     "acting",
-    "answers",
+    "caller",
     "in_thread",
     "json_answer",
+    "kept_answer",
     "metadata_of",
     "public",
+    "request_key",
     "upload_body",
 ]
 
@@ -113,10 +117,14 @@ def metadata_of(registry: ModelRegistry, version: str) -> dict[str, Any]:
 # token compare, a dict lookup). Only a model not opened yet is looked up off the loop.
 
 
-async def _reader(request: Request) -> Principal:
+def caller(connection: HTTPConnection) -> Principal:
     """The caller, from its bearer token (or anonymous, where the server allows it)."""
-    guard: TokenSet = request.app.state.guard
-    return guard.authenticate(request.headers.get("authorization"))
+    guard: TokenSet = connection.app.state.guard
+    return guard.authenticate(connection.headers.get("authorization"))
+
+
+async def _reader(request: Request) -> Principal:
+    return caller(request)
 
 
 async def _writer(who: Annotated[Principal, Depends(_reader)]) -> Principal:
@@ -219,10 +227,18 @@ def json_answer(content: Any, *, headers: dict[str, str] | None = None) -> Answe
     return Answer(body.encode(), "application/json", headers or {})
 
 
-def answers(request: Request) -> AnswerCache:
-    """The server's cache of read answers (`serving/api/answers.py`)."""
+def request_key(scope: Scope) -> bytes:
+    """What a cached read answer is kept under: its exact path and query string."""
+    return scope["path"].encode() + b"?" + scope.get("query_string", b"")
+
+
+async def kept_answer(
+    request: Request, registry: ModelRegistry, make: Callable[[], Answer | Response]
+) -> Response:
+    """The server's cache of read answers (`serving/api/answers.py`) answers the request:
+    kept under `request_key`, the key `KeptReads` looks a repeated read up by."""
     cache: AnswerCache = request.app.state.answers
-    return cache
+    return await cache.answer(registry, request_key(request.scope), make)
 
 
 def _plain(value: Any) -> Any:

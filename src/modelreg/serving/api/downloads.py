@@ -24,8 +24,7 @@ from fastapi.responses import StreamingResponse
 from ...backends.base import OpenedArtifact
 from ..uploads import CHUNK, chunks
 from .answers import Answer
-from .dependencies import ERRORS, Reader, Registry, answers
-from .kept_reads import request_key
+from .dependencies import ERRORS, Reader, Registry, kept_answer
 
 __all__ = ["WHOLE", "artifact_answer", "router"]
 
@@ -47,7 +46,7 @@ async def download(
     of the version, or a move of the channel `latest` names, changes the model's revision.
     """
     make = lambda: artifact_answer(registry.open_registered(version, filename))  # noqa: E731
-    return await answers(request).answer(registry, request_key(request.scope), make)
+    return await kept_answer(request, registry, make)
 
 
 def artifact_answer(opened: OpenedArtifact) -> Answer | Response:

@@ -13,20 +13,14 @@ answer made at an older revision, a failed revision read.
 
 from __future__ import annotations
 
-from urllib.parse import parse_qs
-
+from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ...errors import ModelRegistryError
-from ..auth import TokenSet
 from .answers import Answer, AnswerCache
+from .dependencies import Models, caller, request_key
 
-__all__ = ["KeptReads", "request_key"]
-
-
-def request_key(scope: Scope) -> bytes:
-    """What a cached read answer is kept under: its exact path and query string."""
-    return scope["path"].encode() + b"?" + scope.get("query_string", b"")
+__all__ = ["KeptReads"]
 
 
 class KeptReads:
@@ -44,32 +38,17 @@ class KeptReads:
         await self.app(scope, receive, send)
 
     async def _kept(self, scope: Scope) -> Answer | None:
-        state = scope["app"].state
-        guard: TokenSet = state.guard
-        authorization = None
-        for name, value in scope["headers"]:
-            if name == b"authorization":  # the first, as the routes' `request.headers` reads
-                authorization = value.decode("latin-1")
-                break
-        cache: AnswerCache = state.answers
+        connection = HTTPConnection(scope)  # headers and query read as the routes read them
+        cache: AnswerCache = connection.app.state.answers
+        models: Models = connection.app.state.models
         key = request_key(scope)
         try:  # first: what is kept is nobody's business before the token is known
-            guard.authenticate(authorization)
+            caller(connection)
             if not cache.holds(key):
                 return None
-            registry = state.models.opened(_model(scope.get("query_string", b"")))
+            registry = models.opened(connection.query_params.get("model"))
             if registry is None:
                 return None
             return await cache.kept(registry, key)
-        except (ModelRegistryError, ValueError):  # the route answers it, as before
+        except ModelRegistryError:  # the route answers it, as before
             return None
-
-
-def _model(query: bytes) -> str | None:
-    """The `model` a request names (None: the served one); ValueError when named twice."""
-    if b"model" not in query:
-        return None
-    named = parse_qs(query.decode("latin-1")).get("model", [])
-    if len(named) > 1:
-        raise ValueError("model named more than once")
-    return named[0] if named else None

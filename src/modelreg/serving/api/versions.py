@@ -14,8 +14,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from ...query import TOTAL_HEADER, VersionQuery
 from .answers import Answer
-from .dependencies import ERRORS, Reader, Registry, answers, json_answer, public
-from .kept_reads import request_key
+from .dependencies import ERRORS, Reader, Registry, json_answer, kept_answer, public
 
 __all__ = ["browse"]
 
@@ -64,7 +63,7 @@ async def list_versions(
         found = [public(asdict(v)) for v in page]
         return json_answer(found, headers={TOTAL_HEADER: str(total)})
 
-    return await answers(request).answer(registry, request_key(request.scope), make)
+    return await kept_answer(request, registry, make)
 
 
 @browse.get("/api/metrics", tags=["read"], responses=ERRORS)
