@@ -190,7 +190,8 @@ class SqlBackend(SqlListings, Backend):
         and a move's read in one message (a first write learns the model's id, creating its
         row, inside the transaction and before the lock)."""
         if conn.dialect.name != "postgresql":
-            writes.bump_revision(conn, self._ensure_model(conn))
+            sql, params = session.revision_statement(self._ensure_model(conn))
+            fetch(conn, sql, *params)
             return
         begin: list[session.Statement] = [("BEGIN", ())]
         if self._model_id is None:

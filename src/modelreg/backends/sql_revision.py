@@ -33,7 +33,7 @@ from .sql_schema import models
 
 __all__ = ["RevisionReader"]
 
-_SQL = "SELECT revision FROM modelreg_models WHERE name = %s"
+_SQL = f"SELECT revision FROM {models.name} WHERE name = %s"
 
 
 class RevisionReader:

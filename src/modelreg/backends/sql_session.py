@@ -181,7 +181,7 @@ def lock_statement(model_id: int, lock_timeout: float) -> Statement:
 
 def revision_statement(model_id: int) -> Statement:
     """The model's revision moved on (`Backend.revision`): every write transaction sends it
-    after its lock (PostgreSQL; `sql_writes.bump_revision` elsewhere)."""
+    after its lock (PostgreSQL: in the lock's message; SQLite: through `sql_reads.fetch`)."""
     return _REVISION, (model_id,)
 
 

@@ -27,7 +27,6 @@ from .sql_schema import (
     OWNED_BY_VERSION,
     artifacts,
     events,
-    models,
     pointers,
     version_metrics,
     version_tags,
@@ -35,7 +34,6 @@ from .sql_schema import (
 )
 
 __all__ = [
-    "bump_revision",
     "delete_version",
     "detail_rows",
     "insert_event",
@@ -227,12 +225,4 @@ def insert_event(conn: Connection, model_id: int, event: Event) -> None:
             channel=event.channel,
             body=event.to_dict(),
         )
-    )
-
-
-def bump_revision(conn: Connection, model_id: int) -> None:
-    """The model's revision moved on (`Backend.revision`), after the writers' lock (SQLite;
-    `sql_session.revision_statement` on PostgreSQL, in the lock's message)."""
-    conn.execute(
-        models.update().where(models.c.id == model_id).values(revision=models.c.revision + 1)
     )
