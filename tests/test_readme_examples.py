@@ -105,6 +105,8 @@ def test_deploying_reacts_to_a_promotion_by_webhook_and_by_the_feed(tmp_path: Pa
     registry = ModelRegistry(tmp_path / "models")
     names = [registry.register(make_result(seed)) for seed in range(3)]
     clean = {k: v for k, v in os.environ.items() if not k.startswith("MODELREG_")}
+    # the README's shell loop calls `modelreg`, as a reader's activated venv has it
+    clean["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), clean.get("PATH", "")])
     receiver = _started(
         [sys.executable, "-c", block(DEPLOY).code.replace("9000", port)], tmp_path, clean
     )
