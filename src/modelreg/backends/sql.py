@@ -50,6 +50,7 @@ from .sql_engine import (
     reader,
     remembered_store,
 )
+from .sql_history import SqlHistory
 from .sql_listing import SqlListings
 from .sql_query import naive_utc
 from .sql_reads import fetch
@@ -72,7 +73,7 @@ _T = TypeVar("_T")
 ORPHAN_GRACE_SECONDS = 3600.0
 
 
-class SqlBackend(SqlListings, Backend):
+class SqlBackend(SqlListings, SqlHistory, Backend):
     """One model's versions in a SQL catalog, its artifacts in a content-addressed store."""
 
     trusted_by_default = False
