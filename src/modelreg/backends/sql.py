@@ -294,8 +294,8 @@ class SqlBackend(SqlListings, SqlHistory, Backend):
     def _upload(self, staged: Path, files: Mapping[str, Mapping[str, Any]]) -> dict[str, Blob]:
         """Store each file unless its blob is there already (then only its size is checked)."""
         return {
-            fname: self._store.put(
-                artifact_path(staged, fname), record["sha256"], int(record["bytes"])
+            fname: self._store.put(  # staged: the writer's own files, or links to a caller's
+                artifact_path(staged, fname), record["sha256"], int(record["bytes"]), own=True
             )
             for fname, record in files.items()
         }
