@@ -1,6 +1,7 @@
 """An argument-free rollback on PostgreSQL at 1,000 and 10,000 versions: one command, Markdown out.
 
     python benchmarks/rollback_growth.py [--rounds 30]
+    python benchmarks/rollback_growth.py --quick    # 20 and 40 versions, 2 rounds: for CI
     PYTHONPATH=/path/to/other/src python benchmarks/rollback_growth.py   # another checkout's code
 
 A scratch database: two versions registered and promoted one after the other, then the
@@ -29,13 +30,15 @@ from _postgres import RoundTrips, analyze, describe, reachable, schema_url, scra
 import modelreg
 from modelreg import ModelRegistry
 
-_SIZES = (1_000, 10_000)
+_SIZES, _QUICK_SIZES = (1_000, 10_000), (20, 40)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=30)
-    rounds = parser.parse_args().rounds
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    rounds, sizes = (2, _QUICK_SIZES) if args.quick else (args.rounds, _SIZES)
     logging.getLogger("modelreg").setLevel(logging.ERROR)  # each rollback's WARNING line
     why = reachable()
     if why is not None:
@@ -54,7 +57,7 @@ def main() -> None:
         registry.promote_to_production(first)
         registry.promote_to_production(second)
         filled = 2
-        for size in _SIZES:
+        for size in sizes:
             workload.fill_catalog(url, first, size - filled, first=filled)
             filled = size
             analyze(database)

@@ -1,6 +1,7 @@
 """Bytes written to disk per registration into a SQL catalog with a folder artifact store.
 
     python benchmarks/upload_writes.py [--mib 100] [--rounds 3] [--url sqlite|postgresql]
+    python benchmarks/upload_writes.py --quick    # 1 MiB, 1 round: for CI
     PYTHONPATH=/path/to/other/src python benchmarks/upload_writes.py   # another checkout's code
 
 Two ways in, each `--rounds` times in this process on a fresh catalog (SQLite beside its
@@ -54,7 +55,10 @@ def main() -> None:
     parser.add_argument("--mib", type=int, default=100)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--url", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
+    if args.quick:
+        args.mib, args.rounds = 1, 1
     work = Path(
         tempfile.mkdtemp(prefix="modelreg-writes-", dir=os.environ.get("TMPDIR", "/var/tmp"))
     )
