@@ -11,8 +11,9 @@ folds take it as if it had been logged there: appending it later rewrites nothin
 
 from __future__ import annotations
 
+import enum
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
@@ -33,6 +34,7 @@ __all__ = [
     "in_effect_order",
     "live_at",
     "pointer_history",
+    "previous_of_moves",
     "previous_target",
 ]
 
@@ -142,26 +144,92 @@ def pointer_history(events: Iterable[Event], channel: str) -> list[Event]:
 def previous_target(
     events: Iterable[Event], channel: str, current: str | None, exists: Any = None
 ) -> str | None:
-    """The version `channel` served before `current`, as an undo stack of its moves.
+    """The version `channel` served before `current`, from the whole log (`previous_of_moves`)."""
+    return previous_of_moves(reversed(pointer_history(events, channel)), current, exists)
+
+
+class _Unread(enum.Enum):
+    """The part of a channel's undo stack below the moves read so far."""
+
+    BELOW = enum.auto()
+
+
+def previous_of_moves(
+    newest_first: Iterable[Event], current: str | None, exists: Any = None
+) -> str | None:
+    """The version a channel served before `current`, as an undo stack of its moves, given
+    newest first in the order they took effect (`Backend.pointer_moves`).
 
     A promotion pushes; a rollback to a version on the stack pops back to it (else pushes),
     so rolling back twice goes two promotions back rather than flipping between the last
-    two. With `exists`, versions deleted since are skipped.
+    two. With `exists`, versions deleted since are skipped. Only as many moves are read as
+    the answer needs: the stack is folded from the last few, what lies below the oldest of
+    them unknown, and twice as many are read whenever the answer depends on that part (a
+    rollback to a version not among them, or no candidate left above it).
     """
-    stack: list[str] = []
-    for event in pointer_history(events, channel):
-        target = event.version
-        if not target:
-            continue
-        if event.action == "rollback" and target in stack:
-            del stack[len(stack) - stack[::-1].index(target) :]
+    moves = iter(newest_first)
+    seen: list[tuple[bool, str]] = []
+    checked: dict[str, bool] = {}
+
+    def existing(name: str) -> bool:
+        if name not in checked:
+            checked[name] = exists is None or bool(exists(name))
+        return checked[name]
+
+    wanted = 2
+    while True:
+        ended = _read_moves(moves, seen, wanted)
+        answer = _fold_back(seen, ended, current, existing)
+        if answer is not _Unread.BELOW:
+            return answer
+        wanted *= 2
+
+
+def _read_moves(moves: Iterator[Event], seen: list[tuple[bool, str]], wanted: int) -> bool:
+    """Read moves that name a version into `seen` until it holds `wanted`; True at the end."""
+    while len(seen) < wanted:
+        event = next(moves, None)
+        if event is None:
+            return True
+        if event.version:
+            seen.append((event.action == "rollback", event.version))
+    return False
+
+
+def _fold_back(
+    seen: list[tuple[bool, str]],
+    ended: bool,
+    current: str | None,
+    existing: Callable[[str], bool],
+) -> str | _Unread | None:
+    """`previous_of_moves` from the moves in `seen` (newest first): `_Unread.BELOW` when
+    the answer depends on the stack below them, unknown unless `ended` (all were read)."""
+    stack: list[str | _Unread] = []
+    if not ended:  # the oldest move read is the top of the stack before the others
+        stack, seen = [_Unread.BELOW, seen[-1][1]], seen[:-1]
+    for rollback, target in reversed(seen):
+        at = _last_place(stack, target) if rollback else None
+        if at is _Unread.BELOW:
+            return at
+        if at is not None:
+            del stack[at + 1 :]
         elif not stack or stack[-1] != target:
             stack.append(target)
     while stack and stack[-1] == current:
         stack.pop()
     for candidate in reversed(stack):
-        if candidate != current and (exists is None or exists(candidate)):
+        if candidate is _Unread.BELOW or (candidate != current and existing(candidate)):
             return candidate
+    return None
+
+
+def _last_place(stack: list[str | _Unread], target: str) -> int | _Unread | None:
+    """Where `target` last stands on `stack`; None when it is not there."""
+    for at in range(len(stack) - 1, -1, -1):
+        if stack[at] is _Unread.BELOW:
+            return _Unread.BELOW
+        if stack[at] == target:
+            return at
     return None
 
 

@@ -14,10 +14,19 @@ from modelreg.backends.artifact_store import ArtifactStore
 from modelreg.errors import StorageError
 
 
-def _registry(tmp_path: Path, cache: str = "cache") -> ModelRegistry:
+def _registry(tmp_path: Path, cache: str = "cache", **options: str) -> ModelRegistry:
     return ModelRegistry(
-        f"sqlite:///{tmp_path / 'registry.db'}", cache_dir=tmp_path / cache, trust_pickle=True
+        f"sqlite:///{tmp_path / 'registry.db'}",
+        cache_dir=tmp_path / cache,
+        trust_pickle=True,
+        **options,
     )
+
+
+def _elsewhere(tmp_path: Path) -> dict[str, str]:
+    """A store the writer copies to (an object store), so the register seeds its cache; a
+    folder store on its disk holds the staged files themselves instead (`test_blob_link`)."""
+    return {"artifacts": f"memory://{tmp_path.name}"}
 
 
 def test_a_file_changed_after_hashing_is_not_stored(tmp_path: Path) -> None:
@@ -50,7 +59,7 @@ def test_the_sha256_must_be_a_digest(tmp_path: Path) -> None:
 
 
 def test_the_writer_keeps_what_it_uploaded_as_its_cached_copy(tmp_path: Path) -> None:
-    registry = _registry(tmp_path)
+    registry = _registry(tmp_path, **_elsewhere(tmp_path))
     name = registry.register(make_result(3))
     info = registry.get_version_info(name)
     assert info is not None
@@ -143,11 +152,12 @@ def test_a_catalog_row_that_differs_from_the_metadata_is_refused(tmp_path: Path)
     cached bytes are checked against the metadata's own sha256 and size."""
     registry = _registry(tmp_path)
     name = registry.register(make_result())
+    assert registry.load_version(name) is not None  # fills the cache
     engine = sa.create_engine(f"sqlite:///{tmp_path / 'registry.db'}")
     with engine.begin() as conn:
         conn.execute(sa.text("UPDATE modelreg_artifacts SET bytes = bytes + 1"))
     engine.dispose()
-    assert registry.load_version(name) is not None  # the register filled the cache
+    assert registry.load_version(name) is not None  # served from the cache alone
     cold = _registry(tmp_path, cache="cold")
     with pytest.raises(IntegrityError, match="differ from what its metadata records"):
         cold.load_version(name)
@@ -156,14 +166,14 @@ def test_a_catalog_row_that_differs_from_the_metadata_is_refused(tmp_path: Path)
 def test_a_cached_blob_that_differs_from_the_metadata_is_refused(tmp_path: Path) -> None:
     """The cache serves a load only with bytes that hash to what the metadata records: a
     cached copy changed since is downloaded again, and the load gets the registered bytes."""
-    registry = _registry(tmp_path)
+    registry = _registry(tmp_path, **_elsewhere(tmp_path))
     name = registry.register(make_result(3))
     expected = registry.get_version_info(name)
     cached = [e for e in (tmp_path / "cache").rglob("*") if e.is_file() and len(e.name) == 64]
     assert cached, "the register seeds the cache"
     for entry in cached:
         entry.write_bytes(b"not the model")
-    fresh = _registry(tmp_path)  # hashes each cache entry on its first use
+    fresh = _registry(tmp_path, **_elsewhere(tmp_path))  # hashes each entry on its first use
     loaded = fresh.load_version(name)
     assert loaded is not None and expected is not None
     assert loaded.metrics == expected["metrics"]

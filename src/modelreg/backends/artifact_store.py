@@ -29,6 +29,7 @@ from ..config import from_environment
 from ..errors import IntegrityError, MissingDependencyError, StorageError
 from ..integrity import hash_limited
 from ..lower_errors import translated
+from .artifact_local import write_blob
 from .base import Debris
 
 __all__ = ["ArtifactStore", "Blob", "default_cache_dir", "link_or_copy"]
@@ -128,17 +129,19 @@ class ArtifactStore:
 
     # --- writing --------------------------------------------------------------------------
 
-    def put(self, path: Path, sha256: str, size: int) -> Blob:
+    def put(self, path: Path, sha256: str, size: int, *, own: bool = False) -> Blob:
         """Store the file at `path` (whose hash the caller recorded) unless already there.
 
         The bytes sent are hashed on the way; a file changed since it was hashed raises
-        IntegrityError and nothing appears under the key.
+        IntegrityError and nothing appears under the key. `own`: `path` is the writer's own
+        staged file, which a folder store on its filesystem links instead of copying
+        (`artifact_local`); a caller's file is always copied.
         """
         key = self.key(sha256)
         with translated("upload an artifact at", key, unknown=True):
             if self._stored_size(key) == size:
                 return Blob(sha256, size, self.uri(sha256))
-            digest, sent = self._upload(path, key)
+            digest, sent, linked = self._upload(path, key, own)
             if (digest, sent) != (sha256, size):
                 raise IntegrityError(
                     f"{path} changed while it was uploaded (expected sha256 {sha256}, "
@@ -152,45 +155,35 @@ class ArtifactStore:
                 f"upload of {path} to {key} left {stored} bytes, expected {size}; retry",
                 path=key,
             )
-        self._seed_cache(path, sha256)
+        if not linked:
+            self._seed_cache(path, sha256)
         return Blob(sha256, size, self.uri(sha256))
 
     def _seed_cache(self, path: Path, sha256: str) -> None:
         """Keep the bytes just uploaded as the cached copy (a hard link; best effort), so a
         load on the writing machine needs no download. Cache hits are re-hashed anyway.
 
-        Not a caller's own file, staged by a link: the cache must not share its inode."""
+        Not a caller's own file, staged by a link, nor one a folder store now holds by a link:
+        the cache must share neither's inode (a damaged cached copy, then, would be theirs).
+        The first load fills it from the store instead."""
         target = self._cache_path(sha256)
         if not path.is_symlink() and not target.exists():
             with contextlib.suppress(OSError):
                 _fsutil.make_dirs(target.parent)
                 os.link(path, target)
 
-    def _upload(self, path: Path, key: str) -> tuple[str, int]:
-        """Stream `path` to `key`, committing only if every byte was sent and hashed."""
+    def _upload(self, path: Path, key: str, own: bool) -> tuple[str, int, bool]:
+        """Stream `path` to `key`, committing only if every byte was sent and hashed; the
+        sha256 and size sent, and whether a folder store linked `path` instead."""
         if self._local:
-            return self._write_local(path, Path(key))
+            return write_blob(path, Path(key), _fsutil.owned_name(_UPLOADING), own=own)
         marker = self._mark_upload(key)
         try:
-            return self._send(path, key)
+            return (*self._send(path, key), False)
         finally:
             if marker is not None:
                 with contextlib.suppress(OSError):
                     marker.unlink()
-
-    def _write_local(self, path: Path, target: Path) -> tuple[str, int]:
-        """A folder store: a temporary beside the blob (not in /tmp), renamed into place."""
-        _fsutil.make_dirs(target.parent)
-        tmp = target.with_name(_fsutil.owned_name(_UPLOADING))
-        try:
-            with open(path, "rb") as source:
-                digest, sent = _fsutil.copy_file_hashed(source, tmp)
-            if digest == target.name:
-                _fsutil.publish_file(tmp, target, replace=True)
-        finally:
-            with contextlib.suppress(OSError):
-                tmp.unlink()
-        return digest, sent
 
     def _mark_upload(self, key: str) -> Path | None:
         """Note in the cache that this process is uploading `key` (best effort): if it dies,

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from ..errors import InvalidInputError, VersionNotFoundError
-from ..events import Event
+from ..events import Event, pointer_history
 from ..integrity import file_records, stored_artifact_path, stored_name, verify_files
 from ..metadata import METADATA_FILE, SERVED, Status, encode_metadata, parse_timestamp
 from ..query import VersionQuery, matches, ordered
@@ -124,7 +124,7 @@ class Backend(ABC):
     `staging`, `prepare_publish`, `local_folder`, `local_folder_of`, `check_artifacts`,
     `get_pointer`, `metadata_and_pointers`, `metadata_at`, `metadata_and_holder`,
     `transaction_for_move`, `query_with_pointers`, `query_with_total`, `open_registered`,
-    `recent_events`,
+    `recent_events`, `pointer_moves`,
     `names_used_at`, `query`, `count`, `metric_counts`, `debris`, `remove_debris`,
     `interrupted_writes`, `location_of`, `model_names`, `for_model`, `close`, `revision`,
     `revision_async` (None: the backend keeps no revision, and a server reuses no answer).
@@ -391,6 +391,13 @@ class Backend(ABC):
     def recent_events(self, since: datetime) -> list[Event]:
         """Events stamped at or after `since`, oldest first; a backend may read only the tail."""
         return [e for e in self.read_events() if not stamped_before(e, since)]
+
+    def pointer_moves(self, channel: str) -> Iterator[Event]:
+        """The events that moved `channel`'s pointer, newest first in the order they took
+        effect (`events.pointer_history`, reversed): an argument-free rollback reads them only
+        as far back as its answer needs. The default folds the whole log; a catalog reads
+        pages of an index on the channel's events, however many versions were registered."""
+        return reversed(pointer_history(self.read_events(), channel))
 
     def metadata_and_pointers(
         self, name: str | None, channel: str | None = None

@@ -50,6 +50,7 @@ from .sql_engine import (
     reader,
     remembered_store,
 )
+from .sql_history import SqlHistory
 from .sql_listing import SqlListings
 from .sql_query import naive_utc
 from .sql_reads import fetch
@@ -72,7 +73,7 @@ _T = TypeVar("_T")
 ORPHAN_GRACE_SECONDS = 3600.0
 
 
-class SqlBackend(SqlListings, Backend):
+class SqlBackend(SqlListings, SqlHistory, Backend):
     """One model's versions in a SQL catalog, its artifacts in a content-addressed store."""
 
     trusted_by_default = False
@@ -293,8 +294,8 @@ class SqlBackend(SqlListings, Backend):
     def _upload(self, staged: Path, files: Mapping[str, Mapping[str, Any]]) -> dict[str, Blob]:
         """Store each file unless its blob is there already (then only its size is checked)."""
         return {
-            fname: self._store.put(
-                artifact_path(staged, fname), record["sha256"], int(record["bytes"])
+            fname: self._store.put(  # staged: the writer's own files, or links to a caller's
+                artifact_path(staged, fname), record["sha256"], int(record["bytes"]), own=True
             )
             for fname, record in files.items()
         }

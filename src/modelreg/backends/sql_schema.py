@@ -126,6 +126,18 @@ events = Table(
     Column("channel", String(63)),
     Column("body", JSON, nullable=False),
     Index("ix_modelreg_events_model", "model_id", "id"),
+    Index("ix_modelreg_events_channel", "model_id", "channel", "id"),
+)
+
+#: the channels that have a recovered move (rare: `verify --repair`), which `sql_history` must
+#: read from the whole log; partial, so it holds only those events
+_RECOVERED = literal_column("action") == literal_column("'recover'")
+Index(
+    "ix_modelreg_events_recovered",
+    events.c.model_id,
+    events.c.channel,
+    sqlite_where=_RECOVERED,
+    postgresql_where=_RECOVERED,
 )
 
 #: the second an event's version name was made in (`YYYYMMDD_HHMMSS`, its first 15

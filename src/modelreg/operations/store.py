@@ -23,7 +23,7 @@ from ..errors import (
     VersionExistsError,
     VersionNotFoundError,
 )
-from ..events import Event, previous_target
+from ..events import Event, previous_of_moves
 from ..integrity import stage_link, verify_files
 from ..lower_errors import translated
 from ..metadata import Status, VersionFields, build_metadata, current_user, iso_utc, utc_now
@@ -302,7 +302,8 @@ class StoreOperations(StoreEdits, StorePromotions, Operations):
         backend = self.backend
         with backend.transaction():  # the log and the pointer read as one moment
             current = backend.get_pointer(channel)
-            previous = previous_target(backend.read_events(), channel, current, exists=self._exists)
+            moves = backend.pointer_moves(channel)
+            previous = previous_of_moves(moves, current, exists=self._exists)
             if previous is None:
                 raise VersionNotFoundError(
                     f"cannot roll back {channel} in {self.location}: no earlier version of it "

@@ -15,7 +15,7 @@ import pytest
 
 from ..backends.base import Backend, Debris
 from ..errors import VersionExistsError, VersionNotFoundError
-from ..events import Event
+from ..events import Event, event_key, pointer_history
 from ..integrity import hash_folder, verify_files
 from ..metadata import METADATA_FILE, build_metadata, decode_metadata, iso_utc, version_fields
 from ..query import VersionQuery
@@ -267,6 +267,38 @@ class BackendContract:
                 backend.append_event(event)
         assert backend.read_events() == events
         assert backend.recent_events(registered_at(3)) == [events[0], events[2]]
+
+    def test_pointer_moves_are_the_channels_history_newest_first(self, backend: Backend) -> None:
+        """Many pages of them, other channels' and other actions' events between; a recovered
+        move takes effect where it says (`details.before`), not where it was appended."""
+        with backend.transaction():
+            for i in range(40):
+                backend.append_event(_event("promote", f"{_NAME}_{i + 2}", channel="production"))
+                backend.append_event(_event("register", f"{_NAME}_{i + 2}"))
+                backend.append_event(_event("promote", _OTHER, channel="staging"))
+            backend.append_event(_event("rollback", f"{_NAME}_3", channel="production"))
+            backend.append_event(_event("request", _OTHER, channel="production"))
+        moves = backend.pointer_moves("production")
+        assert next(moves) == _event("rollback", f"{_NAME}_3", channel="production")
+        expected = pointer_history(backend.read_events(), "production")[::-1]
+        assert [*backend.pointer_moves("production")] == expected and len(expected) == 41
+        lost = _event("promote", f"{_NAME}_9", channel="production")
+        with backend.transaction():  # what verify --repair appends for a move the log lost
+            backend.append_event(
+                _event(
+                    "recover",
+                    _NAME,
+                    channel="production",
+                    details={"recovers": "promote", "before": event_key(lost)},
+                )
+            )
+            read_inside = [*backend.pointer_moves("production")]
+        expected = pointer_history(backend.read_events(), "production")[::-1]
+        assert expected[0].action == "rollback" and expected[expected.index(lost) + 1].action == (
+            "recover"
+        )
+        assert read_inside == expected == [*backend.pointer_moves("production")]
+        assert [*backend.pointer_moves("canary")] == []
 
     def test_names_used_in_a_second_include_deleted_ones(self, backend: Backend) -> None:
         """What register skips: every name of that second the log holds, and no other."""
