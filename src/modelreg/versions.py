@@ -42,6 +42,7 @@ __all__ = [
     "validate_channel",
     "validate_model_name",
     "validate_version",
+    "version_fields",
     "version_order",
 ]
 
@@ -456,6 +457,15 @@ for _field in fields(ModelVersion):
     if _field.name in _DECODED:
         setattr(ModelVersion, _field.name, _Stored(_field.name, _field.default))
 del _field
+
+#: `ModelVersion`'s fields, in order (asking `dataclasses.fields` per row cost 5 us)
+_FIELDS = tuple(f.name for f in fields(ModelVersion))
+
+
+def version_fields(version: ModelVersion) -> dict[str, Any]:
+    """A row's fields by name, as `dataclasses.asdict` gives them but not copied: its deep copy
+    was a third of a cold `list --json` at 1,000 versions, and of a server's page of ten."""
+    return {name: getattr(version, name) for name in _FIELDS}
 
 
 class IndexedMetadata(Mapping[str, Any]):
