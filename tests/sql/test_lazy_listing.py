@@ -21,32 +21,15 @@ from modelreg.backends.base import VersionQuery
 from modelreg.backends.sql import SqlBackend
 from modelreg.serving.server import create_app
 from server.support import READ_TOKEN, TOKENS, auth
+from sql.conftest import opened_catalog
 
-_POSTGRES = pytest.param("postgres", marks=pytest.mark.postgres)
 
-
-def _opened(request: pytest.FixtureRequest, tmp_path: Path) -> ModelRegistry:
-    """A registry in a folder, or on a catalog (`request.param`), closed after the test."""
+@pytest.fixture(params=["folder", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def any_registry(request: pytest.FixtureRequest, tmp_path: Path) -> ModelRegistry:
+    """A folder registry, or one on a catalog as the `registry` fixture opens it."""
     if request.param == "folder":
         return ModelRegistry(tmp_path / "models")
-    url = (
-        f"sqlite:///{tmp_path / 'registry.db'}"
-        if request.param == "sqlite"
-        else request.getfixturevalue("postgres_schema_url")
-    )
-    registry = ModelRegistry(url, artifacts=str(tmp_path / "blobs"), cache_dir=tmp_path / "cache")
-    request.addfinalizer(registry.close)
-    return registry
-
-
-@pytest.fixture(params=["sqlite", _POSTGRES])
-def registry(request: pytest.FixtureRequest, tmp_path: Path) -> ModelRegistry:
-    return _opened(request, tmp_path)
-
-
-@pytest.fixture(params=["folder", "sqlite", _POSTGRES])
-def any_registry(request: pytest.FixtureRequest, tmp_path: Path) -> ModelRegistry:
-    return _opened(request, tmp_path)
+    return opened_catalog(request, tmp_path, request.param)
 
 
 def _store(registry: ModelRegistry, name: str, text: str) -> None:
