@@ -13,6 +13,7 @@ import pytest
 
 from modelreg import CorruptVersionError, ModelRegistry, ModelVersion, TrainingResult
 from modelreg.backends.local import LocalBackend
+from modelreg.versions import version_fields
 
 
 @pytest.fixture
@@ -114,6 +115,7 @@ def test_a_listed_row_equals_compares_copies_and_pickles_with_its_path(
     assert repr(registry.list_versions()[0]) == repr(unread)
     assert copy.deepcopy(row) == row
     assert dataclasses.asdict(row)["path"] == Path(registry.path) / row.version
+    assert version_fields(registry.list_versions()[1]) == dataclasses.asdict(row)  # not copied
     moved = dataclasses.replace(row, deployment_status="archived")
     assert moved.path == row.path
     assert "path=" in repr(row) and row.version in repr(row)

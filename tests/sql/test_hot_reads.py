@@ -16,18 +16,6 @@ from modelreg.backends.sql_schema import version_tags, versions
 from modelreg.errors import CorruptVersionError
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def registry(request: pytest.FixtureRequest, tmp_path: Path) -> ModelRegistry:
-    url = (
-        f"sqlite:///{tmp_path / 'registry.db'}"
-        if request.param == "sqlite"
-        else request.getfixturevalue("postgres_schema_url")
-    )
-    registry = ModelRegistry(url, artifacts=str(tmp_path / "blobs"), cache_dir=tmp_path / "cache")
-    request.addfinalizer(registry.close)
-    return registry
-
-
 def _backend(registry: ModelRegistry) -> SqlBackend:
     backend = registry.backend
     assert isinstance(backend, SqlBackend)

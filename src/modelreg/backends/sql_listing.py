@@ -30,7 +30,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Dialect
 
 from ..query import conditions
-from ..versions import PRODUCTION
+from ..versions import PRODUCTION, IndexedMetadata
 from .base import VersionQuery, effective_status
 from .sql_query import (
     filter_values,
@@ -50,6 +50,7 @@ __all__ = [
     "ShapeCache",
     "SqlListings",
     "count_matching",
+    "lazy_metadata",
     "listed_metadata",
     "page_rows",
     "pointers_of",
@@ -60,6 +61,9 @@ _T = TypeVar("_T")
 _FAR = 1000
 #: sorts that name a column (any other sort is a metric's name, a parameter)
 _COLUMN_SORTS = ("version", "trained", "status")
+#: a listed version's metadata as JSON text, whatever the column's type (`json`, `jsonb`):
+#: the driver hands it over as it came, and a listing decodes only the rows it shows
+_META = sa.cast(versions.c.meta, sa.Text).label("meta")
 
 
 class Compiled(NamedTuple):
@@ -131,7 +135,8 @@ class PageRow(NamedTuple):
     """One listed version as the statement answers it."""
 
     id: int
-    meta: Any
+    #: the metadata's JSON text (`_META`)
+    meta: str
     name: str
     status: str | None
     pointers: Any = None
@@ -225,7 +230,7 @@ def page_rows(
 
 
 def _wanted(conn: Connection, model_id: int, with_pointers: bool) -> tuple[Any, ...]:
-    wanted: tuple[Any, ...] = (versions.c.id, versions.c.meta, versions.c.name, versions.c.status)
+    wanted: tuple[Any, ...] = (versions.c.id, _META, versions.c.name, versions.c.status)
     if with_pointers:
         wanted = (*wanted, pointers_json(conn.dialect, model_id))
     return wanted
@@ -270,6 +275,14 @@ def listed_metadata(row: PageRow, production: str | None) -> dict[str, Any]:
     return meta
 
 
+def lazy_metadata(row: PageRow, production: str | None) -> IndexedMetadata:
+    """`listed_metadata`, its text decoded when first read (by `decoded`, so a row that is not
+    a JSON object raises the same `CorruptVersionError`): a listing's rows decode only what is
+    shown, and a page of ten ~1 KB documents was most of a listing's Python."""
+    status = effective_status(row.status, row.name, production)
+    return IndexedMetadata(row.name, status, row.meta, decoded)
+
+
 def pointers_of(row: PageRow) -> dict[str, str | None]:
     """The pointers a `with_pointers` row carries (SQLite answers them as JSON text)."""
     found = row.pointers
@@ -295,15 +308,16 @@ class SqlListings:
 
     def query_with_pointers(
         self, query: VersionQuery
-    ) -> tuple[list[dict[str, Any]], dict[str, str | None]]:
+    ) -> tuple[list[IndexedMetadata], dict[str, str | None]]:
         """One statement: the page, production read in it, and every pointer on each row
-        (an empty page answers no pointers: there is no version to label)."""
+        (an empty page answers no pointers: there is no version to label). Each version's
+        metadata stays its JSON text until read (`lazy_metadata`)."""
         none: list[Any] = []
         rows = self._fetch(
             lambda conn, model_id: page_rows(conn, model_id, query, with_pointers=True), none
         )
         found = pointers_of(rows[0]) if rows else {}
-        return [listed_metadata(row, found.get(PRODUCTION)) for row in rows], found
+        return [lazy_metadata(row, found.get(PRODUCTION)) for row in rows], found
 
     def query_with_total(
         self, query: VersionQuery
@@ -325,7 +339,7 @@ class SqlListings:
         nothing: tuple[list[PageRow], int] = ([], 0)
         rows, total = self._fetch(read, nothing)
         found = pointers_of(rows[0]) if rows else {}
-        return [listed_metadata(row, found.get(PRODUCTION)) for row in rows], found, total
+        return [lazy_metadata(row, found.get(PRODUCTION)) for row in rows], found, total
 
     def count(self, query: VersionQuery) -> int:
         return self._fetch(lambda conn, model_id: count_matching(conn, model_id, query), 0)

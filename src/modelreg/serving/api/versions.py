@@ -7,12 +7,12 @@ A route here is as thin as in `server.py`, with the same dependencies (token, mo
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 
 from ...query import TOTAL_HEADER, VersionQuery
+from ...versions import version_fields
 from .answers import Answer
 from .dependencies import ERRORS, Reader, Registry, json_answer, kept_answer, public
 
@@ -60,7 +60,7 @@ async def list_versions(
         # the page and its total in one read (`limit=0`: only the total, as the client's
         # `count_versions` asks)
         page, total = registry.find_page(query)
-        found = [public(asdict(v)) for v in page]
+        found = [public(version_fields(v)) for v in page]
         return json_answer(found, headers={TOTAL_HEADER: str(total)})
 
     return await kept_answer(request, registry, make)
