@@ -158,7 +158,7 @@ class LocalBackend(Backend):
             return self._read_model_record()
         path = f"{self.root}{os.sep}{name}{os.sep}{METADATA_FILE}"  # no Path: verify reads 100k
         try:
-            with open(path, "rb") as handle:
+            with open(path, "rb", buffering=0) as handle:  # read whole: no buffer, 3 calls fewer
                 raw = handle.read()
         except (FileNotFoundError, NotADirectoryError):
             return None
