@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import UnloggedChangeError
-from .events import RECOVER, Event, event_key, pointer_history
+from .events import RECOVER, Event, event_key, in_effect_order, moves_of
 
 __all__ = ["ChangeRecord", "Gap", "find_gaps"]
 
@@ -51,8 +51,11 @@ def find_gaps(
     """Every change the state shows and the log does not (recovered events count as logged)."""
     log = list(events)
     gaps = list(_version_gaps(log, set(versions), now, user))
+    ordered = in_effect_order(log)  # once for every channel
     for channel in _channels(log, pointers):
-        gaps.extend(_move_gaps(log, channel, pointers.get(channel), now, user))
+        gaps.extend(
+            _move_gaps(moves_of(ordered, channel), channel, pointers.get(channel), now, user)
+        )
     return gaps
 
 
@@ -100,13 +103,13 @@ def _version_gaps(log: list[Event], present: set[str], now: str, user: str) -> I
 
 
 def _move_gaps(
-    log: list[Event], channel: str, pointer: str | None, now: str, user: str
+    moves: list[Event], channel: str, pointer: str | None, now: str, user: str
 ) -> Iterator[Gap]:
-    """Walk the channel's moves: each says where it moved from, which must be where the last
-    logged move left it; a mismatch is a move the log lost, placed just before the one that
-    shows it. The last move must leave the channel where its pointer is."""
+    """Walk the channel's moves (`pointer_history`): each says where it moved from, which must
+    be where the last logged move left it; a mismatch is a move the log lost, placed just
+    before the one that shows it. The last move must leave the channel where its pointer is."""
     target: str | None = None
-    for move in pointer_history(log, channel):
+    for move in moves:
         if move.previous != target:
             yield _lost_move(channel, target, move.previous, now, user, before=move)
         target = move.version

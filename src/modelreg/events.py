@@ -33,6 +33,7 @@ __all__ = [
     "event_key",
     "in_effect_order",
     "live_at",
+    "moves_of",
     "pointer_history",
     "previous_of_moves",
     "previous_target",
@@ -123,6 +124,8 @@ def in_effect_order(events: Iterable[Event]) -> list[Event]:
         anchor = _anchor(event)
         if anchor is not None:
             anchored.setdefault(anchor, []).append(event)
+    if not anchored:  # the usual log: in order as it is, with no key encoded per event
+        return log
     ordered: list[Event] = []
     for event in log:
         if _anchor(event) is not None:
@@ -136,9 +139,12 @@ def in_effect_order(events: Iterable[Event]) -> list[Event]:
 
 def pointer_history(events: Iterable[Event], channel: str) -> list[Event]:
     """The events that moved `channel`'s pointer, oldest first, in the order they took effect."""
-    return [
-        e for e in in_effect_order(events) if e.action in POINTER_ACTIONS and e.channel == channel
-    ]
+    return moves_of(in_effect_order(events), channel)
+
+
+def moves_of(ordered: Iterable[Event], channel: str) -> list[Event]:
+    """`pointer_history` of a log already `in_effect_order`, for one of many channels."""
+    return [e for e in ordered if e.action in POINTER_ACTIONS and e.channel == channel]
 
 
 def previous_target(

@@ -125,8 +125,9 @@ class Backend(ABC):
     `get_pointer`, `metadata_and_pointers`, `metadata_at`, `metadata_and_holder`,
     `transaction_for_move`, `query_with_pointers`, `query_with_total`, `open_registered`,
     `recent_events`, `pointer_moves`,
-    `names_used_at`, `query`, `count`, `metric_counts`, `debris`, `remove_debris`,
-    `interrupted_writes`, `location_of`, `model_names`, `for_model`, `close`, `revision`,
+    `names_used_at`, `query`, `count`, `metric_counts`, `debris`, `version_debris`,
+    `debris_walked`, `remove_debris`, `interrupted_writes`, `location_of`, `model_names`,
+    `for_model`, `close`, `revision`,
     `revision_async` (None: the backend keeps no revision, and a server reuses no answer).
 
     The rules every backend keeps (the shipped suite `modelreg.testing` checks each one):
@@ -474,6 +475,22 @@ class Backend(ABC):
         what they leave here, and removes it in `remove_debris`.
         """
         return []
+
+    def version_debris(self, name: str) -> Sequence[Debris] | None:
+        """What interrupted writes left inside version `name`'s own place, for `debris_walked`.
+
+        `verify` asks as it walks every version (from its threads, as it reads metadata), so
+        a backend that keeps such leftovers beside a version's files finds them in that walk
+        instead of a second one. None: this backend keeps none there (the default), or the
+        place could not be read now (never an error: `debris_walked` then looks for itself,
+        and fails as `debris()` would).
+        """
+        return None
+
+    def debris_walked(self, walked: Mapping[str, Sequence[Debris]]) -> list[Debris]:
+        """`debris()`, the same items in the same order, taking what `version_debris` found in
+        each version `walked` names (by verify's walk) instead of looking there again."""
+        return self.debris()
 
     def remove_debris(self, item: Debris) -> None:
         """Delete one leftover found by `debris()`; one already gone is no error."""

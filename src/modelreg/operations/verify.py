@@ -9,13 +9,13 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, NamedTuple
 
 from .._bulk import gc_paused
 from ..audit import Gap, find_gaps
-from ..backends.base import Backend, effective_status
+from ..backends.base import Backend, Debris, effective_status
 from ..errors import CorruptVersionError
 from ..events import Event, previous_target
 from ..metadata import current_user, iso_utc, utc_now
@@ -74,7 +74,7 @@ def run_verify(
         for gap in gaps:
             record = gap.recovered
             found(gap.kind, gap.where, gap.detail, lambda e=record: backend.append_event(e))
-        for item in backend.debris():
+        for item in backend.debris_walked(walk.listed):
             found(item.kind, item.path, item.detail, lambda item=item: backend.remove_debris(item))
     return VerifyReport(checked=len(names), problems=problems, repaired=repaired)
 
@@ -85,7 +85,9 @@ class _Walk:
     At 100,000 versions a status per healthy version, then the whole metadata before it, was
     most of verify's memory. A stored status is judged against the production pointer as its
     version is walked; only the contradicted ones, the production version's and the health of
-    the pointers' targets are kept.
+    the pointers' targets are kept. What interrupted writes left inside each version folder is
+    listed in the same walk (`Backend.version_debris`), so the leftovers need no second walk
+    (a shared empty tuple for each clean folder).
     """
 
     def __init__(self, backend: Backend, targets: set[str], production: str | None) -> None:
@@ -96,9 +98,13 @@ class _Walk:
         self.unhealthy: set[str] = set()
         #: {name: stored status} of the versions whose status may need mending
         self.watched: dict[str, str | None] = {}
+        #: {name: leftovers inside its folder} of each version whose folder the walk listed
+        self.listed: dict[str, Sequence[Debris]] = {}
 
     def record(self, name: str, seen: _Seen, found: Any) -> None:
-        """What `_inspect` saw of `name`, in the walk's order."""
+        """What `_walked` saw of `name`, in the walk's order."""
+        if seen.debris is not None:
+            self.listed[name] = seen.debris or ()
         if seen.problem is not None:
             found(*seen.problem)
         if not seen.healthy:
@@ -159,11 +165,13 @@ def _audit_gaps(backend: Backend, *, settled: bool) -> list[Gap]:
 
 
 class _Seen(NamedTuple):
-    """One version as the walk saw it: healthy or not, its stored status, its problem."""
+    """One version as the walk saw it: healthy or not, its stored status, its problem, and
+    the leftovers inside its folder (None: not listed)."""
 
     healthy: bool
     status: str | None = None
     problem: tuple[str, str, str] | None = None
+    debris: Sequence[Debris] | None = None
 
 
 def _inspect(backend: Backend, name: str) -> _Seen:
@@ -181,13 +189,18 @@ def _inspect(backend: Backend, name: str) -> _Seen:
     return _Seen(True, meta.get("deployment_status"))
 
 
+def _walked(backend: Backend, name: str) -> _Seen:
+    """`_inspect`, and what interrupted writes left in the version's folder (any thread)."""
+    return _inspect(backend, name)._replace(debris=backend.version_debris(name))
+
+
 #: versions one task of the pool inspects: few enough to keep every thread busy, enough that
 #: a task's own cost (a future, a wake-up) is spread over many versions
 _BATCH = 32
 
 
 def _inspected(backend: Backend, names: list[str]) -> Iterator[tuple[str, _Seen]]:
-    """(name, what `_inspect` saw) for each of `names`, in order.
+    """(name, what `_walked` saw) for each of `names`, in order.
 
     Where the backend allows it (`Backend.verify_threads`), a few threads inspect batches
     ahead of the walk: file reads and sha256 release the GIL, so one version's hashing runs
@@ -197,11 +210,11 @@ def _inspected(backend: Backend, names: list[str]) -> Iterator[tuple[str, _Seen]
     threads = backend.verify_threads
     if threads <= 1 or len(names) <= _BATCH:
         for name in names:
-            yield name, _inspect(backend, name)
+            yield name, _walked(backend, name)
         return
 
     def batch(chunk: list[str]) -> list[_Seen]:
-        return [_inspect(backend, name) for name in chunk]
+        return [_walked(backend, name) for name in chunk]
 
     with ThreadPoolExecutor(threads, thread_name_prefix="modelreg-verify") as pool:
         pending: deque[tuple[list[str], Future[list[_Seen]]]] = deque()

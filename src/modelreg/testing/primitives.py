@@ -367,6 +367,14 @@ class BackendContract:
             backend.remove_debris(item)
         assert backend.debris() == []
 
+    def test_debris_walked_is_debris_whatever_the_walk_saw(self, backend: Backend) -> None:
+        _publish(backend)
+        _publish(backend, _OTHER)
+        each = {name: backend.version_debris(name) for name in backend.version_names()}
+        walked = {name: found for name, found in each.items() if found is not None}
+        assert backend.debris_walked(walked) == backend.debris()
+        assert backend.debris_walked({}) == backend.debris()
+
     def test_model_names_include_its_own(self, backend: Backend) -> None:
         _publish(backend)
         assert backend.model in backend.model_names()
