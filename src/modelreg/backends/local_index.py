@@ -27,17 +27,17 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from .._fsutil import fsync_uncounted
 from ..errors import CorruptVersionError, InvalidInputError
-from ..metadata import METADATA_FILE, SERVED, Status, parse_timestamp
-from ..query import Condition, VersionQuery, conditions
+from ..metadata import METADATA_FILE, parse_timestamp
+from ..query import VersionQuery
 from ..tags import TAGS_KEY, tags_of
 from ..versions import is_version_name, parse_version
 from .local_index_batch import MARKED, ChangeBatch
+from .local_index_query import Listed, count_sql, micros, page
 
 __all__ = ["INDEX_DIR", "LISTED", "MARKED", "VersionIndex", "file_stat", "fingerprint", "racy"]
 
@@ -61,7 +61,6 @@ CREATE TABLE tags (name TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,
 CREATE INDEX tags_lookup ON tags (key, value, name);
 CREATE TABLE pending (name TEXT PRIMARY KEY) WITHOUT ROWID;
 """
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 #: the metadata a listing shows, kept in the index so listing reads no file that did not change
 LISTED = (
     "version",
@@ -75,7 +74,6 @@ LISTED = (
     "model",
     TAGS_KEY,
 )
-_WAS_PRODUCTION = "(" + ", ".join(f"'{s}'" for s in SERVED) + ")"
 
 ReadMetadata = Callable[[str], "dict[str, Any] | None"]
 
@@ -94,10 +92,6 @@ def racy(st: os.stat_result) -> bool:
     return time.time_ns() - st.st_mtime_ns < tick
 
 
-def _micros(moment: datetime) -> int:
-    return (moment - _EPOCH) // timedelta(microseconds=1)
-
-
 def file_stat(root: Path, name: str) -> str | None:
     """Identity of a version's metadata.json: a rewrite (atomic replace) changes the inode."""
     try:
@@ -111,7 +105,7 @@ def _row(name: str, meta: Mapping[str, Any], stat: str | None) -> _Rows:
     """The `versions`, `metrics` and `tags` rows of one version (`stat`: its file when read)."""
     parsed = parse_version(name)
     try:
-        trained: int | None = _micros(
+        trained: int | None = micros(
             parse_timestamp(meta.get("training_date") or meta.get("registered_at"))
         )
     except InvalidInputError:
@@ -234,10 +228,10 @@ class VersionIndex:
 
     # --- readers --------------------------------------------------------------------------
 
-    def query(self, query: VersionQuery) -> list[_Listed] | None:
+    def query(self, query: VersionQuery) -> list[Listed] | None:
         """(name, file stat, stored status, listed fields as JSON) of the page of versions
         matching `query`, in its order; None when the folder must be read instead."""
-        return self._answer("listing versions", query, lambda conn: _page(conn, query))
+        return self._answer("listing versions", query, lambda conn: page(conn, query))
 
     def names(self) -> list[str] | None:
         """Every published version's name; None when the folder must be read instead."""
@@ -250,7 +244,7 @@ class VersionIndex:
 
     def count(self, query: VersionQuery) -> int | None:
         """How many versions match `query`'s filters; None when the folder must be read."""
-        sql, params = _count(query)
+        sql, params = count_sql(query)
         return self._answer(
             "counting versions", query, lambda c: c.execute(sql, params).fetchone()[0]
         )
@@ -454,7 +448,6 @@ class VersionIndex:
 
 
 _Rows = tuple[tuple[Any, ...], list[tuple[Any, ...]], list[tuple[Any, ...]]]
-_Listed = tuple[str, str | None, str | None, str]
 _UNDATED = "SELECT 1 FROM versions WHERE trained IS NULL LIMIT 1"
 
 
@@ -471,130 +464,3 @@ def _put(conn: sqlite3.Connection, rows: list[_Rows]) -> None:
     conn.executemany("INSERT INTO versions VALUES (?, ?, ?, ?, ?, ?, ?)", [r[0] for r in rows])
     conn.executemany("INSERT INTO metrics VALUES (?, ?, ?)", [m for r in rows for m in r[1]])
     conn.executemany("INSERT INTO tags VALUES (?, ?, ?)", [t for r in rows for t in r[2]])
-
-
-def _page(conn: sqlite3.Connection, query: VersionQuery) -> list[_Listed]:
-    """(name, stat, status, listed) of one page of `query`, in its order.
-
-    The names are chosen first and their listed fields read after: sorting the whole rows to
-    skip 99,950 of them cost seconds, sorting names costs milliseconds. A page past the middle
-    is read from the other end (the reversed order's first rows, read backwards).
-    """
-    offset, limit, reverse = query.offset, query.limit, False
-    if limit is not None and offset > _FAR:
-        sql, params = _count(query)
-        total = conn.execute(sql, params).fetchone()[0]
-        if offset + limit > total // 2:
-            offset, limit, reverse = (
-                max(0, total - offset - limit),
-                max(0, min(limit, total - offset)),
-                True,
-            )
-    sql, params = _select(query, offset, limit, reverse=reverse)
-    names = [row[0] for row in conn.execute(sql, params)]
-    if reverse:
-        names.reverse()
-    found: dict[str, _Listed] = {}
-    for start in range(0, len(names), 500):
-        chunk = names[start : start + 500]
-        marks = ", ".join("?" * len(chunk))
-        rows = conn.execute(
-            f"SELECT name, stat, status, listed FROM versions WHERE name IN ({marks})", chunk
-        )
-        found.update((row[0], row) for row in rows)
-    return [found[name] for name in names if name in found]
-
-
-def _select(
-    query: VersionQuery, offset: int, limit: int | None, *, reverse: bool
-) -> tuple[str, list[Any]]:
-    """The names of one page of `query`: its filters, then the order of `query.ordered`."""
-    where, params = _where(query)
-    join_params: list[Any] = []
-    sql = "SELECT v.name FROM versions v"
-    if query.sort_metric is not None:  # missing ones last
-        sql += " LEFT JOIN metrics s ON s.name = v.name AND s.key = ?"
-        join_params.append(query.sort)
-    if where:
-        sql += " WHERE " + " AND ".join(where)
-    newest = "ASC" if reverse else "DESC"
-    if query.sort == "version":
-        way = "DESC" if query.descending != reverse else "ASC"
-        sql += f" ORDER BY v.ts {way}, v.counter {way}"
-        order_params: list[Any] = []
-    else:
-        value = _ORDER_VALUE.get(query.sort, "s.value")
-        way = "DESC" if query.descending != reverse else "ASC"
-        missing = "DESC" if reverse else "ASC"
-        sql += (
-            f" ORDER BY {value} IS NULL {missing}, {value} {way}, v.ts {newest}, v.counter {newest}"
-        )
-        order_params = [query.production] * 2 if query.sort == "status" else []
-    sql += " LIMIT ? OFFSET ?"
-    return sql, [*join_params, *params, *order_params, -1 if limit is None else limit, offset]
-
-
-def _count(query: VersionQuery) -> tuple[str, list[Any]]:
-    where, params = _where(query)
-    sql = "SELECT count(*) FROM versions v"
-    return (sql + " WHERE " + " AND ".join(where) if where else sql), params
-
-
-#: an offset past which a page may be read from the other end of its order
-_FAR = 1000
-#: the SQL value each field sorts by (status: effective, the production name bound); a
-#: metric's is `s.value`, from the outer join on the sorted metric
-_ORDER_VALUE = {
-    "trained": "v.trained",
-    "status": (
-        "(CASE WHEN v.name IS ? THEN 'production' "
-        f"WHEN v.status IN {_WAS_PRODUCTION} THEN 'archived' ELSE 'registered' END)"
-    ),
-}
-
-
-def _where(query: VersionQuery) -> tuple[list[str], list[Any]]:
-    """WHERE conditions for `query`'s filters: `query.FILTERS` compiled, statuses effective."""
-    where: list[str] = []
-    params: list[Any] = []
-    for test in conditions(query):
-        sql, bound = _SUBJECTS[test.subject](test, query)
-        where.append(sql)
-        params += bound
-    return where, params
-
-
-#: each comparison of `query.COMPARISONS`, as SQLite spells it
-_SQL_COMPARISONS = {">=": ">=", "<=": "<=", "=": "="}
-
-
-def _metric(test: Condition, query: VersionQuery) -> tuple[str, list[Any]]:
-    op = _SQL_COMPARISONS[test.comparison]
-    sql = f"EXISTS (SELECT 1 FROM metrics m WHERE m.name = v.name AND m.key = ? AND m.value {op} ?)"
-    return sql, [test.key, test.value]
-
-
-def _tag(test: Condition, query: VersionQuery) -> tuple[str, list[Any]]:
-    op = _SQL_COMPARISONS[test.comparison]
-    sql = f"EXISTS (SELECT 1 FROM tags t WHERE t.name = v.name AND t.key = ? AND t.value {op} ?)"
-    return sql, [test.key, test.value]
-
-
-def _trained(test: Condition, query: VersionQuery) -> tuple[str, list[Any]]:
-    return f"v.trained {_SQL_COMPARISONS[test.comparison]} ?", [_micros(test.value)]
-
-
-def _status(test: Condition, query: VersionQuery) -> tuple[str, list[Any]]:
-    """The effective status: the production pointer overrides the stored one."""
-    if test.comparison != "=":
-        raise ValueError(f"a status is only compared with '=', not {test.comparison!r}")
-    if test.value == Status.PRODUCTION:
-        return "v.name = ?", [query.production]
-    if test.value == Status.ARCHIVED:
-        return f"v.name IS NOT ? AND v.status IN {_WAS_PRODUCTION}", [query.production]
-    never_live = f"(v.status IS NULL OR v.status NOT IN {_WAS_PRODUCTION})"
-    return f"v.name IS NOT ? AND {never_live}", [query.production]
-
-
-#: how each filter subject reads from the index (`query.SUBJECTS`)
-_SUBJECTS = {"metric": _metric, "trained": _trained, "status": _status, "tag": _tag}
