@@ -11,6 +11,14 @@ reads only the new versions. A corrupt, outdated or half-updated ("dirty") index
 the metadata files. Every failure here returns None, so the caller reads the files instead, and
 is logged: the index never fails a write and is never trusted when in doubt.
 
+A metadata.json rewrite marks the index dirty before its rename and clears the mark with the
+new row after it. The mark is a plain SQLite commit, not fsynced, where the system names its
+boot (`/proc/sys/kernel/random/boot_id`): a killed process leaves it in the page cache, and
+only a power cut or a system crash can lose it, after which the boot differs from the one the
+index last checked in, so its first reader compares every row's recorded file stat with the
+file's (one `stat` a version) and reads again those that differ. Elsewhere the mark is fsynced
+with the rewrite's own contents, before the rename, as before.
+
 Known limits: a hand edit of a version's metadata.json is seen when that version is listed
 (its file's stat changed) but not when a filter left it out, until the index is rebuilt
 (delete `.index/`). SQLite's WAL needs shared memory, so on a network filesystem written from
@@ -20,6 +28,7 @@ several hosts use `LocalBackend(root, index=False)`.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
 import os
@@ -45,11 +54,11 @@ log = logging.getLogger("modelreg")
 
 INDEX_DIR = ".index"
 _DB = "versions.sqlite"
-_SCHEMA_VERSION = 4  # 4: listings carry the model record and hyperparameters (UI columns)
+_SCHEMA_VERSION = 5  # 5: the boot the rows were last checked in (unsynced marks)
 _SCHEMA = """
 CREATE TABLE state (id INTEGER PRIMARY KEY CHECK (id = 1), fingerprint TEXT,
-                    dirty INTEGER NOT NULL, generation INTEGER NOT NULL);
-INSERT INTO state VALUES (1, NULL, 1, 0);
+                    dirty INTEGER NOT NULL, generation INTEGER NOT NULL, boot TEXT);
+INSERT INTO state VALUES (1, NULL, 1, 0, NULL);
 CREATE TABLE versions (name TEXT PRIMARY KEY, ts INTEGER NOT NULL, counter INTEGER NOT NULL,
                        trained INTEGER, status TEXT, stat TEXT, listed TEXT NOT NULL)
                        WITHOUT ROWID;
@@ -76,6 +85,17 @@ LISTED = (
 )
 
 ReadMetadata = Callable[[str], "dict[str, Any] | None"]
+
+
+@functools.cache
+def current_boot() -> str | None:
+    """This boot of the system, where it has a name (Linux), else None: a dirty mark that
+    is not fsynced survives until the boot changes."""
+    try:
+        with open("/proc/sys/kernel/random/boot_id") as handle:
+            return handle.read().strip() or None
+    except OSError:
+        return None
 
 
 def fingerprint(st: os.stat_result) -> str:
@@ -270,11 +290,13 @@ class VersionIndex:
             return None
 
     def _ensure_fresh(self, conn: sqlite3.Connection) -> None:
-        fp, dirty, generation = conn.execute(
-            "SELECT fingerprint, dirty, generation FROM state"
+        fp, dirty, generation, boot = conn.execute(
+            "SELECT fingerprint, dirty, generation, boot FROM state"
         ).fetchone()
         if dirty:
             self._reconcile(conn, generation, full=True)
+        elif boot != current_boot():  # rebooted since: a mark not fsynced may be lost
+            self._reconcile(conn, generation, full=False, restat=True)
         elif fp != fingerprint(os.stat(self.root)) or self._pending_arrived(conn):
             self._reconcile(conn, generation, full=False)
 
@@ -285,16 +307,22 @@ class VersionIndex:
             for (name,) in conn.execute("SELECT name FROM pending")
         )
 
-    def _reconcile(self, conn: sqlite3.Connection, generation: int, *, full: bool) -> None:
-        """Bring the index in step with the folder: all of it, or only what was added/removed.
+    def _reconcile(
+        self, conn: sqlite3.Connection, generation: int, *, full: bool, restat: bool = False
+    ) -> None:
+        """Bring the index in step with the folder: all of it, or only what was added/removed
+        (and, with `restat`, each version whose metadata.json is not the file its row saw).
 
         The fingerprint is taken before the scan, so a change during the scan shows up as a
         mismatch next time; a writer's commit meanwhile (generation moved) abandons this one.
         """
         before = os.stat(self.root)
         on_disk = {e.name for e in os.scandir(self.root) if e.is_dir(follow_symlinks=False)}
-        indexed = set() if full else {row[0] for row in conn.execute("SELECT name FROM versions")}
+        seen = {} if full else dict(conn.execute("SELECT name, stat FROM versions").fetchall())
+        indexed = set(seen)
         fresh = sorted(n for n in on_disk - indexed if is_version_name(n))
+        if restat:
+            fresh += [n for n, st in seen.items() if n in on_disk and file_stat(self.root, n) != st]
         rows, pending = self._read(fresh)
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -309,7 +337,9 @@ class VersionIndex:
             conn.execute("DELETE FROM pending")
             conn.executemany("INSERT INTO pending VALUES (?)", [(n,) for n in pending])
             recorded = fingerprint(before) + ("~racy" if racy(before) else "")
-            conn.execute("UPDATE state SET fingerprint = ?, dirty = 0", (recorded,))
+            conn.execute(
+                "UPDATE state SET fingerprint = ?, dirty = 0, boot = ?", (recorded, current_boot())
+            )
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
@@ -386,8 +416,9 @@ class VersionIndex:
 
     def begin_change(self, name: str) -> Callable[[], bool] | None:
         """Before a rewrite of `name`'s metadata.json is renamed into place: mark the index
-        dirty. Returns the step that makes the mark durable (an fsync of the SQLite log, to
-        issue together with the rewrite's own fsync, before the rename), or None when the
+        dirty. Returns `MARKED` where the mark needs no fsync (the boot is known: see the
+        module's docstring), else the step that makes it durable (an fsync of the SQLite log,
+        to issue together with the rewrite's own fsync, before the rename), or None when the
         index could not be marked. A crash or a failure before `changed` leaves it dirty, so
         it is rebuilt. Inside a writer's transaction one mark covers all its rewrites
         (`local_index_batch`)."""
@@ -410,7 +441,7 @@ class VersionIndex:
             )
             return None
         self._batch.opened()
-        return self._sync_log
+        return MARKED if current_boot() is not None else self._sync_log
 
     def batched(self) -> contextlib.AbstractContextManager[None]:
         return self._batch.collecting(self._commit_changes)  # a writer's transaction
