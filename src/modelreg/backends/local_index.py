@@ -406,9 +406,13 @@ class VersionIndex:
                 )
                 _forget(conn, set(gone))
                 _put(conn, rows)
-                conn.execute("UPDATE state SET generation = generation + 1")
                 if in_step:
-                    conn.execute("UPDATE state SET fingerprint = ?", (fingerprint(after),))
+                    conn.execute(
+                        "UPDATE state SET generation = generation + 1, fingerprint = ?",
+                        (fingerprint(after),),
+                    )
+                else:
+                    conn.execute("UPDATE state SET generation = generation + 1")
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
@@ -483,6 +487,8 @@ _UNDATED = "SELECT 1 FROM versions WHERE trained IS NULL LIMIT 1"
 
 
 def _forget(conn: sqlite3.Connection, names: set[str]) -> None:
+    if not names:  # a statement with nothing to do still costs its 8 us: a delete had 7
+        return
     params = [(n,) for n in names]
     conn.executemany("DELETE FROM versions WHERE name = ?", params)
     conn.executemany("DELETE FROM metrics WHERE name = ?", params)
@@ -492,6 +498,11 @@ def _forget(conn: sqlite3.Connection, names: set[str]) -> None:
 
 def _put(conn: sqlite3.Connection, rows: list[_Rows]) -> None:
     _forget(conn, {row[0] for row, _metrics, _tags in rows})
-    conn.executemany("INSERT INTO versions VALUES (?, ?, ?, ?, ?, ?, ?)", [r[0] for r in rows])
-    conn.executemany("INSERT INTO metrics VALUES (?, ?, ?)", [m for r in rows for m in r[1]])
-    conn.executemany("INSERT INTO tags VALUES (?, ?, ?)", [t for r in rows for t in r[2]])
+    inserts = (
+        ("INSERT INTO versions VALUES (?, ?, ?, ?, ?, ?, ?)", [r[0] for r in rows]),
+        ("INSERT INTO metrics VALUES (?, ?, ?)", [m for r in rows for m in r[1]]),
+        ("INSERT INTO tags VALUES (?, ?, ?)", [t for r in rows for t in r[2]]),
+    )
+    for sql, params in inserts:
+        if params:
+            conn.executemany(sql, params)
