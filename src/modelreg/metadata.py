@@ -31,6 +31,7 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
+from ._json_text import indented
 from .descriptions import DESCRIPTION_KEY, validate_description_text
 from .errors import CorruptVersionError, InvalidInputError, ReservedKeyError
 from .tags import TAGS_KEY, validate_tags
@@ -453,7 +454,9 @@ def build_metadata(
 
 
 def encode_metadata(meta: Mapping[str, Any]) -> bytes:
-    return (json.dumps(meta, indent=2, sort_keys=False, allow_nan=False) + "\n").encode()
+    """metadata.json's bytes: `json.dumps(meta, indent=2, allow_nan=False)` and a newline,
+    written by the C encoder where it can (a promote rewrites two of these)."""
+    return (indented(meta, strict=True) + "\n").encode()
 
 
 def decode_metadata(raw: bytes, *, where: str) -> dict[str, Any]:

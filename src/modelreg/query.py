@@ -14,8 +14,9 @@ answers how many match in all, so a page knows its total.
 The filters are declared once, in `FILTERS`: each names the query's field, the subject it
 tests (a metric, the training date, the effective status, a tag), the comparison and its URL
 parameter. Three compilers read that table: `matches` here (Python, the reference),
-`backends/sql_query.py` (SQLAlchemy) and `backends/local_index.py` (the folder index's SQLite),
-each knowing only how to read a subject and how to spell a comparison; `to_params` encodes it.
+`backends/sql_query.py` (SQLAlchemy) and `backends/local_index_query.py` (the folder index's
+SQLite), each knowing only how to read a subject and how to spell a comparison; `to_params`
+encodes it.
 A new filter on a known subject is one row of `FILTERS` and its field (plus its argument in
 `checked`, `from_params` and the route); `tests/core/test_query_filters.py` fails until every
 compiler and the HTTP encoding handle every row.

@@ -1,7 +1,7 @@
 """The listing filter is one rule: `query.FILTERS`, read by three compilers that agree.
 
 The Python matcher (`query.matches`), the SQLAlchemy compiler (`backends/sql_query.py`) and the
-folder index's SQLite compiler (`backends/local_index.py`) each know only how a subject reads
+folder index's SQLite compiler (`backends/local_index_query.py`) each know only how a subject reads
 and how a comparison is spelled. These tests fail when a `VersionQuery` field is no filter and
 no declared non-filter, when a compiler cannot read a subject or spell a comparison, and when
 the three answer differently on random queries over versions with metrics, dates, statuses and
@@ -32,7 +32,7 @@ from modelreg.query import (
 from modelreg.testing.support import make_result
 
 sql_query = pytest.importorskip("modelreg.backends.sql_query")
-local_index = pytest.importorskip("modelreg.backends.local_index")
+local_index = pytest.importorskip("modelreg.backends.local_index_query")
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 METRICS = ("auc", "rmse")

@@ -37,7 +37,7 @@ def registry(
         names.append(registry.register(make_result(i, **metrics)))
     registry.promote(names[4])
     registry.promote(names[9])
-    monkeypatch.setattr("modelreg.backends.local_index._FAR", 0)
+    monkeypatch.setattr("modelreg.backends.local_index_query._FAR", 0)
     monkeypatch.setattr("modelreg.backends.sql_listing._FAR", 0)
     return registry
 

@@ -6,7 +6,7 @@ its only caller). A plain path is a local folder (`local.py`, with `local_index.
 SQLite cache that keeps listings fast); `sqlite://` and `postgresql://` URLs are a SQL catalog
 (`sql.py` over `sql_schema.py`, `sql_query.py`, `sql_engine.py`), its files in an fsspec
 store (`artifact_store.py`, `artifacts=` an fsspec URL). A listing's filters are compiled, not
-written, here: both `sql_query.py` and `local_index.py` read `query.FILTERS`. A `modelreg
+written, here: both `sql_query.py` and `local_index_query.py` read `query.FILTERS`. A `modelreg
 server` (`http(s)://`) is no backend: its client is `operations.remote.RemoteOperations`,
 which `operations.open_operations` picks. Outside `backends/` and `operations/`, only this
 package and `base` are imported.

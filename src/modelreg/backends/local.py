@@ -175,8 +175,9 @@ class LocalBackend(Backend):
         return meta
 
     def write_metadata(self, name: str | None, metadata: Mapping[str, Any]) -> None:
-        """Replace the version's metadata.json; the index is marked dirty (durably) in the
-        same disk round trip as the new file's fsync, and the folder's fsync is owed."""
+        """Replace the version's metadata.json; the index is marked dirty before the rename
+        (where the mark must be fsynced, in the same disk round trip as the new file's), and
+        the folder's fsync is owed."""
         if name is None:
             self._write_model_record(metadata)
             return
@@ -187,7 +188,7 @@ class LocalBackend(Backend):
         with translated(f"update the metadata of {name} at", path):
             data = encode_metadata(metadata)
             mark = self.index.begin_change(name) if self.index is not None else None
-            if mark is MARKED:  # this transaction's first rewrite marked it durably
+            if mark is MARKED:  # marked, nothing to sync (`VersionIndex.begin_change`)
                 marked.append(True)
             elif mark is not None:
                 along.append(lambda: marked.append(mark()))

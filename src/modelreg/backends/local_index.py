@@ -11,6 +11,14 @@ reads only the new versions. A corrupt, outdated or half-updated ("dirty") index
 the metadata files. Every failure here returns None, so the caller reads the files instead, and
 is logged: the index never fails a write and is never trusted when in doubt.
 
+A metadata.json rewrite marks the index dirty before its rename and clears the mark with the
+new row after it. The mark is a plain SQLite commit, not fsynced, where the system names its
+boot (`/proc/sys/kernel/random/boot_id`): a killed process leaves it in the page cache, and
+only a power cut or a system crash can lose it, after which the boot differs from the one the
+index last checked in, so its first reader compares every row's recorded file stat with the
+file's (one `stat` a version) and reads again those that differ. Elsewhere the mark is fsynced
+with the rewrite's own contents, before the rename, as before.
+
 Known limits: a hand edit of a version's metadata.json is seen when that version is listed
 (its file's stat changed) but not when a filter left it out, until the index is rebuilt
 (delete `.index/`). SQLite's WAL needs shared memory, so on a network filesystem written from
@@ -20,6 +28,7 @@ several hosts use `LocalBackend(root, index=False)`.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
 import os
@@ -27,17 +36,17 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from .._fsutil import fsync_uncounted
 from ..errors import CorruptVersionError, InvalidInputError
-from ..metadata import METADATA_FILE, SERVED, Status, parse_timestamp
-from ..query import Condition, VersionQuery, conditions
+from ..metadata import METADATA_FILE, parse_timestamp
+from ..query import VersionQuery
 from ..tags import TAGS_KEY, tags_of
 from ..versions import is_version_name, parse_version
 from .local_index_batch import MARKED, ChangeBatch
+from .local_index_query import Listed, count_sql, micros, page
 
 __all__ = ["INDEX_DIR", "LISTED", "MARKED", "VersionIndex", "file_stat", "fingerprint", "racy"]
 
@@ -45,11 +54,11 @@ log = logging.getLogger("modelreg")
 
 INDEX_DIR = ".index"
 _DB = "versions.sqlite"
-_SCHEMA_VERSION = 4  # 4: listings carry the model record and hyperparameters (UI columns)
+_SCHEMA_VERSION = 5  # 5: the boot the rows were last checked in (unsynced marks)
 _SCHEMA = """
 CREATE TABLE state (id INTEGER PRIMARY KEY CHECK (id = 1), fingerprint TEXT,
-                    dirty INTEGER NOT NULL, generation INTEGER NOT NULL);
-INSERT INTO state VALUES (1, NULL, 1, 0);
+                    dirty INTEGER NOT NULL, generation INTEGER NOT NULL, boot TEXT);
+INSERT INTO state VALUES (1, NULL, 1, 0, NULL);
 CREATE TABLE versions (name TEXT PRIMARY KEY, ts INTEGER NOT NULL, counter INTEGER NOT NULL,
                        trained INTEGER, status TEXT, stat TEXT, listed TEXT NOT NULL)
                        WITHOUT ROWID;
@@ -61,7 +70,6 @@ CREATE TABLE tags (name TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,
 CREATE INDEX tags_lookup ON tags (key, value, name);
 CREATE TABLE pending (name TEXT PRIMARY KEY) WITHOUT ROWID;
 """
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 #: the metadata a listing shows, kept in the index so listing reads no file that did not change
 LISTED = (
     "version",
@@ -75,9 +83,19 @@ LISTED = (
     "model",
     TAGS_KEY,
 )
-_WAS_PRODUCTION = "(" + ", ".join(f"'{s}'" for s in SERVED) + ")"
 
 ReadMetadata = Callable[[str], "dict[str, Any] | None"]
+
+
+@functools.cache
+def current_boot() -> str | None:
+    """This boot of the system, where it has a name (Linux), else None: a dirty mark that
+    is not fsynced survives until the boot changes."""
+    try:
+        with open("/proc/sys/kernel/random/boot_id") as handle:
+            return handle.read().strip() or None
+    except OSError:
+        return None
 
 
 def fingerprint(st: os.stat_result) -> str:
@@ -94,10 +112,6 @@ def racy(st: os.stat_result) -> bool:
     return time.time_ns() - st.st_mtime_ns < tick
 
 
-def _micros(moment: datetime) -> int:
-    return (moment - _EPOCH) // timedelta(microseconds=1)
-
-
 def file_stat(root: Path, name: str) -> str | None:
     """Identity of a version's metadata.json: a rewrite (atomic replace) changes the inode."""
     try:
@@ -111,7 +125,7 @@ def _row(name: str, meta: Mapping[str, Any], stat: str | None) -> _Rows:
     """The `versions`, `metrics` and `tags` rows of one version (`stat`: its file when read)."""
     parsed = parse_version(name)
     try:
-        trained: int | None = _micros(
+        trained: int | None = micros(
             parse_timestamp(meta.get("training_date") or meta.get("registered_at"))
         )
     except InvalidInputError:
@@ -234,10 +248,10 @@ class VersionIndex:
 
     # --- readers --------------------------------------------------------------------------
 
-    def query(self, query: VersionQuery) -> list[_Listed] | None:
+    def query(self, query: VersionQuery) -> list[Listed] | None:
         """(name, file stat, stored status, listed fields as JSON) of the page of versions
         matching `query`, in its order; None when the folder must be read instead."""
-        return self._answer("listing versions", query, lambda conn: _page(conn, query))
+        return self._answer("listing versions", query, lambda conn: page(conn, query))
 
     def names(self) -> list[str] | None:
         """Every published version's name; None when the folder must be read instead."""
@@ -250,7 +264,7 @@ class VersionIndex:
 
     def count(self, query: VersionQuery) -> int | None:
         """How many versions match `query`'s filters; None when the folder must be read."""
-        sql, params = _count(query)
+        sql, params = count_sql(query)
         return self._answer(
             "counting versions", query, lambda c: c.execute(sql, params).fetchone()[0]
         )
@@ -276,11 +290,13 @@ class VersionIndex:
             return None
 
     def _ensure_fresh(self, conn: sqlite3.Connection) -> None:
-        fp, dirty, generation = conn.execute(
-            "SELECT fingerprint, dirty, generation FROM state"
+        fp, dirty, generation, boot = conn.execute(
+            "SELECT fingerprint, dirty, generation, boot FROM state"
         ).fetchone()
         if dirty:
             self._reconcile(conn, generation, full=True)
+        elif boot != current_boot():  # rebooted since: a mark not fsynced may be lost
+            self._reconcile(conn, generation, full=False, restat=True)
         elif fp != fingerprint(os.stat(self.root)) or self._pending_arrived(conn):
             self._reconcile(conn, generation, full=False)
 
@@ -291,16 +307,22 @@ class VersionIndex:
             for (name,) in conn.execute("SELECT name FROM pending")
         )
 
-    def _reconcile(self, conn: sqlite3.Connection, generation: int, *, full: bool) -> None:
-        """Bring the index in step with the folder: all of it, or only what was added/removed.
+    def _reconcile(
+        self, conn: sqlite3.Connection, generation: int, *, full: bool, restat: bool = False
+    ) -> None:
+        """Bring the index in step with the folder: all of it, or only what was added/removed
+        (and, with `restat`, each version whose metadata.json is not the file its row saw).
 
         The fingerprint is taken before the scan, so a change during the scan shows up as a
         mismatch next time; a writer's commit meanwhile (generation moved) abandons this one.
         """
         before = os.stat(self.root)
         on_disk = {e.name for e in os.scandir(self.root) if e.is_dir(follow_symlinks=False)}
-        indexed = set() if full else {row[0] for row in conn.execute("SELECT name FROM versions")}
+        seen = {} if full else dict(conn.execute("SELECT name, stat FROM versions").fetchall())
+        indexed = set(seen)
         fresh = sorted(n for n in on_disk - indexed if is_version_name(n))
+        if restat:
+            fresh += [n for n, st in seen.items() if n in on_disk and file_stat(self.root, n) != st]
         rows, pending = self._read(fresh)
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -315,7 +337,9 @@ class VersionIndex:
             conn.execute("DELETE FROM pending")
             conn.executemany("INSERT INTO pending VALUES (?)", [(n,) for n in pending])
             recorded = fingerprint(before) + ("~racy" if racy(before) else "")
-            conn.execute("UPDATE state SET fingerprint = ?, dirty = 0", (recorded,))
+            conn.execute(
+                "UPDATE state SET fingerprint = ?, dirty = 0, boot = ?", (recorded, current_boot())
+            )
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
@@ -382,9 +406,13 @@ class VersionIndex:
                 )
                 _forget(conn, set(gone))
                 _put(conn, rows)
-                conn.execute("UPDATE state SET generation = generation + 1")
                 if in_step:
-                    conn.execute("UPDATE state SET fingerprint = ?", (fingerprint(after),))
+                    conn.execute(
+                        "UPDATE state SET generation = generation + 1, fingerprint = ?",
+                        (fingerprint(after),),
+                    )
+                else:
+                    conn.execute("UPDATE state SET generation = generation + 1")
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
@@ -392,8 +420,9 @@ class VersionIndex:
 
     def begin_change(self, name: str) -> Callable[[], bool] | None:
         """Before a rewrite of `name`'s metadata.json is renamed into place: mark the index
-        dirty. Returns the step that makes the mark durable (an fsync of the SQLite log, to
-        issue together with the rewrite's own fsync, before the rename), or None when the
+        dirty. Returns `MARKED` where the mark needs no fsync (the boot is known: see the
+        module's docstring), else the step that makes it durable (an fsync of the SQLite log,
+        to issue together with the rewrite's own fsync, before the rename), or None when the
         index could not be marked. A crash or a failure before `changed` leaves it dirty, so
         it is rebuilt. Inside a writer's transaction one mark covers all its rewrites
         (`local_index_batch`)."""
@@ -416,7 +445,7 @@ class VersionIndex:
             )
             return None
         self._batch.opened()
-        return self._sync_log
+        return MARKED if current_boot() is not None else self._sync_log
 
     def batched(self) -> contextlib.AbstractContextManager[None]:
         return self._batch.collecting(self._commit_changes)  # a writer's transaction
@@ -454,11 +483,12 @@ class VersionIndex:
 
 
 _Rows = tuple[tuple[Any, ...], list[tuple[Any, ...]], list[tuple[Any, ...]]]
-_Listed = tuple[str, str | None, str | None, str]
 _UNDATED = "SELECT 1 FROM versions WHERE trained IS NULL LIMIT 1"
 
 
 def _forget(conn: sqlite3.Connection, names: set[str]) -> None:
+    if not names:  # a statement with nothing to do still costs its 8 us: a delete had 7
+        return
     params = [(n,) for n in names]
     conn.executemany("DELETE FROM versions WHERE name = ?", params)
     conn.executemany("DELETE FROM metrics WHERE name = ?", params)
@@ -468,133 +498,11 @@ def _forget(conn: sqlite3.Connection, names: set[str]) -> None:
 
 def _put(conn: sqlite3.Connection, rows: list[_Rows]) -> None:
     _forget(conn, {row[0] for row, _metrics, _tags in rows})
-    conn.executemany("INSERT INTO versions VALUES (?, ?, ?, ?, ?, ?, ?)", [r[0] for r in rows])
-    conn.executemany("INSERT INTO metrics VALUES (?, ?, ?)", [m for r in rows for m in r[1]])
-    conn.executemany("INSERT INTO tags VALUES (?, ?, ?)", [t for r in rows for t in r[2]])
-
-
-def _page(conn: sqlite3.Connection, query: VersionQuery) -> list[_Listed]:
-    """(name, stat, status, listed) of one page of `query`, in its order.
-
-    The names are chosen first and their listed fields read after: sorting the whole rows to
-    skip 99,950 of them cost seconds, sorting names costs milliseconds. A page past the middle
-    is read from the other end (the reversed order's first rows, read backwards).
-    """
-    offset, limit, reverse = query.offset, query.limit, False
-    if limit is not None and offset > _FAR:
-        sql, params = _count(query)
-        total = conn.execute(sql, params).fetchone()[0]
-        if offset + limit > total // 2:
-            offset, limit, reverse = (
-                max(0, total - offset - limit),
-                max(0, min(limit, total - offset)),
-                True,
-            )
-    sql, params = _select(query, offset, limit, reverse=reverse)
-    names = [row[0] for row in conn.execute(sql, params)]
-    if reverse:
-        names.reverse()
-    found: dict[str, _Listed] = {}
-    for start in range(0, len(names), 500):
-        chunk = names[start : start + 500]
-        marks = ", ".join("?" * len(chunk))
-        rows = conn.execute(
-            f"SELECT name, stat, status, listed FROM versions WHERE name IN ({marks})", chunk
-        )
-        found.update((row[0], row) for row in rows)
-    return [found[name] for name in names if name in found]
-
-
-def _select(
-    query: VersionQuery, offset: int, limit: int | None, *, reverse: bool
-) -> tuple[str, list[Any]]:
-    """The names of one page of `query`: its filters, then the order of `query.ordered`."""
-    where, params = _where(query)
-    join_params: list[Any] = []
-    sql = "SELECT v.name FROM versions v"
-    if query.sort_metric is not None:  # missing ones last
-        sql += " LEFT JOIN metrics s ON s.name = v.name AND s.key = ?"
-        join_params.append(query.sort)
-    if where:
-        sql += " WHERE " + " AND ".join(where)
-    newest = "ASC" if reverse else "DESC"
-    if query.sort == "version":
-        way = "DESC" if query.descending != reverse else "ASC"
-        sql += f" ORDER BY v.ts {way}, v.counter {way}"
-        order_params: list[Any] = []
-    else:
-        value = _ORDER_VALUE.get(query.sort, "s.value")
-        way = "DESC" if query.descending != reverse else "ASC"
-        missing = "DESC" if reverse else "ASC"
-        sql += (
-            f" ORDER BY {value} IS NULL {missing}, {value} {way}, v.ts {newest}, v.counter {newest}"
-        )
-        order_params = [query.production] * 2 if query.sort == "status" else []
-    sql += " LIMIT ? OFFSET ?"
-    return sql, [*join_params, *params, *order_params, -1 if limit is None else limit, offset]
-
-
-def _count(query: VersionQuery) -> tuple[str, list[Any]]:
-    where, params = _where(query)
-    sql = "SELECT count(*) FROM versions v"
-    return (sql + " WHERE " + " AND ".join(where) if where else sql), params
-
-
-#: an offset past which a page may be read from the other end of its order
-_FAR = 1000
-#: the SQL value each field sorts by (status: effective, the production name bound); a
-#: metric's is `s.value`, from the outer join on the sorted metric
-_ORDER_VALUE = {
-    "trained": "v.trained",
-    "status": (
-        "(CASE WHEN v.name IS ? THEN 'production' "
-        f"WHEN v.status IN {_WAS_PRODUCTION} THEN 'archived' ELSE 'registered' END)"
-    ),
-}
-
-
-def _where(query: VersionQuery) -> tuple[list[str], list[Any]]:
-    """WHERE conditions for `query`'s filters: `query.FILTERS` compiled, statuses effective."""
-    where: list[str] = []
-    params: list[Any] = []
-    for test in conditions(query):
-        sql, bound = _SUBJECTS[test.subject](test, query)
-        where.append(sql)
-        params += bound
-    return where, params
-
-
-#: each comparison of `query.COMPARISONS`, as SQLite spells it
-_SQL_COMPARISONS = {">=": ">=", "<=": "<=", "=": "="}
-
-
-def _metric(test: Condition, query: VersionQuery) -> tuple[str, list[Any]]:
-    op = _SQL_COMPARISONS[test.comparison]
-    sql = f"EXISTS (SELECT 1 FROM metrics m WHERE m.name = v.name AND m.key = ? AND m.value {op} ?)"
-    return sql, [test.key, test.value]
-
-
-def _tag(test: Condition, query: VersionQuery) -> tuple[str, list[Any]]:
-    op = _SQL_COMPARISONS[test.comparison]
-    sql = f"EXISTS (SELECT 1 FROM tags t WHERE t.name = v.name AND t.key = ? AND t.value {op} ?)"
-    return sql, [test.key, test.value]
-
-
-def _trained(test: Condition, query: VersionQuery) -> tuple[str, list[Any]]:
-    return f"v.trained {_SQL_COMPARISONS[test.comparison]} ?", [_micros(test.value)]
-
-
-def _status(test: Condition, query: VersionQuery) -> tuple[str, list[Any]]:
-    """The effective status: the production pointer overrides the stored one."""
-    if test.comparison != "=":
-        raise ValueError(f"a status is only compared with '=', not {test.comparison!r}")
-    if test.value == Status.PRODUCTION:
-        return "v.name = ?", [query.production]
-    if test.value == Status.ARCHIVED:
-        return f"v.name IS NOT ? AND v.status IN {_WAS_PRODUCTION}", [query.production]
-    never_live = f"(v.status IS NULL OR v.status NOT IN {_WAS_PRODUCTION})"
-    return f"v.name IS NOT ? AND {never_live}", [query.production]
-
-
-#: how each filter subject reads from the index (`query.SUBJECTS`)
-_SUBJECTS = {"metric": _metric, "trained": _trained, "status": _status, "tag": _tag}
+    inserts = (
+        ("INSERT INTO versions VALUES (?, ?, ?, ?, ?, ?, ?)", [r[0] for r in rows]),
+        ("INSERT INTO metrics VALUES (?, ?, ?)", [m for r in rows for m in r[1]]),
+        ("INSERT INTO tags VALUES (?, ?, ?)", [t for r in rows for t in r[2]]),
+    )
+    for sql, params in inserts:
+        if params:
+            conn.executemany(sql, params)

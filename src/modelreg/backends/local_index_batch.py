@@ -1,13 +1,13 @@
 """The index's upkeep for the metadata rewrites of one writer's transaction, done together.
 
 A promote rewrites two metadata.json files. Alone, each rewrite costs the index two SQLite
-transactions: the dirty mark (made durable before the rename) and, after it, the new row with
-the mark cleared. Inside one transaction of the writers' lock the first rewrite's mark covers
-the rest (`dirty` means "read the files", whichever version changed), and the rows are recorded
-and the mark cleared in one commit when the transaction ends, after the folders' fsyncs it owed
-are paid: two index transactions per promote instead of four, one fsync of the SQLite log
-instead of two. A rewrite marked but never reported done (it failed half-way) keeps the mark,
-so the index is rebuilt, as before.
+transactions: the dirty mark (made before the rename; fsynced only where the boot has no name,
+see `local_index`) and, after it, the new row with the mark cleared. Inside one transaction of
+the writers' lock the first rewrite's mark covers the rest (`dirty` means "read the files",
+whichever version changed), and the rows are recorded and the mark cleared in one commit when
+the transaction ends, after the folders' fsyncs it owed are paid: two index transactions per
+promote instead of four. A rewrite marked but never reported done (it failed half-way) keeps
+the mark, so the index is rebuilt, as before.
 
 Only the thread holding the lock collects; on other threads (and outside a transaction) each
 rewrite is recorded at once.
@@ -28,7 +28,8 @@ Commit = Callable[[list[tuple[str, Mapping[str, Any]]], bool], None]
 
 
 def MARKED() -> bool:
-    """What `begin_change` returns for a rewrite the transaction's mark covers already."""
+    """What `begin_change` returns for a rewrite marked with nothing left to make durable:
+    the transaction's mark covers it already, or the mark needs no fsync."""
     return True
 
 

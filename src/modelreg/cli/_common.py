@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from .._json_text import indented
 from ..errors import InvalidInputError, ModelRegistryError, VersionNotFoundError
-from ._json_text import indented
 
 if TYPE_CHECKING:
     from click.shell_completion import CompletionItem

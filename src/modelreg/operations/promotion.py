@@ -32,9 +32,13 @@ from ..gate import GatePolicy, GateReport, assess
 from ..metadata import current_user, iso_utc, utc_now
 from .base import UNSET, PointerMove, Promotion
 
-__all__ = ["StorePromotions", "check_expected"]
+__all__ = ["MoveRead", "StorePromotions", "check_expected"]
 
 log = logging.getLogger("modelreg")
+
+#: what a move reads first (`Backend.transaction_for_move`): the candidate's metadata, the
+#: channel's holder and the holder's metadata
+MoveRead = tuple[dict[str, Any] | None, str | None, dict[str, Any] | None]
 
 
 def check_expected(channel: str, current: str | None, expected: str | None) -> None:
@@ -66,10 +70,15 @@ class StorePromotions:
             reason: str | None = None,
             expected_current: str | None = UNSET,
             details: Mapping[str, Any] | None = None,
+            read: MoveRead | None = None,
         ) -> PointerMove: ...
 
     def judge_promotion(self, name: str, channel: str, policy: GatePolicy) -> GateReport:
-        meta, holder, held = self.backend.metadata_and_holder(name, channel)
+        return self._judged(name, channel, policy, self.backend.metadata_and_holder(name, channel))
+
+    def _judged(self, name: str, channel: str, policy: GatePolicy, read: MoveRead) -> GateReport:
+        """The gate's report from what the move read (`metadata_and_holder`)."""
+        meta, holder, held = read
         if meta is None:
             raise VersionNotFoundError(
                 f"cannot judge {name} for {channel}: it does not exist in {self.location}",
@@ -97,8 +106,8 @@ class StorePromotions:
         approval: bool = False,
     ) -> Promotion:
         reason = validate_reason(reason, required=False)
-        with self.backend.transaction_for_move(name, channel):
-            report = self.judge_promotion(name, channel, policy)
+        with self.backend.transaction_for_move(name, channel) as read:  # judged and moved
+            report = self._judged(name, channel, policy, read)  # from one read of each file
             check_expected(channel, report.holder, expected_current)
             if not report.passed and not force:
                 raise GateRefusedError(
@@ -120,6 +129,7 @@ class StorePromotions:
                 reason=reason,
                 expected_current=judged,
                 details={"gate": report.summary(forced=force)},
+                read=read,
             )
         return Promotion(report, move=move)
 

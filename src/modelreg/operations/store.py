@@ -31,7 +31,7 @@ from ..versions import PRODUCTION, alias_channel, next_candidates, sort_newest_f
 from . import transfer, verify
 from ._writes import all_or_nothing, exists, log_or_undo
 from .base import UNSET, HistoryMerge, Imported, Operations, PointerMove, VerifyReport
-from .promotion import StorePromotions, check_expected
+from .promotion import MoveRead, StorePromotions, check_expected
 from .store_edits import StoreEdits
 
 __all__ = ["StoreOperations"]
@@ -214,11 +214,19 @@ class StoreOperations(StoreEdits, StorePromotions, Operations):
         reason: str | None = None,
         expected_current: str | None = UNSET,
         details: Mapping[str, Any] | None = None,
+        read: MoveRead | None = None,
     ) -> PointerMove:
-        """`details` (the gate's verdict, the approved request) go into the event."""
+        """`details` (the gate's verdict, the approved request) go into the event. `read`:
+        what `transaction_for_move(name, channel)` yielded to a caller inside it (the gate),
+        so that the move reads neither version again."""
         backend = self.backend
         change = ChangeRecord(action, self.location)
-        with change.told(), backend.transaction_for_move(name, channel) as (meta, current, _):
+        reading = (
+            backend.transaction_for_move(name, channel)
+            if read is None
+            else contextlib.nullcontext(read)
+        )
+        with change.told(), reading as (meta, current, held):
             if meta is None:
                 newest = sort_newest_first(backend.version_names())[:5]
                 raise VersionNotFoundError(
@@ -231,7 +239,7 @@ class StoreOperations(StoreEdits, StorePromotions, Operations):
             if current == name:
                 self._mend_status(meta, channel)
             else:
-                self._move(meta, move, action, reason, change, details)
+                self._move(meta, held, move, action, reason, change, details)
         if move.changed:
             log.info("%s: %s now points to %s (was %s)", action, channel, name, current)
         else:
@@ -247,6 +255,7 @@ class StoreOperations(StoreEdits, StorePromotions, Operations):
     def _move(
         self,
         meta: dict[str, Any],
+        held: dict[str, Any] | None,
         move: PointerMove,
         action: str,
         reason: str | None,
@@ -256,12 +265,12 @@ class StoreOperations(StoreEdits, StorePromotions, Operations):
         """Old status first, pointer, new status, event; undone newest first on failure.
 
         Whatever a crash interrupts, the stale status is on the version the pointer names,
-        which the next move mends.
+        which the next move mends. `held`: the current holder's metadata, read with `meta`.
         """
         backend, channel, current = self.backend, move.channel, move.previous
         now = iso_utc(utc_now())
         with all_or_nothing(action) as undo:
-            old = backend.read_metadata(current) if channel == PRODUCTION and current else None
+            old = held if channel == PRODUCTION and current else None
             if old is not None:
                 self._set_status(old, Status.ARCHIVED.value, undo)
             undo.append(lambda: backend.set_pointer(channel, current))
