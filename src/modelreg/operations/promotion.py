@@ -19,7 +19,7 @@ from ..approvals import (
     validate_reason,
     validate_request_id,
 )
-from ..backends.base import Backend
+from ..backends.base import Backend, Holder
 from ..errors import (
     ForbiddenError,
     GateRefusedError,
@@ -66,10 +66,15 @@ class StorePromotions:
             reason: str | None = None,
             expected_current: str | None = UNSET,
             details: Mapping[str, Any] | None = None,
+            read: Holder | None = None,
         ) -> PointerMove: ...
 
     def judge_promotion(self, name: str, channel: str, policy: GatePolicy) -> GateReport:
-        meta, holder, held = self.backend.metadata_and_holder(name, channel)
+        return self._judge(name, channel, policy, self.backend.metadata_and_holder(name, channel))
+
+    def _judge(self, name: str, channel: str, policy: GatePolicy, read: Holder) -> GateReport:
+        """The gate's verdict on `read` (`metadata_and_holder`'s answer); it changes none of it."""
+        meta, holder, held = read
         if meta is None:
             raise VersionNotFoundError(
                 f"cannot judge {name} for {channel}: it does not exist in {self.location}",
@@ -97,8 +102,8 @@ class StorePromotions:
         approval: bool = False,
     ) -> Promotion:
         reason = validate_reason(reason, required=False)
-        with self.backend.transaction_for_move(name, channel):
-            report = self.judge_promotion(name, channel, policy)
+        with self.backend.transaction_for_move(name, channel) as read:
+            report = self._judge(name, channel, policy, read)
             check_expected(channel, report.holder, expected_current)
             if not report.passed and not force:
                 raise GateRefusedError(
@@ -120,6 +125,7 @@ class StorePromotions:
                 reason=reason,
                 expected_current=judged,
                 details={"gate": report.summary(forced=force)},
+                read=read,
             )
         return Promotion(report, move=move)
 

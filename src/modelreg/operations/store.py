@@ -17,7 +17,14 @@ from pathlib import Path
 from typing import IO, Any
 
 from ..audit import ChangeRecord
-from ..backends.base import Backend, Debris, OpenedArtifact, VersionQuery, effective_status
+from ..backends.base import (
+    Backend,
+    Debris,
+    Holder,
+    OpenedArtifact,
+    VersionQuery,
+    effective_status,
+)
 from ..errors import (
     InvalidInputError,
     VersionExistsError,
@@ -214,11 +221,14 @@ class StoreOperations(StoreEdits, StorePromotions, Operations):
         reason: str | None = None,
         expected_current: str | None = UNSET,
         details: Mapping[str, Any] | None = None,
+        read: Holder | None = None,
     ) -> PointerMove:
-        """`details` (the gate's verdict, the approved request) go into the event."""
+        """`details` (the gate's verdict, the approved request) go into the event. `read`:
+        what `transaction_for_move` yielded, when the caller holds it open already (the gate
+        hands over what it judged, so nothing is read or decoded twice)."""
         backend = self.backend
         change = ChangeRecord(action, self.location)
-        with change.told(), backend.transaction_for_move(name, channel) as (meta, current, _):
+        with change.told(), _holding(backend, name, channel, read) as (meta, current, held):
             if meta is None:
                 newest = sort_newest_first(backend.version_names())[:5]
                 raise VersionNotFoundError(
@@ -231,7 +241,7 @@ class StoreOperations(StoreEdits, StorePromotions, Operations):
             if current == name:
                 self._mend_status(meta, channel)
             else:
-                self._move(meta, move, action, reason, change, details)
+                self._move(meta, held, move, action, reason, change, details)
         if move.changed:
             log.info("%s: %s now points to %s (was %s)", action, channel, name, current)
         else:
@@ -247,6 +257,7 @@ class StoreOperations(StoreEdits, StorePromotions, Operations):
     def _move(
         self,
         meta: dict[str, Any],
+        held: dict[str, Any] | None,
         move: PointerMove,
         action: str,
         reason: str | None,
@@ -254,6 +265,7 @@ class StoreOperations(StoreEdits, StorePromotions, Operations):
         details: Mapping[str, Any] | None = None,
     ) -> None:
         """Old status first, pointer, new status, event; undone newest first on failure.
+        `held`: the metadata of the version the channel held, read with `meta`.
 
         Whatever a crash interrupts, the stale status is on the version the pointer names,
         which the next move mends.
@@ -261,7 +273,7 @@ class StoreOperations(StoreEdits, StorePromotions, Operations):
         backend, channel, current = self.backend, move.channel, move.previous
         now = iso_utc(utc_now())
         with all_or_nothing(action) as undo:
-            old = backend.read_metadata(current) if channel == PRODUCTION and current else None
+            old = held if channel == PRODUCTION and current else None
             if old is not None:
                 self._set_status(old, Status.ARCHIVED.value, undo)
             undo.append(lambda: backend.set_pointer(channel, current))
@@ -407,3 +419,13 @@ class StoreOperations(StoreEdits, StorePromotions, Operations):
 
     def close(self) -> None:
         self.backend.close()
+
+
+@contextlib.contextmanager
+def _holding(backend: Backend, name: str, channel: str, read: Holder | None) -> Iterator[Holder]:
+    """`read` inside the caller's open transaction, else `transaction_for_move`'s."""
+    if read is not None:
+        yield read
+        return
+    with backend.transaction_for_move(name, channel) as found:
+        yield found
