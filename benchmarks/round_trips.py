@@ -1,4 +1,5 @@
-"""PostgreSQL round trips per call of the catalog's hot paths: one command, Markdown out.
+"""PostgreSQL round trips and Python bytecodes per call of the catalog's hot paths: one
+command, Markdown out.
 
     python benchmarks/round_trips.py
     PYTHONPATH=/path/to/other/src python benchmarks/round_trips.py   # another checkout's code
@@ -6,7 +7,9 @@
 A small catalog in a scratch database (4 versions, production set); each operation runs
 `_WARM` times to warm the pool, the caches and psycopg's prepared statements (it prepares a
 statement on its fifth use, one extra round trip then), then once counted by libpq's own
-trace (`_postgres.RoundTrips`).
+trace (`_postgres.RoundTrips`), and the Python bytecodes that call ran (`sys.settrace`
+with opcode events: the client's own work in Python, not what C code such as `json` or
+libpq does).
 Exact counts, so they need no quiet machine: the before/after figures of issue 18 come from it.
 """
 
@@ -16,6 +19,8 @@ import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from types import FrameType
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -39,7 +44,7 @@ def main() -> None:
         return
     work = tempfile.mkdtemp(prefix="modelreg-rt-")
     model = workload.train()
-    print("| operation | round trips per call |\n|---|---|")
+    print("| operation | round trips per call | Python bytecodes (functions) |\n|---|---|---|")
     with scratch_database("rt") as database, RoundTrips() as trips:
         registry = ModelRegistry(
             schema_url(database, "modelreg"),
@@ -80,9 +85,29 @@ def main() -> None:
             for _ in range(_WARM):
                 operation()
             trips.take()
-            operation()
-            print(f"| {label} | {describe(trips.take(), 1)} |")
+            opcodes, calls = python_work(operation)
+            print(f"| {label} | {describe(trips.take(), 1)} | {opcodes:,} ({calls:,}) |")
         registry.close()
+
+
+def python_work(operation: Callable[[], object]) -> tuple[int, int]:
+    """The Python bytecodes and function calls (generator resumptions included) of one call."""
+    counts = [0, 0]
+
+    def trace(frame: FrameType, event: str, _arg: Any) -> Any:
+        if event == "opcode":
+            counts[0] += 1
+        elif event == "call":
+            counts[1] += 1
+            frame.f_trace_opcodes = True
+        return trace
+
+    sys.settrace(trace)
+    try:
+        operation()
+    finally:
+        sys.settrace(None)
+    return counts[0], counts[1]
 
 
 def page_and_total(registry: ModelRegistry, query: VersionQuery) -> object:

@@ -30,6 +30,7 @@ __all__ = [
     "Event",
     "decode_event_lines",
     "encode_event",
+    "event_fields",
     "event_key",
     "in_effect_order",
     "live_at",
@@ -72,13 +73,17 @@ class Event:
         return parse_timestamp(self.timestamp)
 
 
-def encode_event(event: Event) -> bytes:
-    """One line of the log: `to_dict`'s fields, read in place (no deep copy to encode once)."""
-    fields = {k: v for k in _FIELDS if (v := getattr(event, k)) is not None}
-    return (json.dumps(fields, sort_keys=True, allow_nan=False) + "\n").encode()
-
-
 _FIELDS = tuple(Event.__dataclass_fields__)
+
+
+def event_fields(event: Event) -> dict[str, Any]:
+    """`to_dict`'s fields read in place (no deep copy): to encode at once, never to keep."""
+    return {k: v for k in _FIELDS if (v := getattr(event, k)) is not None}
+
+
+def encode_event(event: Event) -> bytes:
+    """One line of the log: `event_fields`, keys sorted."""
+    return (json.dumps(event_fields(event), sort_keys=True, allow_nan=False) + "\n").encode()
 
 
 def decode_event_lines(raw: bytes) -> tuple[list[Event], int]:

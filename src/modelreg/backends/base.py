@@ -34,6 +34,7 @@ __all__ = [
     "DEFAULT_MODEL",
     "Backend",
     "Debris",
+    "Holder",
     "OpenedArtifact",
     "VersionQuery",
     "effective_status",
@@ -45,6 +46,10 @@ __all__ = [
 
 #: the model a registry holds when none is named (`ModelRegistry(url, model=...)`)
 DEFAULT_MODEL = "default"
+
+#: what a promote reads first (`Backend.metadata_and_holder`): a version's metadata, the
+#: version a channel points to, and that version's metadata (None for each not there)
+Holder = tuple[dict[str, Any] | None, str | None, dict[str, Any] | None]
 
 
 @dataclass(frozen=True)
@@ -416,9 +421,7 @@ class Backend(ABC):
         name = self.get_pointer(channel)
         return name, (self.read_metadata(name) if name else None)
 
-    def metadata_and_holder(
-        self, name: str, channel: str
-    ) -> tuple[dict[str, Any] | None, str | None, dict[str, Any] | None]:
+    def metadata_and_holder(self, name: str, channel: str) -> Holder:
         """Version `name`'s metadata, the version `channel` points to, and that version's
         metadata (None for each that is not there): what a promote reads before it judges and
         moves; a catalog reads them in one statement, sent with the transaction's opening."""
@@ -426,9 +429,7 @@ class Backend(ABC):
         return meta, holder, (self.read_metadata(holder) if holder else None)
 
     @contextlib.contextmanager
-    def transaction_for_move(
-        self, name: str, channel: str
-    ) -> Iterator[tuple[dict[str, Any] | None, str | None, dict[str, Any] | None]]:
+    def transaction_for_move(self, name: str, channel: str) -> Iterator[Holder]:
         """`transaction()`, yielding `metadata_and_holder(name, channel)` read inside it: a
         catalog sends that read in the message that takes the lock. Nested, it joins."""
         with self.transaction():

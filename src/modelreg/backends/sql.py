@@ -145,6 +145,8 @@ class SqlBackend(SqlListings, SqlHistory, Backend):
 
         What reaches the server when, and in how many messages: `sql_session`.
         """
+        if self._tx.conn is not None:  # joined: a write's own block costs next to nothing
+            return contextlib.nullcontext()
         return self._transaction(None)
 
     @contextlib.contextmanager
@@ -334,10 +336,10 @@ class SqlBackend(SqlListings, SqlHistory, Backend):
             return self._read_model_record()
         writing, known = self._tx.conn is not None, self._tx.metadata
         if writing and name in known:
-            return copy.deepcopy(known[name])
+            return known[name].out(name)
         meta = self._fetch(lambda conn, model_id: reads.metadata_of(conn, model_id, name), None)
         if writing and meta is not None:
-            known[name] = copy.deepcopy(meta)
+            known[name] = session.Kept.encoding(meta)
         return meta
 
     def metadata_and_pointers(
@@ -357,13 +359,13 @@ class SqlBackend(SqlListings, SqlHistory, Backend):
             self._write_model_record(metadata)
             return
         with self.transaction():
-            known, kept = self._tx.metadata, session.copied(dict(metadata))
-            if name in known:  # one private copy, both held back and read from (copies out)
+            known, kept = self._tx.metadata, session.Kept.encoding(metadata)
+            if name in known:  # encoded once: the text held back and read from
                 self._tx.pending.hold_metadata(name, kept, known[name])
                 known[name] = kept
                 return
             conn = self._writer()
-            if writes.update_metadata(conn, self._ensure_model(conn), name, kept, None):
+            if writes.update_metadata(conn, self._ensure_model(conn), name, metadata, None):
                 known[name] = kept
 
     def _artifact_rows(self, name: str) -> list[reads.ArtifactRow]:
@@ -492,9 +494,7 @@ class SqlBackend(SqlListings, SqlHistory, Backend):
             self._read_for_writer(None, channel)
         return self._tx.pointers[channel]
 
-    def metadata_and_holder(
-        self, name: str, channel: str
-    ) -> tuple[dict[str, Any] | None, str | None, dict[str, Any] | None]:
+    def metadata_and_holder(self, name: str, channel: str) -> session.Holder:
         """One statement; in a writer's transaction, answered from what it has read (a
         promote's judge and move read once), and sent with any writes it holds back."""
         tx = self._tx
@@ -509,7 +509,11 @@ class SqlBackend(SqlListings, SqlHistory, Backend):
             self._read_for_writer(name, channel)
         holder = tx.pointers[channel]
         meta, held = (tx.metadata.get(n) if n else None for n in (name, holder))
-        return session.copied(meta), holder, session.copied(held)
+        return (
+            None if meta is None else meta.out(name),
+            holder,
+            None if held is None or holder is None else held.out(holder),
+        )
 
     def _read_for_writer(self, name: str | None, channel: str) -> None:
         """`metadata_and_holder`'s reads, into the transaction (`session.remember`)."""

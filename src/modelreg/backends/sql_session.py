@@ -32,19 +32,20 @@ send; SQLAlchemy's own commit and rollback then find nothing left, or roll back 
 
 from __future__ import annotations
 
-import copy
+import json
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from ..events import Event
+from ..events import Event, event_fields
 from ..tags import tags_of
 from . import sql_writes as writes
+from .base import Holder
 from .sql_reads import decoded, fetch
 from .sql_schema import events, models, pointers, versions
 
@@ -52,10 +53,10 @@ __all__ = [
     "HOLDER",
     "NO_HOLDER",
     "Holder",
+    "Kept",
     "Pending",
     "Statement",
     "WriterTx",
-    "copied",
     "holder_row",
     "holder_statement",
     "lock_statement",
@@ -86,19 +87,53 @@ _EVENT = (
 )
 
 #: what a writer reads first: a version's metadata, a channel's pointer and the metadata of
-#: the version it points to (one row, NULLs for what is not there)
+#: the version it points to (one row, NULLs for what is not there); the metadata as its JSON
+#: text, which the transaction keeps (`Kept`)
 HOLDER = (
-    f"SELECT v.meta, p.version, h.meta FROM (SELECT 1) AS one"
+    f"SELECT CAST(v.meta AS TEXT), p.version, CAST(h.meta AS TEXT) FROM (SELECT 1) AS one"
     f" LEFT JOIN {versions.name} v ON v.model_id = %s AND v.name = %s"
     f" LEFT JOIN {pointers.name} p ON p.model_id = %s AND p.channel = %s"
     f" LEFT JOIN {versions.name} h ON h.model_id = p.model_id AND h.name = p.version"
 )
 
 Statement = tuple[str, Sequence[Any]]
-_J = TypeVar("_J")
-Holder = tuple[dict[str, Any] | None, str | None, dict[str, Any] | None]
 #: `holder_row`'s answer for a model with no row yet
 NO_HOLDER: Holder = (None, None, None)
+
+
+class Kept:
+    """A version's metadata as a writer's transaction knows it: the JSON text stored (or held
+    back to be), its status and tags, and the dict decoded from the text until it is handed
+    out once.
+
+    Each hand-out is the caller's own: the first is that decoded dict, which nobody else
+    holds, later ones are decoded afresh (C-speed `json.loads`, several times faster than a
+    deep copy). A write is encoded once, into the text the statement sends, so what the
+    caller does to its dict afterwards changes nothing held back.
+    """
+
+    __slots__ = ("fresh", "status", "tags", "text")
+
+    def __init__(self, text: str, value: Mapping[str, Any], fresh: dict[str, Any] | None) -> None:
+        self.text, self.status, self.tags = text, writes.status_of(value), tags_of(value)
+        self.fresh = fresh
+
+    @classmethod
+    def decoding(cls, text: str | bytes, name: str) -> Kept:
+        """Metadata as read (its column's text)."""
+        text = text.decode() if isinstance(text, bytes) else text
+        value = decoded(text, name)
+        return cls(text, value, value)
+
+    @classmethod
+    def encoding(cls, metadata: Mapping[str, Any]) -> Kept:
+        """Metadata as written: encoded now, `metadata` itself kept by no one here."""
+        return cls(json.dumps(metadata), metadata, None)
+
+    def out(self, name: str) -> dict[str, Any]:
+        """A dict of the caller's own."""
+        value, self.fresh = self.fresh, None
+        return decoded(self.text, name) if value is None else value
 
 
 class Pending:
@@ -106,7 +141,7 @@ class Pending:
     tag index must be rewritten), each channel's newest pointer, the events in order."""
 
     def __init__(self) -> None:
-        self.metadata: dict[str, tuple[dict[str, Any], bool]] = {}
+        self.metadata: dict[str, tuple[Kept, bool]] = {}
         self.pointers: dict[str, tuple[str | None, datetime]] = {}
         self.events: list[Event] = []
         #: rows a new version owns (metrics, tags, artifacts), by table
@@ -115,9 +150,9 @@ class Pending:
     def __bool__(self) -> bool:
         return bool(self.metadata or self.pointers or self.events or self.rows)
 
-    def hold_metadata(self, name: str, metadata: dict[str, Any], before: dict[str, Any]) -> None:
+    def hold_metadata(self, name: str, metadata: Kept, before: Kept) -> None:
         """`before` is what the transaction knew of the version (stored, or held back)."""
-        reindex = tags_of(before) != tags_of(metadata)
+        reindex = before.tags != metadata.tags
         if name in self.metadata:
             reindex = reindex or self.metadata[name][1]
         self.metadata[name] = (metadata, reindex)
@@ -138,13 +173,13 @@ class WriterTx(threading.local):
     the database's), so no other writer changes this model's rows before it ends: a version's
     metadata or a channel's pointer read once is read from here after (a promote judges, then
     moves, then rewrites the statuses of the versions it read), including what it has written
-    and not yet sent (`pending`). Copies go out, never the kept objects, and everything is
-    forgotten when the transaction ends, committed or not.
+    and not yet sent (`pending`). Metadata is kept as its text (`Kept`), so every hand-out is
+    the caller's own, and everything is forgotten when the transaction ends, committed or not.
     """
 
     conn: Connection | None = None
     after_commit: list[Callable[[], None]]
-    metadata: dict[str, dict[str, Any]]
+    metadata: dict[str, Kept]
     pointers: dict[str, str | None]
     pending: Pending
 
@@ -160,18 +195,6 @@ class WriterTx(threading.local):
         self.pointers.clear()
         self.pending = Pending()
         return steps
-
-
-def copied(value: _J) -> _J:
-    """A private copy of JSON-shaped data (what metadata is), several times faster than
-    `copy.deepcopy`, which it falls back to for anything else."""
-    if isinstance(value, dict):
-        return {key: copied(item) for key, item in value.items()}  # type: ignore[return-value]
-    if isinstance(value, list):
-        return [copied(item) for item in value]  # type: ignore[return-value]
-    if value is None or isinstance(value, str | int | float):
-        return value
-    return copy.deepcopy(value)
 
 
 def lock_statement(model_id: int, lock_timeout: float) -> Statement:
@@ -202,13 +225,14 @@ def holder_row(rows: Sequence[tuple[Any, ...]], name: str | None) -> Holder:
 
 
 def remember(tx: WriterTx, name: str | None, channel: str, rows: Sequence[tuple[Any, ...]]) -> None:
-    """`holder_statement`'s rows, kept by the transaction; what it knows already stays (it
-    may hold writes not sent yet)."""
-    meta, holder, held = holder_row(rows, name)
+    """`holder_statement`'s rows, kept by the transaction (each text decoded once); what it
+    knows already stays (it may hold writes not sent yet)."""
+    meta, holder, held = rows[0]
+    holder = None if holder is None else str(holder)
     tx.pointers.setdefault(channel, holder)
-    for found, stored in ((name, meta), (holder, held)):
-        if found is not None and stored is not None:
-            tx.metadata.setdefault(found, stored)
+    for found, text in ((name, meta), (holder, held)):
+        if found is not None and text is not None and found not in tx.metadata:
+            tx.metadata[found] = Kept.decoding(text, found)
 
 
 def opened(tx: WriterTx, model_id: int) -> Connection:
@@ -250,20 +274,18 @@ def _batch(model_id: int, pending: Pending) -> Statement | None:
     path: a tag index to rewrite, or several events (whose ids must follow their order)."""
     if len(pending.events) > 1 or any(reindex for _, reindex in pending.metadata.values()):
         return None
-    from psycopg.types.json import Json
-
     steps: list[str] = []
     values: list[Any] = []
-    for name, (meta, _) in pending.metadata.items():
+    for name, (kept, _) in pending.metadata.items():
         steps.append(_STATUS)
-        values += [Json(meta), writes.status_of(meta), model_id, name]
+        values += [kept.text, kept.status, model_id, name]
     for channel, (version, when) in pending.pointers.items():
         steps.append(_UNSET if version is None else _UPSERT)
         values += [model_id, channel] + ([] if version is None else [version, when])
     for event in pending.events:
         steps.append(_EVENT)
         row = [event.timestamp, event.action, event.version, event.channel]
-        values += [model_id, *row, Json(event.to_dict())]
+        values += [model_id, *row, json.dumps(event_fields(event))]
     for table, rows in pending.rows:
         columns = list(rows[0])
         each = "(" + ", ".join(["%s"] * len(columns)) + ")"
@@ -278,7 +300,8 @@ def _batch(model_id: int, pending: Pending) -> Statement | None:
 
 def _write_each(conn: Connection, model_id: int, pending: Pending) -> None:
     """The held-back writes as one statement each (any dialect)."""
-    for name, (meta, reindex) in pending.metadata.items():
+    for name, (kept, reindex) in pending.metadata.items():
+        meta = decoded(kept.text, name)
         writes.update_metadata(conn, model_id, name, meta, None if reindex else meta)
     for channel, (version, when) in pending.pointers.items():
         writes.set_pointer(conn, model_id, channel, version, when)
@@ -288,15 +311,18 @@ def _write_each(conn: Connection, model_id: int, pending: Pending) -> None:
 
 
 def message(conn: Connection, parts: Sequence[Statement]) -> list[tuple[Any, ...]]:
-    """`parts` as one simple-protocol message on PostgreSQL; the last one's rows."""
+    """`parts` as one simple-protocol message on PostgreSQL; the last one's rows.
+
+    Rendered as one query (no statement holds a literal `%`), so psycopg parses the
+    placeholders once per message, from its cache after the first of each shape."""
     from psycopg import ClientCursor
 
     driver: Any = conn.connection.driver_connection
+    values = [value for _, each in parts for value in each]
     with _driver_errors(conn, parts):
         cursor = ClientCursor(driver)
         try:
-            sql = "; ".join(cursor.mogrify(text, values) for text, values in parts)
-            cursor.execute(sql)
+            cursor.execute("; ".join(text for text, _ in parts), values or None)
             while cursor.nextset():
                 pass
             return list(cursor.fetchall()) if cursor.description else []

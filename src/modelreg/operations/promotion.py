@@ -19,7 +19,7 @@ from ..approvals import (
     validate_reason,
     validate_request_id,
 )
-from ..backends.base import Backend
+from ..backends.base import Backend, Holder
 from ..errors import (
     ForbiddenError,
     GateRefusedError,
@@ -32,13 +32,9 @@ from ..gate import GatePolicy, GateReport, assess
 from ..metadata import current_user, iso_utc, utc_now
 from .base import UNSET, PointerMove, Promotion
 
-__all__ = ["MoveRead", "StorePromotions", "check_expected"]
+__all__ = ["StorePromotions", "check_expected"]
 
 log = logging.getLogger("modelreg")
-
-#: what a move reads first (`Backend.transaction_for_move`): the candidate's metadata, the
-#: channel's holder and the holder's metadata
-MoveRead = tuple[dict[str, Any] | None, str | None, dict[str, Any] | None]
 
 
 def check_expected(channel: str, current: str | None, expected: str | None) -> None:
@@ -70,14 +66,14 @@ class StorePromotions:
             reason: str | None = None,
             expected_current: str | None = UNSET,
             details: Mapping[str, Any] | None = None,
-            read: MoveRead | None = None,
+            read: Holder | None = None,
         ) -> PointerMove: ...
 
     def judge_promotion(self, name: str, channel: str, policy: GatePolicy) -> GateReport:
-        return self._judged(name, channel, policy, self.backend.metadata_and_holder(name, channel))
+        return self._judge(name, channel, policy, self.backend.metadata_and_holder(name, channel))
 
-    def _judged(self, name: str, channel: str, policy: GatePolicy, read: MoveRead) -> GateReport:
-        """The gate's report from what the move read (`metadata_and_holder`)."""
+    def _judge(self, name: str, channel: str, policy: GatePolicy, read: Holder) -> GateReport:
+        """The gate's verdict on `read` (`metadata_and_holder`'s answer); it changes none of it."""
         meta, holder, held = read
         if meta is None:
             raise VersionNotFoundError(
@@ -106,8 +102,8 @@ class StorePromotions:
         approval: bool = False,
     ) -> Promotion:
         reason = validate_reason(reason, required=False)
-        with self.backend.transaction_for_move(name, channel) as read:  # judged and moved
-            report = self._judged(name, channel, policy, read)  # from one read of each file
+        with self.backend.transaction_for_move(name, channel) as read:
+            report = self._judge(name, channel, policy, read)
             check_expected(channel, report.holder, expected_current)
             if not report.passed and not force:
                 raise GateRefusedError(

@@ -17,7 +17,14 @@ from pathlib import Path
 from typing import IO, Any
 
 from ..audit import ChangeRecord
-from ..backends.base import Backend, Debris, OpenedArtifact, VersionQuery, effective_status
+from ..backends.base import (
+    Backend,
+    Debris,
+    Holder,
+    OpenedArtifact,
+    VersionQuery,
+    effective_status,
+)
 from ..errors import (
     InvalidInputError,
     VersionExistsError,
@@ -31,7 +38,7 @@ from ..versions import PRODUCTION, alias_channel, next_candidates, sort_newest_f
 from . import transfer, verify
 from ._writes import all_or_nothing, exists, log_or_undo
 from .base import UNSET, HistoryMerge, Imported, Operations, PointerMove, VerifyReport
-from .promotion import MoveRead, StorePromotions, check_expected
+from .promotion import StorePromotions, check_expected
 from .store_edits import StoreEdits
 
 __all__ = ["StoreOperations"]
@@ -214,19 +221,14 @@ class StoreOperations(StoreEdits, StorePromotions, Operations):
         reason: str | None = None,
         expected_current: str | None = UNSET,
         details: Mapping[str, Any] | None = None,
-        read: MoveRead | None = None,
+        read: Holder | None = None,
     ) -> PointerMove:
         """`details` (the gate's verdict, the approved request) go into the event. `read`:
-        what `transaction_for_move(name, channel)` yielded to a caller inside it (the gate),
-        so that the move reads neither version again."""
+        what `transaction_for_move` yielded, when the caller holds it open already (the gate
+        hands over what it judged, so nothing is read or decoded twice)."""
         backend = self.backend
         change = ChangeRecord(action, self.location)
-        reading = (
-            backend.transaction_for_move(name, channel)
-            if read is None
-            else contextlib.nullcontext(read)
-        )
-        with change.told(), reading as (meta, current, held):
+        with change.told(), _holding(backend, name, channel, read) as (meta, current, held):
             if meta is None:
                 newest = sort_newest_first(backend.version_names())[:5]
                 raise VersionNotFoundError(
@@ -263,9 +265,10 @@ class StoreOperations(StoreEdits, StorePromotions, Operations):
         details: Mapping[str, Any] | None = None,
     ) -> None:
         """Old status first, pointer, new status, event; undone newest first on failure.
+        `held`: the metadata of the version the channel held, read with `meta`.
 
         Whatever a crash interrupts, the stale status is on the version the pointer names,
-        which the next move mends. `held`: the current holder's metadata, read with `meta`.
+        which the next move mends.
         """
         backend, channel, current = self.backend, move.channel, move.previous
         now = iso_utc(utc_now())
@@ -417,3 +420,13 @@ class StoreOperations(StoreEdits, StorePromotions, Operations):
 
     def close(self) -> None:
         self.backend.close()
+
+
+@contextlib.contextmanager
+def _holding(backend: Backend, name: str, channel: str, read: Holder | None) -> Iterator[Holder]:
+    """`read` inside the caller's open transaction, else `transaction_for_move`'s."""
+    if read is not None:
+        yield read
+        return
+    with backend.transaction_for_move(name, channel) as found:
+        yield found

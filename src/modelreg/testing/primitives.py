@@ -92,6 +92,30 @@ class BackendContract:
         assert again is not None and again["metrics"] == {"rmse": 0.1}
         assert again["deployment_status"] == "registered"
 
+    def test_metadata_in_a_transaction_is_the_callers_own(self, backend: Backend) -> None:
+        """Inside a writer's transaction too, where a catalog answers from what it read or
+        holds back: every read is a fresh dict, and a dict changed after it was written
+        changes nothing stored."""
+        _publish(backend)
+        with backend.transaction():
+            backend.set_pointer("production", _NAME)
+        with backend.transaction_for_move(_NAME, "production") as (meta, holder, held):
+            assert meta is not None and held is not None and holder == _NAME
+            assert meta is not held and meta == held  # the candidate holds the channel
+            meta["metrics"]["rmse"] = 99.0
+            again = backend.read_metadata(_NAME)
+            assert again is not None and again["metrics"] == {"rmse": 0.1}
+            written = {**again, "note": {"text": "kept"}}
+            backend.write_metadata(_NAME, written)
+            written["note"]["text"] = "changed after the write"
+            for _ in range(2):
+                read = backend.read_metadata(_NAME)
+                assert read is not None and read["note"] == {"text": "kept"}
+                read["note"]["text"] = "changed by a reader"
+        stored = backend.read_metadata(_NAME)
+        assert stored is not None and stored["note"] == {"text": "kept"}
+        assert stored["metrics"] == {"rmse": 0.1}
+
     def test_a_missing_version_is_none_or_version_not_found(self, backend: Backend) -> None:
         assert backend.read_metadata(_NAME) is None
         with pytest.raises(VersionNotFoundError), backend.local_folder(_NAME):
