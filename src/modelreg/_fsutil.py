@@ -393,6 +393,19 @@ def link_to(source: Path, link: Path) -> bool:
     return True
 
 
+def link_sole_file(path: Path, tmp: Path) -> bool:
+    """Hard-link `path` at `tmp` if it is a regular file with no other name; False where it is
+    not, or where the link is refused (another filesystem: EXDEV; no hard links: EPERM)."""
+    try:
+        st = os.lstat(path)
+        if not stat.S_ISREG(st.st_mode) or st.st_nlink != 1:
+            return False
+        os.link(path, tmp)
+    except OSError:
+        return False
+    return True
+
+
 def replace_symlink(link: Path, target: str, *, durable: bool = True) -> None:
     """Point `link` at `target` atomically: a new link beside it, then `os.replace` over it.
 

@@ -14,8 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from modelreg import IntegrityError, ModelRegistry
-from modelreg.backends import artifact_local
+from modelreg import IntegrityError, ModelRegistry, _fsutil
 from modelreg.backends.artifact_store import ArtifactStore
 from modelreg.testing import make_result
 
@@ -75,7 +74,7 @@ def test_across_filesystems_the_bytes_are_copied(
     def other_filesystem(*_: object) -> None:
         raise OSError(errno.EXDEV, "Invalid cross-device link")
 
-    monkeypatch.setattr(artifact_local.os, "link", other_filesystem)
+    monkeypatch.setattr(_fsutil.os, "link", other_filesystem)
     staged = _staged(tmp_path)
     _store(tmp_path).put(staged, _SHA, len(_DATA), own=True)
     assert _blob(tmp_path).read_bytes() == _DATA

@@ -12,8 +12,6 @@ so a writer killed mid-put leaves a temporary (`ArtifactStore.leftovers`), never
 from __future__ import annotations
 
 import contextlib
-import os
-import stat
 from pathlib import Path
 
 from .. import _fsutil
@@ -31,7 +29,7 @@ def write_blob(path: Path, target: Path, temporary: str, *, own: bool) -> tuple[
     _fsutil.make_dirs(target.parent)
     tmp = target.with_name(temporary)
     try:
-        linked = own and _link_own(path, tmp)
+        linked = own and _fsutil.link_sole_file(path, tmp)
         if linked:
             digest, size = _fsutil.hash_file(tmp)
         else:
@@ -43,16 +41,3 @@ def write_blob(path: Path, target: Path, temporary: str, *, own: bool) -> tuple[
         with contextlib.suppress(OSError):
             tmp.unlink()
     return digest, size, linked
-
-
-def _link_own(path: Path, tmp: Path) -> bool:
-    """Hard-link `path` at `tmp` if it is a regular file with no other name; False where it is
-    not, or where the link is refused (another filesystem: EXDEV; no hard links: EPERM)."""
-    try:
-        st = os.lstat(path)
-        if not stat.S_ISREG(st.st_mode) or st.st_nlink != 1:
-            return False
-        os.link(path, tmp)
-    except OSError:
-        return False
-    return True
