@@ -25,6 +25,7 @@ import logging
 import os
 import threading
 import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -47,14 +48,22 @@ _OPEN_FLAGS = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os
 
 
 class _LockFile:
-    """This process's hold on one lock file; callers serialise on the path's thread lock."""
+    """This process's hold on one lock file, shared by every `RegistryLock` on that path while
+    one of them lives (then the descriptor closes: a process opening many registries, a test
+    suite, keeps no descriptor for those it dropped). `thread_lock` serialises its threads."""
 
     def __init__(self, path: str) -> None:
         self.path = path
+        self.thread_lock = threading.RLock()
+        #: set in a forked child: this hold is its parent's, the child takes a new one
+        self.inherited = False
         self._fd = -1
         self._identity = (0, 0)
         #: where there is no flock: filelock's FileLock (its soft lock on a flock-less folder)
         self._file_lock = None if has_fcntl else FileLock(path, thread_local=False)
+
+    def __del__(self) -> None:
+        self.forget()
 
     def try_acquire(self) -> bool:
         if self._file_lock is not None:
@@ -112,7 +121,7 @@ class _LockFile:
 
 
 _registry_guard = threading.Lock()
-_by_path: dict[str, tuple[threading.RLock, _LockFile]] = {}
+_by_path: weakref.WeakValueDictionary[str, _LockFile] = weakref.WeakValueDictionary()
 #: per thread, {lock file: how many holds deep}: a nested hold costs a counter, not a lock
 _depths = threading.local()
 
@@ -120,20 +129,23 @@ _depths = threading.local()
 def _after_fork_in_child() -> None:
     """A child starts holding nothing: fresh thread locks and depths, the parent's files closed."""
     global _registry_guard, _by_path, _depths
-    for _, lock_file in _by_path.values():
+    for lock_file in list(_by_path.values()):
+        lock_file.inherited = True
         lock_file.forget()
-    _registry_guard, _by_path, _depths = threading.Lock(), {}, threading.local()
+    _registry_guard, _depths = threading.Lock(), threading.local()
+    _by_path = weakref.WeakValueDictionary()
 
 
 if hasattr(os, "register_at_fork"):  # POSIX; Windows has no fork
     os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
-def _locks_for(key: str) -> tuple[threading.RLock, _LockFile]:
+def _lock_file_for(key: str) -> _LockFile:
     with _registry_guard:
-        if key not in _by_path:
-            _by_path[key] = (threading.RLock(), _LockFile(key))
-        return _by_path[key]
+        lock_file = _by_path.get(key)
+        if lock_file is None:
+            lock_file = _by_path[key] = _LockFile(key)
+        return lock_file
 
 
 class RegistryLock:
@@ -143,6 +155,7 @@ class RegistryLock:
         self.path = path
         self.timeout = timeout
         self._key: str | None = None
+        self._file: _LockFile | None = None
 
     @contextmanager
     def hold(self) -> Iterator[None]:
@@ -168,7 +181,9 @@ class RegistryLock:
     @contextmanager
     def _held(self) -> Iterator[None]:
         assert self._key is not None
-        thread_lock, lock_file = _locks_for(self._key)
+        if self._file is None or self._file.inherited:
+            self._file = _lock_file_for(self._key)
+        lock_file, thread_lock = self._file, self._file.thread_lock
         deadline = time.monotonic() + self.timeout
         if not thread_lock.acquire(timeout=self.timeout):
             raise self._timeout("another thread of this process")

@@ -247,3 +247,23 @@ def test_without_flock_on_the_folder_filelock_takes_over(
     with RegistryLock(path, 5).hold():
         assert not another_process_gets_it(path)
     assert another_process_gets_it(path)
+
+
+def _descriptors_on(path: Path) -> int:
+    fds = Path("/proc/self/fd")
+    return sum(1 for fd in fds.iterdir() if os.path.realpath(fd) == str(path))
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="lists descriptors by /proc")
+def test_the_descriptor_is_kept_while_a_lock_on_its_path_lives(tmp_path: Path) -> None:
+    """Kept between holds, shared by the locks on one path, closed when the last one goes."""
+    path = tmp_path / ".lock"
+    first, second = RegistryLock(path, 5), RegistryLock(path, 5)
+    for lock in (first, second, first):
+        with lock.hold():
+            pass
+    assert _descriptors_on(path) == 1
+    del first
+    assert _descriptors_on(path) == 1
+    del second, lock
+    assert _descriptors_on(path) == 0
