@@ -327,6 +327,9 @@ def read_whole(path: str) -> bytes:
             if got == size:
                 break
         return b"".join(parts)
+    except OSError as exc:  # a folder named so, say: the message names the file, as `open`'s
+        exc.filename = path
+        raise
     finally:
         os.close(fd)
 

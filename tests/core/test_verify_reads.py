@@ -97,6 +97,16 @@ def test_a_resized_artifact_is_reported_as_before(tmp_path: Path, change: bytes)
     assert f"has {expected} bytes, {len(data)} were registered" in problem["detail"]
 
 
+def test_a_metadata_file_that_is_a_folder_is_reported_with_its_path(tmp_path: Path) -> None:
+    registry, (name,) = _registry(tmp_path, 1)
+    path = Path(registry.path) / name / "metadata.json"
+    path.unlink()
+    path.mkdir()
+    (problem,) = registry.verify().problems
+    assert problem["kind"] == "corrupt" and problem["where"] == name
+    assert problem["detail"].endswith(f"Is a directory: '{path}'")
+
+
 def test_a_version_deleted_before_its_files_are_checked_is_not_found(tmp_path: Path) -> None:
     registry, (name,) = _registry(tmp_path, 1)
     backend = registry.backend
