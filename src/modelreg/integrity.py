@@ -97,6 +97,16 @@ def open_artifact_file(folder: Path | str, name: str, *, buffering: int = -1) ->
     as `open`'s: 0 for a reader that reads into buffers of its own (no buffer, fewer system
     calls: no terminal check, no seek).
     """
+    fd, _size = _open_regular(folder, name)
+    try:
+        return os.fdopen(fd, "rb", buffering)
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def _open_regular(folder: Path | str, name: str) -> tuple[int, int]:
+    """`open_artifact_file`'s checks and open: a descriptor of a regular file, and its size."""
     path = _os_path(folder, name)
     flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
     try:
@@ -106,9 +116,10 @@ def open_artifact_file(folder: Path | str, name: str, *, buffering: int = -1) ->
             raise _not_regular(path, name) from exc
         raise
     try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
             raise _not_regular(path, name)
-        return os.fdopen(fd, "rb", buffering)
+        return fd, info.st_size
     except BaseException:
         os.close(fd)
         raise
@@ -139,18 +150,28 @@ def hash_limited(handle: Readable, limit: int) -> tuple[str, int]:
     The one bounded hashing reader: a size past `limit` shows as `limit + 1`, so a file that
     grew, or a device that never ends, costs no more than the size it was registered with.
     """
-    digest = _fsutil.Digest()
     readinto = getattr(handle, "readinto", None)
-    if readinto is None:
-        while digest.bytes <= limit:
-            chunk = handle.read(min(CHUNK, limit + 1 - digest.bytes))
-            if not chunk:
-                break
-            digest.update(chunk)
-        return digest.hexdigest(), digest.bytes
+    if readinto is not None:
+        return _hash_into(readinto, limit)
+    digest = _fsutil.Digest()
+    while digest.bytes <= limit:
+        chunk = handle.read(min(CHUNK, limit + 1 - digest.bytes))
+        if not chunk:
+            break
+        digest.update(chunk)
+    return digest.hexdigest(), digest.bytes
+
+
+def _hash_into(
+    readinto: Callable[[memoryview], int], limit: int, seen: int = -1
+) -> tuple[str, int]:
+    """`hash_limited` through `readinto`; it stops at `seen` bytes too, the size an fstat of a
+    regular file saw (no read to learn that the end is there; a later append is a later
+    version of the file, as if it came after the read)."""
+    digest = _fsutil.Digest()
     # one buffer the size of the file (at most CHUNK): `read(CHUNK)` allocated 4 MiB per file
     view = memoryview(bytearray(min(CHUNK, limit + 1)))
-    while digest.bytes <= limit:
+    while digest.bytes <= limit and digest.bytes != seen:
         got = readinto(view[: limit + 1 - digest.bytes])
         if not got:
             break
@@ -231,11 +252,13 @@ def verify_files(
         expected, size = _record(name, record, version)
         try:
             try:
-                handle = open_artifact_file(folder, name, buffering=0)
+                fd, seen = _open_regular(folder, name)  # no file object: 4 calls a file
             except InvalidInputError as exc:  # as `_stored_name`, without a generator per file
                 raise _unsafe_stored_name(name, version, exc) from None
-            with handle:
-                digest, actual_size = hash_limited(handle, size)
+            try:
+                digest, actual_size = _hash_fd(fd, size, seen)
+            finally:
+                os.close(fd)
         except FileNotFoundError:
             path = Path(folder, name)
             raise IntegrityError(
@@ -265,6 +288,16 @@ def verify_files(
                 expected_sha256=expected,
                 actual_sha256=digest,
             )
+
+
+def _hash_fd(fd: int, limit: int, seen: int) -> tuple[str, int]:
+    """`_hash_into` from a descriptor: by `readv` into the buffer, or where there is none
+    (Windows) through an unbuffered file object that leaves the descriptor open."""
+    readv = getattr(os, "readv", None)
+    if readv is not None:
+        return _hash_into(lambda view: readv(fd, (view,)), limit, seen)
+    with os.fdopen(fd, "rb", 0, closefd=False) as handle:
+        return _hash_into(handle.readinto, limit, seen)
 
 
 def file_records(files: Mapping[str, Any], *, version: str | None) -> dict[str, tuple[str, int]]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -40,12 +41,13 @@ def test_threads_report_what_one_thread_reports_in_the_same_order(
     seen_threads: set[str] = set()
     inspect = verify_module._inspect
 
-    def spying(backend: LocalBackend, name: str) -> verify_module._Seen:
+    def spying(backend: LocalBackend, name: str, *rest: Any) -> verify_module._Seen:
         seen_threads.add(threading.current_thread().name)
-        return inspect(backend, name)
+        return inspect(backend, name, *rest)
 
     monkeypatch.setattr(verify_module, "_inspect", spying)
     monkeypatch.setattr(verify_module, "_BATCH", 4)
+    monkeypatch.setattr(LocalBackend, "verify_threads", 2)  # whatever this machine's cores
     progress: list[tuple[int, int]] = []
     threaded = registry.verify(progress=lambda done, total: progress.append((done, total)))
     assert any(t.startswith("modelreg-verify") for t in seen_threads)
@@ -71,10 +73,10 @@ def test_at_most_two_batches_a_thread_are_in_flight(
     inspect = verify_module._inspect
     lock = threading.Lock()
 
-    def counting(backend: LocalBackend, name: str) -> verify_module._Seen:
+    def counting(backend: LocalBackend, name: str, *rest: Any) -> verify_module._Seen:
         with lock:
             started.append(len(walked))
-        return inspect(backend, name)
+        return inspect(backend, name, *rest)
 
     record = verify_module._Walk.record
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import shutil
 import tempfile
 from abc import ABC, abstractmethod
@@ -41,6 +42,7 @@ __all__ = [
     "matches",
     "open_recorded",
     "page_with_total",
+    "parallel_reads",
     "stamped_before",
 ]
 
@@ -113,6 +115,19 @@ def stamped_before(event: Event, moment: datetime) -> bool:
         return False
 
 
+def parallel_reads() -> int:
+    """Threads for a walk that reads and hashes many files (verify): one a core, at most 3.
+
+    File reads and sha256 release the GIL; a version's JSON and checks (about half of its
+    time) hold it. A thread more than the cores only adds GIL hand-offs, and past about 3
+    the GIL, not the cores, is what the threads wait for."""
+    try:
+        cores = len(os.sched_getaffinity(0))  # the cores this process may run on
+    except AttributeError:  # not on every platform
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, 3))
+
+
 class Backend(ABC):
     """Storage primitives for one model's versions, pointers and events.
 
@@ -168,6 +183,7 @@ class Backend(ABC):
     default_model_format: str = "pickle"
     #: how many threads `verify` may call `read_metadata` and `check_artifacts` from at once
     #: (1: only the caller's); a backend whose reads are thread-safe may allow more
+    #: (`parallel_reads()`)
     verify_threads: int = 1
     #: True when `prepare_publish` and `publish` only read each staged file, sending its bytes
     #: elsewhere (an artifact store), so a staged file may be a symbolic link to the caller's

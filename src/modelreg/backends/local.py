@@ -23,7 +23,7 @@ from typing import IO, Any
 
 from .. import _fsutil
 from .._locking import RegistryLock
-from ..errors import CorruptVersionError, VersionExistsError, VersionNotFoundError
+from ..errors import CorruptVersionError, IntegrityError, VersionExistsError, VersionNotFoundError
 from ..events import Event, decode_event_lines, encode_event
 from ..integrity import open_artifact_file, verify_files
 from ..lower_errors import translated
@@ -40,6 +40,7 @@ from .base import (
     Backend,
     Debris,
     VersionQuery,
+    parallel_reads,
     stamped_before,
 )
 from .local_index import MARKED, VersionIndex, fingerprint, racy
@@ -65,7 +66,7 @@ class LocalBackend(Backend):
     trusted_by_default = True
     default_model_format = "pickle"
     #: file reads and sha256 release the GIL: verify hashes one version while it parses the next
-    verify_threads = 2
+    verify_threads = parallel_reads()
 
     def __init__(
         self,
@@ -158,8 +159,7 @@ class LocalBackend(Backend):
             return self._read_model_record()
         path = f"{self.root}{os.sep}{name}{os.sep}{METADATA_FILE}"  # no Path: verify reads 100k
         try:
-            with open(path, "rb", buffering=0) as handle:  # read whole: no buffer, 3 calls fewer
-                raw = handle.read()
+            raw = _fsutil.read_whole(path)  # no file object: 4 system calls, not 7
         except (FileNotFoundError, NotADirectoryError):
             return None
         except OSError as exc:
@@ -228,11 +228,13 @@ class LocalBackend(Backend):
             ) from exc
 
     def check_artifacts(self, name: str, files: Mapping[str, Mapping[str, Any]]) -> None:
-        """As every backend, with the version's folder as a string (verify checks 100,000)."""
-        folder = f"{self.root}{os.sep}{name}"
-        if not os.path.isfile(f"{folder}{os.sep}{METADATA_FILE}"):
-            raise VersionNotFoundError(f"version {name} not found in {self.location}", version=name)
-        verify_files(folder, files, version=name)
+        """As every backend, with the version's folder as a string (verify checks 100,000);
+        whether the version is there is asked only when a file fails."""
+        try:
+            verify_files(f"{self.root}{os.sep}{name}", files, version=name)
+        except IntegrityError:
+            self._present(name)  # VersionNotFoundError: it was deleted meanwhile
+            raise
 
     def _present(self, name: str) -> Path:
         folder = self._version_dir(name)

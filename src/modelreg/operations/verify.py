@@ -174,24 +174,24 @@ class _Seen(NamedTuple):
     debris: Sequence[Debris] | None = None
 
 
-def _inspect(backend: Backend, name: str) -> _Seen:
+def _inspect(backend: Backend, name: str, debris: Sequence[Debris] | None = None) -> _Seen:
     """Read and hash one version (any thread); None of its metadata is kept but the status."""
     try:
         meta = backend.read_metadata(name)
     except CorruptVersionError as exc:
-        return _Seen(False, problem=("corrupt", name, str(exc)))
+        return _Seen(False, None, ("corrupt", name, str(exc)), debris)
     if meta is None:
-        return _Seen(False)
+        return _Seen(False, None, None, debris)
     try:
         backend.check_artifacts(name, meta.get("files") or {})
     except CorruptVersionError as exc:
-        return _Seen(False, problem=("integrity", name, str(exc)))
-    return _Seen(True, meta.get("deployment_status"))
+        return _Seen(False, None, ("integrity", name, str(exc)), debris)
+    return _Seen(True, meta.get("deployment_status"), None, debris)
 
 
 def _walked(backend: Backend, name: str) -> _Seen:
     """`_inspect`, and what interrupted writes left in the version's folder (any thread)."""
-    return _inspect(backend, name)._replace(debris=backend.version_debris(name))
+    return _inspect(backend, name, backend.version_debris(name))
 
 
 #: versions one task of the pool inspects: few enough to keep every thread busy, enough that
