@@ -245,19 +245,28 @@ class LocalBackend(Backend):
         trash = self.root / ".trash"
         aside = trash / _fsutil.unique_name(name)
         with translated(f"delete version {name} at", source):
-            if not trash.is_dir():  # the first delete makes it: a change of our own
-                before = _stat_or_none(self.root)
-                _fsutil.make_dirs(trash)
-                self._kept_channel_folders(before, +1)
-                if self.index is not None:
-                    self.index.kept(before, +1)
             before = _stat_or_none(self.root)
-            _fsutil.rename(source, aside)
-        self._kept_channel_folders(before, -1)
+            try:
+                _fsutil.rename(source, aside)
+            except FileNotFoundError:  # no trash yet (the version is there: the caller read it)
+                if trash.is_dir():
+                    raise
+                self._make_trash(trash, before)
+                before = _stat_or_none(self.root)
+                _fsutil.rename(source, aside)
+        after = _stat_or_none(self.root)  # one stat for both caches' bookkeeping
+        self._kept_channel_folders(before, -1, after)
         if self.index is not None:
-            self.index.deleted(name, before)
+            self.index.deleted(name, before, after)
         with contextlib.suppress(OSError):  # it is invisible already; cleanup retries later
             _fsutil.remove_tree(aside)
+
+    def _make_trash(self, trash: Path, before: os.stat_result | None) -> None:
+        """The first delete makes `.trash/`: a change of our own, to both caches of the root."""
+        _fsutil.make_dirs(trash)
+        self._kept_channel_folders(before, +1)
+        if self.index is not None:
+            self.index.kept(before, +1)
 
     def query(self, query: VersionQuery) -> list[dict[str, Any]]:
         """Filter, order and page in the index; returns the fields a listing shows (`LISTED`)."""
@@ -373,17 +382,19 @@ class LocalBackend(Backend):
                 names.append(name)
         return sorted(names)
 
-    def _kept_channel_folders(self, before: os.stat_result | None, links: int) -> None:
+    def _kept_channel_folders(
+        self, before: os.stat_result | None, links: int, after: os.stat_result | None = None
+    ) -> None:
         """After our own rename of a version folder into or out of the root: the channel
         folders are as they were, so the list stays valid for the root's new fingerprint if
         it was valid before and nothing else entered or left meanwhile (the link count, as the
         index checks it). So a delete at 100,000 versions does not scan the root again.
         Past 65,000 subfolders ext4 reports a link count of 1 and counts no more: there the
-        writers' lock is the guard."""
+        writers' lock is the guard. `after`: the root's stat since, where the caller took it."""
         seen = self._folders_seen
         if seen is None or before is None or seen[0] != fingerprint(before):
             return
-        after = _stat_or_none(self.root)
+        after = after or _stat_or_none(self.root)
         if after is None or after.st_ino != before.st_ino:
             return
         uncounted = after.st_nlink == before.st_nlink == 1
