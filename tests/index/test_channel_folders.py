@@ -102,8 +102,7 @@ def test_a_delete_stats_the_root_once_after_its_rename(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The channel folders' cache and the index each need the root's stat after a delete's
-    rename: one stat serves both, and no check for `.trash` precedes the rename (a missing
-    trash makes the rename fail)."""
+    rename: one stat serves both."""
     root = tmp_path / "models"
     registry = ModelRegistry(root, keep_versions=100)
     names = [registry.register(_result(i)) for i in range(3)]
@@ -126,5 +125,4 @@ def test_a_delete_stats_the_root_once_after_its_rename(
     monkeypatch.setattr(os, "rename", rename)
     assert registry.delete_version(names[2])
     assert seen[seen.index("rename") - 1 :] == ["models", "rename", "models"]
-    assert ".trash" not in seen
     assert registry.channels() == {"production": names[0]}

@@ -245,28 +245,20 @@ class LocalBackend(Backend):
         trash = self.root / ".trash"
         aside = trash / _fsutil.unique_name(name)
         with translated(f"delete version {name} at", source):
-            before = _stat_or_none(self.root)
-            try:
-                _fsutil.rename(source, aside)
-            except FileNotFoundError:  # no trash yet (the version is there: the caller read it)
-                if trash.is_dir():
-                    raise
-                self._make_trash(trash, before)
+            if not trash.is_dir():  # the first delete makes it: a change of our own
                 before = _stat_or_none(self.root)
-                _fsutil.rename(source, aside)
+                _fsutil.make_dirs(trash)
+                self._kept_channel_folders(before, +1)
+                if self.index is not None:
+                    self.index.kept(before, +1)
+            before = _stat_or_none(self.root)
+            _fsutil.rename(source, aside)
         after = _stat_or_none(self.root)  # one stat for both caches' bookkeeping
         self._kept_channel_folders(before, -1, after)
         if self.index is not None:
             self.index.deleted(name, before, after)
         with contextlib.suppress(OSError):  # it is invisible already; cleanup retries later
             _fsutil.remove_tree(aside)
-
-    def _make_trash(self, trash: Path, before: os.stat_result | None) -> None:
-        """The first delete makes `.trash/`: a change of our own, to both caches of the root."""
-        _fsutil.make_dirs(trash)
-        self._kept_channel_folders(before, +1)
-        if self.index is not None:
-            self.index.kept(before, +1)
 
     def query(self, query: VersionQuery) -> list[dict[str, Any]]:
         """Filter, order and page in the index; returns the fields a listing shows (`LISTED`)."""
