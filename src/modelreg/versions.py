@@ -277,13 +277,13 @@ def version_order(name: str) -> tuple[str, int]:
 
 
 class _Deferred:
-    """A version's location not yet computed: `where(name)`, on first read of `path`."""
+    """A version's location not yet computed: `where(version)`, on first read of `path`. One
+    is shared by every row of a listing (the row's own `version` names it)."""
 
-    __slots__ = ("name", "where")
+    __slots__ = ("where",)
 
-    def __init__(self, where: Callable[[str], Path | str], name: str) -> None:
+    def __init__(self, where: Callable[[str], Path | str]) -> None:
         self.where = where
-        self.name = name
 
 
 class _PathField:
@@ -295,10 +295,11 @@ class _PathField:
     def __get__(self, obj: object, owner: type | None = None) -> Path | str:
         if obj is None:  # the dataclass machinery asks for a default: there is none
             raise AttributeError("path")
-        value = obj.__dict__["path"]
+        state = obj.__dict__
+        value = state["path"]
         if isinstance(value, _Deferred):
-            value = value.where(value.name)
-            obj.__dict__["path"] = value
+            value = value.where(state["version"])
+            state["path"] = value
         return value
 
     def __set__(self, obj: object, value: Path | str) -> None:
@@ -360,19 +361,6 @@ class ModelVersion:
             deployment_status=meta.get("deployment_status", "registered"),
             channels=channels,
             **_stored_fields(meta),
-        )
-        return row
-
-    @classmethod
-    def _indexed(cls, meta: IndexedMetadata, path: _Deferred, channels: list[str]) -> ModelVersion:
-        """A row whose other fields stay `meta`'s JSON text until one of them is read."""
-        row = object.__new__(cls)
-        row.__dict__.update(
-            version=meta.name,
-            path=path,
-            deployment_status=meta.status,
-            channels=channels,
-            _undecoded=meta,
         )
         return row
 
@@ -529,16 +517,26 @@ def listed_versions(
     for channel, target in sorted(pointers.items()):
         if target is not None:
             holders.setdefault(target, []).append(channel)
-    listed, indexed = ModelVersion._listed, ModelVersion._indexed
-    rows = []
+    listed, new, path = ModelVersion._listed, object.__new__, _Deferred(where)
+    rows: list[ModelVersion] = []
+    append = rows.append
     pending = metas if isinstance(metas, list) else list(metas)
     pending.reverse()
+    pop = pending.pop
     while pending:
-        meta = pending.pop()
-        if type(meta) is IndexedMetadata:
+        meta = pop()
+        if type(meta) is IndexedMetadata:  # its other fields stay JSON text until one is read
             name = meta.name
-            rows.append(indexed(meta, _Deferred(where, name), list(holders.get(name, ()))))
+            row = new(ModelVersion)
+            row.__dict__.update(
+                version=name,
+                path=path,
+                deployment_status=meta.status,
+                channels=holders[name].copy() if name in holders else [],
+                _undecoded=meta,
+            )
+            append(row)
         else:
             name = meta["version"]
-            rows.append(listed(meta, _Deferred(where, name), list(holders.get(name, ()))))
+            append(listed(meta, path, holders[name].copy() if name in holders else []))
     return rows

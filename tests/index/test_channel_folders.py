@@ -96,3 +96,33 @@ def test_deletes_where_links_are_uncounted_list_no_root(
     assert scans == []
     assert registry.channels() == {"production": names[0]}
     assert [v.version for v in registry.list_versions()] == [names[7], names[0]]
+
+
+def test_a_delete_stats_the_root_once_after_its_rename(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The channel folders' cache and the index each need the root's stat after a delete's
+    rename: one stat serves both."""
+    root = tmp_path / "models"
+    registry = ModelRegistry(root, keep_versions=100)
+    names = [registry.register(_result(i)) for i in range(3)]
+    registry.promote_to_production(names[0])
+    assert registry.delete_version(names[1])  # makes .trash
+    age(root)
+    real_stat, real_rename = os.stat, os.rename
+    seen: list[str] = []
+
+    def stat(path: Any, *args: Any, **kwargs: Any) -> Any:
+        if os.fspath(path) in (os.fspath(root), os.fspath(root / ".trash")):
+            seen.append(os.path.basename(os.fspath(path)))
+        return real_stat(path, *args, **kwargs)
+
+    def rename(source: Any, dest: Any) -> None:
+        seen.append("rename")
+        real_rename(source, dest)
+
+    monkeypatch.setattr(os, "stat", stat)
+    monkeypatch.setattr(os, "rename", rename)
+    assert registry.delete_version(names[2])
+    assert seen[seen.index("rename") - 1 :] == ["models", "rename", "models"]
+    assert registry.channels() == {"production": names[0]}

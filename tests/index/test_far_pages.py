@@ -65,3 +65,21 @@ def test_a_filtered_far_page(registry: ModelRegistry) -> None:
     expected = [v.version for v in registry.find_versions(whole)][10:13]
     assert [v.version for v in registry.find_versions(query)] == expected
     assert registry.count_versions(query) == len(registry.find_versions(whole))
+
+
+def test_every_version_newest_first_is_read_in_one_statement(tmp_path: Path) -> None:
+    """Nothing to sort, filter or skip: the rows come along the order's index in one
+    statement, not as names first and their rows after, 500 at a time (`list all`)."""
+    registry = ModelRegistry(tmp_path / "models")
+    names = [registry.register(make_result(i, rmse=float(i))) for i in range(12)]
+    index = registry.backend.index
+    assert index is not None
+    assert index.query(VersionQuery()) is not None  # fresh: the next query only reads
+    statements: list[str] = []
+    index._connect().set_trace_callback(statements.append)
+    rows = index.query(VersionQuery.checked(limit=5))
+    assert rows is not None and [row[0] for row in rows] == names[::-1][:5]
+    assert [row[0] for row in index.query(VersionQuery()) or []] == names[::-1]
+    pages = [s for s in statements if s.startswith("SELECT v.") or " IN (" in s]
+    assert len(pages) == 2, pages  # one for each listing (a scan may come first: not counted)
+    assert not any(" IN (" in s for s in pages)

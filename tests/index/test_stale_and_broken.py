@@ -173,3 +173,18 @@ def test_a_metadata_file_edited_by_hand_is_read_again(
     path.write_text(path.read_text().replace('"auc": 0.53', '"auc": 0.99'))
     assert registry.list_versions(limit=1)[0].metrics == {"auc": 0.99}
     assert _names(registry, max_metrics={"auc": 0.6}, limit=1) == [names[2]]
+
+
+def test_listing_every_version_sees_a_hand_edit_as_a_page_of_ten_does(tmp_path: Path) -> None:
+    """`list all` stats each version from the opened root (more than a few rows) and reads
+    its rows in one statement: an edited file is still read again, and only that one."""
+    registry = ModelRegistry(tmp_path / "models")
+    names = [registry.register(_result(i, 0.5 + i / 100)) for i in range(12)]
+    assert [v.version for v in registry.list_versions()] == names[::-1]
+    path = Path(registry.path) / names[5] / "metadata.json"
+    path.write_text(path.read_text().replace('"auc": 0.55', '"auc": 0.99'))
+    every = registry.list_versions()
+    assert [v.version for v in every] == names[::-1]
+    assert {v.version: v.metrics["auc"] for v in every}[names[5]] == 0.99
+    assert every[0].path == Path(registry.path) / names[-1]  # each row its own path
+    assert every[-1].path == Path(registry.path) / names[0]

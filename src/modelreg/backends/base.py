@@ -99,12 +99,22 @@ def open_recorded(
 
 
 def effective_status(stored: str | None, name: str, production: str | None) -> str:
-    """The pointer is the truth: it overrides whatever status a crash left in the metadata."""
+    """The pointer is the truth: it overrides whatever status a crash left in the metadata.
+
+    The answers are plain strings read once (a `Status` member's `.value` is two Python
+    calls, and a listing asks 100,000 times)."""
     if name == production:
-        return Status.PRODUCTION.value
+        return _PRODUCTION
     if stored in SERVED:
-        return Status.ARCHIVED.value
-    return Status.REGISTERED.value
+        return _ARCHIVED
+    return _REGISTERED
+
+
+_PRODUCTION, _ARCHIVED, _REGISTERED = (
+    Status.PRODUCTION.value,
+    Status.ARCHIVED.value,
+    Status.REGISTERED.value,
+)
 
 
 def stamped_before(event: Event, moment: datetime) -> bool:

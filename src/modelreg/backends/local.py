@@ -255,9 +255,10 @@ class LocalBackend(Backend):
                     self.index.kept(before, +1)
             before = _stat_or_none(self.root)
             _fsutil.rename(source, aside)
-        self._kept_channel_folders(before, -1)
+        after = _stat_or_none(self.root)  # one stat for both caches' bookkeeping
+        self._kept_channel_folders(before, -1, after)
         if self.index is not None:
-            self.index.deleted(name, before)
+            self.index.deleted(name, before, after)
         with contextlib.suppress(OSError):  # it is invisible already; cleanup retries later
             _fsutil.remove_tree(aside)
 
@@ -375,17 +376,19 @@ class LocalBackend(Backend):
                 names.append(name)
         return sorted(names)
 
-    def _kept_channel_folders(self, before: os.stat_result | None, links: int) -> None:
+    def _kept_channel_folders(
+        self, before: os.stat_result | None, links: int, after: os.stat_result | None = None
+    ) -> None:
         """After our own rename of a version folder into or out of the root: the channel
         folders are as they were, so the list stays valid for the root's new fingerprint if
         it was valid before and nothing else entered or left meanwhile (the link count, as the
         index checks it). So a delete at 100,000 versions does not scan the root again.
         Past 65,000 subfolders ext4 reports a link count of 1 and counts no more: there the
-        writers' lock is the guard."""
+        writers' lock is the guard. `after`: the root's stat since, where the caller took it."""
         seen = self._folders_seen
         if seen is None or before is None or seen[0] != fingerprint(before):
             return
-        after = _stat_or_none(self.root)
+        after = after or _stat_or_none(self.root)
         if after is None or after.st_ino != before.st_ino:
             return
         uncounted = after.st_nlink == before.st_nlink == 1

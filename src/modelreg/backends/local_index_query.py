@@ -33,9 +33,14 @@ def page(conn: sqlite3.Connection, query: VersionQuery) -> list[Listed]:
 
     The names are chosen first and their listed fields read after: sorting the whole rows to
     skip 99,950 of them cost seconds, sorting names costs milliseconds. A page past the middle
-    is read from the other end (the reversed order's first rows, read backwards).
+    is read from the other end (the reversed order's first rows, read backwards). Where there
+    is nothing to sort, filter or skip (every version, newest first: `list all`), the rows are
+    read in one statement along the order's index.
     """
     offset, limit, reverse = query.offset, query.limit, False
+    if query.sort == "version" and offset == 0 and next(conditions(query), None) is None:
+        sql, params = _select(query, 0, limit, reverse=False, columns=_ROW_COLUMNS)
+        return conn.execute(sql, params).fetchall()
     if limit is not None and offset > _FAR:
         sql, params = count_sql(query)
         total = conn.execute(sql, params).fetchone()[0]
@@ -53,20 +58,19 @@ def page(conn: sqlite3.Connection, query: VersionQuery) -> list[Listed]:
     for start in range(0, len(names), 500):
         chunk = names[start : start + 500]
         marks = ", ".join("?" * len(chunk))
-        rows = conn.execute(
-            f"SELECT name, stat, status, listed FROM versions WHERE name IN ({marks})", chunk
-        )
+        rows = conn.execute(f"SELECT {_ROW_COLUMNS} FROM versions v WHERE name IN ({marks})", chunk)
         found.update((row[0], row) for row in rows)
     return [found[name] for name in names if name in found]
 
 
 def _select(
-    query: VersionQuery, offset: int, limit: int | None, *, reverse: bool
+    query: VersionQuery, offset: int, limit: int | None, *, reverse: bool, columns: str = "v.name"
 ) -> tuple[str, list[Any]]:
-    """The names of one page of `query`: its filters, then the order of `query.ordered`."""
+    """The names (or `columns`) of one page of `query`: its filters, then the order of
+    `query.ordered`."""
     where, params = _where(query)
     join_params: list[Any] = []
-    sql = "SELECT v.name FROM versions v"
+    sql = f"SELECT {columns} FROM versions v"
     if query.sort_metric is not None:  # missing ones last
         sql += " LEFT JOIN metrics s ON s.name = v.name AND s.key = ?"
         join_params.append(query.sort)
@@ -95,6 +99,8 @@ def count_sql(query: VersionQuery) -> tuple[str, list[Any]]:
     return (sql + " WHERE " + " AND ".join(where) if where else sql), params
 
 
+#: the columns of a `Listed` row
+_ROW_COLUMNS = "v.name, v.stat, v.status, v.listed"
 #: an offset past which a page may be read from the other end of its order
 _FAR = 1000
 #: the SQL value each field sorts by (status: effective, the production name bound); a

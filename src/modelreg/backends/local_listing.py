@@ -8,11 +8,16 @@ read instead, so a listing never differs from one without the index.
 
 from __future__ import annotations
 
+import contextlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..versions import IndexedMetadata
 from .base import VersionQuery, effective_status, matches
 from .local_index import file_stat
+from .local_index_query import Listed
 
 if TYPE_CHECKING:
     from .local import LocalBackend
@@ -27,12 +32,21 @@ def indexed_page(
     rows = backend.index.query(query) if backend.index is not None else None
     if rows is None:
         return None
+    with _opened(backend.root, len(rows)) as root_fd:
+        return _checked(backend, query, rows, root_fd)
+
+
+def _checked(
+    backend: LocalBackend, query: VersionQuery, rows: list[Listed], root_fd: int | None
+) -> list[dict[str, Any] | IndexedMetadata] | None:
+    """Each row as the index holds it, or its file read again where that changed."""
     found: list[dict[str, Any] | IndexedMetadata] = []
-    production, root = query.production, backend.root
+    append = found.append
+    production, root = query.production, str(backend.root)  # not a Path's str() per row
     for name, stat, status, text in rows:
-        if stat is not None and stat == file_stat(root, name):
+        if stat is not None and stat == file_stat(root, name, root_fd=root_fd):
             # as indexed, so the index's filter holds for it
-            found.append(IndexedMetadata(name, effective_status(status, name, production), text))
+            append(IndexedMetadata(name, effective_status(status, name, production), text))
             continue
         meta = backend.read_metadata(name)
         if meta is None:
@@ -42,5 +56,24 @@ def indexed_page(
         )
         if not matches(meta, query):
             return None  # edited behind the index's back
-        found.append(meta)
+        append(meta)
     return found
+
+
+@contextlib.contextmanager
+def _opened(root: Path, rows: int) -> Iterator[int | None]:
+    """The root, opened for a page of more than a few rows (each version's stat then starts
+    there: 100,000 path walks fewer for `list all`); None where it is not worth two calls."""
+    fd = None
+    if rows > _FEW:
+        with contextlib.suppress(OSError):
+            fd = os.open(root, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        yield fd
+    finally:
+        if fd is not None:
+            os.close(fd)
+
+
+#: rows up to which a page stats each version by its full path
+_FEW = 8
