@@ -1,9 +1,11 @@
 """Folder fsyncs owed inside a transaction and paid together (`backends/local_syncs.py`).
 
-A promote used to wait for the disk eight times in a row; it now waits three times (the first
-for one fsync where the index's dirty mark needs none), and the order that crash safety needs
-is kept: a file is fsynced before it is renamed into place, a pointer move is durable before
-its audit record is written, and every rename is durable by the time the operation returns.
+A promote used to wait for the disk eight times in a row; it now waits three times, as its
+floor does (both statuses' new files, written ahead; the folders of the old status and the
+pointer; the record), and the order that crash safety needs is kept: a file is fsynced before
+it is renamed into place, the old status is renamed before the pointer moves, the new status
+only once the move is durable, a pointer move is durable before its audit record is written,
+and every rename is durable by the time the operation returns.
 """
 
 from __future__ import annotations
@@ -109,7 +111,11 @@ def test_a_promote_keeps_the_order_crash_safety_needs(
         assert _last(calls, "fsync", written[-1]) < renamed  # contents durable first
         assert _last(calls, "fsync", str(folder)) > renamed  # the rename durable by the end
     pointer = str(root / "production")
-    assert _last(calls, "fsync", pointer) > _last(calls, "rename", f"{pointer}/latest")
+    moved = _last(calls, "rename", f"{pointer}/latest")
+    assert _last(calls, "rename", str(root / old / METADATA_FILE)) < moved  # old status first
+    assert _last(calls, "fsync", pointer) > moved
+    # the new status is renamed only once the move is durable
+    assert _last(calls, "fsync", pointer) < _last(calls, "rename", str(root / new / METADATA_FILE))
     assert _last(calls, "fsync", pointer) < _first(calls, "write", events)  # move, then record
     assert _last(calls, "fsync", events) > _first(calls, "write", events)
     assert registry.backend._syncs.pay("move") == registry.backend._syncs.pay("update") == []
@@ -134,10 +140,10 @@ def test_a_promote_waits_for_the_disk_three_times(
         patch.setattr(local_index, "fsync_uncounted", log_syncs.append)
         patch.setattr(local_index, "current_boot", lambda: "b" if boot == "known" else None)
         registry.promote_to_production(new)
-    # old status (its file; where the boot has no name, the index's dirty mark too), new
-    # status (its file, the old status's folder, the pointer's folder: the first mark covers
-    # it), the record (its fsync, the new status's folder)
-    assert batches == ([1, 3, 2] if boot == "known" else [2, 3, 2])
+    # both statuses' files, written ahead (where the boot has no name, the index's dirty mark
+    # too); the old status's folder and the pointer's (folders only: one journal commit); the
+    # record (its fsync, the new status's folder)
+    assert batches == ([2, 2, 2] if boot == "known" else [3, 2, 2])
     assert len(log_syncs) == (0 if boot == "known" else 1)
     assert recorder.outside == []
 
@@ -226,7 +232,7 @@ def test_a_sync_owed_before_a_failed_write_is_still_paid(
 
     with pytest.raises(OSError), backend.transaction():
         backend.set_pointer("staging", new)
-        monkeypatch.setattr(_fsutil, "replace_file", refused)
+        monkeypatch.setattr(_fsutil, "StagedFile", refused)
         backend.write_metadata(new, {**meta, "note": "x"})
     assert _last(recorder.calls, "fsync", pointer) > _last(
         recorder.calls, "rename", f"{pointer}/latest"
