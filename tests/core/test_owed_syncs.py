@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from modelreg import ModelRegistry, TrainingResult, _fsutil
+from modelreg import ModelRegistry, _fsutil
 from modelreg.backends import local_index
 from modelreg.metadata import METADATA_FILE
 
@@ -60,17 +60,6 @@ class Recorder:
 
 
 @pytest.fixture
-def promoted(tmp_path: Path) -> tuple[ModelRegistry, list[str]]:
-    registry = ModelRegistry(tmp_path / "models")
-    names = [
-        registry.register(TrainingResult(model={"s": s}, metrics={"auc": s / 10}, features=["a"]))
-        for s in range(2)
-    ]
-    registry.promote_to_production(names[0])
-    return registry, names
-
-
-@pytest.fixture
 def recorder(monkeypatch: pytest.MonkeyPatch) -> Recorder:
     recorder = Recorder()
     monkeypatch.setattr(_fsutil, "os", recorder)
@@ -96,9 +85,9 @@ def _first(calls: list[tuple[str, str]], what: str, path: str) -> int:
 
 
 def test_a_promote_keeps_the_order_crash_safety_needs(
-    promoted: tuple[ModelRegistry, list[str]], recorder: Recorder
+    first_promoted: tuple[ModelRegistry, list[str]], recorder: Recorder
 ) -> None:
-    registry, (old, new) = promoted
+    registry, (old, new) = first_promoted
     root = Path(registry.path)
     registry.promote_to_production(new)
     calls = recorder.calls
@@ -123,9 +112,9 @@ def test_a_promote_keeps_the_order_crash_safety_needs(
 
 @pytest.mark.parametrize("boot", ["known", "unknown"])
 def test_a_promote_waits_for_the_disk_three_times(
-    promoted: tuple[ModelRegistry, list[str]], recorder: Recorder, boot: str
+    first_promoted: tuple[ModelRegistry, list[str]], recorder: Recorder, boot: str
 ) -> None:
-    registry, (_old, new) = promoted
+    registry, (_old, new) = first_promoted
     batches: list[int] = []
     together = _fsutil.together
     log_syncs: list[str] = []
@@ -149,9 +138,9 @@ def test_a_promote_waits_for_the_disk_three_times(
 
 
 def test_outside_a_transaction_a_rewrite_is_durable_at_once(
-    promoted: tuple[ModelRegistry, list[str]], recorder: Recorder
+    first_promoted: tuple[ModelRegistry, list[str]], recorder: Recorder
 ) -> None:
-    registry, (old, _new) = promoted
+    registry, (old, _new) = first_promoted
     backend = registry.backend
     folder = Path(registry.path) / old
     meta = backend.read_metadata(old)
@@ -217,11 +206,13 @@ def test_the_user_database_is_asked_once_per_process(monkeypatch: pytest.MonkeyP
 
 
 def test_a_sync_owed_before_a_failed_write_is_still_paid(
-    promoted: tuple[ModelRegistry, list[str]], recorder: Recorder, monkeypatch: pytest.MonkeyPatch
+    first_promoted: tuple[ModelRegistry, list[str]],
+    recorder: Recorder,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The pointer's folder is owed when the next metadata write fails before any fsync ran:
     the transaction's end still makes the move durable."""
-    registry, (old, new) = promoted
+    registry, (old, new) = first_promoted
     backend = registry.backend
     pointer = str(Path(registry.path) / "staging")
     meta = backend.read_metadata(new)

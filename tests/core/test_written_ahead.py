@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from modelreg import ModelRegistry, TrainingResult, _fsutil
+from modelreg import ModelRegistry, _fsutil
 from modelreg.backends.local import LocalBackend
 
 
@@ -22,21 +22,22 @@ def _temporaries(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if p.name.startswith(".metadata.json."))
 
 
-@pytest.fixture
-def promoted(tmp_path: Path) -> tuple[ModelRegistry, list[str]]:
-    registry = ModelRegistry(tmp_path / "models")
-    names = [
-        registry.register(TrainingResult(model={"s": s}, metrics={"auc": s / 10}, features=["a"]))
-        for s in range(2)
-    ]
-    registry.promote_to_production(names[0])
-    return registry, names
+def _newcomer(
+    first_promoted: tuple[ModelRegistry, list[str]],
+) -> tuple[LocalBackend, str, dict[str, Any]]:
+    """The folder backend, the version not in production, and its metadata."""
+    registry, (_old, new) = first_promoted
+    backend = registry.backend
+    assert isinstance(backend, LocalBackend)
+    meta = backend.read_metadata(new)
+    assert meta is not None
+    return backend, new, meta
 
 
 def test_a_failed_move_leaves_no_file_written_ahead(
-    promoted: tuple[ModelRegistry, list[str]], monkeypatch: pytest.MonkeyPatch
+    first_promoted: tuple[ModelRegistry, list[str]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    registry, (old, new) = promoted
+    registry, (old, new) = first_promoted
     root = Path(registry.path)
 
     def refused(*args: Any, **kwargs: Any) -> None:
@@ -54,13 +55,10 @@ def test_a_failed_move_leaves_no_file_written_ahead(
 
 
 def test_a_write_of_other_metadata_replaces_the_file_written_ahead(
-    promoted: tuple[ModelRegistry, list[str]],
+    first_promoted: tuple[ModelRegistry, list[str]],
 ) -> None:
-    registry, (_old, new) = promoted
-    backend = registry.backend
-    folder = Path(registry.path) / new
-    meta = backend.read_metadata(new)
-    assert meta is not None
+    backend, new, meta = _newcomer(first_promoted)
+    folder = backend.root / new
     with backend.transaction(), backend.metadata_ahead(new, {**meta, "note": "ahead"}):
         assert len(_temporaries(folder)) == 1
         backend.write_metadata(new, {**meta, "note": "written"})
@@ -73,21 +71,18 @@ def test_a_write_of_other_metadata_replaces_the_file_written_ahead(
 
 
 def test_outside_a_transaction_nothing_is_written_ahead(
-    promoted: tuple[ModelRegistry, list[str]],
+    first_promoted: tuple[ModelRegistry, list[str]],
 ) -> None:
-    registry, (_old, new) = promoted
-    backend = registry.backend
-    meta = backend.read_metadata(new)
-    assert meta is not None
+    backend, new, meta = _newcomer(first_promoted)
     with backend.metadata_ahead(new, {**meta, "note": "x"}):
-        assert _temporaries(Path(registry.path) / new) == []
+        assert _temporaries(backend.root / new) == []
 
 
 def test_the_promoted_file_is_the_one_written_ahead(
-    promoted: tuple[ModelRegistry, list[str]], monkeypatch: pytest.MonkeyPatch
+    first_promoted: tuple[ModelRegistry, list[str]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """One temporary per status, none made twice: the new holder's is renamed as written."""
-    registry, (old, new) = promoted
+    registry, (old, new) = first_promoted
     made: list[str] = []
     staged = _fsutil.StagedFile
 
