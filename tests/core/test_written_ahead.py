@@ -96,3 +96,15 @@ def test_the_promoted_file_is_the_one_written_ahead(
     assert made == [new, old]
     info = registry.get_version_info(new)
     assert info is not None and info["deployment_status"] == "production"
+
+
+def test_nothing_is_written_ahead_where_pointers_are_folder_copies(
+    first_promoted: tuple[ModelRegistry, list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A folder-copy pointer copies the version's folder: a file written ahead would go too."""
+    registry, (_old, new) = first_promoted
+    monkeypatch.setattr(_fsutil, "symlinks_supported", lambda folder: False)
+    registry.promote_to_production(new)
+    copy = Path(registry.path) / "production" / "latest"
+    assert copy.is_dir() and not copy.is_symlink()
+    assert _temporaries(copy) == [] and _temporaries(Path(registry.path) / new) == []

@@ -36,9 +36,10 @@ class WrittenAhead:
     def holding(
         self, name: str, metadata: Mapping[str, Any], path: Path
     ) -> AbstractContextManager[None]:
-        """Write `metadata` for `path` now, if this thread is in a transaction; `take` uses it
-        while the block runs."""
-        if not self._syncs.held():
+        """Write `metadata` for `path` now, if this thread is in a transaction and pointers are
+        links (a folder-copy pointer copies the version's folder, a file written ahead with
+        it); `take` uses it while the block runs."""
+        if not self._syncs.held() or not _fsutil.symlinks_supported(path.parent.parent):
             return contextlib.nullcontext()
         with translated(f"update the metadata of {name} at", path):
             staged = _fsutil.StagedFile(path, encode_metadata(metadata))
