@@ -33,6 +33,7 @@ __all__ = [
     "CHUNK",
     "HOST_TAG",
     "HashingWriter",
+    "StagedFile",
     "abandoned",
     "append_line",
     "atomic_write_bytes",
@@ -130,19 +131,54 @@ def replace_file(path: Path, data: bytes, *, along: Sequence[Callable[[], object
     The temporary's fsync runs `together` with `along` (other writes' durability steps), so
     a write that must follow them costs one disk round trip, not one each.
     """
-    tmp = path.with_name(unique_name(f".{path.name}"))
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    StagedFile(path, data).publish(along)
+
+
+class StagedFile:
+    """`replace_file` in two halves: the new contents written beside `path` under a unique
+    name now, renamed over it by `publish`. Written ahead of an earlier write, its fsync
+    (`sync`) can join that write's disk wait instead of needing one of its own later."""
+
+    def __init__(self, path: Path, data: bytes) -> None:
+        self.path, self.data, self.synced = path, data, False
+        self._tmp: Path | None = path.with_name(unique_name(f".{path.name}"))
+        self._fd: int | None = os.open(self._tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
         try:
-            _write_all(fd, data)
-            together(lambda: os.fsync(fd), *along)
-        finally:
+            _write_all(self._fd, data)
+        except BaseException:
+            self.discard()
+            raise
+
+    def sync(self) -> None:
+        """Make the contents durable (the rename is not)."""
+        assert self._fd is not None
+        os.fsync(self._fd)
+        self.synced = True
+
+    def publish(self, along: Sequence[Callable[[], object]] = ()) -> None:
+        """fsync the contents unless `sync` did, `together` with `along`, then rename into
+        place; on any failure the temporary is removed."""
+        assert self._tmp is not None and self._fd is not None
+        try:
+            together(*(() if self.synced else (self.sync,)), *along)
+            fd, self._fd = self._fd, None
             os.close(fd)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+            os.replace(self._tmp, self.path)
+        except BaseException:
+            self.discard()
+            raise
+        self._tmp = None
+
+    def discard(self) -> None:
+        """Close and remove the temporary, unless it was published."""
+        if self._fd is not None:
+            fd, self._fd = self._fd, None
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        if self._tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(self._tmp)
+            self._tmp = None
 
 
 #: (pid, pool): the threads that issue fsyncs together; a forked child makes its own

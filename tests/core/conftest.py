@@ -1,10 +1,27 @@
-"""Helpers shared by the core behaviour tests: a settable clock and a folder snapshot."""
+"""Helpers shared by the core behaviour tests: a settable clock, a folder snapshot, and a
+registry of two versions with the first in production."""
 
 from __future__ import annotations
 
 import hashlib
 import os
 from pathlib import Path
+
+import pytest
+
+from modelreg import ModelRegistry, TrainingResult
+
+
+@pytest.fixture
+def first_promoted(tmp_path: Path) -> tuple[ModelRegistry, list[str]]:
+    """A registry of two versions, the first in production: what a promote starts from."""
+    registry = ModelRegistry(tmp_path / "models")
+    names = [
+        registry.register(TrainingResult(model={"s": s}, metrics={"auc": s / 10}, features=["a"]))
+        for s in range(2)
+    ]
+    registry.promote_to_production(names[0])
+    return registry, names
 
 
 def snapshot(root: Path) -> dict[str, str]:

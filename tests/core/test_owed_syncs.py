@@ -1,9 +1,11 @@
 """Folder fsyncs owed inside a transaction and paid together (`backends/local_syncs.py`).
 
-A promote used to wait for the disk eight times in a row; it now waits three times (the first
-for one fsync where the index's dirty mark needs none), and the order that crash safety needs
-is kept: a file is fsynced before it is renamed into place, a pointer move is durable before
-its audit record is written, and every rename is durable by the time the operation returns.
+A promote used to wait for the disk eight times in a row; it now waits three times, as its
+floor does (both statuses' new files, written ahead; the folders of the old status and the
+pointer; the record), and the order that crash safety needs is kept: a file is fsynced before
+it is renamed into place, the old status is renamed before the pointer moves, the new status
+only once the move is durable, a pointer move is durable before its audit record is written,
+and every rename is durable by the time the operation returns.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from modelreg import ModelRegistry, TrainingResult, _fsutil
+from modelreg import ModelRegistry, _fsutil
 from modelreg.backends import local_index
 from modelreg.metadata import METADATA_FILE
 
@@ -58,17 +60,6 @@ class Recorder:
 
 
 @pytest.fixture
-def promoted(tmp_path: Path) -> tuple[ModelRegistry, list[str]]:
-    registry = ModelRegistry(tmp_path / "models")
-    names = [
-        registry.register(TrainingResult(model={"s": s}, metrics={"auc": s / 10}, features=["a"]))
-        for s in range(2)
-    ]
-    registry.promote_to_production(names[0])
-    return registry, names
-
-
-@pytest.fixture
 def recorder(monkeypatch: pytest.MonkeyPatch) -> Recorder:
     recorder = Recorder()
     monkeypatch.setattr(_fsutil, "os", recorder)
@@ -94,9 +85,9 @@ def _first(calls: list[tuple[str, str]], what: str, path: str) -> int:
 
 
 def test_a_promote_keeps_the_order_crash_safety_needs(
-    promoted: tuple[ModelRegistry, list[str]], recorder: Recorder
+    first_promoted: tuple[ModelRegistry, list[str]], recorder: Recorder
 ) -> None:
-    registry, (old, new) = promoted
+    registry, (old, new) = first_promoted
     root = Path(registry.path)
     registry.promote_to_production(new)
     calls = recorder.calls
@@ -109,7 +100,11 @@ def test_a_promote_keeps_the_order_crash_safety_needs(
         assert _last(calls, "fsync", written[-1]) < renamed  # contents durable first
         assert _last(calls, "fsync", str(folder)) > renamed  # the rename durable by the end
     pointer = str(root / "production")
-    assert _last(calls, "fsync", pointer) > _last(calls, "rename", f"{pointer}/latest")
+    moved = _last(calls, "rename", f"{pointer}/latest")
+    assert _last(calls, "rename", str(root / old / METADATA_FILE)) < moved  # old status first
+    assert _last(calls, "fsync", pointer) > moved
+    # the new status is renamed only once the move is durable
+    assert _last(calls, "fsync", pointer) < _last(calls, "rename", str(root / new / METADATA_FILE))
     assert _last(calls, "fsync", pointer) < _first(calls, "write", events)  # move, then record
     assert _last(calls, "fsync", events) > _first(calls, "write", events)
     assert registry.backend._syncs.pay("move") == registry.backend._syncs.pay("update") == []
@@ -117,9 +112,9 @@ def test_a_promote_keeps_the_order_crash_safety_needs(
 
 @pytest.mark.parametrize("boot", ["known", "unknown"])
 def test_a_promote_waits_for_the_disk_three_times(
-    promoted: tuple[ModelRegistry, list[str]], recorder: Recorder, boot: str
+    first_promoted: tuple[ModelRegistry, list[str]], recorder: Recorder, boot: str
 ) -> None:
-    registry, (_old, new) = promoted
+    registry, (_old, new) = first_promoted
     batches: list[int] = []
     together = _fsutil.together
     log_syncs: list[str] = []
@@ -134,18 +129,18 @@ def test_a_promote_waits_for_the_disk_three_times(
         patch.setattr(local_index, "fsync_uncounted", log_syncs.append)
         patch.setattr(local_index, "current_boot", lambda: "b" if boot == "known" else None)
         registry.promote_to_production(new)
-    # old status (its file; where the boot has no name, the index's dirty mark too), new
-    # status (its file, the old status's folder, the pointer's folder: the first mark covers
-    # it), the record (its fsync, the new status's folder)
-    assert batches == ([1, 3, 2] if boot == "known" else [2, 3, 2])
+    # both statuses' files, written ahead (where the boot has no name, the index's dirty mark
+    # too); the old status's folder and the pointer's (folders only: one journal commit); the
+    # record (its fsync, the new status's folder)
+    assert batches == ([2, 2, 2] if boot == "known" else [3, 2, 2])
     assert len(log_syncs) == (0 if boot == "known" else 1)
     assert recorder.outside == []
 
 
 def test_outside_a_transaction_a_rewrite_is_durable_at_once(
-    promoted: tuple[ModelRegistry, list[str]], recorder: Recorder
+    first_promoted: tuple[ModelRegistry, list[str]], recorder: Recorder
 ) -> None:
-    registry, (old, _new) = promoted
+    registry, (old, _new) = first_promoted
     backend = registry.backend
     folder = Path(registry.path) / old
     meta = backend.read_metadata(old)
@@ -211,11 +206,13 @@ def test_the_user_database_is_asked_once_per_process(monkeypatch: pytest.MonkeyP
 
 
 def test_a_sync_owed_before_a_failed_write_is_still_paid(
-    promoted: tuple[ModelRegistry, list[str]], recorder: Recorder, monkeypatch: pytest.MonkeyPatch
+    first_promoted: tuple[ModelRegistry, list[str]],
+    recorder: Recorder,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The pointer's folder is owed when the next metadata write fails before any fsync ran:
     the transaction's end still makes the move durable."""
-    registry, (old, new) = promoted
+    registry, (old, new) = first_promoted
     backend = registry.backend
     pointer = str(Path(registry.path) / "staging")
     meta = backend.read_metadata(new)
@@ -226,7 +223,7 @@ def test_a_sync_owed_before_a_failed_write_is_still_paid(
 
     with pytest.raises(OSError), backend.transaction():
         backend.set_pointer("staging", new)
-        monkeypatch.setattr(_fsutil, "replace_file", refused)
+        monkeypatch.setattr(_fsutil, "StagedFile", refused)
         backend.write_metadata(new, {**meta, "note": "x"})
     assert _last(recorder.calls, "fsync", pointer) > _last(
         recorder.calls, "rename", f"{pointer}/latest"

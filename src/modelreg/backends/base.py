@@ -153,8 +153,8 @@ class Backend(ABC):
     backend can do better (a folder renames instead of copying, a catalog asks its index):
     `staging`, `prepare_publish`, `local_folder`, `local_folder_of`, `check_artifacts`,
     `get_pointer`, `metadata_and_pointers`, `metadata_at`, `metadata_and_holder`,
-    `transaction_for_move`, `query_with_pointers`, `query_with_total`, `open_registered`,
-    `recent_events`, `pointer_moves`,
+    `transaction_for_move`, `metadata_ahead`, `query_with_pointers`, `query_with_total`,
+    `open_registered`, `recent_events`, `pointer_moves`,
     `names_used_at`, `query`, `count`, `metric_counts`, `debris`, `version_debris`,
     `debris_walked`, `remove_debris`, `interrupted_writes`, `location_of`, `model_names`,
     `for_model`, `close`, `revision`,
@@ -305,6 +305,15 @@ class Backend(ABC):
             yield folder
         finally:
             shutil.rmtree(folder, ignore_errors=True)
+
+    def metadata_ahead(
+        self, name: str, metadata: Mapping[str, Any]
+    ) -> AbstractContextManager[None]:
+        """Inside the block, `write_metadata(name, metadata)` follows other writes of the same
+        transaction: a backend may prepare it (a folder writes the new file at once, so that
+        its fsync joins the first write's disk wait instead of the pointer's). Nothing by
+        default; a later write of other metadata, or none, must stay correct."""
+        return contextlib.nullcontext()
 
     def prepare_publish(self, staged: Path, files: Mapping[str, Mapping[str, Any]]) -> None:
         """Move a staged version's bytes towards their home before the writers' lock is taken.

@@ -43,6 +43,7 @@ from .base import (
     parallel_reads,
     stamped_before,
 )
+from .local_ahead import WrittenAhead
 from .local_index import MARKED, VersionIndex, fingerprint, racy
 from .local_listing import indexed_page
 from .local_syncs import MOVE, UPDATE, OwedSyncs
@@ -89,6 +90,7 @@ class LocalBackend(Backend):
         self._folders_seen: tuple[str, list[str]] | None = None
         #: folder fsyncs owed inside a transaction, paid together (`local_syncs`)
         self._syncs = OwedSyncs()
+        self._ahead = WrittenAhead(self._syncs)
 
     # --- helpers --------------------------------------------------------------------------
 
@@ -186,18 +188,25 @@ class LocalBackend(Backend):
         marked: list[bool] = []
         along = self._syncs.pay(MOVE) + self._syncs.pay(UPDATE)
         with translated(f"update the metadata of {name} at", path):
-            data = encode_metadata(metadata)
+            staged = self._ahead.take(name, metadata, path)
+            along += self._ahead.syncs()  # the others written ahead
             mark = self.index.begin_change(name) if self.index is not None else None
             if mark is MARKED:  # marked, nothing to sync (`VersionIndex.begin_change`)
                 marked.append(True)
             elif mark is not None:
                 along.append(lambda: marked.append(mark()))
-            _fsutil.replace_file(path, data, along=along)
+            staged.publish(along)
             self._syncs.owe(UPDATE, folder, f"metadata update of {name}")
             for copy in self._copies_of(name):
-                _fsutil.atomic_write_bytes(copy / METADATA_FILE, data)
+                _fsutil.atomic_write_bytes(copy / METADATA_FILE, staged.data)
         if self.index is not None and marked == [True]:
             self.index.changed(name, metadata)
+
+    def metadata_ahead(
+        self, name: str, metadata: Mapping[str, Any]
+    ) -> contextlib.AbstractContextManager[None]:
+        """In a transaction the new metadata.json is written now (`local_ahead`)."""
+        return self._ahead.holding(name, metadata, self._version_dir(name) / METADATA_FILE)
 
     def _copies_of(self, name: str) -> list[Path]:
         """Folder-copy pointers holding `name`: their metadata.json mirrors the version's.

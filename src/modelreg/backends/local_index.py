@@ -127,6 +127,11 @@ def file_stat(root: Path | str, name: str, *, root_fd: int | None = None) -> str
     return f"{st.st_ino}.{st.st_mtime_ns}.{st.st_size}"
 
 
+def _listed(meta: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields a listing shows, as the `listed` column holds them (JSON)."""
+    return {key: meta.get(key) for key in LISTED}
+
+
 def _row(name: str, meta: Mapping[str, Any], stat: str | None) -> _Rows:
     """The `versions`, `metrics` and `tags` rows of one version (`stat`: its file when read)."""
     parsed = parse_version(name)
@@ -137,7 +142,7 @@ def _row(name: str, meta: Mapping[str, Any], stat: str | None) -> _Rows:
     except InvalidInputError:
         trained = None
     status = meta.get("deployment_status")
-    listed = json.dumps({key: meta.get(key) for key in LISTED})
+    listed = json.dumps(_listed(meta))
     row = (name, int(name[:8] + name[9:15]), parsed.counter, trained, status, stat, listed)
     metrics = meta.get("metrics") or {}
     numbers = [
@@ -477,7 +482,7 @@ class VersionIndex:
         with contextlib.suppress(IndexUnusable), self._using(f"updating {names}") as conn:
             conn.execute("BEGIN IMMEDIATE")
             try:
-                _put(conn, [_row(name, meta, file_stat(self.root, name)) for name, meta in changes])
+                _put_rewrites(conn, self.root, changes)
                 conn.execute(
                     "UPDATE state SET dirty = MAX(dirty - ?, 0), generation = generation + 1",
                     (int(clear),),
@@ -500,6 +505,28 @@ def _forget(conn: sqlite3.Connection, names: set[str]) -> None:
     conn.executemany("DELETE FROM metrics WHERE name = ?", params)
     conn.executemany("DELETE FROM tags WHERE name = ?", params)
     conn.executemany("DELETE FROM pending WHERE name = ?", params)
+
+
+def _put_rewrites(
+    conn: sqlite3.Connection, root: Path, changes: list[tuple[str, Mapping[str, Any]]]
+) -> None:
+    """Record rewritten versions. A rewrite that changed only the stored status (a promote's)
+    updates its one `versions` row: its listed fields are otherwise the row's, text for text,
+    and the dates, metrics and tags rows are made from them, so those tables (and the order
+    index) are left alone: 3 statements and about 3 pages instead of 8 and 8."""
+    rows, statuses = [], []
+    for name, meta in changes:
+        stat, listed = file_stat(root, name), _listed(meta)
+        old = conn.execute("SELECT status, listed FROM versions WHERE name = ?", (name,)).fetchone()
+        if old is not None and json.dumps({**listed, "deployment_status": old[0]}) == old[1]:
+            statuses.append((listed["deployment_status"], stat, json.dumps(listed), name))
+        else:
+            rows.append(_row(name, meta, stat))
+    _put(conn, rows)
+    if statuses:
+        conn.executemany(
+            "UPDATE versions SET status = ?, stat = ?, listed = ? WHERE name = ?", statuses
+        )
 
 
 def _put(conn: sqlite3.Connection, rows: list[_Rows]) -> None:

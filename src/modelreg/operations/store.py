@@ -265,15 +265,24 @@ class StoreOperations(StoreEdits, StorePromotions, Operations):
         details: Mapping[str, Any] | None = None,
     ) -> None:
         """Old status first, pointer, new status, event; undone newest first on failure.
-        `held`: the metadata of the version the channel held, read with `meta`.
+        `held`: the metadata of the version the channel held, read with `meta`. The new
+        status is written ahead (`Backend.metadata_ahead`) and only put in place after the move.
 
         Whatever a crash interrupts, the stale status is on the version the pointer names,
         which the next move mends.
         """
         backend, channel, current = self.backend, move.channel, move.previous
         now = iso_utc(utc_now())
-        with all_or_nothing(action) as undo:
-            old = held if channel == PRODUCTION and current else None
+        old = held if channel == PRODUCTION and current else None
+        # the new status is written ahead: its contents made durable with the old status's
+        ahead = (
+            backend.metadata_ahead(
+                move.version, _with_status(meta, Status.PRODUCTION.value, promoted_at=now)
+            )
+            if old is not None
+            else contextlib.nullcontext()
+        )
+        with all_or_nothing(action) as undo, ahead:
             if old is not None:
                 self._set_status(old, Status.ARCHIVED.value, undo)
             undo.append(lambda: backend.set_pointer(channel, current))
@@ -308,7 +317,7 @@ class StoreOperations(StoreEdits, StorePromotions, Operations):
         """Keep `deployment_status` in step with the pointer, noting how to take it back."""
         backend, name, before = self.backend, str(meta["version"]), dict(meta)
         undo.append(lambda: backend.write_metadata(name, before))
-        backend.write_metadata(name, {**meta, "deployment_status": status, **fields})
+        backend.write_metadata(name, _with_status(meta, status, **fields))
 
     def rollback(self, *, reason: str | None = None, channel: str = PRODUCTION) -> PointerMove:
         backend = self.backend
@@ -420,6 +429,11 @@ class StoreOperations(StoreEdits, StorePromotions, Operations):
 
     def close(self) -> None:
         self.backend.close()
+
+
+def _with_status(meta: Mapping[str, Any], status: str, **fields: Any) -> dict[str, Any]:
+    """`meta` with its status bookkeeping changed: what a move writes."""
+    return {**meta, "deployment_status": status, **fields}
 
 
 @contextlib.contextmanager
