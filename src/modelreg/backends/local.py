@@ -14,7 +14,6 @@ Nothing stored holds an absolute path, so the folder can be copied or moved.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 from collections.abc import Container, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
@@ -46,6 +45,7 @@ from .base import (
 from .local_ahead import WrittenAhead
 from .local_index import MARKED, VersionIndex, fingerprint, racy
 from .local_listing import indexed_page
+from .local_model_record import read_model_record, write_model_record
 from .local_syncs import MOVE, UPDATE, OwedSyncs
 
 __all__ = ["LocalBackend"]
@@ -56,9 +56,6 @@ _MODELS = "models"
 _TAIL_BLOCK = 64 * 1024
 _SKEW = timedelta(hours=1)
 _HOST_TAG = _fsutil.HOST_TAG
-_MODEL_DIR = ".model"
-#: a model's record holds a description and tags: far below this
-_MAX_MODEL_RECORD = 1 << 20
 
 
 class LocalBackend(Backend):
@@ -158,7 +155,7 @@ class LocalBackend(Backend):
 
     def read_metadata(self, name: str | None) -> dict[str, Any] | None:
         if name is None:
-            return self._read_model_record()
+            return read_model_record(self.root)
         path = f"{self.root}{os.sep}{name}{os.sep}{METADATA_FILE}"  # no Path: verify reads 100k
         try:
             raw = _fsutil.read_whole(path)  # no file object: 4 system calls, not 7
@@ -181,7 +178,7 @@ class LocalBackend(Backend):
         (where the mark must be fsynced, in the same disk round trip as the new file's), and
         the folder's fsync is owed."""
         if name is None:
-            self._write_model_record(metadata)
+            write_model_record(self.root, metadata)
             return
         folder = self._version_dir(name)
         path = folder / METADATA_FILE
@@ -433,40 +430,6 @@ class LocalBackend(Backend):
             self._folders_seen = (key, folders) if trusted else None
             return folders
         return []
-
-    # --- the model's own record -----------------------------------------------------------
-
-    def _model_record(self) -> Path:
-        """`.model/metadata.json`: in a folder of its own, so writing it leaves the root's
-        fingerprint (and so the index) alone."""
-        return self.root / _MODEL_DIR / METADATA_FILE
-
-    def _read_model_record(self) -> dict[str, Any] | None:
-        path = self._model_record()
-        try:
-            with path.open("rb") as stream:
-                raw = stream.read(_MAX_MODEL_RECORD + 1)
-        except (FileNotFoundError, NotADirectoryError):
-            return None
-        except OSError as exc:
-            raise CorruptVersionError(f"cannot read {path}: {exc}", path=str(path)) from exc
-        try:
-            if len(raw) > _MAX_MODEL_RECORD:
-                raise ValueError(f"larger than {_MAX_MODEL_RECORD} bytes")
-            record = json.loads(raw)
-            if not isinstance(record, dict):
-                raise ValueError("not a JSON object")
-        except ValueError as exc:
-            raise CorruptVersionError(
-                f"{path} cannot be read ({exc}); restore it or delete it", path=str(path)
-            ) from exc
-        return record
-
-    def _write_model_record(self, metadata: Mapping[str, Any]) -> None:
-        path = self._model_record()
-        with translated("update the model's record at", path):
-            _fsutil.make_dirs(path.parent)
-            _fsutil.atomic_write_bytes(path, encode_metadata(metadata))
 
     # --- events and writers ---------------------------------------------------------------
 
