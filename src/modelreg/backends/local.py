@@ -14,7 +14,6 @@ Nothing stored holds an absolute path, so the folder can be copied or moved.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 from collections.abc import Container, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
@@ -22,6 +21,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from .. import _fsutil
+from .._json_text import loads
 from .._locking import RegistryLock
 from ..errors import CorruptVersionError, VersionExistsError, VersionNotFoundError
 from ..events import Event, decode_event_lines, encode_event
@@ -439,7 +439,7 @@ class LocalBackend(Backend):
         try:
             if len(raw) > _MAX_MODEL_RECORD:
                 raise ValueError(f"larger than {_MAX_MODEL_RECORD} bytes")
-            record = json.loads(raw)
+            record = loads(raw)
             if not isinstance(record, dict):
                 raise ValueError("not a JSON object")
         except ValueError as exc:
