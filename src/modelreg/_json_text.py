@@ -1,4 +1,5 @@
-"""Indented JSON text (`indent=2`), to the byte, at C speed for flat containers.
+"""JSON text as modelreg writes and reads it: indented (`indent=2`), to the byte, at C speed
+for flat containers; and read from storage with every failure a `ValueError` (`loads`).
 
 The standard library's encoder falls back to its pure-Python form whenever `indent` is set,
 and that form was over half of a cold `modelreg list --json` at 100,000 versions and a fifth
@@ -20,7 +21,7 @@ from collections.abc import Callable
 from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
 from typing import Any
 
-__all__ = ["indented"]
+__all__ = ["indented", "loads"]
 
 _STEP = "  "
 _DEEPEST = 8
@@ -103,3 +104,15 @@ def _stdlib(value: Any, depth: int, strict: bool) -> str:
     else:
         text = json.dumps(value, indent=2, default=str)
     return text.replace("\n", "\n" + _STEP * depth) if depth else text
+
+
+def loads(text: str | bytes) -> Any:
+    """`json.loads` for text that crossed a boundary (a stored file, a catalog row, a client):
+    a document nested past the interpreter's recursion limit is a `ValueError`, as any other
+    unreadable JSON is, instead of a `RecursionError` that escapes every reader's "corrupt"
+    handling (the C decoder recurses once per level: a row of 200,000 brackets crashed a
+    catalog listing and the server page that showed it)."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply to read") from None

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import IO, Any, NoReturn, Protocol
 
 from . import _fsutil
+from ._json_text import loads
 from .errors import (
     CorruptVersionError,
     IntegrityError,
@@ -446,8 +447,8 @@ class _Unpacker:
     def _read_recorded(self, raw: bytes) -> dict[str, Any]:
         """The metadata's `files`, checked as soon as it arrives: names and the total size."""
         try:
-            files = json.loads(raw).get("files")
-        except (ValueError, UnicodeDecodeError, AttributeError, RecursionError):
+            files = loads(raw).get("files")
+        except (ValueError, AttributeError):
             self._refuse(f"its {METADATA_FILE} is not a JSON object")
         if not isinstance(files, dict):
             self._refuse(f"its {METADATA_FILE} records no files")

@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
+from ._json_text import loads
 from .metadata import parse_timestamp
 
 __all__ = [
@@ -94,7 +95,7 @@ def decode_event_lines(raw: bytes) -> tuple[list[Event], int]:
         if not line.strip():
             continue
         try:
-            data = json.loads(line)
+            data = loads(line)
             events.append(Event.from_dict(data))
         except (ValueError, TypeError):
             torn += 1

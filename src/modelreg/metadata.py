@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import functools
 import getpass
-import json
 import math
 import os
 import platform
@@ -31,7 +30,7 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
-from ._json_text import indented
+from ._json_text import indented, loads
 from .descriptions import DESCRIPTION_KEY, validate_description_text
 from .errors import CorruptVersionError, InvalidInputError, ReservedKeyError
 from .tags import TAGS_KEY, validate_tags
@@ -215,9 +214,7 @@ def parse_json(text: str | bytes, *, what: str) -> Any:
     The values it holds are bounded later, where they are checked (`MAX_JSON_DEPTH`).
     """
     try:
-        return json.loads(text)
-    except RecursionError:
-        raise InvalidInputError(f"{what} is nested too deeply to be metadata") from None
+        return loads(text)
     except ValueError as exc:
         raise InvalidInputError(f"{what} is not valid JSON: {exc}") from None
 
@@ -462,8 +459,8 @@ def encode_metadata(meta: Mapping[str, Any]) -> bytes:
 def decode_metadata(raw: bytes, *, where: str) -> dict[str, Any]:
     """Parse metadata.json; anything unreadable is corrupt, never "not found"."""
     try:
-        meta = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        meta = loads(raw)
+    except ValueError as exc:  # a JSONDecodeError, a UnicodeDecodeError, nested too deeply
         raise CorruptVersionError(
             f"{where} is not valid JSON ({exc}); run `modelreg verify` and restore it "
             "from a backup or delete the version",

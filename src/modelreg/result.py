@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ._json_text import loads
 from .errors import CorruptVersionError, InvalidInputError
 from .flavors import PICKLE_FILE, load_model, save_model
 from .metadata import METADATA_FILE, iso_utc, parse_timestamp
@@ -64,7 +65,7 @@ class TrainingResult:
         folder = Path(path)
         meta_path = folder / METADATA_FILE
         try:
-            meta = json.loads(meta_path.read_text())
+            meta = loads(meta_path.read_text())
         except FileNotFoundError:
             meta = {}
         except (ValueError, UnicodeDecodeError) as exc:

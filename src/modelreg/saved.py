@@ -8,11 +8,11 @@ back as a pickle; anything else is kept as it is and loads back as `ModelFiles`.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ._json_text import loads
 from .errors import InvalidInputError
 from .flavors import PICKLE_FILE, ModelFiles
 from .metadata import METADATA_FILE
@@ -33,7 +33,7 @@ def saved_description(source: Path) -> dict[str, Any]:
     if not source.is_dir() or not path.is_file():
         return {}
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise InvalidInputError(f"cannot read {path}: {exc}", path=str(path)) from exc
     if not isinstance(data, dict):

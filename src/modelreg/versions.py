@@ -11,7 +11,6 @@ wherever it comes from: a client, an archive, a stored metadata.json, a catalog 
 from __future__ import annotations
 
 import functools
-import json
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import MISSING, dataclass, field, fields
@@ -19,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeGuard
 
+from ._json_text import loads
 from .errors import CorruptVersionError, InvalidInputError, InvalidVersionError
 from .tags import tags_of
 
@@ -402,7 +402,7 @@ def _decode(state: dict[str, Any]) -> None:
 def _parsed(text: str, name: str) -> dict[str, Any]:
     """The folder index's copy of a version's metadata (`IndexedMetadata`'s default parse)."""
     try:
-        meta = json.loads(text)
+        meta = loads(text)
         if not isinstance(meta, dict):
             raise ValueError("not a JSON object")
     except ValueError as exc:

@@ -7,12 +7,12 @@ corrupt, never absent.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from .. import _fsutil
+from .._json_text import loads
 from ..errors import CorruptVersionError
 from ..lower_errors import translated
 from ..metadata import METADATA_FILE, encode_metadata
@@ -41,7 +41,7 @@ def read_model_record(root: Path) -> dict[str, Any] | None:
     try:
         if len(raw) > _MAX_MODEL_RECORD:
             raise ValueError(f"larger than {_MAX_MODEL_RECORD} bytes")
-        record = json.loads(raw)
+        record = loads(raw)
         if not isinstance(record, dict):
             raise ValueError("not a JSON object")
     except ValueError as exc:

@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
+from .._json_text import loads
 from ..errors import InvalidInputError, SchemaVersionError
 from ..lower_errors import translated
 from .sql_schema import SCHEMA_VERSION_TABLE, artifacts, metadata
@@ -56,6 +57,16 @@ POOL_SIZE = 16
 _SCHEMA_LOCK = "SELECT pg_advisory_xact_lock(hashtext('modelreg-schema:' || current_schema()))"
 
 
+def column_json(text: str | bytes) -> Any:
+    """A JSON column's value as the driver hands it over: decoded or, where it cannot be, the
+    text itself, for the reader's own check to name the row as corrupt (`sql_reads.decoded`).
+    An exception raised here would escape that check from inside the driver's fetch."""
+    try:
+        return loads(text)
+    except ValueError:
+        return text
+
+
 def sqlite_path(url: sa.URL) -> Path | None:
     """The database file of a `sqlite:///` URL (None for in-memory databases)."""
     if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
@@ -75,11 +86,15 @@ def create_engine(url: str, *, lock_timeout: float) -> Engine:
             parsed = parsed.set(drivername="postgresql+psycopg")
         with translated("connect to", url):
             return sa.create_engine(
-                parsed, pool_size=POOL_SIZE, pool_recycle=POOL_RECYCLE_SECONDS, future=True
+                parsed,
+                pool_size=POOL_SIZE,
+                pool_recycle=POOL_RECYCLE_SECONDS,
+                json_deserializer=column_json,
+                future=True,
             )
     if backend == "sqlite":
         with translated("open", url):
-            engine = sa.create_engine(parsed, future=True)
+            engine = sa.create_engine(parsed, json_deserializer=column_json, future=True)
         _configure_sqlite(engine, lock_timeout)
         return engine
     raise InvalidInputError(

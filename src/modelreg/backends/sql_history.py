@@ -10,12 +10,12 @@ page's statement) is read as the base class does.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 from sqlalchemy.engine import Connection
 
+from .._json_text import loads
 from ..events import POINTER_ACTIONS, RECOVER, Event, pointer_history
 from .sql_reads import fetch
 
@@ -81,4 +81,4 @@ class SqlHistory:
 
 def _body(body: Any) -> Any:
     """An event's JSON column: psycopg decodes it itself, sqlite3 hands over the text."""
-    return json.loads(body) if isinstance(body, str | bytes) else body
+    return loads(body) if isinstance(body, str | bytes) else body

@@ -41,7 +41,7 @@ from .sql_query import (
     version_filters,
     version_order,
 )
-from .sql_reads import decoded, run
+from .sql_reads import decoded, json_object, run
 from .sql_schema import versions
 
 __all__ = [
@@ -287,7 +287,7 @@ def pointers_of(row: PageRow) -> dict[str, str | None]:
     """The pointers a `with_pointers` row carries (SQLite answers them as JSON text)."""
     found = row.pointers
     if isinstance(found, str | bytes):
-        found = decoded(found, "pointers")
+        found = json_object(found, "the model's pointers")
     return dict(found or {})
 
 

@@ -17,12 +17,12 @@ that the next operation connects afresh (`sql_engine`'s connection policy).
 from __future__ import annotations
 
 import functools
-import json
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from .._json_text import loads
 from ..errors import CorruptVersionError
 from ..events import Event
 from .sql_schema import EVENT_SECOND, artifacts, events, versions
@@ -201,20 +201,32 @@ def _qmark(sql: str) -> str:
     return sql.replace("%s", "?")
 
 
-def decoded(meta: Any, name: str) -> dict[str, Any]:
-    """A `meta` column's value: psycopg decodes JSON itself, sqlite3 hands over the text."""
+def json_object(value: Any, what: str, **context: Any) -> dict[str, Any]:
+    """A JSON column's object (psycopg decodes JSON itself, sqlite3 hands over the text), or
+    `CorruptVersionError` naming `what`, with `context` for the error."""
     try:
-        value = json.loads(meta) if isinstance(meta, str | bytes) else meta
+        found = loads(value) if isinstance(value, str | bytes) else value
     except ValueError as exc:
+        raise CorruptVersionError(f"{what} in the catalog is not JSON: {exc}", **context) from exc
+    if not isinstance(found, dict):
         raise CorruptVersionError(
-            f"version {name}'s metadata in the catalog is not JSON: {exc}", version=name
-        ) from exc
-    if not isinstance(value, dict):
+            f"{what} in the catalog is a {type(found).__name__}, not an object", **context
+        )
+    return found
+
+
+def decoded(meta: Any, name: str) -> dict[str, Any]:
+    """Version `name`'s `meta` column, which must be an object that says it is that version
+    (a row is input: as a folder's metadata.json must name its own folder)."""
+    what = f"version {name}'s metadata"
+    found = json_object(meta, what, version=name)
+    if found.get("version") != name:
         raise CorruptVersionError(
-            f"version {name}'s metadata in the catalog is a {type(value).__name__}, not an object",
+            f"{what} in the catalog says it is version {found.get('version')!r}; restore the "
+            "row from a backup or delete the version",
             version=name,
         )
-    return value
+    return found
 
 
 def names_in_second(model_id: int, base: str) -> sa.Select[Any]:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import _fsutil
+from .._json_text import loads
 from ..errors import CorruptVersionError
 
 __all__ = ["Attempt", "HookState", "Position"]
@@ -57,7 +58,7 @@ class HookState:
         except FileNotFoundError:
             return cls()
         try:
-            data = json.loads(raw)
+            data = loads(raw)
             return cls(
                 positions={m: Position(**p) for m, p in data.get("positions", {}).items()},
                 last_success=_attempt(data.get("last_success")),
