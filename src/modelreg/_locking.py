@@ -162,7 +162,9 @@ class RegistryLock:
         """Hold the lock; a thread already holding it (a transaction inside another) only
         counts one more level, as the locks themselves would, without asking them again."""
         if self._key is None:  # resolved once: each resolve walks the path's components
-            self._key = str(self.path.resolve())
+            # the folder resolved, not the lock file: a lock file that is a link is refused
+            # (O_NOFOLLOW), never followed to create or lock whatever it points at
+            self._key = str(self.path.parent.resolve() / self.path.name)
         depths: dict[str, int] = _depths.__dict__.setdefault("held", {})
         if depths.get(self._key):
             depths[self._key] += 1

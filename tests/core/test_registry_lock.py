@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from modelreg import LockTimeout
+from modelreg import LockTimeout, StorageError
 from modelreg._locking import RegistryLock
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="POSIX processes")
@@ -267,3 +267,16 @@ def test_the_descriptor_is_kept_while_a_lock_on_its_path_lives(tmp_path: Path) -
     assert _descriptors_on(path) == 1
     del second, lock
     assert _descriptors_on(path) == 0
+
+
+def test_a_lock_file_that_is_a_link_is_refused_not_followed(tmp_path: Path) -> None:
+    """Whoever can write the registry folder must not make a writer create or lock a file
+    elsewhere: the lock file is opened without following a link, and a link is an error."""
+    target = tmp_path / "elsewhere" / "not-created"
+    target.parent.mkdir()
+    lock_path = tmp_path / ".lock"
+    lock_path.symlink_to(target)
+    with pytest.raises(StorageError, match="registry lock"), RegistryLock(lock_path, 1).hold():
+        pass
+    assert not target.exists()
+    assert lock_path.is_symlink()
