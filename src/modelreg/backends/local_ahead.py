@@ -39,9 +39,11 @@ class WrittenAhead:
         """Write `metadata` for `path` now, if this thread is in a transaction and pointers are
         links (a folder-copy pointer copies the version's folder, a file written ahead with
         it); `take` uses it while the block runs."""
-        if not self._syncs.held() or not _fsutil.symlinks_supported(path.parent.parent):
+        if not self._syncs.held():
             return contextlib.nullcontext()
-        with translated(f"update the metadata of {name} at", path):
+        with translated(f"update the metadata of {name} at", path):  # the probe writes too
+            if not _fsutil.symlinks_supported(path.parent.parent):
+                return contextlib.nullcontext()
             staged = _fsutil.StagedFile(path, encode_metadata(metadata))
         return self._held(name, metadata, staged)
 
