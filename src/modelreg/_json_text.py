@@ -106,13 +106,13 @@ def _stdlib(value: Any, depth: int, strict: bool) -> str:
     return text.replace("\n", "\n" + _STEP * depth) if depth else text
 
 
-def loads(text: str | bytes) -> Any:
+def loads(text: str | bytes, **options: Any) -> Any:
     """`json.loads` for text that crossed a boundary (a stored file, a catalog row, a client):
     a document nested past the interpreter's recursion limit is a `ValueError`, as any other
     unreadable JSON is, instead of a `RecursionError` that escapes every reader's "corrupt"
     handling (the C decoder recurses once per level: a row of 200,000 brackets crashed a
-    catalog listing and the server page that showed it)."""
+    catalog listing and the server page that showed it). `options` go to `json.loads`."""
     try:
-        return json.loads(text)
+        return json.loads(text, **options)
     except RecursionError:
         raise ValueError("JSON nested too deeply to read") from None

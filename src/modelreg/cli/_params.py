@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import click
+
+from .._json_text import loads
 
 __all__ = [
     "DATA_RANGE",
@@ -64,7 +65,7 @@ class NamedValue(click.ParamType):
             return value
         name, raw = _split(str(value), param, ctx)
         try:
-            parsed = json.loads(raw)
+            parsed = loads(raw)
         except ValueError:
             return name, raw
         if isinstance(parsed, float) and not math.isfinite(parsed):

@@ -14,7 +14,6 @@ removed folder in a file store): it is found only as a gap in the numbers.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import sqlite3
 from collections.abc import Iterator
@@ -27,6 +26,7 @@ from urllib.parse import unquote, urlsplit
 
 import yaml
 
+from .._json_text import loads
 from ..errors import InvalidInputError, MissingDependencyError
 from ..lower_errors import translated
 from .naming import redact_uri
@@ -270,7 +270,7 @@ def describe_model_folder(folder: Path) -> tuple[list[str], list[str]]:
         return [], []
     try:
         spec = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        inputs = json.loads(((spec.get("signature") or {}).get("inputs")) or "[]")
+        inputs = loads(((spec.get("signature") or {}).get("inputs")) or "[]")
     except (OSError, UnicodeDecodeError, yaml.YAMLError, ValueError, AttributeError) as exc:
         raise UnreadableArtifact(f"its {MLMODEL_FILE} file cannot be read: {exc}") from exc
     flavors = [str(f) for f in (spec.get("flavors") or {})] if isinstance(spec, dict) else []

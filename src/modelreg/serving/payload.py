@@ -22,6 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from .._json_text import loads
 from ..errors import InvalidInputError, PayloadTooLargeError, UnsupportedMediaTypeError
 
 if TYPE_CHECKING:
@@ -89,8 +90,8 @@ def _from_json(body: bytes, limits: Limits) -> pd.DataFrame:
     import pandas as pd
 
     try:
-        document = json.loads(body, parse_constant=_no_constant)
-    except (ValueError, RecursionError) as exc:
+        document = loads(body, parse_constant=_no_constant)
+    except ValueError as exc:
         raise InvalidInputError(f"the body is not valid JSON: {exc}") from exc
     columns, rows = _shape(document, limits)
     frame = pd.DataFrame(rows, columns=columns) if columns is not None else pd.DataFrame(rows)
