@@ -12,6 +12,7 @@ import pytest
 from modelreg import ModelRegistry
 from modelreg.errors import InvalidInputError, MissingDependencyError, StorageError
 from modelreg.importers import import_from_mlflow
+from modelreg.importers.mlflow_source import UnreadableArtifact, describe_model_folder
 from modelreg.versions import sort_newest_first
 
 from .conftest import tree_fingerprint
@@ -186,3 +187,12 @@ def test_a_pending_version_waits_and_keeps_its_place(mlflow_sqlite: Built, tmp_p
     names = {c.mlflow_version: c.version for c in first.copied + second.copied}
     assert sort_newest_first(list(names.values())) == [names[4], names[3], names[1]]
     assert second.channels == {"champion": names[3]}
+
+
+def test_an_mlmodel_signature_nested_past_the_decoder_is_unreadable(tmp_path: Path) -> None:
+    """An MLflow store is foreign stored data: a signature of 5,000 brackets is an unreadable
+    artifact (skipped with its reason), never a RecursionError out of the import."""
+    nested = "[" * 5_000 + "]" * 5_000
+    (tmp_path / "MLmodel").write_text(f"signature:\n  inputs: '{nested}'\n")
+    with pytest.raises(UnreadableArtifact, match="MLmodel file cannot be read"):
+        describe_model_folder(tmp_path)
